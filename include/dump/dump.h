@@ -1,0 +1,43 @@
+/* Dump access: one open crash dump (kdump-compressed, ELF, flattened kdump,
+ * /proc/kcore) and reads from its physical and kernel-virtual address spaces.
+ * Every read goes through libkdumpfile. */
+#ifndef DUMP_DUMP_H
+#define DUMP_DUMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+#define PAGE_SIZE 4096u
+#define PAGE_SHIFT 12
+
+struct dump;
+
+struct err *dump_open(const char *path, struct dump **out);
+void dump_close(struct dump *d);
+
+/* Reads fail with ERR_FILTERED when the dump left the page out. */
+struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len);
+struct err *dump_read_virt(struct dump *d, uint64_t va, void *buf, size_t len);
+struct err *dump_read_u64(struct dump *d, uint64_t va, uint64_t *val);
+struct err *dump_read_u32(struct dump *d, uint64_t va, uint32_t *val);
+struct err *dump_vtop(struct dump *d, uint64_t va, uint64_t *pa);
+
+/* File-level facts, for `info`. */
+const char *dump_path(const struct dump *d);
+const char *dump_format(const struct dump *d);	/* "kdump", "elf", ... */
+bool dump_is_flattened(const struct dump *d);
+bool dump_is_live(const struct dump *d);
+
+/* VMCOREINFO: the value of KEY (e.g. "OSRELEASE", "NUMBER(phys_base)") or
+ * NULL; the string lives as long as the dump. */
+const char *dump_vmcoreinfo(struct dump *d, const char *key);
+/* VMCOREINFO SYMBOL(name), 0 if absent. */
+uint64_t dump_vmcoreinfo_symbol(struct dump *d, const char *name);
+
+/* Count of reads that hit filtered pages, for the "incomplete" exit bit. */
+uint64_t dump_filtered_reads(const struct dump *d);
+
+#endif

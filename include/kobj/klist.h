@@ -1,0 +1,21 @@
+/* Bounded, cycle-safe walks of the kernel's generic containers in dump
+ * memory: list_head rings, rb-trees and xarrays. */
+#ifndef KOBJ_KLIST_H
+#define KOBJ_KLIST_H
+
+#include <stdint.h>
+
+#include "symtab/target.h"
+
+typedef struct err *(*klist_fn)(void *arg, uint64_t node);
+
+/* Call FN with the address of every list_head on the ring at HEAD (HEAD
+ * itself excluded); more than MAX entries means a corrupt or looping list. */
+struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn, void *arg);
+/* In-order (ascending) walk of the rb-tree whose first node is ROOT. */
+struct err *klist_rbtree_inorder(struct target *T, uint64_t root, size_t max, klist_fn fn,
+				 void *arg);
+/* The entry at INDEX of the xarray whose xa_head is HEAD (0 if none). */
+struct err *klist_xa_load(struct target *T, uint64_t head, uint64_t index, uint64_t *entry);
+
+#endif

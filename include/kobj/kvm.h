@@ -1,0 +1,82 @@
+/* KVM's objects in the dump: every VM on vm_list with its memslots, TDP MMU
+ * roots and vCPUs, plus the host-wide switches and SPTE masks.  Offsets come
+ * from type info by field presence; every walk is bounded. */
+#ifndef KOBJ_KVM_H
+#define KOBJ_KVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/notes.h"
+#include "kobj/masks.h"
+#include "symtab/target.h"
+
+#define KVM_MAX_VMS 4096
+#define KVM_MAX_SLOTS 65536
+#define KVM_MAX_ROOTS 4096
+#define KVM_MAX_VCPUS_READ 4096
+
+/* KVM_MEM_* flags as the uAPI defines them (ABI, not layout). */
+#define KVM_MEM_LOG_DIRTY_PAGES (1u << 0)
+#define KVM_MEM_READONLY (1u << 1)
+#define KVM_MEM_GUEST_MEMFD (1u << 2)
+
+struct kvm_memslot {
+	uint64_t addr;
+	int as_id, id;
+	uint64_t base_gfn, npages, userspace_addr, dirty_bitmap;
+	uint32_t flags;
+};
+
+struct kvm_root {
+	uint64_t sp, spt, spt_pa, gfn;
+	uint32_t role;
+	int level, smm;
+	bool guest_mode, ad_disabled, invalid, direct;
+	int64_t refcount;
+};
+
+struct kvm_vcpu_info {
+	uint64_t addr;
+	int idx, vcpu_id, mode;
+	uint64_t root_hpa;	/* UINT64_MAX: no root loaded */
+};
+
+struct kvm_vm {
+	uint64_t addr;		/* struct kvm */
+	int pid;
+	char comm[17];		/* "" if unknown */
+	uint64_t mm;
+	int online_vcpus;
+	uint64_t manual_dirty_log_protect;
+	uint32_t dirty_ring_size;
+	int tdp_mmu;		/* 1 on, 0 off, -1 unknown */
+	struct kvm_memslot *slots;
+	size_t nslots;
+	struct kvm_root *roots;
+	size_t nroots;
+	struct kvm_vcpu_info *vcpus;
+	size_t nvcpus;
+	bool incomplete;	/* something of this VM could not be read */
+};
+
+struct kvm_host {
+	const char *vendor;	/* "kvm_amd", "kvm_intel" or NULL */
+	int tdp_enabled, tdp_mmu_enabled;	/* -1 unknown */
+	int max_huge_page_level;
+	struct spte_masks masks;
+	struct kvm_vm *vms;
+	size_t nvms;
+	int address_spaces;
+	struct notes notes;	/* what could not be analysed */
+};
+
+struct err *kvm_host_load(struct target *T, struct kvm_host *H);
+void kvm_host_fini(struct kvm_host *H);
+
+const struct kvm_memslot *kvm_vm_slot_for(const struct kvm_vm *vm, int as_id, uint64_t gfn);
+/* Read the live half of a slot's dirty bitmap: ceil(npages/64) words. */
+struct err *kvm_slot_bitmap(struct target *T, const struct kvm_memslot *s, uint64_t **words,
+			    size_t *nwords);
+
+#endif

@@ -1,0 +1,23 @@
+/* KVM's live SPTE masks, read from kvm.ko's own globals in the dump, and the
+ * era facts that change how an SPTE is read.  Never hard-coded per version. */
+#ifndef KOBJ_MASKS_H
+#define KOBJ_MASKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct spte_masks {
+	uint64_t present, user, x, nx, accessed, dirty;
+	uint64_t host_writable, mmu_writable, acc_track;
+	uint64_t mmio_value, mmio_mask, mmio_access;
+	uint64_t me_value, me_mask;
+	uint64_t nonpresent_or_rsvd, nonpresent_or_rsvd_lower_gfn;
+	uint64_t address;	/* bits 12..51 within the kernel's physical_mask */
+	bool ept;		/* shadow_x_mask != 0 */
+	bool ad_enabled;	/* shadow_accessed_mask != 0 (<= 6.12) */
+	bool mmio_caching;
+	uint64_t nonpresent;	/* value of an empty SPTE: 0, or bit 63 from 6.10 */
+	uint64_t frozen;	/* REMOVED_SPTE / FROZEN_SPTE */
+};
+
+#endif

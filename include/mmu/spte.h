@@ -1,0 +1,48 @@
+/* Decoding one SPTE with KVM's live masks: what kind of entry it is and
+ * every bit KVM and the hardware give meaning to, for NPT and EPT. */
+#ifndef MMU_SPTE_H
+#define MMU_SPTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kobj/masks.h"
+
+enum spte_kind {
+	SPTE_EMPTY,	/* 0, or bit 63 alone from 6.10 */
+	SPTE_PRESENT,	/* MMU-present (bit 11): leaf or table */
+	SPTE_MMIO,	/* cached MMIO: matches shadow_mmio_mask/value */
+	SPTE_FROZEN,	/* REMOVED/FROZEN_SPTE: a zap in flight */
+	SPTE_GARBAGE,	/* none of the above: corruption or an unknown era */
+};
+
+/* Bits 52-53: the A/D type KVM gave the SPTE. */
+enum spte_ad_type { SPTE_AD_ENABLED, SPTE_AD_DISABLED, SPTE_AD_WRPROT_ONLY, SPTE_AD_INVALID };
+
+struct spte_bits {
+	enum spte_kind kind;
+	bool leaf;		/* level 1, or PS at level 2/3 */
+	bool huge;		/* PS */
+	bool hw_present;	/* the CPU would use it: NPT P, EPT any of RWX */
+	bool readable;		/* EPT R / NPT U (KVM's "user" mask) */
+	bool writable, executable, accessed, dirty;
+	bool host_writable, mmu_writable;
+	bool access_tracked;
+	bool saved_r, saved_x;	/* access-tracked SPTEs keep R and X here */
+	enum spte_ad_type ad_type;
+	int memtype;		/* EPT leaves: bits 3-5; -1 otherwise */
+	bool ipat;
+	uint64_t pfn;		/* leaf: first frame; table: child table frame */
+	/* MMIO SPTEs */
+	uint64_t mmio_gfn;
+	uint32_t mmio_gen, mmio_access;
+};
+
+enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte);
+void spte_decode(const struct spte_masks *m, uint64_t spte, int level, struct spte_bits *out);
+const char *spte_kind_name(enum spte_kind k);
+const char *spte_ad_type_name(enum spte_ad_type t);
+/* Compact flag string, e.g. "P W U A D HW MW" (fits 64 bytes). */
+void spte_flags_str(const struct spte_bits *b, bool ept, char *buf, unsigned len);
+
+#endif

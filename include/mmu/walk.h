@@ -1,0 +1,57 @@
+/* The SPTE walk: every entry of one TDP MMU root, depth-first in table
+ * order, streamed to a callback.  One 4 KiB read per table, no allocation per
+ * SPTE, bounded depth, and a table reached twice is reported, not re-walked. */
+#ifndef MMU_WALK_H
+#define MMU_WALK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kobj/kvm.h"
+#include "mmu/spte.h"
+
+enum walk_event {
+	WALK_ENTRY,		/* a non-empty entry (present, MMIO, frozen, garbage) */
+	WALK_UNREADABLE,	/* a table page could not be read (filtered, missing) */
+	WALK_LOOP,		/* a table already walked is referenced again */
+	WALK_BAD_CHILD,		/* a table pointer outside the dump's memory */
+};
+
+struct walk_entry {
+	enum walk_event event;
+	const struct kvm_root *root;
+	int level;		/* of the entry: 4 for a PML4 entry, 1 for a 4K leaf */
+	uint64_t gfn;		/* first gfn the entry covers */
+	uint64_t spte;
+	uint64_t table_pa;	/* table holding the entry */
+	int index;
+	struct spte_bits bits;
+	const char *why;	/* for UNREADABLE/LOOP/BAD_CHILD */
+};
+
+/* Return nonzero to stop the walk. */
+typedef int (*walk_fn)(void *arg, const struct walk_entry *e);
+
+struct walk_range {
+	uint64_t gfn_lo, gfn_hi;	/* inclusive; the whole space by default */
+};
+
+struct walk_stats {
+	uint64_t tables, unreadable, loops, bad_children;
+	uint64_t present, leaves, mmio, frozen, garbage;
+};
+
+struct walker;
+
+struct err *walker_new(struct target *T, struct walker **out);
+void walker_free(struct walker *w);
+/* Walk ROOT of VM (with the VM's masks); stats are added to STATS. */
+struct err *walker_run(struct walker *w, const struct spte_masks *m, const struct kvm_root *root,
+		       const struct walk_range *range, walk_fn fn, void *arg, struct walk_stats *stats);
+
+static inline uint64_t walk_level_pages(int level)
+{
+	return 1ull << (9 * (level - 1));
+}
+
+#endif

@@ -1,0 +1,39 @@
+/* A symbol table: names, addresses and type letters of one object (vmlinux
+ * or one module), with name lookup by hash and address lookup by sorted
+ * index.  Filled from kallsyms, a module's symtab or a System.map. */
+#ifndef SYMTAB_SYMTAB_H
+#define SYMTAB_SYMTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+struct symtab {
+	char *name;		/* "vmlinux" or the module name */
+	size_t n, cap;
+	uint64_t *addr;
+	uint32_t *name_off;	/* into pool */
+	char *type;
+	char *pool;
+	size_t pool_len, pool_cap;
+	uint32_t *hash;		/* open addressing: index + 1, 0 = empty */
+	size_t hash_cap;
+	uint32_t *by_addr;	/* sorted lazily */
+};
+
+struct err *symtab_init(struct symtab *t, const char *name);
+void symtab_fini(struct symtab *t);
+struct err *symtab_add(struct symtab *t, const char *name, size_t len, uint64_t addr, char type);
+/* Build the lookup indexes once all symbols are in. */
+struct err *symtab_finish(struct symtab *t);
+bool symtab_lookup(const struct symtab *t, const char *name, uint64_t *addr);
+/* Nearest symbol at or below ADDR; returns its name or NULL. */
+const char *symtab_symbolize(const struct symtab *t, uint64_t addr, uint64_t *offset);
+static inline const char *symtab_name(const struct symtab *t, size_t i)
+{
+	return t->pool + t->name_off[i];
+}
+
+#endif

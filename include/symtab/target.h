@@ -1,0 +1,54 @@
+/* The analysed kernel: its dump, symbols (vmlinux and modules) and types,
+ * assembled in the order each needs the previous one:
+ * VMCOREINFO -> kallsyms -> vmlinux BTF -> module list -> module symbols/BTF. */
+#ifndef SYMTAB_TARGET_H
+#define SYMTAB_TARGET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dump/dump.h"
+#include "symtab/symtab.h"
+#include "symtab/types.h"
+
+struct target_opts {
+	const char *vmlinux;	/* file with .BTF (and symbols unless sysmap) */
+	const char *sysmap;	/* System.map, when the dump has no kallsyms */
+	const char **module_files;	/* .ko files with .BTF */
+	size_t nmodule_files;
+};
+
+struct target_module {
+	uint64_t addr;		/* struct module */
+	struct symtab syms;
+};
+
+struct target {
+	struct dump *dump;
+	char release[65];
+	struct symtab vmlinux_syms;
+	char *syms_source;
+	struct target_module *mods;
+	size_t nmods;
+	struct types types;
+	uint64_t page_offset_base;
+	uint64_t physical_mask;		/* address bits of a PTE/SPTE */
+};
+
+struct err *target_open(const char *path, const struct target_opts *o, struct target **out);
+void target_close(struct target *T);
+
+/* Symbol in MODULE ("vmlinux", a module name, or NULL for anywhere). */
+bool target_symbol(const struct target *T, const char *module, const char *name, uint64_t *addr);
+/* Name of the symbol containing ADDR ("module:sym" for modules). */
+const char *target_symbolize(const struct target *T, uint64_t addr, uint64_t *off,
+			     const char **module);
+const struct target_module *target_module(const struct target *T, const char *name);
+
+/* Read SIZE bytes of a kernel object into a new buffer. */
+struct err *target_read_obj(struct target *T, uint64_t va, size_t size, void **buf);
+/* Resolve a member a layout cannot do without; the error names it. */
+struct err *target_need_member(struct type_ref t, const char *tname, const char *path,
+			       struct member *m);
+
+#endif

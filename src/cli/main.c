@@ -1,0 +1,249 @@
+/* spte-inspect [OPTIONS] DUMP [COMMAND [ARGS]]: options may stand anywhere,
+ * as in crash; errors come back as values and become exit bits only here. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "out/session.h"
+
+#ifndef SPTE_INSPECT_VERSION
+#define SPTE_INSPECT_VERSION "unknown"
+#endif
+
+struct command {
+	const char *name;
+	cmd_fn fn;
+	const char *args;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "summary", cmd_summary, "", "kernel, MMU mode, every VM and its SPTE counts (default)" },
+	{ "info", cmd_info, "", "dump format, kernel release, where symbols and types came from" },
+	{ "vms", cmd_vms, "", "every VM on vm_list: owner pid, command, vCPUs, memslots, roots" },
+	{ "memslots", cmd_memslots, "", "memslots of every address space, with dirty-bitmap state" },
+	{ "roots", cmd_roots, "", "every TDP MMU root: role, validity, refcount, vCPUs using it" },
+	{ "sptes", cmd_sptes, "[BITS]", "every non-empty SPTE; BITS filters, e.g. W=1,D=0" },
+	{ "gfn", cmd_gfn, "GFN", "the walk from each root to GFN, one line per level" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct option long_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "pretty", no_argument, NULL, 'p' },
+	{ "vm", required_argument, NULL, 'v' },
+	{ "root", required_argument, NULL, 'r' },
+	{ "gfn-range", required_argument, NULL, 'g' },
+	{ "level", required_argument, NULL, 'l' },
+	{ "vmlinux", required_argument, NULL, 'k' },
+	{ "module", required_argument, NULL, 'm' },
+	{ "system-map", required_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f, const struct command *only)
+{
+	if (only) {
+		fprintf(f, "Usage: spte-inspect [OPTIONS] DUMP %s %s\n  %s\n", only->name, only->args,
+			only->help);
+		return;
+	}
+	fprintf(f,
+		"Usage: spte-inspect [OPTIONS] DUMP [COMMAND [ARGS]]\n"
+		"Analyse the KVM TDP MMU page tables (EPT/NPT) in a host crash dump.\n\n"
+		"DUMP: a kdump-compressed (also flattened) or ELF vmcore, or /proc/kcore.\n\n"
+		"Commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-9s %-7s %s\n", commands[i].name, commands[i].args, commands[i].help);
+	fprintf(f,
+		"\nOptions:\n"
+		"  -j, --json              JSON output (schema_version %d)\n"
+		"  -p, --pretty            pretty-printed JSON (implies --json)\n"
+		"      --vm PID            only the VM whose owner pid is PID\n"
+		"      --root ADDR         only the root with this kvm_mmu_page address\n"
+		"      --gfn-range LO[-HI] only SPTEs covering gfns LO..HI (inclusive)\n"
+		"      --level N           only SPTEs at level N (1 = 4K ... 5)\n"
+		"      --vmlinux FILE      vmlinux with .BTF, when the dump lacks BTF\n"
+		"      --module FILE       module .ko with .BTF (repeatable)\n"
+		"      --system-map FILE   System.map, when the dump lacks kallsyms\n"
+		"  -h, --help              this help (COMMAND --help: that command's)\n"
+		"  -V, --version           print the version\n\n"
+		"Exit status bits: 1 findings, 2 analysis incomplete, 4 fatal error, 8 usage error.\n",
+		JSON_SCHEMA_VERSION);
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+	if (la > 63 || lb > 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t sub = prev + (a[i - 1] != b[j - 1]);
+			size_t del = row[j] + 1, ins = row[j - 1] + 1;
+			row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+static const char *closest(const char *word, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t bd = 3; /* suggest only near misses */
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(word, cands[i]);
+		if (d < bd) {
+			bd = d;
+			best = cands[i];
+		}
+	}
+	return best;
+}
+
+static int fail(int code, const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "spte-inspect: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return code;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || end == s || *end ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct session s;
+	memset(&s, 0, sizeof(s));
+	s.sel.vm_pid = -1;
+	s.sel.range.gfn_hi = UINT64_MAX;
+	s.out = stdout;
+	struct target_opts topts = { 0 };
+	const char *mods[64];
+	bool help = false;
+	int c;
+	uint64_t v;
+	opterr = 0;
+	/* '+' would stop at the first non-option; we want options anywhere. */
+	while ((c = getopt_long(argc, argv, "jphV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': s.json = true; break;
+		case 'p': s.json = s.pretty = true; break;
+		case 'v':
+			if (parse_u64(optarg, &v) || v > 0x7fffffff)
+				return fail(EXIT_USAGE, "--vm: '%s' is not a pid%s", optarg, "");
+			s.sel.vm_pid = (int)v;
+			break;
+		case 'r':
+			if (parse_u64(optarg, &s.sel.root))
+				return fail(EXIT_USAGE, "--root: '%s' is not an address%s", optarg, "");
+			break;
+		case 'g': {
+			char *dash = strchr(optarg, '-');
+			if (dash)
+				*dash = '\0';
+			if (parse_u64(optarg, &s.sel.range.gfn_lo) ||
+			    (dash && parse_u64(dash + 1, &s.sel.range.gfn_hi)))
+				return fail(EXIT_USAGE, "--gfn-range: expected LO or LO-HI%s%s", "", "");
+			if (!dash)
+				s.sel.range.gfn_hi = s.sel.range.gfn_lo;
+			if (s.sel.range.gfn_hi < s.sel.range.gfn_lo)
+				return fail(EXIT_USAGE, "--gfn-range: HI is below LO%s%s", "", "");
+			break;
+		}
+		case 'l':
+			if (parse_u64(optarg, &v) || v < 1 || v > 5)
+				return fail(EXIT_USAGE, "--level: '%s' is not a level from 1 to 5%s", optarg, "");
+			s.sel.level = (int)v;
+			break;
+		case 'k': topts.vmlinux = optarg; break;
+		case 's': topts.sysmap = optarg; break;
+		case 'm':
+			if (topts.nmodule_files == 64)
+				return fail(EXIT_USAGE, "--module: at most 64 files%s%s", "", "");
+			mods[topts.nmodule_files++] = optarg;
+			topts.module_files = mods;
+			break;
+		case 'h': help = true; break;
+		case 'V': printf("spte-inspect %s\n", SPTE_INSPECT_VERSION); return 0;
+		default: {
+			const char *bad = argv[optind - 1];
+			const char *names[sizeof(long_opts) / sizeof(long_opts[0])];
+			char buf[sizeof(long_opts) / sizeof(long_opts[0])][24];
+			size_t n = 0;
+			for (const struct option *o = long_opts; o->name; o++, n++) {
+				snprintf(buf[n], sizeof(buf[n]), "--%s", o->name);
+				names[n] = buf[n];
+			}
+			const char *sug = closest(bad, names, n);
+			if (sug)
+				return fail(EXIT_USAGE, "unknown option '%s'; did you mean '%s'?", bad, sug);
+			return fail(EXIT_USAGE, "unknown option or missing argument '%s' (see --help)%s",
+				    bad, "");
+		}
+		}
+	}
+	int nargs = argc - optind;
+	char **args = argv + optind;
+	const struct command *cmd = &commands[0];
+	if (nargs >= 2) {
+		cmd = NULL;
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			if (!strcmp(args[1], commands[i].name))
+				cmd = &commands[i];
+		if (!cmd) {
+			const char *names[NCOMMANDS];
+			for (size_t i = 0; i < NCOMMANDS; i++)
+				names[i] = commands[i].name;
+			const char *sug = closest(args[1], names, NCOMMANDS);
+			if (sug)
+				return fail(EXIT_USAGE, "unknown command '%s'; did you mean '%s'?", args[1], sug);
+			return fail(EXIT_USAGE, "unknown command '%s' (see --help)%s", args[1], "");
+		}
+	}
+	if (help) {
+		usage(stdout, nargs >= 2 ? cmd : NULL);
+		return 0;
+	}
+	if (nargs < 1) {
+		usage(stderr, NULL);
+		return EXIT_USAGE;
+	}
+	struct err *e = target_open(args[0], &topts, &s.T);
+	if (!e)
+		e = kvm_host_load(s.T, &s.H);
+	if (!e) {
+		char *sub[] = { (char *)cmd->name };
+		e = cmd->fn(&s, nargs >= 2 ? nargs - 1 : 1, nargs >= 2 ? args + 1 : sub);
+	}
+	if (fflush(stdout) && !e)
+		e = err_new(ERR_OS, "writing output: %s", strerror(errno));
+	int code = s.exit_bits;
+	if (s.H.notes.n || (s.T && dump_filtered_reads(s.T->dump)))
+		code |= EXIT_INCOMPLETE;
+	if (e) {
+		fprintf(stderr, "spte-inspect: %s\n", e->msg);
+		code |= e->kind == ERR_USAGE ? EXIT_USAGE : EXIT_FATAL;
+		err_free(e);
+	}
+	notes_fini(&s.walk_notes);
+	kvm_host_fini(&s.H);
+	target_close(s.T);
+	return code;
+}

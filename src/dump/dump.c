@@ -1,0 +1,229 @@
+#define _GNU_SOURCE
+#include "dump/dump.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libkdumpfile/kdumpfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dump/flat.h"
+
+/* VMCOREINFO is a few KiB; more than this is not a kernel's. */
+#define VMCOREINFO_MAX_LINES 4096
+
+struct vmcoreinfo_line {
+	char *key, *value;
+};
+
+struct dump {
+	char *path;
+	int fd;
+	bool flattened, live;
+	kdump_ctx_t *ctx;
+	addrxlat_ctx_t *axctx;
+	addrxlat_sys_t *axsys;
+	const char *format;
+	char *vmcoreinfo_raw;
+	struct vmcoreinfo_line *lines;
+	size_t nlines;
+	uint64_t filtered_reads;
+};
+
+static void vmcoreinfo_parse(struct dump *d)
+{
+	char *raw = NULL;
+	if (kdump_vmcoreinfo_raw(d->ctx, &raw) != KDUMP_OK || !raw)
+		return;
+	d->vmcoreinfo_raw = raw;
+	size_t cap = 0;
+	for (char *line = raw, *next; line && *line && d->nlines < VMCOREINFO_MAX_LINES; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *eq = strchr(line, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (d->nlines == cap) {
+			size_t ncap = cap ? cap * 2 : 128;
+			void *p = realloc(d->lines, ncap * sizeof(*d->lines));
+			if (!p)
+				return;
+			d->lines = p;
+			cap = ncap;
+		}
+		d->lines[d->nlines++] = (struct vmcoreinfo_line){ line, eq + 1 };
+	}
+}
+
+const char *dump_vmcoreinfo(struct dump *d, const char *key)
+{
+	for (size_t i = 0; i < d->nlines; i++)
+		if (!strcmp(d->lines[i].key, key))
+			return d->lines[i].value;
+	return NULL;
+}
+
+uint64_t dump_vmcoreinfo_symbol(struct dump *d, const char *name)
+{
+	char key[256];
+	snprintf(key, sizeof(key), "SYMBOL(%s)", name);
+	const char *v = dump_vmcoreinfo(d, key);
+	return v ? strtoull(v, NULL, 16) : 0;
+}
+
+static struct err *dump_kdump_err(struct dump *d, kdump_status st, const char *what)
+{
+	return err_new(st == KDUMP_ERR_NODATA ? ERR_FILTERED : ERR_FORMAT, "%s: %s: %s", d->path,
+		       what, kdump_get_err(d->ctx));
+}
+
+struct err *dump_open(const char *path, struct dump **out)
+{
+	struct dump *d = calloc(1, sizeof(*d));
+	if (!d || !(d->path = strdup(path))) {
+		free(d);
+		return err_new(ERR_NOMEM, "out of memory");
+	}
+	d->fd = -1;
+	struct err *e = NULL;
+	d->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (d->fd < 0) {
+		e = err_new(ERR_OS, "%s: %s%s", path, strerror(errno),
+			    errno == EACCES && !strncmp(path, "/proc/", 6) ? " (live analysis needs root)" : "");
+		goto fail;
+	}
+	struct stat st;
+	if (fstat(d->fd, &st) || !S_ISREG(st.st_mode)) {
+		e = err_new(ERR_FORMAT, "%s: not a regular file", path);
+		goto fail;
+	}
+	d->live = !strcmp(path, "/proc/kcore");
+	if (!d->live && st.st_size == 0) {
+		e = err_new(ERR_FORMAT, "%s: empty file, not a crash dump", path);
+		goto fail;
+	}
+	if (flat_detect(d->fd)) {
+		int nfd;
+		if ((e = flat_rearrange(d->fd, path, &nfd)))
+			goto fail;
+		close(d->fd);
+		d->fd = nfd;
+		d->flattened = true;
+	}
+	d->ctx = kdump_new();
+	if (!d->ctx) {
+		e = err_new(ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	/* QEMU's kdump header fills in only utsname.machine, and libkdumpfile
+	 * 0.5.1 then cannot translate anything; we only analyse x86-64 hosts. */
+	kdump_set_string_attr(d->ctx, KDUMP_ATTR_ARCH_NAME, "x86_64");
+	kdump_status ks = kdump_open_fd(d->ctx, d->fd);
+	if (ks != KDUMP_OK) {
+		e = err_new(ERR_FORMAT, "%s: not a readable crash dump: %s", path, kdump_get_err(d->ctx));
+		goto fail;
+	}
+	kdump_get_string_attr(d->ctx, KDUMP_ATTR_FILE_FORMAT, &d->format);
+	/* libkdumpfile files VMCOREINFO under the OS type, so say it first. */
+	ks = kdump_set_string_attr(d->ctx, KDUMP_ATTR_OSTYPE, "linux");
+	vmcoreinfo_parse(d);
+	if (!dump_vmcoreinfo(d, "OSRELEASE")) {
+		e = err_new(ERR_FORMAT, "%s: no VMCOREINFO in the %s dump (QEMU needs -device vmcoreinfo; "
+			    "kdump dumps always carry it)", path, d->format ? d->format : "");
+		goto fail;
+	}
+	if (ks != KDUMP_OK) {
+		e = dump_kdump_err(d, ks, "setting up Linux address translation");
+		goto fail;
+	}
+	ks = kdump_get_addrxlat(d->ctx, &d->axctx, &d->axsys);
+	if (ks != KDUMP_OK) {
+		e = dump_kdump_err(d, ks, "address translation");
+		goto fail;
+	}
+	*out = d;
+	return NULL;
+fail:
+	dump_close(d);
+	return e;
+}
+
+void dump_close(struct dump *d)
+{
+	if (!d)
+		return;
+	if (d->axctx)
+		addrxlat_ctx_decref(d->axctx);
+	if (d->axsys)
+		addrxlat_sys_decref(d->axsys);
+	if (d->ctx)
+		kdump_free(d->ctx);
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d->lines);
+	free(d->vmcoreinfo_raw);
+	free(d->path);
+	free(d);
+}
+
+static struct err *dump_read(struct dump *d, kdump_addrspace_t as, uint64_t addr, void *buf,
+			     size_t len)
+{
+	size_t got = len;
+	kdump_status ks = kdump_read(d->ctx, as, addr, buf, &got);
+	if (ks == KDUMP_OK && got == len)
+		return NULL;
+	const char *space = as == KDUMP_KPHYSADDR ? "physical" : "virtual";
+	if (ks == KDUMP_ERR_NODATA) {
+		d->filtered_reads++;
+		return err_new(ERR_FILTERED, "%s address 0x%llx: page not in the dump (filtered out)",
+			       space, (unsigned long long)(addr + got));
+	}
+	if (ks == KDUMP_OK)
+		return err_new(ERR_READ, "%s address 0x%llx: short read", space,
+			       (unsigned long long)(addr + got));
+	return err_new(ERR_READ, "%s address 0x%llx: %s", space, (unsigned long long)addr,
+		       kdump_get_err(d->ctx));
+}
+
+struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len)
+{
+	return dump_read(d, KDUMP_KPHYSADDR, pa, buf, len);
+}
+
+struct err *dump_read_virt(struct dump *d, uint64_t va, void *buf, size_t len)
+{
+	return dump_read(d, KDUMP_KVADDR, va, buf, len);
+}
+
+struct err *dump_read_u64(struct dump *d, uint64_t va, uint64_t *val)
+{
+	return dump_read_virt(d, va, val, sizeof(*val));
+}
+
+struct err *dump_read_u32(struct dump *d, uint64_t va, uint32_t *val)
+{
+	return dump_read_virt(d, va, val, sizeof(*val));
+}
+
+struct err *dump_vtop(struct dump *d, uint64_t va, uint64_t *pa)
+{
+	addrxlat_fulladdr_t fa = { .addr = va, .as = ADDRXLAT_KVADDR };
+	addrxlat_status st = addrxlat_fulladdr_conv(&fa, ADDRXLAT_KPHYSADDR, d->axctx, d->axsys);
+	if (st != ADDRXLAT_OK)
+		return err_new(ERR_READ, "virtual address 0x%llx: cannot translate: %s",
+			       (unsigned long long)va, addrxlat_ctx_get_err(d->axctx));
+	*pa = fa.addr;
+	return NULL;
+}
+
+const char *dump_path(const struct dump *d) { return d->path; }
+const char *dump_format(const struct dump *d) { return d->format ? d->format : "unknown"; }
+bool dump_is_flattened(const struct dump *d) { return d->flattened; }
+bool dump_is_live(const struct dump *d) { return d->live; }
+uint64_t dump_filtered_reads(const struct dump *d) { return d->filtered_reads; }

@@ -1,0 +1,111 @@
+#include "kobj/klist.h"
+
+#include <string.h>
+
+/* An rb-tree of n nodes is at most 2*log2(n+1) deep; 128 covers any count
+ * we accept, deeper means a corrupt tree. */
+#define KLIST_RB_MAX_DEPTH 128
+/* 64-bit indexes with 6 bits per xarray level. */
+#define KLIST_XA_MAX_LEVELS 11
+
+struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn, void *arg)
+{
+	uint64_t pos, prev = head;
+	struct err *e = dump_read_u64(T->dump, head, &pos);
+	if (e)
+		return err_wrap(e, "list head 0x%llx", (unsigned long long)head);
+	for (size_t n = 0; pos != head; n++) {
+		if (n >= max)
+			return err_new(ERR_CORRUPT, "list at 0x%llx has more than %zu entries (loop?)",
+				       (unsigned long long)head, max);
+		if (!pos)
+			return err_new(ERR_CORRUPT, "list at 0x%llx: NULL next pointer after 0x%llx",
+				       (unsigned long long)head, (unsigned long long)prev);
+		/* list_head.prev must point back: catches pointers into garbage. */
+		uint64_t back;
+		if ((e = dump_read_u64(T->dump, pos + 8, &back)))
+			return err_wrap(e, "list entry 0x%llx", (unsigned long long)pos);
+		if (back != prev)
+			return err_new(ERR_CORRUPT, "list at 0x%llx: entry 0x%llx does not point back to "
+				       "0x%llx", (unsigned long long)head, (unsigned long long)pos,
+				       (unsigned long long)prev);
+		if ((e = fn(arg, pos)))
+			return e;
+		prev = pos;
+		if ((e = dump_read_u64(T->dump, pos, &pos)))
+			return err_wrap(e, "list entry 0x%llx", (unsigned long long)prev);
+	}
+	return NULL;
+}
+
+struct err *klist_rbtree_inorder(struct target *T, uint64_t root, size_t max, klist_fn fn,
+				 void *arg)
+{
+	struct type_ref rb = types_struct(&T->types, NULL, "rb_node");
+	struct member left, right;
+	struct err *e;
+	if ((e = target_need_member(rb, "rb_node", "rb_left", &left)) ||
+	    (e = target_need_member(rb, "rb_node", "rb_right", &right)))
+		return e;
+	uint64_t stack[KLIST_RB_MAX_DEPTH];
+	size_t depth = 0, visited = 0;
+	uint64_t node = root;
+	while (node || depth) {
+		while (node) {
+			if (depth == KLIST_RB_MAX_DEPTH)
+				return err_new(ERR_CORRUPT, "rb-tree at 0x%llx deeper than %d (loop?)",
+					       (unsigned long long)root, KLIST_RB_MAX_DEPTH);
+			stack[depth++] = node;
+			if ((e = dump_read_u64(T->dump, node + member_off(&left), &node)))
+				return err_wrap(e, "rb_node");
+		}
+		node = stack[--depth];
+		if (++visited > max)
+			return err_new(ERR_CORRUPT, "rb-tree at 0x%llx has more than %zu nodes (loop?)",
+				       (unsigned long long)root, max);
+		if ((e = fn(arg, node)))
+			return e;
+		if ((e = dump_read_u64(T->dump, node + member_off(&right), &node)))
+			return err_wrap(e, "rb_node");
+	}
+	return NULL;
+}
+
+static int klist_xa_is_node(uint64_t entry)
+{
+	return (entry & 3) == 2 && entry > 4096;
+}
+
+struct err *klist_xa_load(struct target *T, uint64_t head, uint64_t index, uint64_t *entry)
+{
+	struct type_ref xn = types_struct(&T->types, NULL, "xa_node");
+	struct member shift, slots;
+	struct err *e;
+	if ((e = target_need_member(xn, "xa_node", "shift", &shift)) ||
+	    (e = target_need_member(xn, "xa_node", "slots", &slots)))
+		return e;
+	uint64_t cur = head;
+	for (int level = 0; klist_xa_is_node(cur); level++) {
+		if (level >= KLIST_XA_MAX_LEVELS)
+			return err_new(ERR_CORRUPT, "xarray at 0x%llx deeper than %d levels",
+				       (unsigned long long)head, KLIST_XA_MAX_LEVELS);
+		uint64_t node = cur & ~3ull;
+		uint8_t sh;
+		if ((e = dump_read_virt(T->dump, node + member_off(&shift), &sh, 1)))
+			return err_wrap(e, "xa_node");
+		if (sh >= 64 || sh % 6)
+			return err_new(ERR_CORRUPT, "xa_node 0x%llx has shift %u", (unsigned long long)node, sh);
+		uint64_t off = (index >> sh) & 63;
+		if (sh + 6 < 64 && (index >> (sh + 6)) && level == 0) {
+			*entry = 0; /* index beyond what the tree covers */
+			return NULL;
+		}
+		if ((e = dump_read_u64(T->dump, node + member_off(&slots) + off * 8, &cur)))
+			return err_wrap(e, "xa_node slot");
+	}
+	if (!klist_xa_is_node(head) && index != 0)
+		cur = 0;
+	/* Internal (non-node) and value entries are not pointers. */
+	*entry = (cur & 3) ? 0 : cur;
+	return NULL;
+}

@@ -1,0 +1,492 @@
+#include "kobj/kvm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kobj/klist.h"
+
+/* Offsets of everything read below, resolved once from type info. */
+struct kvm_layout {
+	struct type_ref kvm, memslots, slot, sp, vcpu, mmu, mm, task;
+	uint64_t kvm_size, memslots_size, slot_size, sp_size, vcpu_size, mmu_size;
+	struct member vm_list, pid, mm_ptr, memslots_arr, vcpu_array, online_vcpus,
+		tdp_mmu_roots, tdp_mmu_enabled, manual_protect, ring_size, mmio_value;
+	bool has_tdp_mmu_enabled, has_manual, has_ring, has_mmio_value;
+	uint32_t nas;
+	struct member ms_gfn_tree, ms_node_idx;
+	struct member s_gfn_node, s_base_gfn, s_npages, s_dirty_bitmap, s_uaddr, s_flags, s_id, s_as_id;
+	uint64_t gfn_node_stride;
+	struct member sp_link, sp_role, sp_gfn, sp_spt, sp_refcount, sp_level, sp_smm, sp_invalid,
+		sp_guest_mode, sp_ad_disabled, sp_direct, sp_sched_zap;
+	bool has_sched_zap;
+	struct member v_id, v_idx, v_mode, v_mmu, m_root_hpa;
+	struct member mm_owner, t_comm;
+	bool has_owner;
+};
+
+static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
+{
+	const struct types *ty = &T->types;
+	struct err *e;
+	memset(L, 0, sizeof(*L));
+#define NEED(t, tn, path, m)                                     \
+	do {                                                     \
+		if ((e = target_need_member(t, tn, path, m)))    \
+			return e;                                \
+	} while (0)
+	L->kvm = types_struct(ty, "kvm", "kvm");
+	if (!L->kvm.id)
+		return err_new(ERR_LAYOUT, "no type info for struct kvm (kvm module BTF missing; "
+			       "give --module kvm.ko)");
+	L->kvm_size = types_size(L->kvm);
+	NEED(L->kvm, "kvm", "vm_list", &L->vm_list);
+	NEED(L->kvm, "kvm", "userspace_pid", &L->pid);
+	NEED(L->kvm, "kvm", "mm", &L->mm_ptr);
+	NEED(L->kvm, "kvm", "online_vcpus", &L->online_vcpus);
+	NEED(L->kvm, "kvm", "arch.tdp_mmu_roots", &L->tdp_mmu_roots);
+	NEED(L->kvm, "kvm", "memslots", &L->memslots_arr);
+	struct type_ref elem;
+	if (!types_array(L->memslots_arr.type, &elem, &L->nas) || !types_is_pointer(elem) ||
+	    L->nas == 0 || L->nas > 8)
+		return err_new(ERR_LAYOUT, "kvm.memslots is not an array of pointers");
+	if (!types_member(L->kvm, "vcpu_array", &L->vcpu_array))
+		return err_new(ERR_LAYOUT, "struct kvm has no vcpu_array (kernel before 5.17: "
+			       "not supported)");
+	L->has_tdp_mmu_enabled = types_member(L->kvm, "arch.tdp_mmu_enabled", &L->tdp_mmu_enabled);
+	L->has_manual = types_member(L->kvm, "manual_dirty_log_protect", &L->manual_protect);
+	L->has_ring = types_member(L->kvm, "dirty_ring_size", &L->ring_size);
+	L->has_mmio_value = types_member(L->kvm, "arch.shadow_mmio_value", &L->mmio_value);
+
+	L->memslots = types_struct(ty, "kvm", "kvm_memslots");
+	struct member probe;
+	if (types_member(L->memslots, "used_slots", &probe))
+		return err_new(ERR_LAYOUT, "memslots are a sorted array (kernel before 5.17): not supported");
+	L->memslots_size = types_size(L->memslots);
+	NEED(L->memslots, "kvm_memslots", "gfn_tree", &L->ms_gfn_tree);
+	NEED(L->memslots, "kvm_memslots", "node_idx", &L->ms_node_idx);
+	L->slot = types_struct(ty, "kvm", "kvm_memory_slot");
+	L->slot_size = types_size(L->slot);
+	NEED(L->slot, "kvm_memory_slot", "gfn_node", &L->s_gfn_node);
+	uint32_t n;
+	if (!types_array(L->s_gfn_node.type, &elem, &n) || n < 2)
+		return err_new(ERR_LAYOUT, "kvm_memory_slot.gfn_node is not an array of two nodes");
+	L->gfn_node_stride = types_size(elem);
+	NEED(L->slot, "kvm_memory_slot", "base_gfn", &L->s_base_gfn);
+	NEED(L->slot, "kvm_memory_slot", "npages", &L->s_npages);
+	NEED(L->slot, "kvm_memory_slot", "dirty_bitmap", &L->s_dirty_bitmap);
+	NEED(L->slot, "kvm_memory_slot", "userspace_addr", &L->s_uaddr);
+	NEED(L->slot, "kvm_memory_slot", "flags", &L->s_flags);
+	NEED(L->slot, "kvm_memory_slot", "id", &L->s_id);
+	NEED(L->slot, "kvm_memory_slot", "as_id", &L->s_as_id);
+
+	L->sp = types_struct(ty, "kvm", "kvm_mmu_page");
+	L->sp_size = types_size(L->sp);
+	NEED(L->sp, "kvm_mmu_page", "link", &L->sp_link);
+	NEED(L->sp, "kvm_mmu_page", "role.word", &L->sp_role);
+	NEED(L->sp, "kvm_mmu_page", "role.level", &L->sp_level);
+	NEED(L->sp, "kvm_mmu_page", "role.smm", &L->sp_smm);
+	NEED(L->sp, "kvm_mmu_page", "role.invalid", &L->sp_invalid);
+	NEED(L->sp, "kvm_mmu_page", "role.guest_mode", &L->sp_guest_mode);
+	NEED(L->sp, "kvm_mmu_page", "role.ad_disabled", &L->sp_ad_disabled);
+	NEED(L->sp, "kvm_mmu_page", "role.direct", &L->sp_direct);
+	NEED(L->sp, "kvm_mmu_page", "gfn", &L->sp_gfn);
+	NEED(L->sp, "kvm_mmu_page", "spt", &L->sp_spt);
+	NEED(L->sp, "kvm_mmu_page", "tdp_mmu_root_count.refs.counter", &L->sp_refcount);
+	L->has_sched_zap = types_member(L->sp, "tdp_mmu_scheduled_root_to_zap", &L->sp_sched_zap);
+
+	L->vcpu = types_struct(ty, "kvm", "kvm_vcpu");
+	L->vcpu_size = types_size(L->vcpu);
+	NEED(L->vcpu, "kvm_vcpu", "vcpu_id", &L->v_id);
+	NEED(L->vcpu, "kvm_vcpu", "vcpu_idx", &L->v_idx);
+	NEED(L->vcpu, "kvm_vcpu", "mode", &L->v_mode);
+	NEED(L->vcpu, "kvm_vcpu", "arch.mmu", &L->v_mmu);
+	L->mmu = types_struct(ty, "kvm", "kvm_mmu");
+	L->mmu_size = types_size(L->mmu);
+	if (!types_member(L->mmu, "root.hpa", &L->m_root_hpa))
+		NEED(L->mmu, "kvm_mmu", "root_hpa", &L->m_root_hpa);
+
+	L->mm = types_struct(ty, NULL, "mm_struct");
+	L->task = types_struct(ty, NULL, "task_struct");
+	L->has_owner = types_member(L->mm, "owner", &L->mm_owner) &&
+		       types_member(L->task, "comm", &L->t_comm);
+#undef NEED
+	return NULL;
+}
+
+static uint64_t kvm_read_global(struct target *T, const char *name, size_t size, bool *found)
+{
+	uint64_t addr, v = 0;
+	*found = false;
+	if (!target_symbol(T, "kvm", name, &addr) && !target_symbol(T, "vmlinux", name, &addr))
+		return 0;
+	struct err *e = dump_read_virt(T->dump, addr, &v, size);
+	if (e) {
+		err_free(e);
+		return 0;
+	}
+	*found = true;
+	return v;
+}
+
+static struct err *kvm_masks_load(struct target *T, struct kvm_host *H, bool era_bit63)
+{
+	struct spte_masks *m = &H->masks;
+	static const struct {
+		const char *name;
+		size_t off;
+		bool required;
+	} vars[] = {
+#define V(n, f, r) { n, offsetof(struct spte_masks, f), r }
+		V("shadow_present_mask", present, true), V("shadow_user_mask", user, true),
+		V("shadow_x_mask", x, true), V("shadow_nx_mask", nx, true),
+		V("shadow_accessed_mask", accessed, true), V("shadow_dirty_mask", dirty, true),
+		V("shadow_host_writable_mask", host_writable, true),
+		V("shadow_mmu_writable_mask", mmu_writable, true),
+		V("shadow_acc_track_mask", acc_track, true), V("shadow_mmio_value", mmio_value, false),
+		V("shadow_mmio_mask", mmio_mask, true), V("shadow_mmio_access_mask", mmio_access, true),
+		V("shadow_me_value", me_value, false), V("shadow_me_mask", me_mask, false),
+		V("shadow_nonpresent_or_rsvd_mask", nonpresent_or_rsvd, false),
+		V("shadow_nonpresent_or_rsvd_lower_gfn_mask", nonpresent_or_rsvd_lower_gfn, false),
+#undef V
+	};
+	memset(m, 0, sizeof(*m));
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		bool found;
+		uint64_t v = kvm_read_global(T, vars[i].name, 8, &found);
+		if (!found && vars[i].required)
+			return err_new(ERR_NOTFOUND, "kvm.ko global %s not found (kernel without "
+				       "KALLSYMS_ALL, or KVM too old)", vars[i].name);
+		*(uint64_t *)((char *)m + vars[i].off) = v;
+	}
+	bool found;
+	m->ept = m->x != 0;
+	m->ad_enabled = m->accessed != 0;
+	bool caching = kvm_read_global(T, "enable_mmio_caching", 1, &found) & 1;
+	m->mmio_caching = found ? caching : m->mmio_value != 0;
+	m->address = T->physical_mask & 0x000ffffffffff000ull & ~m->me_mask;
+	/* From 6.10 (detected by the per-VM MMIO value) empty SPTEs hold bit 63
+	 * and FROZEN_SPTE carries it too. */
+	m->nonpresent = era_bit63 ? 1ull << 63 : 0;
+	m->frozen = m->nonpresent | 0x5a0;
+	int lvl = (int)kvm_read_global(T, "max_huge_page_level", 4, &found);
+	H->max_huge_page_level = found ? lvl : 3;
+	return NULL;
+}
+
+static void kvm_vm_read_comm(struct target *T, const struct kvm_layout *L, struct kvm_vm *vm)
+{
+	if (!L->has_owner || !vm->mm)
+		return;
+	uint64_t owner;
+	if (dump_read_virt(T->dump, vm->mm + member_off(&L->mm_owner), &owner, 8) != NULL || !owner)
+		return; /* best effort: the name is decoration, the pid is the identity */
+	char comm[16];
+	struct err *e = dump_read_virt(T->dump, owner + member_off(&L->t_comm), comm, sizeof(comm));
+	if (e) {
+		err_free(e);
+		return;
+	}
+	snprintf(vm->comm, sizeof(vm->comm), "%.16s", comm);
+}
+
+struct slot_walk {
+	struct target *T;
+	const struct kvm_layout *L;
+	struct kvm_vm *vm;
+	uint64_t node_off;
+	int as_id;
+};
+
+static struct err *kvm_slot_visit(void *arg, uint64_t node)
+{
+	struct slot_walk *w = arg;
+	const struct kvm_layout *L = w->L;
+	struct kvm_vm *vm = w->vm;
+	if (vm->nslots >= KVM_MAX_SLOTS)
+		return err_new(ERR_CORRUPT, "more than %d memslots", KVM_MAX_SLOTS);
+	uint64_t addr = node - w->node_off;
+	uint8_t *buf;
+	struct err *e = target_read_obj(w->T, addr, L->slot_size, (void **)&buf);
+	if (e)
+		return err_wrap(e, "memslot at 0x%llx", (unsigned long long)addr);
+	void *p = realloc(vm->slots, (vm->nslots + 1) * sizeof(*vm->slots));
+	if (!p) {
+		free(buf);
+		return err_new(ERR_NOMEM, "out of memory");
+	}
+	vm->slots = p;
+	struct kvm_memslot *s = &vm->slots[vm->nslots++];
+	s->addr = addr;
+	s->base_gfn = member_get(buf, L->slot_size, &L->s_base_gfn);
+	s->npages = member_get(buf, L->slot_size, &L->s_npages);
+	s->dirty_bitmap = member_get(buf, L->slot_size, &L->s_dirty_bitmap);
+	s->userspace_addr = member_get(buf, L->slot_size, &L->s_uaddr);
+	s->flags = (uint32_t)member_get(buf, L->slot_size, &L->s_flags);
+	s->id = (int16_t)member_get(buf, L->slot_size, &L->s_id);
+	s->as_id = (int)member_get(buf, L->slot_size, &L->s_as_id);
+	free(buf);
+	if (s->as_id != w->as_id)
+		return err_new(ERR_CORRUPT, "memslot at 0x%llx claims address space %d in the set of %d",
+			       (unsigned long long)addr, s->as_id, w->as_id);
+	if (s->npages == 0 || s->npages > (1ull << 40) || s->base_gfn + s->npages < s->base_gfn)
+		return err_new(ERR_CORRUPT, "memslot at 0x%llx has an impossible range (base_gfn 0x%llx, "
+			       "npages %llu)", (unsigned long long)addr, (unsigned long long)s->base_gfn,
+			       (unsigned long long)s->npages);
+	return NULL;
+}
+
+static struct err *kvm_vm_slots(struct target *T, const struct kvm_layout *L, const uint8_t *kvm,
+				struct kvm_vm *vm)
+{
+	for (uint32_t as = 0; as < L->nas; as++) {
+		uint64_t ms;
+		memcpy(&ms, kvm + member_off(&L->memslots_arr) + 8 * as, 8);
+		if (!ms)
+			continue;
+		uint8_t *buf;
+		struct err *e = target_read_obj(T, ms, L->memslots_size, (void **)&buf);
+		if (e)
+			return err_wrap(e, "kvm_memslots of address space %u", as);
+		uint64_t node_idx = member_get(buf, L->memslots_size, &L->ms_node_idx);
+		uint64_t root;
+		memcpy(&root, buf + member_off(&L->ms_gfn_tree), 8);
+		free(buf);
+		if (node_idx > 1)
+			return err_new(ERR_CORRUPT, "kvm_memslots at 0x%llx: node_idx %llu",
+				       (unsigned long long)ms, (unsigned long long)node_idx);
+		struct slot_walk w = { T, L, vm, member_off(&L->s_gfn_node) + node_idx * L->gfn_node_stride,
+				       (int)as };
+		if ((e = klist_rbtree_inorder(T, root, KVM_MAX_SLOTS, kvm_slot_visit, &w)))
+			return err_wrap(e, "memslots of address space %u", as);
+	}
+	return NULL;
+}
+
+struct root_walk {
+	struct target *T;
+	const struct kvm_layout *L;
+	struct kvm_vm *vm;
+};
+
+static struct err *kvm_root_visit(void *arg, uint64_t link)
+{
+	struct root_walk *w = arg;
+	const struct kvm_layout *L = w->L;
+	struct kvm_vm *vm = w->vm;
+	uint64_t addr = link - member_off(&L->sp_link);
+	uint8_t *buf;
+	struct err *e = target_read_obj(w->T, addr, L->sp_size, (void **)&buf);
+	if (e)
+		return err_wrap(e, "kvm_mmu_page at 0x%llx", (unsigned long long)addr);
+	void *p = realloc(vm->roots, (vm->nroots + 1) * sizeof(*vm->roots));
+	if (!p) {
+		free(buf);
+		return err_new(ERR_NOMEM, "out of memory");
+	}
+	vm->roots = p;
+	struct kvm_root *r = &vm->roots[vm->nroots++];
+	memset(r, 0, sizeof(*r));
+	r->sp = addr;
+	r->spt = member_get(buf, L->sp_size, &L->sp_spt);
+	r->gfn = member_get(buf, L->sp_size, &L->sp_gfn);
+	r->role = (uint32_t)member_get(buf, L->sp_size, &L->sp_role);
+	r->level = (int)member_get(buf, L->sp_size, &L->sp_level);
+	r->smm = (int)member_get(buf, L->sp_size, &L->sp_smm);
+	r->invalid = member_get(buf, L->sp_size, &L->sp_invalid) ||
+		     (L->has_sched_zap && member_get(buf, L->sp_size, &L->sp_sched_zap));
+	r->guest_mode = member_get(buf, L->sp_size, &L->sp_guest_mode);
+	r->ad_disabled = member_get(buf, L->sp_size, &L->sp_ad_disabled);
+	r->direct = member_get(buf, L->sp_size, &L->sp_direct);
+	r->refcount = (int32_t)member_get(buf, L->sp_size, &L->sp_refcount);
+	free(buf);
+	if (r->level < 2 || r->level > 5)
+		return err_new(ERR_CORRUPT, "TDP MMU root 0x%llx has level %d", (unsigned long long)addr,
+			       r->level);
+	if ((e = dump_vtop(w->T->dump, r->spt, &r->spt_pa)))
+		return err_wrap(e, "TDP MMU root 0x%llx table", (unsigned long long)addr);
+	return NULL;
+}
+
+static struct err *kvm_vm_vcpus(struct target *T, const struct kvm_layout *L, const uint8_t *kvm,
+				struct kvm_vm *vm)
+{
+	uint64_t head;
+	/* xarray: spinlock, flags, then xa_head; read it through its type. */
+	struct member xa_head;
+	struct type_ref xa = L->vcpu_array.type;
+	if (!types_member(xa, "xa_head", &xa_head))
+		return err_new(ERR_LAYOUT, "struct xarray has no xa_head");
+	memcpy(&head, kvm + member_off(&L->vcpu_array) + member_off(&xa_head), 8);
+	int n = vm->online_vcpus;
+	if (n < 0 || n > KVM_MAX_VCPUS_READ)
+		return err_new(ERR_CORRUPT, "online_vcpus is %d", n);
+	if (n == 0)
+		return NULL;
+	vm->vcpus = calloc((size_t)n, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return err_new(ERR_NOMEM, "out of memory");
+	for (int i = 0; i < n; i++) {
+		uint64_t vcpu;
+		struct err *e = klist_xa_load(T, head, (uint64_t)i, &vcpu);
+		if (e)
+			return err_wrap(e, "vcpu_array[%d]", i);
+		if (!vcpu)
+			continue;
+		uint8_t *buf;
+		if ((e = target_read_obj(T, vcpu, L->vcpu_size, (void **)&buf)))
+			return err_wrap(e, "vcpu %d at 0x%llx", i, (unsigned long long)vcpu);
+		struct kvm_vcpu_info *v = &vm->vcpus[vm->nvcpus++];
+		v->addr = vcpu;
+		v->vcpu_id = (int)member_get(buf, L->vcpu_size, &L->v_id);
+		v->idx = (int)member_get(buf, L->vcpu_size, &L->v_idx);
+		v->mode = (int)member_get(buf, L->vcpu_size, &L->v_mode);
+		uint64_t mmu = member_get(buf, L->vcpu_size, &L->v_mmu);
+		free(buf);
+		v->root_hpa = UINT64_MAX;
+		if (mmu && (e = dump_read_u64(T->dump, mmu + member_off(&L->m_root_hpa), &v->root_hpa)))
+			return err_wrap(e, "vcpu %d mmu", i);
+	}
+	return NULL;
+}
+
+static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, struct kvm_host *H,
+			       uint64_t addr, struct kvm_vm *vm)
+{
+	uint8_t *kvm;
+	memset(vm, 0, sizeof(*vm));
+	vm->addr = addr;
+	struct err *e = target_read_obj(T, addr, L->kvm_size, (void **)&kvm);
+	if (e)
+		return e;
+	vm->pid = (int)member_get(kvm, L->kvm_size, &L->pid);
+	vm->mm = member_get(kvm, L->kvm_size, &L->mm_ptr);
+	vm->online_vcpus = (int)member_get(kvm, L->kvm_size, &L->online_vcpus);
+	vm->manual_dirty_log_protect = L->has_manual ? member_get(kvm, L->kvm_size, &L->manual_protect) : 0;
+	vm->dirty_ring_size = L->has_ring ? (uint32_t)member_get(kvm, L->kvm_size, &L->ring_size) : 0;
+	vm->tdp_mmu = L->has_tdp_mmu_enabled ? (int)member_get(kvm, L->kvm_size, &L->tdp_mmu_enabled)
+					     : H->tdp_mmu_enabled;
+	kvm_vm_read_comm(T, L, vm);
+	/* Each part of a VM can fail alone; what fails is noted, the rest stays. */
+	if ((e = kvm_vm_slots(T, L, kvm, vm))) {
+		notes_add(&H->notes, "VM %d (kvm 0x%llx): memslots: %s", vm->pid,
+			  (unsigned long long)addr, e->msg);
+		err_free(e);
+		vm->incomplete = true;
+	}
+	struct root_walk rw = { T, L, vm };
+	if ((e = klist_walk(T, addr + member_off(&L->tdp_mmu_roots), KVM_MAX_ROOTS, kvm_root_visit, &rw))) {
+		notes_add(&H->notes, "VM %d (kvm 0x%llx): TDP MMU roots: %s", vm->pid,
+			  (unsigned long long)addr, e->msg);
+		err_free(e);
+		vm->incomplete = true;
+	}
+	if ((e = kvm_vm_vcpus(T, L, kvm, vm))) {
+		notes_add(&H->notes, "VM %d (kvm 0x%llx): vCPUs: %s", vm->pid, (unsigned long long)addr,
+			  e->msg);
+		err_free(e);
+		vm->incomplete = true;
+	}
+	free(kvm);
+	return NULL;
+}
+
+struct vm_walk {
+	struct target *T;
+	const struct kvm_layout *L;
+	struct kvm_host *H;
+};
+
+static struct err *kvm_vm_visit(void *arg, uint64_t link)
+{
+	struct vm_walk *w = arg;
+	struct kvm_host *H = w->H;
+	if (H->nvms >= KVM_MAX_VMS)
+		return err_new(ERR_CORRUPT, "more than %d VMs", KVM_MAX_VMS);
+	void *p = realloc(H->vms, (H->nvms + 1) * sizeof(*H->vms));
+	if (!p)
+		return err_new(ERR_NOMEM, "out of memory");
+	H->vms = p;
+	uint64_t addr = link - member_off(&w->L->vm_list);
+	struct err *e = kvm_vm_load(w->T, w->L, H, addr, &H->vms[H->nvms]);
+	if (e)
+		return err_wrap(e, "struct kvm at 0x%llx", (unsigned long long)addr);
+	/* The per-VM MMIO value (6.10+) replaces the global one. */
+	H->nvms++;
+	return NULL;
+}
+
+struct err *kvm_host_load(struct target *T, struct kvm_host *H)
+{
+	memset(H, 0, sizeof(*H));
+	H->tdp_enabled = H->tdp_mmu_enabled = -1;
+	if (!target_module(T, "kvm"))
+		return err_new(ERR_NOTFOUND, "the kvm module is not loaded in this kernel: no VMs to analyse");
+	H->vendor = target_module(T, "kvm_amd") ? "kvm_amd" : target_module(T, "kvm_intel") ? "kvm_intel" : NULL;
+	struct kvm_layout L;
+	struct err *e = kvm_layout_load(T, &L);
+	if (e)
+		return e;
+	H->address_spaces = (int)L.nas;
+	if ((e = kvm_masks_load(T, H, L.has_mmio_value)))
+		return e;
+	bool found;
+	uint64_t v = kvm_read_global(T, "tdp_enabled", 1, &found);
+	if (found)
+		H->tdp_enabled = (int)(v & 1);
+	v = kvm_read_global(T, "tdp_mmu_enabled", 1, &found);
+	if (found)
+		H->tdp_mmu_enabled = (int)(v & 1);
+	uint64_t head;
+	if (!target_symbol(T, "kvm", "vm_list", &head) && !target_symbol(T, "vmlinux", "vm_list", &head))
+		return err_new(ERR_NOTFOUND, "symbol vm_list not found in kvm or vmlinux");
+	struct vm_walk w = { T, &L, H };
+	if ((e = klist_walk(T, head, KVM_MAX_VMS, kvm_vm_visit, &w)))
+		return err_wrap(e, "vm_list");
+	if (L.has_mmio_value)
+		for (size_t i = 0; i < H->nvms; i++) {
+			uint64_t mv;
+			if (!dump_read_u64(T->dump, H->vms[i].addr + member_off(&L.mmio_value), &mv)) {
+				H->masks.mmio_value = mv; /* identical for ordinary VMs */
+				break;
+			}
+		}
+	return NULL;
+}
+
+void kvm_host_fini(struct kvm_host *H)
+{
+	for (size_t i = 0; i < H->nvms; i++) {
+		free(H->vms[i].slots);
+		free(H->vms[i].roots);
+		free(H->vms[i].vcpus);
+	}
+	free(H->vms);
+	notes_fini(&H->notes);
+	memset(H, 0, sizeof(*H));
+}
+
+const struct kvm_memslot *kvm_vm_slot_for(const struct kvm_vm *vm, int as_id, uint64_t gfn)
+{
+	for (size_t i = 0; i < vm->nslots; i++) {
+		const struct kvm_memslot *s = &vm->slots[i];
+		if (s->as_id == as_id && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages)
+			return s;
+	}
+	return NULL;
+}
+
+struct err *kvm_slot_bitmap(struct target *T, const struct kvm_memslot *s, uint64_t **words,
+			    size_t *nwords)
+{
+	*words = NULL;
+	*nwords = 0;
+	if (!s->dirty_bitmap)
+		return NULL;
+	size_t n = (size_t)((s->npages + 63) / 64);
+	struct err *e = target_read_obj(T, s->dirty_bitmap, n * 8, (void **)words);
+	if (e)
+		return err_wrap(e, "dirty bitmap of slot %d", s->id);
+	*nwords = n;
+	return NULL;
+}

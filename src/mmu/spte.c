@@ -1,0 +1,117 @@
+#include "mmu/spte.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SPTE_MMU_PRESENT (1ull << 11)	/* KVM software bit, every era since 5.13 */
+#define SPTE_PS (1ull << 7)
+#define SPTE_WRITABLE (1ull << 1)	/* x86 R/W and EPT W are both bit 1 */
+#define SPTE_AD_SHIFT 52
+#define SPTE_SAVED_R (1ull << 54)
+#define SPTE_SAVED_X (1ull << 56)
+#define EPT_READ (1ull << 0)
+#define EPT_RWX 7ull
+#define EPT_MEMTYPE_SHIFT 3
+#define EPT_IPAT (1ull << 6)
+/* MMIO generation: low 8 bits in SPTE bits 3-10, high 11 bits in 52-62. */
+#define MMIO_GEN_LOW_SHIFT 3
+#define MMIO_GEN_LOW_MASK 0xffull
+#define MMIO_GEN_HIGH_SHIFT 52
+#define MMIO_GEN_HIGH_MASK 0x7ffull
+
+enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte)
+{
+	if (spte == m->frozen)
+		return SPTE_FROZEN;
+	if (spte == m->nonpresent || spte == 0)
+		return SPTE_EMPTY;
+	if (m->mmio_caching && m->mmio_value && (spte & m->mmio_mask) == m->mmio_value)
+		return SPTE_MMIO;
+	if (!(spte & SPTE_MMU_PRESENT))
+		return SPTE_GARBAGE;
+	return SPTE_PRESENT;
+}
+
+void spte_decode(const struct spte_masks *m, uint64_t spte, int level, struct spte_bits *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->memtype = -1;
+	b->kind = spte_classify(m, spte);
+	if (b->kind == SPTE_MMIO) {
+		uint64_t gpa = spte & m->nonpresent_or_rsvd_lower_gfn;
+		if (!m->nonpresent_or_rsvd_lower_gfn) /* older kernels: plain address bits */
+			gpa = spte & m->address & ~m->mmio_mask;
+		gpa |= (spte >> 5) & m->nonpresent_or_rsvd; /* L1TF: high GPA bits moved up */
+		b->mmio_gfn = gpa >> 12;
+		b->mmio_gen = (uint32_t)(((spte >> MMIO_GEN_LOW_SHIFT) & MMIO_GEN_LOW_MASK) |
+					 (((spte >> MMIO_GEN_HIGH_SHIFT) & MMIO_GEN_HIGH_MASK) << 8));
+		b->mmio_access = (uint32_t)(spte & m->mmio_access);
+		return;
+	}
+	if (b->kind != SPTE_PRESENT)
+		return;
+	b->huge = level > 1 && (spte & SPTE_PS);
+	b->leaf = level == 1 || b->huge;
+	b->ad_type = (enum spte_ad_type)((spte >> SPTE_AD_SHIFT) & 3);
+	b->writable = spte & SPTE_WRITABLE;
+	b->host_writable = m->host_writable && (spte & m->host_writable);
+	b->mmu_writable = m->mmu_writable && (spte & m->mmu_writable);
+	b->readable = spte & m->user;
+	if (m->ept) {
+		b->hw_present = spte & EPT_RWX;
+		b->executable = spte & m->x;
+	} else {
+		b->hw_present = spte & m->present;
+		b->executable = !(spte & m->nx);
+	}
+	/* With A/D disabled by type, bits 8/9 are not hardware A/D (6.12 and
+	 * older leave them clear); "accessed" is then "not access-tracked". */
+	bool ad_hw = b->ad_type == SPTE_AD_ENABLED || b->ad_type == SPTE_AD_WRPROT_ONLY;
+	uint64_t amask = m->accessed ? m->accessed : (m->ept ? 1ull << 8 : 1ull << 5);
+	uint64_t dmask = m->dirty ? m->dirty : (m->ept ? 1ull << 9 : 1ull << 6);
+	if (b->leaf && b->ad_type == SPTE_AD_DISABLED && m->acc_track)
+		b->access_tracked = (spte & m->acc_track) == 0;
+	b->accessed = ad_hw ? (spte & amask) != 0 : !b->access_tracked;
+	b->dirty = b->leaf && (spte & dmask) != 0;
+	b->saved_r = spte & SPTE_SAVED_R;
+	b->saved_x = spte & SPTE_SAVED_X;
+	if (m->ept && b->leaf) {
+		b->memtype = (int)((spte >> EPT_MEMTYPE_SHIFT) & 7);
+		b->ipat = spte & EPT_IPAT;
+	}
+	uint64_t addr = spte & m->address;
+	if (b->huge) /* below the page size, and NPT's PAT bit 12, are not address */
+		addr &= ~((1ull << (12 + 9 * (level - 1))) - 1);
+	b->pfn = addr >> 12;
+}
+
+const char *spte_kind_name(enum spte_kind k)
+{
+	static const char *const names[] = { "empty", "present", "mmio", "frozen", "garbage" };
+	return (unsigned)k < 5 ? names[k] : "?";
+}
+
+const char *spte_ad_type_name(enum spte_ad_type t)
+{
+	static const char *const names[] = { "enabled", "disabled", "wrprot-only", "invalid" };
+	return (unsigned)t < 4 ? names[t] : "?";
+}
+
+void spte_flags_str(const struct spte_bits *b, bool ept, char *buf, unsigned len)
+{
+	if (b->kind != SPTE_PRESENT) {
+		snprintf(buf, len, "%s", spte_kind_name(b->kind));
+		return;
+	}
+	snprintf(buf, len, "%s%s%s%s%s%s%s%s%s%s%s",
+		 b->hw_present ? "P " : "- ",
+		 ept ? (b->readable ? "R " : "- ") : (b->readable ? "U " : "- "),
+		 b->writable ? "W " : "- ", b->executable ? "X " : "- ",
+		 b->accessed ? "A " : "- ", b->leaf ? (b->dirty ? "D " : "- ") : "",
+		 b->huge ? "PS " : "", b->host_writable ? "HW " : "", b->mmu_writable ? "MW " : "",
+		 b->access_tracked ? "AT " : "",
+		 b->ad_type != SPTE_AD_ENABLED ? spte_ad_type_name(b->ad_type) : "");
+	size_t n = strlen(buf);
+	while (n && buf[n - 1] == ' ')
+		buf[--n] = '\0';
+}

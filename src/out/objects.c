@@ -1,0 +1,307 @@
+/* `vms`, `memslots`, `roots` and `info`: KVM's books and where they came from. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "out/session.h"
+
+static const char *tri(int v)
+{
+	return v < 0 ? "unknown" : v ? "yes" : "no";
+}
+
+static void json_tri(struct json *j, const char *k, int v)
+{
+	json_key(j, k);
+	if (v < 0)
+		json_null(j);
+	else
+		json_bool(j, v);
+}
+
+struct err *cmd_vms(struct session *s, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (s->json) {
+		json_doc_begin(s, "vms");
+		json_key(&s->j, "vms");
+		json_arr_begin(&s->j);
+	} else {
+		fprintf(s->out, "%-8s %-16s %-18s %5s %8s %5s %-8s %s\n", "PID", "COMMAND", "KVM",
+			"VCPUS", "MEMSLOTS", "ROOTS", "TDP_MMU", "DIRTY_LOG");
+	}
+	for (size_t i = 0; i < s->H.nvms; i++) {
+		const struct kvm_vm *vm = &s->H.vms[i];
+		if (!select_vm(s, vm))
+			continue;
+		const char *mode = vm->dirty_ring_size ? "ring"
+				   : vm->manual_dirty_log_protect ? "manual-protect" : "bitmap";
+		if (s->json) {
+			json_obj_begin(&s->j);
+			json_ki64(&s->j, "pid", vm->pid);
+			json_kstr(&s->j, "comm", vm->comm[0] ? vm->comm : NULL);
+			json_khex(&s->j, "kvm", vm->addr);
+			json_khex(&s->j, "mm", vm->mm);
+			json_ki64(&s->j, "online_vcpus", vm->online_vcpus);
+			json_ku64(&s->j, "memslots", vm->nslots);
+			json_ku64(&s->j, "roots", vm->nroots);
+			json_tri(&s->j, "tdp_mmu", vm->tdp_mmu);
+			json_ku64(&s->j, "manual_dirty_log_protect", vm->manual_dirty_log_protect);
+			json_ku64(&s->j, "dirty_ring_size", vm->dirty_ring_size);
+			json_kstr(&s->j, "dirty_log", mode);
+			json_kbool(&s->j, "incomplete", vm->incomplete);
+			json_obj_end(&s->j);
+		} else {
+			fprintf(s->out, "%-8d %-16s 0x%-16" PRIx64 " %5d %8zu %5zu %-8s %s\n", vm->pid,
+				vm->comm[0] ? vm->comm : "-", vm->addr, vm->online_vcpus, vm->nslots,
+				vm->nroots, tri(vm->tdp_mmu), mode);
+		}
+	}
+	if (s->json) {
+		json_arr_end(&s->j);
+		json_doc_end(s);
+	} else {
+		text_notes(s);
+	}
+	return NULL;
+}
+
+static void slot_flags_str(uint32_t flags, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", flags & KVM_MEM_LOG_DIRTY_PAGES ? "dirty-log " : "",
+		 flags & KVM_MEM_READONLY ? "readonly " : "", flags & KVM_MEM_GUEST_MEMFD ? "gmem " : "",
+		 flags & (1u << 16) ? "INVALID " : "");
+	size_t n = strlen(buf);
+	if (n)
+		buf[n - 1] = '\0';
+	else
+		snprintf(buf, len, "-");
+}
+
+struct err *cmd_memslots(struct session *s, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (s->json) {
+		json_doc_begin(s, "memslots");
+		json_key(&s->j, "memslots");
+		json_arr_begin(&s->j);
+	} else {
+		fprintf(s->out, "%-8s %2s %5s %-12s %-12s %-18s %-18s %8s %s\n", "PID", "AS", "SLOT",
+			"BASE_GFN", "NPAGES", "USERSPACE_ADDR", "DIRTY_BITMAP", "DIRTY", "FLAGS");
+	}
+	for (size_t i = 0; i < s->H.nvms; i++) {
+		const struct kvm_vm *vm = &s->H.vms[i];
+		if (!select_vm(s, vm))
+			continue;
+		for (size_t k = 0; k < vm->nslots; k++) {
+			const struct kvm_memslot *m = &vm->slots[k];
+			uint64_t *words = NULL;
+			size_t nwords = 0;
+			struct err *e = kvm_slot_bitmap(s->T, m, &words, &nwords);
+			if (e) {
+				notes_add_err(&s->walk_notes, e, "memslots");
+				s->exit_bits |= EXIT_INCOMPLETE;
+			}
+			uint64_t ndirty = 0;
+			for (size_t w = 0; w < nwords; w++)
+				ndirty += (uint64_t)__builtin_popcountll(words[w]);
+			char flags[64];
+			slot_flags_str(m->flags, flags, sizeof(flags));
+			if (s->json) {
+				json_obj_begin(&s->j);
+				json_ki64(&s->j, "vm", vm->pid);
+				json_ki64(&s->j, "as_id", m->as_id);
+				json_ki64(&s->j, "id", m->id);
+				json_ku64(&s->j, "base_gfn", m->base_gfn);
+				json_ku64(&s->j, "npages", m->npages);
+				json_ku64(&s->j, "flags", m->flags);
+				json_khex(&s->j, "userspace_addr", m->userspace_addr);
+				json_khex(&s->j, "memslot", m->addr);
+				json_key(&s->j, "dirty_bitmap");
+				if (m->dirty_bitmap)
+					json_hex(&s->j, m->dirty_bitmap);
+				else
+					json_null(&s->j);
+				json_key(&s->j, "dirty_gfns");
+				if (words) {
+					json_arr_begin(&s->j);
+					for (size_t w = 0; w < nwords; w++)
+						for (uint64_t b = words[w]; b; b &= b - 1) {
+							uint64_t rel = w * 64 + (uint64_t)__builtin_ctzll(b);
+							if (rel < m->npages) /* bits past npages are not gfns */
+								json_u64(&s->j, m->base_gfn + rel);
+						}
+					json_arr_end(&s->j);
+				} else {
+					json_null(&s->j);
+				}
+				json_obj_end(&s->j);
+			} else {
+				char db[32], nd[24];
+				snprintf(db, sizeof(db), m->dirty_bitmap ? "0x%" PRIx64 : "-", m->dirty_bitmap);
+				snprintf(nd, sizeof(nd), words ? "%" PRIu64 : "-", ndirty);
+				fprintf(s->out, "%-8d %2d %5d 0x%-10" PRIx64 " %-12" PRIu64 " 0x%-16" PRIx64
+					" %-18s %8s %s\n", vm->pid, m->as_id, m->id, m->base_gfn, m->npages,
+					m->userspace_addr, db, nd, flags);
+			}
+			free(words);
+		}
+	}
+	if (s->json) {
+		json_arr_end(&s->j);
+		json_doc_end(s);
+	} else {
+		text_notes(s);
+	}
+	return NULL;
+}
+
+struct err *cmd_roots(struct session *s, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (s->json) {
+		json_doc_begin(s, "roots");
+		json_key(&s->j, "roots");
+		json_arr_begin(&s->j);
+	} else {
+		fprintf(s->out, "%-8s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %s\n", "PID", "ROOT",
+			"TABLE_PA", "ROLE", "LVL", "SMM", "GUEST", "AD", "VALID", "REFS", "VCPUS");
+	}
+	for (size_t i = 0; i < s->H.nvms; i++) {
+		const struct kvm_vm *vm = &s->H.vms[i];
+		if (!select_vm(s, vm))
+			continue;
+		for (size_t k = 0; k < vm->nroots; k++) {
+			const struct kvm_root *r = &vm->roots[k];
+			if (!select_root(s, r))
+				continue;
+			char users[128] = "";
+			size_t ul = 0;
+			for (size_t v = 0; v < vm->nvcpus && ul < sizeof(users) - 8; v++)
+				if (vm->vcpus[v].root_hpa == r->spt_pa)
+					ul += (size_t)snprintf(users + ul, sizeof(users) - ul, "%s%d",
+							       ul ? "," : "", vm->vcpus[v].idx);
+			if (s->json) {
+				json_obj_begin(&s->j);
+				json_ki64(&s->j, "vm", vm->pid);
+				json_khex(&s->j, "sp", r->sp);
+				json_khex(&s->j, "spt", r->spt);
+				json_khex(&s->j, "spt_pa", r->spt_pa);
+				json_khex(&s->j, "role", r->role);
+				json_ki64(&s->j, "level", r->level);
+				json_ki64(&s->j, "smm", r->smm);
+				json_kbool(&s->j, "guest_mode", r->guest_mode);
+				json_kbool(&s->j, "ad_disabled", r->ad_disabled);
+				json_kbool(&s->j, "invalid", r->invalid);
+				json_ki64(&s->j, "refcount", r->refcount);
+				json_key(&s->j, "vcpus");
+				json_arr_begin(&s->j);
+				for (size_t v = 0; v < vm->nvcpus; v++)
+					if (vm->vcpus[v].root_hpa == r->spt_pa)
+						json_i64(&s->j, vm->vcpus[v].idx);
+				json_arr_end(&s->j);
+				json_obj_end(&s->j);
+			} else {
+				fprintf(s->out, "%-8d 0x%-16" PRIx64 " 0x%-12" PRIx64 " 0x%-8x %3d %3d %-5s %-5s "
+					"%-5s %4" PRId64 " %s\n", vm->pid, r->sp, r->spt_pa, r->role, r->level,
+					r->smm, r->guest_mode ? "yes" : "no", r->ad_disabled ? "off" : "on",
+					r->invalid ? "no" : "yes", r->refcount, ul ? users : "-");
+			}
+		}
+	}
+	if (s->json) {
+		json_arr_end(&s->j);
+		json_doc_end(s);
+	} else {
+		text_notes(s);
+	}
+	return NULL;
+}
+
+static const char *mmu_mode(const struct kvm_host *H)
+{
+	if (H->tdp_enabled == 0)
+		return "shadow paging (no TDP)";
+	return H->masks.ept ? "EPT" : "NPT";
+}
+
+struct err *cmd_info(struct session *s, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	struct target *T = s->T;
+	const char *ko = dump_vmcoreinfo(T->dump, "KERNELOFFSET");
+	const struct spte_masks *m = &s->H.masks;
+	static const struct { const char *name; size_t off; } masks[] = {
+#define M(n, f) { n, offsetof(struct spte_masks, f) }
+		M("shadow_present_mask", present), M("shadow_user_mask", user), M("shadow_x_mask", x),
+		M("shadow_nx_mask", nx), M("shadow_accessed_mask", accessed),
+		M("shadow_dirty_mask", dirty), M("shadow_host_writable_mask", host_writable),
+		M("shadow_mmu_writable_mask", mmu_writable), M("shadow_acc_track_mask", acc_track),
+		M("shadow_mmio_value", mmio_value), M("shadow_mmio_mask", mmio_mask),
+		M("shadow_mmio_access_mask", mmio_access), M("shadow_me_value", me_value),
+		M("shadow_me_mask", me_mask),
+#undef M
+	};
+	if (s->json) {
+		json_doc_begin(s, "info");
+		json_kstr(&s->j, "format", dump_format(T->dump));
+		json_kbool(&s->j, "flattened", dump_is_flattened(T->dump));
+		json_kbool(&s->j, "live", dump_is_live(T->dump));
+		json_kstr(&s->j, "release", T->release);
+		json_kstr(&s->j, "kernel_offset", ko);
+		json_khex(&s->j, "page_offset_base", T->page_offset_base);
+		json_khex(&s->j, "physical_mask", T->physical_mask);
+		json_kstr(&s->j, "symbols", T->syms_source);
+		json_ku64(&s->j, "vmlinux_symbols", T->vmlinux_syms.n);
+		json_kstr(&s->j, "types", T->types.vmlinux_source);
+		json_key(&s->j, "modules");
+		json_arr_begin(&s->j);
+		for (size_t i = 0; i < T->nmods; i++) {
+			const char *src = NULL;
+			for (size_t k = 0; k < T->types.nmods; k++)
+				if (!strcmp(T->types.mods[k].name, T->mods[i].syms.name))
+					src = T->types.mods[k].source;
+			json_obj_begin(&s->j);
+			json_kstr(&s->j, "name", T->mods[i].syms.name);
+			json_khex(&s->j, "module", T->mods[i].addr);
+			json_ku64(&s->j, "symbols", T->mods[i].syms.n);
+			json_kstr(&s->j, "btf", src);
+			json_obj_end(&s->j);
+		}
+		json_arr_end(&s->j);
+		json_kstr(&s->j, "mmu", mmu_mode(&s->H));
+		json_key(&s->j, "masks");
+		json_obj_begin(&s->j);
+		for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++)
+			json_khex(&s->j, masks[i].name, *(const uint64_t *)((const char *)m + masks[i].off));
+		json_obj_end(&s->j);
+		json_doc_end(s);
+		return NULL;
+	}
+	fprintf(s->out, "dump:       %s\n", dump_path(T->dump));
+	fprintf(s->out, "format:     %s%s%s\n", dump_format(T->dump),
+		dump_is_flattened(T->dump) ? " (flattened, rearranged in a temporary file)" : "",
+		dump_is_live(T->dump) ? " (live)" : "");
+	fprintf(s->out, "release:    %s\n", T->release);
+	fprintf(s->out, "KASLR:      kernel offset 0x%s, page_offset_base 0x%" PRIx64 "\n",
+		ko ? ko : "0", T->page_offset_base);
+	fprintf(s->out, "symbols:    vmlinux from %s (%zu symbols)\n", T->syms_source, T->vmlinux_syms.n);
+	fprintf(s->out, "types:      vmlinux BTF from %s\n", T->types.vmlinux_source);
+	for (size_t i = 0; i < T->nmods; i++) {
+		const char *src = "none";
+		for (size_t k = 0; k < T->types.nmods; k++)
+			if (!strcmp(T->types.mods[k].name, T->mods[i].syms.name))
+				src = T->types.mods[k].source;
+		fprintf(s->out, "module:     %-14s 0x%" PRIx64 "  %5zu symbols, BTF from %s\n",
+			T->mods[i].syms.name, T->mods[i].addr, T->mods[i].syms.n, src);
+	}
+	fprintf(s->out, "MMU:        %s, SPTE masks from kvm.ko globals:\n", mmu_mode(&s->H));
+	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++)
+		fprintf(s->out, "  %-28s 0x%016" PRIx64 "\n", masks[i].name,
+			*(const uint64_t *)((const char *)m + masks[i].off));
+	return NULL;
+}

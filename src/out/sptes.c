@@ -1,0 +1,94 @@
+/* `sptes`: every non-empty SPTE of the selected roots, streamed. */
+#include <inttypes.h>
+
+#include "out/session.h"
+
+struct sptes_ctx {
+	struct session *s;
+	const struct kvm_vm *vm;
+	bool ept;
+	uint64_t shown;
+};
+
+static int sptes_entry(void *arg, const struct walk_entry *e)
+{
+	struct sptes_ctx *c = arg;
+	struct session *s = c->s;
+	if (e->event != WALK_ENTRY) {
+		session_note_walk(s, c->vm, e);
+		return 0;
+	}
+	if (s->sel.level && e->level != s->sel.level)
+		return 0;
+	if (s->sel.bits.care && (e->bits.kind != SPTE_PRESENT || !bit_filter_match(&s->sel.bits, &e->bits)))
+		return 0;
+	c->shown++;
+	if (s->json) {
+		json_obj_begin(&s->j);
+		json_ki64(&s->j, "vm", c->vm->pid);
+		json_khex(&s->j, "root", e->root->sp);
+		json_ki64(&s->j, "level", e->level);
+		json_ku64(&s->j, "gfn", e->gfn);
+		json_khex(&s->j, "spte", e->spte);
+		json_spte_bits(&s->j, &e->bits, c->ept);
+		json_obj_end(&s->j);
+	} else {
+		char flags[96];
+		spte_flags_str(&e->bits, c->ept, flags, sizeof(flags));
+		if (e->bits.kind == SPTE_MMIO)
+			fprintf(s->out, "%-8d 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
+				" %-10s mmio gfn 0x%" PRIx64 " gen %u\n", c->vm->pid, e->root->sp, e->level,
+				e->gfn, e->spte, "-", e->bits.mmio_gfn, e->bits.mmio_gen);
+		else
+			fprintf(s->out, "%-8d 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
+				" 0x%-8" PRIx64 " %s%s\n", c->vm->pid, e->root->sp, e->level, e->gfn, e->spte,
+				e->bits.pfn, flags, e->bits.kind == SPTE_PRESENT && !e->bits.leaf ? " (table)" : "");
+	}
+	return 0;
+}
+
+struct err *cmd_sptes(struct session *s, int argc, char **argv)
+{
+	if (argc > 1) {
+		struct err *e = bit_filter_parse(argv[1], &s->sel.bits);
+		if (e)
+			return e;
+	}
+	if (argc > 2)
+		return err_new(ERR_USAGE, "sptes: unexpected argument '%s'", argv[2]);
+	struct walker *w;
+	struct err *e = walker_new(s->T, &w);
+	if (e)
+		return e;
+	if (s->json) {
+		json_doc_begin(s, "sptes");
+		json_key(&s->j, "sptes");
+		json_arr_begin(&s->j);
+	} else {
+		fprintf(s->out, "%-8s %-18s %3s %-12s %-18s %-10s %s\n", "PID", "ROOT", "LVL", "GFN",
+			"SPTE", "PFN", "FLAGS");
+	}
+	for (size_t i = 0; i < s->H.nvms; i++) {
+		const struct kvm_vm *vm = &s->H.vms[i];
+		if (!select_vm(s, vm))
+			continue;
+		struct sptes_ctx c = { s, vm, s->H.masks.ept, 0 };
+		for (size_t k = 0; k < vm->nroots; k++) {
+			if (!select_root(s, &vm->roots[k]))
+				continue;
+			struct walk_stats st = { 0 };
+			if ((e = walker_run(w, &s->H.masks, &vm->roots[k], &s->sel.range, sptes_entry, &c, &st))) {
+				notes_add_err(&s->walk_notes, e, "walk");
+				s->exit_bits |= EXIT_INCOMPLETE;
+			}
+		}
+	}
+	walker_free(w);
+	if (s->json) {
+		json_arr_end(&s->j);
+		json_doc_end(s);
+	} else {
+		text_notes(s);
+	}
+	return NULL;
+}

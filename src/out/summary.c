@@ -1,0 +1,189 @@
+/* `summary`: the one screen a triager reads first. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "out/session.h"
+
+struct summary_counts {
+	struct walk_stats st;
+	uint64_t leaf_by_level[6], table_by_level[6];
+	uint64_t wad[8];	/* leaves by W<<2 | A<<1 | D */
+	uint64_t host_ro, access_tracked;
+};
+
+struct summary_ctx {
+	struct session *s;
+	const struct kvm_vm *vm;
+	struct summary_counts *c;
+};
+
+static int summary_entry(void *arg, const struct walk_entry *e)
+{
+	struct summary_ctx *x = arg;
+	if (e->event != WALK_ENTRY) {
+		session_note_walk(x->s, x->vm, e);
+		return 0;
+	}
+	if (e->bits.kind != SPTE_PRESENT || e->level < 1 || e->level > 5)
+		return 0;
+	struct summary_counts *c = x->c;
+	if (!e->bits.leaf) {
+		c->table_by_level[e->level]++;
+		return 0;
+	}
+	c->leaf_by_level[e->level]++;
+	c->wad[(e->bits.writable << 2) | (e->bits.accessed << 1) | e->bits.dirty]++;
+	c->host_ro += !e->bits.host_writable;
+	c->access_tracked += e->bits.access_tracked;
+	return 0;
+}
+
+static const char *tri(int v)
+{
+	return v < 0 ? "unknown" : v ? "on" : "off";
+}
+
+static void summary_json_counts(struct json *j, const struct summary_counts *c)
+{
+	static const char *const lv[] = { "", "4K", "2M", "1G", "512G", "256T" };
+	json_key(j, "leaves_by_level");
+	json_obj_begin(j);
+	for (int l = 1; l <= 5; l++)
+		if (c->leaf_by_level[l])
+			json_ku64(j, lv[l], c->leaf_by_level[l]);
+	json_obj_end(j);
+	json_key(j, "tables_by_level");
+	json_obj_begin(j);
+	for (int l = 2; l <= 5; l++)
+		if (c->table_by_level[l]) {
+			char k[4] = { (char)('0' + l), 0 };
+			json_ku64(j, k, c->table_by_level[l]);
+		}
+	json_obj_end(j);
+	json_key(j, "leaves_by_wad");
+	json_obj_begin(j);
+	for (int i = 0; i < 8; i++) {
+		char k[16];
+		snprintf(k, sizeof(k), "W=%d,A=%d,D=%d", i >> 2 & 1, i >> 1 & 1, i & 1);
+		json_ku64(j, k, c->wad[i]);
+	}
+	json_obj_end(j);
+	json_ku64(j, "mmio", c->st.mmio);
+	json_ku64(j, "frozen", c->st.frozen);
+	json_ku64(j, "garbage", c->st.garbage);
+	json_ku64(j, "tables_read", c->st.tables);
+	json_ku64(j, "tables_unreadable", c->st.unreadable + c->st.bad_children);
+	json_ku64(j, "host_readonly_leaves", c->host_ro);
+	json_ku64(j, "access_tracked_leaves", c->access_tracked);
+}
+
+static void summary_text_counts(FILE *f, const struct summary_counts *c)
+{
+	uint64_t leaves = 0;
+	for (int l = 1; l <= 5; l++)
+		leaves += c->leaf_by_level[l];
+	fprintf(f, "    SPTEs: %" PRIu64 " leaves (4K %" PRIu64 ", 2M %" PRIu64 ", 1G %" PRIu64 "), %"
+		PRIu64 " tables read", leaves, c->leaf_by_level[1], c->leaf_by_level[2],
+		c->leaf_by_level[3], c->st.tables);
+	if (c->st.mmio || c->st.frozen || c->st.garbage)
+		fprintf(f, ", %" PRIu64 " MMIO, %" PRIu64 " frozen, %" PRIu64 " garbage", c->st.mmio,
+			c->st.frozen, c->st.garbage);
+	if (c->st.unreadable + c->st.bad_children)
+		fprintf(f, ", %" PRIu64 " tables UNREADABLE", c->st.unreadable + c->st.bad_children);
+	fprintf(f, "\n    leaves by state: ");
+	int printed = 0;
+	for (int i = 7; i >= 0; i--)
+		if (c->wad[i])
+			fprintf(f, "%sW=%d A=%d D=%d: %" PRIu64, printed++ ? ", " : "", i >> 2 & 1,
+				i >> 1 & 1, i & 1, c->wad[i]);
+	fprintf(f, "%s\n", printed ? "" : "none");
+	if (c->host_ro || c->access_tracked)
+		fprintf(f, "    host read-only leaves: %" PRIu64 ", access-tracked: %" PRIu64 "\n",
+			c->host_ro, c->access_tracked);
+}
+
+struct err *cmd_summary(struct session *s, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return err_new(ERR_USAGE, "summary takes no arguments");
+	const struct kvm_host *H = &s->H;
+	const struct spte_masks *m = &H->masks;
+	struct walker *w;
+	struct err *e = walker_new(s->T, &w);
+	if (e)
+		return e;
+	const char *mmu = H->tdp_enabled == 0 ? "shadow paging" : m->ept ? "EPT" : "NPT";
+	if (s->json) {
+		json_doc_begin(s, "summary");
+		json_kstr(&s->j, "release", s->T->release);
+		json_kstr(&s->j, "vendor", H->vendor);
+		json_kstr(&s->j, "mmu", mmu);
+		json_key(&s->j, "tdp_mmu");
+		H->tdp_mmu_enabled < 0 ? json_null(&s->j) : json_bool(&s->j, H->tdp_mmu_enabled);
+		json_kbool(&s->j, "ad_bits", m->ad_enabled);
+		json_kbool(&s->j, "mmio_caching", m->mmio_caching);
+		json_key(&s->j, "vms");
+		json_arr_begin(&s->j);
+	} else {
+		fprintf(s->out, "kernel:   %s (%s)\n", s->T->release, dump_format(s->T->dump));
+		fprintf(s->out, "MMU:      %s, TDP MMU %s, A/D bits %s, MMIO caching %s%s\n", mmu,
+			tri(H->tdp_mmu_enabled), m->ad_enabled ? "on" : "off",
+			m->mmio_caching ? "on" : "off", H->vendor ? "" : " (no vendor module)");
+		if (H->tdp_mmu_enabled == 0)
+			fprintf(s->out, "          the TDP MMU is off: KVM uses the legacy MMU, whose "
+				"pages are not on tdp_mmu_roots;\n          VMs, memslots and vCPUs are "
+				"listed, SPTE trees are not analysed\n");
+		fprintf(s->out, "VMs:      %zu\n", H->nvms);
+	}
+	for (size_t i = 0; i < H->nvms; i++) {
+		const struct kvm_vm *vm = &H->vms[i];
+		if (!select_vm(s, vm))
+			continue;
+		struct summary_counts c;
+		memset(&c, 0, sizeof(c));
+		struct summary_ctx x = { s, vm, &c };
+		for (size_t k = 0; k < vm->nroots; k++)
+			if (select_root(s, &vm->roots[k]) &&
+			    (e = walker_run(w, m, &vm->roots[k], &s->sel.range, summary_entry, &x, &c.st))) {
+				notes_add_err(&s->walk_notes, e, "walk");
+				s->exit_bits |= EXIT_INCOMPLETE;
+			}
+		size_t logged = 0;
+		for (size_t k = 0; k < vm->nslots; k++)
+			logged += (vm->slots[k].flags & KVM_MEM_LOG_DIRTY_PAGES) != 0;
+		const char *mode = vm->dirty_ring_size ? "dirty ring"
+				   : vm->manual_dirty_log_protect ? "bitmap, manual protect" : "bitmap";
+		if (s->json) {
+			json_obj_begin(&s->j);
+			json_ki64(&s->j, "pid", vm->pid);
+			json_kstr(&s->j, "comm", vm->comm[0] ? vm->comm : NULL);
+			json_khex(&s->j, "kvm", vm->addr);
+			json_ki64(&s->j, "vcpus", vm->online_vcpus);
+			json_ku64(&s->j, "memslots", vm->nslots);
+			json_ku64(&s->j, "dirty_logged_memslots", logged);
+			json_kstr(&s->j, "dirty_log", mode);
+			json_ku64(&s->j, "roots", vm->nroots);
+			summary_json_counts(&s->j, &c);
+			json_obj_end(&s->j);
+		} else {
+			size_t valid = 0;
+			for (size_t k = 0; k < vm->nroots; k++)
+				valid += !vm->roots[k].invalid;
+			fprintf(s->out, "\n  VM pid %d (%s)  kvm 0x%" PRIx64 "\n", vm->pid,
+				vm->comm[0] ? vm->comm : "?", vm->addr);
+			fprintf(s->out, "    %d vCPUs, %zu memslots (%zu dirty-logged: %s), %zu TDP MMU "
+				"roots (%zu valid)\n", vm->online_vcpus, vm->nslots, logged, mode,
+				vm->nroots, valid);
+			summary_text_counts(s->out, &c);
+		}
+	}
+	walker_free(w);
+	if (s->json) {
+		json_arr_end(&s->j);
+		json_doc_end(s);
+	} else {
+		text_notes(s);
+	}
+	return NULL;
+}

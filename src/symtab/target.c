@@ -1,0 +1,399 @@
+#define _GNU_SOURCE
+#include "symtab/target.h"
+
+#include <elf.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symtab/kallsyms.h"
+
+#define TARGET_MAX_MODULES 8192
+#define TARGET_MAX_MOD_SYMS (1u << 20)
+#define TARGET_MAX_OBJ (16u << 20)
+
+struct err *target_need_member(struct type_ref t, const char *tname, const char *path,
+			       struct member *m)
+{
+	if (t.id <= 0)
+		return err_new(ERR_LAYOUT, "type info has no struct %s", tname);
+	if (!types_member(t, path, m))
+		return err_new(ERR_LAYOUT, "struct %s has no member %s in this kernel's type info",
+			       tname, path);
+	return NULL;
+}
+
+struct err *target_read_obj(struct target *T, uint64_t va, size_t size, void **buf)
+{
+	if (size == 0 || size > TARGET_MAX_OBJ)
+		return err_new(ERR_LAYOUT, "object size %zu at 0x%llx is not plausible", size,
+			       (unsigned long long)va);
+	*buf = malloc(size);
+	if (!*buf)
+		return err_new(ERR_NOMEM, "out of memory");
+	struct err *e = dump_read_virt(T->dump, va, *buf, size);
+	if (e) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return e;
+}
+
+bool target_symbol(const struct target *T, const char *module, const char *name, uint64_t *addr)
+{
+	if (!module || !strcmp(module, "vmlinux"))
+		if (symtab_lookup(&T->vmlinux_syms, name, addr))
+			return true;
+	for (size_t i = 0; i < T->nmods; i++)
+		if ((!module || !strcmp(module, T->mods[i].syms.name)) &&
+		    symtab_lookup(&T->mods[i].syms, name, addr))
+			return true;
+	return false;
+}
+
+const struct target_module *target_module(const struct target *T, const char *name)
+{
+	for (size_t i = 0; i < T->nmods; i++)
+		if (!strcmp(T->mods[i].syms.name, name))
+			return &T->mods[i];
+	return NULL;
+}
+
+const char *target_symbolize(const struct target *T, uint64_t addr, uint64_t *off,
+			     const char **module)
+{
+	const char *best = NULL;
+	uint64_t best_off = UINT64_MAX, o;
+	*module = NULL;
+	const char *s = symtab_symbolize(&T->vmlinux_syms, addr, &o);
+	if (s && o < best_off) {
+		best = s;
+		best_off = o;
+	}
+	for (size_t i = 0; i < T->nmods; i++) {
+		s = symtab_symbolize(&T->mods[i].syms, addr, &o);
+		if (s && o < best_off) {
+			best = s;
+			best_off = o;
+			*module = T->mods[i].syms.name;
+		}
+	}
+	*off = best_off;
+	return best;
+}
+
+static struct err *target_load_vmlinux_btf(struct target *T, const struct target_opts *o)
+{
+	struct err *e;
+	if (o->vmlinux) {
+		void *data;
+		size_t size;
+		if ((e = types_load_elf_btf(o->vmlinux, &data, &size)))
+			return e;
+		e = types_set_vmlinux(&T->types, data, size, o->vmlinux);
+		free(data);
+		return e;
+	}
+	uint64_t start, stop;
+	if (!target_symbol(T, "vmlinux", "__start_BTF", &start) ||
+	    !target_symbol(T, "vmlinux", "__stop_BTF", &stop))
+		return err_new(ERR_NOTFOUND, "no vmlinux BTF in the dump (kernel without "
+			       "CONFIG_DEBUG_INFO_BTF); give --vmlinux");
+	if (stop <= start || stop - start > (256u << 20))
+		return err_new(ERR_CORRUPT, "__start_BTF..__stop_BTF (0x%llx..0x%llx) is not a BTF blob",
+			       (unsigned long long)start, (unsigned long long)stop);
+	void *data;
+	if ((e = target_read_obj(T, start, stop - start, &data)))
+		return err_wrap(e, "vmlinux BTF");
+	e = types_set_vmlinux(&T->types, data, stop - start, "dump (__start_BTF)");
+	free(data);
+	return e;
+}
+
+struct module_layout {
+	struct type_ref module, kallsyms, btf_module, btf;
+	struct member list, name, kallsyms_ptr, symtab, num_symtab, strtab, typetab;
+	struct member bm_list, bm_module, bm_btf, btf_data, btf_data_size;
+	uint64_t module_size;
+};
+
+static struct err *module_layout(struct target *T, struct module_layout *L)
+{
+	struct err *e;
+	L->module = types_struct(&T->types, NULL, "module");
+	L->kallsyms = types_struct(&T->types, NULL, "mod_kallsyms");
+	L->module_size = types_size(L->module);
+	if ((e = target_need_member(L->module, "module", "list", &L->list)) ||
+	    (e = target_need_member(L->module, "module", "name", &L->name)) ||
+	    (e = target_need_member(L->module, "module", "kallsyms", &L->kallsyms_ptr)) ||
+	    (e = target_need_member(L->kallsyms, "mod_kallsyms", "symtab", &L->symtab)) ||
+	    (e = target_need_member(L->kallsyms, "mod_kallsyms", "num_symtab", &L->num_symtab)) ||
+	    (e = target_need_member(L->kallsyms, "mod_kallsyms", "strtab", &L->strtab)))
+		return e;
+	if (!types_member(L->kallsyms, "typetab", &L->typetab))
+		L->typetab.size = 0;
+	return NULL;
+}
+
+/* One module's symbols from its own kallsyms copy (st_value is final). */
+static struct err *target_module_syms(struct target *T, const struct module_layout *L,
+				      uint64_t kallsyms, struct symtab *out)
+{
+	uint8_t ks[64];
+	uint64_t kssize = types_size(L->kallsyms);
+	if (kssize > sizeof(ks))
+		return err_new(ERR_LAYOUT, "struct mod_kallsyms is %llu bytes", (unsigned long long)kssize);
+	struct err *e = dump_read_virt(T->dump, kallsyms, ks, kssize);
+	if (e)
+		return e;
+	uint64_t symtab = member_get(ks, kssize, &L->symtab);
+	uint64_t n = member_get(ks, kssize, &L->num_symtab);
+	uint64_t strtab = member_get(ks, kssize, &L->strtab);
+	uint64_t typetab = L->typetab.size ? member_get(ks, kssize, &L->typetab) : 0;
+	if (n > TARGET_MAX_MOD_SYMS)
+		return err_new(ERR_CORRUPT, "%llu symbols is not a module's symbol count",
+			       (unsigned long long)n);
+	if (n == 0)
+		return symtab_finish(out);
+	Elf64_Sym *syms = NULL;
+	char *types = NULL, *strs = NULL;
+	if ((e = target_read_obj(T, symtab, n * sizeof(Elf64_Sym), (void **)&syms)))
+		goto out;
+	if (typetab && (e = target_read_obj(T, typetab, n, (void **)&types))) {
+		err_free(e);
+		e = NULL;
+		types = NULL;
+	}
+	uint64_t strsize = 0;
+	for (uint64_t i = 0; i < n; i++)
+		if (syms[i].st_name > strsize)
+			strsize = syms[i].st_name;
+	strsize += 512; /* the last name */
+	if (strsize > TARGET_MAX_OBJ) {
+		e = err_new(ERR_CORRUPT, "module string table of %llu bytes", (unsigned long long)strsize);
+		goto out;
+	}
+	strs = malloc(strsize + 1);
+	if (!strs) {
+		e = err_new(ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* The string table may end just before an unreadable page: shrink. */
+	while ((e = dump_read_virt(T->dump, strtab, strs, strsize))) {
+		if (strsize <= 512 || e->kind != ERR_READ) {
+			e = err_wrap(e, "module strtab");
+			goto out;
+		}
+		err_free(e);
+		strsize -= 256;
+	}
+	strs[strsize] = '\0';
+	for (uint64_t i = 0; i < n && !e; i++) {
+		if (!syms[i].st_name || syms[i].st_name >= strsize)
+			continue;
+		const char *name = strs + syms[i].st_name;
+		size_t len = strnlen(name, strsize - syms[i].st_name);
+		if (!len)
+			continue;
+		e = symtab_add(out, name, len, syms[i].st_value, types ? types[i] : '?');
+	}
+	if (!e)
+		e = symtab_finish(out);
+out:
+	free(syms);
+	free(types);
+	free(strs);
+	return e;
+}
+
+static struct err *target_load_modules(struct target *T)
+{
+	struct module_layout L;
+	struct err *e = module_layout(T, &L);
+	if (e)
+		return err_wrap(e, "module list");
+	uint64_t head;
+	if (!target_symbol(T, "vmlinux", "modules", &head))
+		return err_new(ERR_NOTFOUND, "symbol 'modules' not found");
+	uint64_t pos;
+	if ((e = dump_read_u64(T->dump, head, &pos)))
+		return err_wrap(e, "modules list head");
+	uint8_t *mod = NULL;
+	size_t n = 0;
+	while (pos != head) {
+		if (++n > TARGET_MAX_MODULES) {
+			e = err_new(ERR_CORRUPT, "module list at 0x%llx does not end (loop?)",
+				    (unsigned long long)head);
+			break;
+		}
+		uint64_t addr = pos - member_off(&L.list);
+		if ((e = target_read_obj(T, addr, L.module_size, (void **)&mod))) {
+			e = err_wrap(e, "struct module at 0x%llx", (unsigned long long)addr);
+			break;
+		}
+		char name[64] = "";
+		uint64_t noff = member_off(&L.name);
+		if (noff + L.name.size <= L.module_size)
+			snprintf(name, sizeof(name), "%.*s", (int)(L.name.size < 63 ? L.name.size : 63),
+				 (const char *)mod + noff);
+		uint64_t kallsyms = member_get(mod, L.module_size, &L.kallsyms_ptr);
+		memcpy(&pos, mod + member_off(&L.list), sizeof(pos));
+		free(mod);
+		mod = NULL;
+		void *p = realloc(T->mods, (T->nmods + 1) * sizeof(*T->mods));
+		if (!p) {
+			e = err_new(ERR_NOMEM, "out of memory");
+			break;
+		}
+		T->mods = p;
+		struct target_module *tm = &T->mods[T->nmods];
+		tm->addr = addr;
+		if ((e = symtab_init(&tm->syms, name)))
+			break;
+		T->nmods++;
+		if (kallsyms && (e = target_module_syms(T, &L, kallsyms, &tm->syms))) {
+			e = err_wrap(e, "module %s symbols", name);
+			break;
+		}
+		if (!kallsyms && (e = symtab_finish(&tm->syms)))
+			break;
+	}
+	free(mod);
+	return e;
+}
+
+/* Module BTF from the kernel's own parsed copies on btf_modules. */
+static struct err *target_load_module_btf(struct target *T)
+{
+	struct type_ref bm = types_struct(&T->types, NULL, "btf_module");
+	struct type_ref bt = types_struct(&T->types, NULL, "btf");
+	struct type_ref mt = types_struct(&T->types, NULL, "module");
+	struct member list, module, btf, data, data_size, name;
+	struct err *e;
+	if ((e = target_need_member(bm, "btf_module", "list", &list)) ||
+	    (e = target_need_member(bm, "btf_module", "module", &module)) ||
+	    (e = target_need_member(bm, "btf_module", "btf", &btf)) ||
+	    (e = target_need_member(bt, "btf", "data", &data)) ||
+	    (e = target_need_member(bt, "btf", "data_size", &data_size)) ||
+	    (e = target_need_member(mt, "module", "name", &name)))
+		return err_wrap(e, "module BTF");
+	uint64_t head, pos;
+	if (!target_symbol(T, "vmlinux", "btf_modules", &head))
+		return err_new(ERR_NOTFOUND, "symbol 'btf_modules' not found (no module BTF)");
+	if ((e = dump_read_u64(T->dump, head, &pos)))
+		return err_wrap(e, "btf_modules");
+	size_t n = 0;
+	uint64_t bmsize = types_size(bm), btsize = types_size(bt);
+	while (pos != head && !e) {
+		if (++n > TARGET_MAX_MODULES)
+			return err_new(ERR_CORRUPT, "btf_modules list does not end (loop?)");
+		uint8_t *b = NULL, *bo = NULL;
+		uint64_t addr = pos - member_off(&list);
+		if ((e = target_read_obj(T, addr, bmsize, (void **)&b)))
+			break;
+		memcpy(&pos, b + member_off(&list), sizeof(pos)); /* list.next */
+		uint64_t maddr = member_get(b, bmsize, &module);
+		uint64_t baddr = member_get(b, bmsize, &btf);
+		free(b);
+		char mname[64] = "";
+		if (dump_read_virt(T->dump, maddr + member_off(&name), mname, sizeof(mname) - 1) ||
+		    !*mname || types_have_module(&T->types, mname))
+			continue;
+		if ((e = target_read_obj(T, baddr, btsize, (void **)&bo)))
+			break;
+		uint64_t d = member_get(bo, btsize, &data), size = member_get(bo, btsize, &data_size);
+		free(bo);
+		void *blob;
+		if ((e = target_read_obj(T, d, size, &blob))) {
+			e = err_wrap(e, "module %s BTF", mname);
+			break;
+		}
+		e = types_add_module(&T->types, mname, blob, size, "dump (btf_modules)");
+		free(blob);
+	}
+	return e;
+}
+
+static struct err *target_load_module_files(struct target *T, const struct target_opts *o)
+{
+	for (size_t i = 0; i < o->nmodule_files; i++) {
+		char *copy = strdup(o->module_files[i]), name[64];
+		if (!copy)
+			return err_new(ERR_NOMEM, "out of memory");
+		snprintf(name, sizeof(name), "%s", basename(copy));
+		free(copy);
+		char *dot = strstr(name, ".ko");
+		if (dot)
+			*dot = '\0';
+		for (char *c = name; *c; c++)
+			if (*c == '-')
+				*c = '_';
+		void *data;
+		size_t size;
+		struct err *e = types_load_elf_btf(o->module_files[i], &data, &size);
+		if (!e)
+			e = types_add_module(&T->types, name, data, size, o->module_files[i]);
+		free(data);
+		if (e)
+			return e;
+	}
+	return NULL;
+}
+
+struct err *target_open(const char *path, const struct target_opts *o, struct target **out)
+{
+	struct target *T = calloc(1, sizeof(*T));
+	if (!T)
+		return err_new(ERR_NOMEM, "out of memory");
+	types_init(&T->types);
+	struct err *e = dump_open(path, &T->dump);
+	if (e)
+		goto fail;
+	snprintf(T->release, sizeof(T->release), "%s", dump_vmcoreinfo(T->dump, "OSRELEASE"));
+	if (o->sysmap) {
+		e = sysmap_load(T->dump, o->sysmap, &T->vmlinux_syms);
+		T->syms_source = strdup(o->sysmap);
+	} else {
+		e = kallsyms_load(T->dump, &T->vmlinux_syms);
+		T->syms_source = strdup("dump (kallsyms)");
+	}
+	if (e)
+		goto fail;
+	if ((e = target_load_vmlinux_btf(T, o)) || (e = target_load_modules(T)) ||
+	    (e = target_load_module_files(T, o)))
+		goto fail;
+	if ((e = target_load_module_btf(T)))
+		goto fail;
+	uint64_t a;
+	if (!target_symbol(T, "vmlinux", "page_offset_base", &a) ||
+	    (e = dump_read_u64(T->dump, a, &T->page_offset_base))) {
+		e = e ? err_wrap(e, "page_offset_base")
+		      : err_new(ERR_NOTFOUND, "symbol page_offset_base not found");
+		goto fail;
+	}
+	/* Without CONFIG_DYNAMIC_PHYSICAL_MASK the kernel's mask is 52 bits. */
+	T->physical_mask = (1ull << 52) - 1;
+	if (target_symbol(T, "vmlinux", "physical_mask", &a) &&
+	    (e = dump_read_u64(T->dump, a, &T->physical_mask)))
+		goto fail;
+	*out = T;
+	return NULL;
+fail:
+	target_close(T);
+	return e;
+}
+
+void target_close(struct target *T)
+{
+	if (!T)
+		return;
+	for (size_t i = 0; i < T->nmods; i++)
+		symtab_fini(&T->mods[i].syms);
+	free(T->mods);
+	symtab_fini(&T->vmlinux_syms);
+	free(T->syms_source);
+	types_fini(&T->types);
+	dump_close(T->dump);
+	free(T);
+}
