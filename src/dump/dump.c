@@ -82,6 +82,35 @@ static struct err *dump_kdump_err(struct dump *d, kdump_status st, const char *w
 		       what, kdump_get_err(d->ctx));
 }
 
+/* libkdumpfile 0.5.1 crashes on some truncated headers (and frees a context
+ * twice after failing on them), so headers too short to hold what their
+ * format promises are refused here first. */
+static struct err *dump_check_header(int fd, const char *path, uint64_t size)
+{
+	unsigned char h[64];
+	ssize_t n = pread(fd, h, sizeof(h), 0);
+	if (n < 0)
+		return err_new(ERR_OS, "%s: %s", path, strerror(errno));
+	if (n >= 8 && (!memcmp(h, "KDUMP   ", 8) || !memcmp(h, "DISKDUMP", 8))) {
+		/* main header block + sub-header block at the least */
+		if (size < 2 * PAGE_SIZE)
+			return err_new(ERR_FORMAT, "%s: kdump file truncated to %llu bytes (its headers "
+				       "alone need %u)", path, (unsigned long long)size, 2 * PAGE_SIZE);
+	} else if (n >= 4 && !memcmp(h, "\177ELF", 4)) {
+		if (n < 64 || h[4] != 2)
+			return err_new(ERR_FORMAT, "%s: ELF file truncated or not 64-bit", path);
+		uint64_t phoff;
+		uint16_t phentsize, phnum;
+		memcpy(&phoff, h + 32, 8);
+		memcpy(&phentsize, h + 54, 2);
+		memcpy(&phnum, h + 56, 2);
+		if (phoff > size || (uint64_t)phentsize * phnum > size - phoff)
+			return err_new(ERR_FORMAT, "%s: ELF program headers lie beyond the end of the "
+				       "file (truncated at %llu bytes)", path, (unsigned long long)size);
+	}
+	return NULL;
+}
+
 struct err *dump_open(const char *path, struct dump **out)
 {
 	struct dump *d = calloc(1, sizeof(*d));
@@ -107,6 +136,8 @@ struct err *dump_open(const char *path, struct dump **out)
 		e = err_new(ERR_FORMAT, "%s: empty file, not a crash dump", path);
 		goto fail;
 	}
+	if (!d->live && (e = dump_check_header(d->fd, path, (uint64_t)st.st_size)))
+		goto fail;
 	if (flat_detect(d->fd)) {
 		int nfd;
 		if ((e = flat_rearrange(d->fd, path, &nfd)))
@@ -114,6 +145,9 @@ struct err *dump_open(const char *path, struct dump **out)
 		close(d->fd);
 		d->fd = nfd;
 		d->flattened = true;
+		struct stat fst;
+		if (fstat(d->fd, &fst) || (e = dump_check_header(d->fd, path, (uint64_t)fst.st_size)))
+			goto fail;
 	}
 	d->ctx = kdump_new();
 	if (!d->ctx) {
@@ -123,6 +157,10 @@ struct err *dump_open(const char *path, struct dump **out)
 	/* QEMU's kdump header fills in only utsname.machine, and libkdumpfile
 	 * 0.5.1 then cannot translate anything; we only analyse x86-64 hosts. */
 	kdump_set_string_attr(d->ctx, KDUMP_ATTR_ARCH_NAME, "x86_64");
+	/* mmap(2) of a truncated dump turns a short file into SIGBUS inside
+	 * libkdumpfile; read(2) turns it into an error we can report. */
+	kdump_attr_t pol = { .type = KDUMP_NUMBER, .val.number = KDUMP_MMAP_NEVER };
+	kdump_set_attr(d->ctx, KDUMP_ATTR_FILE_MMAP_POLICY, &pol);
 	kdump_status ks = kdump_open_fd(d->ctx, d->fd);
 	if (ks != KDUMP_OK) {
 		e = err_new(ERR_FORMAT, "%s: not a readable crash dump: %s", path, kdump_get_err(d->ctx));
@@ -131,6 +169,8 @@ struct err *dump_open(const char *path, struct dump **out)
 	kdump_get_string_attr(d->ctx, KDUMP_ATTR_FILE_FORMAT, &d->format);
 	/* libkdumpfile files VMCOREINFO under the OS type, so say it first. */
 	ks = kdump_set_string_attr(d->ctx, KDUMP_ATTR_OSTYPE, "linux");
+	char xlat_err[256];
+	snprintf(xlat_err, sizeof(xlat_err), "%s", ks == KDUMP_OK ? "" : kdump_get_err(d->ctx) ?: "");
 	vmcoreinfo_parse(d);
 	if (!dump_vmcoreinfo(d, "OSRELEASE")) {
 		e = err_new(ERR_FORMAT, "%s: no VMCOREINFO in the %s dump (QEMU needs -device vmcoreinfo; "
@@ -138,7 +178,8 @@ struct err *dump_open(const char *path, struct dump **out)
 		goto fail;
 	}
 	if (ks != KDUMP_OK) {
-		e = dump_kdump_err(d, ks, "setting up Linux address translation");
+		e = err_new(ERR_FORMAT, "%s: cannot set up kernel address translation (truncated or "
+			    "damaged dump?)%s%s", path, *xlat_err ? ": " : "", xlat_err);
 		goto fail;
 	}
 	ks = kdump_get_addrxlat(d->ctx, &d->axctx, &d->axsys);

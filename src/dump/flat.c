@@ -84,9 +84,14 @@ struct err *flat_rearrange(int fd, const char *what, int *out_fd)
 			ended = true;
 			break;
 		}
-		if (off < 0 || size < 0 || (uint64_t)size > FLAT_MAX_RECORD ||
-		    (uint64_t)off + (uint64_t)size > FLAT_MAX_OFFSET ||
+		if (off >= 0 && size >= 0 && (uint64_t)size <= FLAT_MAX_RECORD &&
 		    pos + sizeof(r) + (uint64_t)size > (uint64_t)st.st_size) {
+			e = err_new(ERR_FORMAT, "%s: flattened dump truncated in the record at offset 0x%llx",
+				    what, (unsigned long long)pos);
+			break;
+		}
+		if (off < 0 || size < 0 || (uint64_t)size > FLAT_MAX_RECORD ||
+		    (uint64_t)off + (uint64_t)size > FLAT_MAX_OFFSET) {
 			e = err_new(ERR_FORMAT,
 				    "%s: flattened record at offset 0x%llx is corrupt (offset %lld, size %lld)",
 				    what, (unsigned long long)pos, (long long)off, (long long)size);

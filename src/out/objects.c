@@ -112,6 +112,7 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 			if (s->json) {
 				json_obj_begin(&s->j);
 				json_ki64(&s->j, "vm", vm->pid);
+				json_khex(&s->j, "kvm", vm->addr);
 				json_ki64(&s->j, "as_id", m->as_id);
 				json_ki64(&s->j, "id", m->id);
 				json_ku64(&s->j, "base_gfn", m->base_gfn);
@@ -187,6 +188,7 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 			if (s->json) {
 				json_obj_begin(&s->j);
 				json_ki64(&s->j, "vm", vm->pid);
+				json_khex(&s->j, "kvm", vm->addr);
 				json_khex(&s->j, "sp", r->sp);
 				json_khex(&s->j, "spt", r->spt);
 				json_khex(&s->j, "spt_pa", r->spt_pa);

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Compare spte-inspect with a fixture's oracle.json (drgn + DWARF, written
+independently by fixtures/oracle.py): every VM, memslot, root and every
+present SPTE of every root, exactly.  Usage: check_oracle.py BINARY FIXTURE_DIR"""
+import json
+import os
+import subprocess
+import sys
+
+
+def dump_of(fixture):
+    for name in ("vmcore.kdump", "vmcore.flat", "vmcore.elf"):
+        p = os.path.join(fixture, name)
+        if os.path.exists(p):
+            return p
+    sys.exit(f"no dump in {fixture}")
+
+
+def run(binary, dump, *args):
+    p = subprocess.run([binary, "-j", dump, *args], capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        raise AssertionError(f"{' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
+    doc = json.loads(p.stdout)
+    assert doc["schema_version"] == 1, doc["schema_version"]
+    assert doc["incomplete"] == [], doc["incomplete"]
+    return doc
+
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+
+
+def main():
+    binary, fixture = sys.argv[1], sys.argv[2]
+    oracle = json.load(open(os.path.join(fixture, "oracle.json")))
+    dump = dump_of(fixture)
+    vms = run(binary, dump, "vms")["vms"]
+    slots = run(binary, dump, "memslots")["memslots"]
+    roots = run(binary, dump, "roots")["roots"]
+    sptes = run(binary, dump, "sptes")["sptes"]
+
+    ovms = oracle["vms"]
+    check([v["kvm"] for v in vms] == [v["kvm"] for v in ovms],
+          f"VM list: {[v['kvm'] for v in vms]} != oracle {[v['kvm'] for v in ovms]}")
+    by_kvm = {v["kvm"]: v for v in vms}
+    nsptes = 0
+    for ov in ovms:
+        k = ov["kvm"]
+        v = by_kvm.get(k)
+        if v is None:
+            continue
+        for f in ("pid", "online_vcpus", "manual_dirty_log_protect", "dirty_ring_size"):
+            ours = v["pid" if f == "pid" else f]
+            check(ours == ov[f], f"VM {k} {f}: {ours} != oracle {ov[f]}")
+        if ov.get("comm") is not None:
+            check(v["comm"] == ov["comm"], f"VM {k} comm: {v['comm']} != {ov['comm']}")
+
+        # memslots, in (as_id, base_gfn) order
+        mine = sorted((s for s in slots if s["kvm"] == k), key=lambda s: (s["as_id"], s["base_gfn"]))
+        theirs = sorted(ov["memslots"], key=lambda s: (s["as_id"], s["base_gfn"]))
+        check(len(mine) == len(theirs), f"VM {k}: {len(mine)} memslots != oracle {len(theirs)}")
+        for a, b in zip(mine, theirs):
+            for f in ("as_id", "id", "base_gfn", "npages", "flags", "userspace_addr",
+                      "dirty_bitmap", "dirty_gfns"):
+                check(a[f] == b[f], f"VM {k} slot {b['id']} {f}: {a[f]} != oracle {b[f]}")
+
+        # roots, in list order
+        mine = [r for r in roots if r["kvm"] == k]
+        theirs = ov["roots"]
+        check([r["sp"] for r in mine] == [r["sp"] for r in theirs],
+              f"VM {k} roots: {[r['sp'] for r in mine]} != oracle {[r['sp'] for r in theirs]}")
+        for a, b in zip(mine, theirs):
+            for f in ("spt_pa", "role", "level", "smm", "guest_mode", "ad_disabled", "invalid",
+                      "refcount"):
+                check(a[f] == b[f], f"root {b['sp']} {f}: {a[f]} != oracle {b[f]}")
+        for vc in ov.get("vcpus", []):
+            users = [r["sp"] for r in mine if vc["idx"] in r["vcpus"]]
+            want = [r["sp"] for r in theirs if r["spt_pa"] == vc["root_hpa"]]
+            check(users == want, f"vCPU {vc['idx']} root: {users} != oracle {want}")
+
+        # every present SPTE of every root, in walk order; then MMIO SPTEs
+        for r in theirs:
+            got = [(e["level"], e["gfn"], e["spte"], e["leaf"]) for e in sptes
+                   if e["kvm"] == k and e["root"] == r["sp"] and e["kind"] == "present"]
+            want = [(e["level"], e["gfn"], e["spte"], e["leaf"]) for e in r["sptes"]]
+            nsptes += len(want)
+            if got != want:
+                diff = [(g, w) for g, w in zip(got, want) if g != w][:3]
+                check(False, f"root {r['sp']}: {len(got)} present SPTEs vs oracle {len(want)}; "
+                             f"first differences {diff}")
+            got = [(e["level"], e["gfn"], e["spte"]) for e in sptes
+                   if e["kvm"] == k and e["root"] == r["sp"] and e["kind"] == "mmio"]
+            want = [(e["level"], e["gfn"], e["spte"]) for e in r.get("mmio", [])]
+            check(got == want, f"root {r['sp']} MMIO SPTEs: {got[:3]} != oracle {want[:3]}")
+            for e in sptes:
+                if e["kvm"] == k and e["root"] == r["sp"]:
+                    check(e["kind"] in ("present", "mmio"),
+                          f"root {r['sp']}: unexpected {e['kind']} entry {e}")
+
+    for f in failures[:20]:
+        print("FAIL:", f)
+    if failures:
+        print(f"{len(failures)} mismatches against {fixture}/oracle.json")
+        return 1
+    print(f"ok: {len(ovms)} VMs, {nsptes} present SPTEs match {fixture}/oracle.json exactly")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
