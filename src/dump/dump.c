@@ -31,6 +31,7 @@ struct dump {
 	struct vmcoreinfo_line *lines;
 	size_t nlines;
 	uint64_t filtered_reads;
+	uint64_t max_pfn;	/* 0 if the dump does not say */
 };
 
 static void vmcoreinfo_parse(struct dump *d)
@@ -182,6 +183,9 @@ struct err *dump_open(const char *path, struct dump **out)
 			    "damaged dump?)%s%s", path, *xlat_err ? ": " : "", xlat_err);
 		goto fail;
 	}
+	kdump_num_t max_pfn;
+	if (kdump_get_number_attr(d->ctx, "max_pfn", &max_pfn) == KDUMP_OK)
+		d->max_pfn = max_pfn;
 	ks = kdump_get_addrxlat(d->ctx, &d->axctx, &d->axsys);
 	if (ks != KDUMP_OK) {
 		e = dump_kdump_err(d, ks, "address translation");
@@ -234,6 +238,11 @@ static struct err *dump_read(struct dump *d, kdump_addrspace_t as, uint64_t addr
 
 struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len)
 {
+	/* Beyond the host's memory is not "filtered": no such page existed. */
+	if (d->max_pfn && ((pa + len - 1) >> PAGE_SHIFT) >= d->max_pfn)
+		return err_new(ERR_READ, "physical address 0x%llx: beyond the end of the host's "
+			       "memory (max pfn 0x%llx)", (unsigned long long)pa,
+			       (unsigned long long)d->max_pfn);
 	return dump_read(d, KDUMP_KPHYSADDR, pa, buf, len);
 }
 

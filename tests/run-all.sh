@@ -1,0 +1,39 @@
+#!/bin/bash
+# The whole test suite: a normal build and an ASan+UBSan build, each running
+# every test (unit, oracle comparisons on every fixture, bad input, CLI).
+# Prints one closing line "N passed, N failed" and exits non-zero on failure.
+set -u
+cd "$(dirname "$0")/.."
+passed=0
+failed=0
+run_suite() { # builddir [meson setup args...]
+	local dir=$1; shift
+	if [ ! -e "$dir/build.ninja" ]; then
+		meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; failed=$((failed + 1)); return; }
+	fi
+	if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
+		cat "$dir.build.log"; failed=$((failed + 1)); return
+	fi
+	meson test -C "$dir" --print-errorlogs --num-processes 2 >"$dir.test.log" 2>&1
+	cat "$dir.test.log" | grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Expected Fail|Unexpected Pass|Skipped|Timeout):'
+	local ok fail to
+	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$dir.test.log")
+	fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$dir.test.log")
+	to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$dir.test.log")
+	if [ -z "$ok" ]; then
+		cat "$dir.test.log"; failed=$((failed + 1)); return
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + ${fail:-0} + ${to:-0}))
+	if [ "${fail:-0}" != 0 ] || [ "${to:-0}" != 0 ]; then
+		sed -n '/^=* [0-9]*\/[0-9]* =*/,$p' "$dir.test.log" | head -200
+	fi
+}
+echo "== normal build"
+run_suite build
+echo "== ASan + UBSan build"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
