@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "check/check.h"
 #include "kobj/kvm.h"
 #include "mmu/walk.h"
 #include "out/json.h"
@@ -42,6 +43,7 @@ struct session {
 	struct target *T;
 	struct kvm_host H;
 	struct select sel;
+	struct check_opts copts;
 	bool json, pretty;
 	FILE *out;
 	struct json j;
@@ -58,6 +60,13 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv);
 struct err *cmd_roots(struct session *s, int argc, char **argv);
 struct err *cmd_sptes(struct session *s, int argc, char **argv);
 struct err *cmd_gfn(struct session *s, int argc, char **argv);
+struct err *cmd_pids(struct session *s, int argc, char **argv);
+struct err *cmd_check(struct session *s, int argc, char **argv);
+struct err *cmd_list_checks(struct session *s);
+void finding_json(struct json *j, const struct finding *f, bool ept);
+void check_exit_bits(struct session *s, const struct check_stats *st);
+void check_counts_text(struct session *s, const struct check_stats *st);
+void check_counts_json(struct json *j, const struct check_stats *st);
 
 struct err *bit_filter_parse(const char *spec, struct bit_filter *f);
 bool bit_filter_match(const struct bit_filter *f, const struct spte_bits *b);

@@ -27,6 +27,9 @@ static const struct command commands[] = {
 	{ "roots", cmd_roots, "", "every TDP MMU root: role, validity, refcount, vCPUs using it" },
 	{ "sptes", cmd_sptes, "[BITS]", "every non-empty SPTE; BITS filters, e.g. W=1,D=0" },
 	{ "gfn", cmd_gfn, "GFN", "the walk from each root to GFN, one line per level" },
+	{ "check", cmd_check, "", "audit every SPTE against memslots, dirty logs, the VMM's page tables" },
+	/* Hidden: machine-readable lists for shell completion. */
+	{ "__pids", cmd_pids, "", NULL },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -40,6 +43,9 @@ static const struct option long_opts[] = {
 	{ "vmlinux", required_argument, NULL, 'k' },
 	{ "module", required_argument, NULL, 'm' },
 	{ "system-map", required_argument, NULL, 's' },
+	{ "check", required_argument, NULL, 'c' },
+	{ "severity", required_argument, NULL, 'S' },
+	{ "list-checks", no_argument, NULL, 'L' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -58,7 +64,8 @@ static void usage(FILE *f, const struct command *only)
 		"DUMP: a kdump-compressed (also flattened) or ELF vmcore, or /proc/kcore.\n\n"
 		"Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-9s %-7s %s\n", commands[i].name, commands[i].args, commands[i].help);
+		if (commands[i].help)
+			fprintf(f, "  %-9s %-7s %s\n", commands[i].name, commands[i].args, commands[i].help);
 	fprintf(f,
 		"\nOptions:\n"
 		"  -j, --json              JSON output (schema_version %d)\n"
@@ -70,6 +77,9 @@ static void usage(FILE *f, const struct command *only)
 		"      --vmlinux FILE      vmlinux with .BTF, when the dump lacks BTF\n"
 		"      --module FILE       module .ko with .BTF (repeatable)\n"
 		"      --system-map FILE   System.map, when the dump lacks kallsyms\n"
+		"      --check ID[,ID...]  run only these checks (see --list-checks)\n"
+		"      --severity LEVEL    report findings at or above info|warning|error\n"
+		"      --list-checks       print the catalogue of checks with their documentation\n"
 		"  -h, --help              this help (COMMAND --help: that command's)\n"
 		"  -V, --version           print the version\n\n"
 		"Exit status bits: 1 findings, 2 analysis incomplete, 4 fatal error, 8 usage error.\n",
@@ -119,6 +129,30 @@ static int fail(int code, const char *fmt, const char *a, const char *b)
 	return code;
 }
 
+static struct err *parse_checks(const char *spec, struct check_opts *o)
+{
+	bool any = false;
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (int i = 0; i < CHK_COUNT; i++)
+		o->enabled[i] = false;
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct check_def *c = check_by_name(tok);
+		if (!c) {
+			const char *names[CHK_COUNT];
+			for (int i = 0; i < CHK_COUNT; i++)
+				names[i] = check_catalog[i].name;
+			const char *sug = closest(tok, names, CHK_COUNT);
+			return err_new(ERR_USAGE, "--check: unknown check '%s'%s%s%s", tok,
+				       sug ? "; did you mean '" : " (see --list-checks)", sug ? sug : "",
+				       sug ? "'?" : "");
+		}
+		o->enabled[c->id] = true;
+		any = true;
+	}
+	return any ? NULL : err_new(ERR_USAGE, "--check: no check named");
+}
+
 static int parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
@@ -136,7 +170,8 @@ int main(int argc, char **argv)
 	s.out = stdout;
 	struct target_opts topts = { 0 };
 	const char *mods[64];
-	bool help = false;
+	bool help = false, list_checks = false;
+	check_opts_default(&s.copts);
 	int c;
 	uint64_t v;
 	opterr = 0;
@@ -180,6 +215,23 @@ int main(int argc, char **argv)
 			mods[topts.nmodule_files++] = optarg;
 			topts.module_files = mods;
 			break;
+		case 'c': {
+			struct err *ce = parse_checks(optarg, &s.copts);
+			if (ce) {
+				fprintf(stderr, "spte-inspect: %s\n", ce->msg);
+				err_free(ce);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case 'S': {
+			int sev = severity_parse(optarg);
+			if (sev < 0)
+				return fail(EXIT_USAGE, "--severity: '%s' is not info, warning or error%s", optarg, "");
+			s.copts.floor = (enum severity)sev;
+			break;
+		}
+		case 'L': list_checks = true; break;
 		case 'h': help = true; break;
 		case 'V': printf("spte-inspect %s\n", SPTE_INSPECT_VERSION); return 0;
 		default: {
@@ -210,7 +262,7 @@ int main(int argc, char **argv)
 		if (!cmd) {
 			const char *names[NCOMMANDS];
 			for (size_t i = 0; i < NCOMMANDS; i++)
-				names[i] = commands[i].name;
+				names[i] = commands[i].help ? commands[i].name : "";
 			const char *sug = closest(args[1], names, NCOMMANDS);
 			if (sug)
 				return fail(EXIT_USAGE, "unknown command '%s'; did you mean '%s'?", args[1], sug);
@@ -219,6 +271,10 @@ int main(int argc, char **argv)
 	}
 	if (help) {
 		usage(stdout, nargs >= 2 ? cmd : NULL);
+		return 0;
+	}
+	if (list_checks) {
+		cmd_list_checks(&s);
 		return 0;
 	}
 	if (nargs < 1) {

@@ -307,3 +307,18 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 			*(const uint64_t *)((const char *)m + masks[i].off));
 	return NULL;
 }
+
+/* One owner pid per line, for shell completion of --vm. */
+struct err *cmd_pids(struct session *s, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	for (size_t i = 0; i < s->H.nvms; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < i; k++)
+			dup |= s->H.vms[k].pid == s->H.vms[i].pid;
+		if (!dup)
+			fprintf(s->out, "%d\n", s->H.vms[i].pid);
+	}
+	return NULL;
+}

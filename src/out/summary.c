@@ -102,6 +102,59 @@ static void summary_text_counts(FILE *f, const struct summary_counts *c)
 			c->host_ro, c->access_tracked);
 }
 
+struct summary_findings_ctx {
+	struct session *s;
+	uint64_t n;
+};
+
+static void summary_on_finding(void *arg, const struct finding *f)
+{
+	struct summary_findings_ctx *x = arg;
+	struct session *s = x->s;
+	if (s->sel.vm_pid >= 0 && f->vm->pid != s->sel.vm_pid)
+		return;
+	if (s->json) {
+		finding_json(&s->j, f, s->H.masks.ept);
+		return;
+	}
+	if (!x->n++)
+		fprintf(s->out, "\n");
+	fprintf(s->out, "  %s%-7s %-4s VM %d", f->inconclusive ? "inconclusive " : "",
+		severity_name(f->severity), f->check->name, f->vm->pid);
+	if (f->has_spte)
+		fprintf(s->out, " gfn 0x%" PRIx64 " L%d spte 0x%" PRIx64, f->gfn, f->level, f->spte);
+	fprintf(s->out, ": %s\n", f->message);
+}
+
+/* The summary ends with the checks' verdict (details: `check`). */
+static struct err *summary_findings(struct session *s)
+{
+	struct check_stats st;
+	memset(&st, 0, sizeof(st));
+	struct summary_findings_ctx x = { s, 0 };
+	if (s->json) {
+		json_key(&s->j, "findings");
+		json_arr_begin(&s->j);
+	} else {
+		fprintf(s->out, "\nchecks:   ");
+	}
+	struct err *e = check_run(s->T, &s->H, &s->copts, summary_on_finding, &x, &st);
+	if (e)
+		return e;
+	check_exit_bits(s, &st);
+	if (s->json) {
+		json_arr_end(&s->j);
+		check_counts_json(&s->j, &st);
+		json_doc_end(s);
+	} else {
+		if (x.n)
+			fprintf(s->out, "          ");
+		check_counts_text(s, &st);
+		text_notes(s);
+	}
+	return NULL;
+}
+
 struct err *cmd_summary(struct session *s, int argc, char **argv)
 {
 	(void)argv;
@@ -179,11 +232,7 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 		}
 	}
 	walker_free(w);
-	if (s->json) {
+	if (s->json)
 		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		text_notes(s);
-	}
-	return NULL;
+	return summary_findings(s);
 }

@@ -1,0 +1,316 @@
+#include "books.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RING_MAX_ENTRIES 65536	/* KVM_DIRTY_RING_MAX_ENTRIES */
+
+struct err *books_layout(struct target *T, struct check_layout *L, struct notes *notes)
+{
+	const struct types *ty = &T->types;
+	struct type_ref kvm = types_struct(ty, "kvm", "kvm");
+	struct type_ref vcpu = types_struct(ty, "kvm", "kvm_vcpu");
+	struct type_ref ring = types_struct(ty, "kvm", "kvm_dirty_ring");
+	struct type_ref sp = types_struct(ty, "kvm", "kvm_mmu_page");
+	struct type_ref page = types_struct(ty, NULL, "page");
+	struct type_ref mm = types_struct(ty, NULL, "mm_struct");
+	struct type_ref slot = types_struct(ty, "kvm", "kvm_memory_slot");
+	memset(L, 0, sizeof(*L));
+	L->memslots = types_struct(ty, "kvm", "kvm_memslots");
+	/* The qrwlock's counter: writer byte 0xff, readers from bit 9. */
+	L->have_lock = types_member(kvm, "mmu_lock.raw_lock.cnts.counter", &L->mmu_lock) ||
+		       types_member(kvm, "mmu_lock.raw_lock.cnts", &L->mmu_lock);
+	L->have_slots_lock = types_member(kvm, "slots_lock.owner.counter", &L->slots_lock);
+	L->have_inval = (types_member(kvm, "mmu_invalidate_in_progress", &L->inval) &&
+			 types_member(kvm, "mmu_invalidate_range_start", &L->inval_start) &&
+			 types_member(kvm, "mmu_invalidate_range_end", &L->inval_end)) ||
+			(types_member(kvm, "mmu_notifier_count", &L->inval) &&
+			 types_member(kvm, "mmu_notifier_range_start", &L->inval_start) &&
+			 types_member(kvm, "mmu_notifier_range_end", &L->inval_end));
+	/* guest_memfd (6.8) came with gfn-based invalidation ranges. */
+	struct member probe;
+	L->inval_is_gfn = types_member(slot, "gmem", &probe);
+	L->have_nr_logging = types_member(kvm, "nr_memslots_dirty_logging.counter", &L->nr_logging);
+	L->have_disable_nx = types_member(kvm, "arch.disable_nx_huge_pages", &L->disable_nx);
+	types_member(L->memslots, "generation", &L->ms_generation);
+	L->have_ring = types_member(vcpu, "dirty_ring", &L->vcpu_ring) &&
+		       types_member(ring, "dirty_gfns", &L->ring_gfns) &&
+		       types_member(ring, "reset_index", &L->ring_reset) &&
+		       types_member(ring, "dirty_index", &L->ring_dirty) &&
+		       types_member(ring, "size", &L->ring_size);
+	L->sp_size = types_size(sp);
+	L->page_size = types_size(page);
+	L->have_sp_check = types_member(sp, "tdp_mmu_page", &L->sp_tdp) &&
+			   types_member(sp, "role.word", &L->sp_role) &&
+			   types_member(sp, "role.level", &L->sp_level) &&
+			   types_member(sp, "gfn", &L->sp_gfn) && types_member(sp, "spt", &L->sp_spt) &&
+			   types_member(page, "private", &L->page_private) && L->page_size &&
+			   target_symbol(T, "vmlinux", "vmemmap_base", &L->vmemmap_base);
+	if (L->have_sp_check) {
+		uint64_t base;
+		struct err *e = dump_read_u64(T->dump, L->vmemmap_base, &base);
+		if (e) {
+			notes_add_err(notes, e, "S6 not run: vmemmap_base");
+			L->have_sp_check = false;
+		} else {
+			L->vmemmap_base = base;
+		}
+	} else {
+		notes_add(notes, "S6 not run: no page->private or kvm_mmu_page fields in type info");
+	}
+	L->have_ptep = types_member(sp, "ptep", &L->sp_ptep);
+	L->have_pgd = types_member(mm, "pgd", &L->mm_pgd);
+	L->have_mm_users = types_member(mm, "mm_users.counter", &L->mm_users);
+	if (!L->have_pgd)
+		notes_add(notes, "H1-H5 not run: mm_struct has no pgd in type info");
+	return NULL;
+}
+
+static int slot_cmp(const void *a, const void *b)
+{
+	const struct kvm_memslot *x = a, *y = b;
+	if (x->as_id != y->as_id)
+		return x->as_id < y->as_id ? -1 : 1;
+	return x->base_gfn < y->base_gfn ? -1 : x->base_gfn > y->base_gfn;
+}
+
+static uint64_t ring_key(uint32_t slot, uint64_t offset)
+{
+	return ((uint64_t)slot << 44) ^ offset;
+}
+
+static int pending_add(struct pending_set *s, uint64_t key)
+{
+	key |= 1ull << 63; /* 0 marks an empty slot */
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 256;
+		uint64_t *ns = calloc(ncap, sizeof(*ns));
+		if (!ns)
+			return -1;
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->slot[i]) {
+				size_t h = (size_t)(s->slot[i] * 0x9e3779b97f4a7c15ull >> 20) & (ncap - 1);
+				while (ns[h])
+					h = (h + 1) & (ncap - 1);
+				ns[h] = s->slot[i];
+			}
+		free(s->slot);
+		s->slot = ns;
+		s->cap = ncap;
+	}
+	size_t h = (size_t)(key * 0x9e3779b97f4a7c15ull >> 20) & (s->cap - 1);
+	while (s->slot[h]) {
+		if (s->slot[h] == key)
+			return 0;
+		h = (h + 1) & (s->cap - 1);
+	}
+	s->slot[h] = key;
+	s->n++;
+	return 1;
+}
+
+static bool pending_has(const struct pending_set *s, uint64_t key)
+{
+	if (!s->cap)
+		return false;
+	key |= 1ull << 63;
+	size_t h = (size_t)(key * 0x9e3779b97f4a7c15ull >> 20) & (s->cap - 1);
+	while (s->slot[h]) {
+		if (s->slot[h] == key)
+			return true;
+		h = (h + 1) & (s->cap - 1);
+	}
+	return false;
+}
+
+static struct err *books_ring(struct target *T, const struct check_layout *L,
+			      const struct kvm_vm *vm, struct vm_books *b, struct notes *notes)
+{
+	for (size_t i = 0; i < vm->nvcpus; i++) {
+		uint64_t base = vm->vcpus[i].addr + member_off(&L->vcpu_ring);
+		uint64_t gfns;
+		uint32_t reset, dirty, size;
+		struct err *e;
+		if ((e = dump_read_u64(T->dump, base + member_off(&L->ring_gfns), &gfns)) ||
+		    (e = dump_read_u32(T->dump, base + member_off(&L->ring_reset), &reset)) ||
+		    (e = dump_read_u32(T->dump, base + member_off(&L->ring_dirty), &dirty)) ||
+		    (e = dump_read_u32(T->dump, base + member_off(&L->ring_size), &size)))
+			return err_wrap(e, "vCPU %d dirty ring", vm->vcpus[i].idx);
+		uint32_t pending = dirty - reset; /* free-running u32 indexes */
+		if (!size || size > RING_MAX_ENTRIES || (size & (size - 1)) || pending > size) {
+			notes_add(notes, "VM %d vCPU %d: dirty ring size %u, reset %u, dirty %u: ring "
+				  "not read", vm->pid, vm->vcpus[i].idx, size, reset, dirty);
+			continue;
+		}
+		for (uint32_t k = 0; k < pending; k++) {
+			uint32_t idx = (reset + k) & (size - 1);
+			struct { uint32_t flags, slot; uint64_t offset; } ent;
+			if ((e = dump_read_virt(T->dump, gfns + (uint64_t)idx * 16, &ent, sizeof(ent))))
+				return err_wrap(e, "vCPU %d dirty ring entry %u", vm->vcpus[i].idx, idx);
+			if (pending_add(&b->ring, ring_key(ent.slot, ent.offset)) < 0)
+				return err_new(ERR_NOMEM, "out of memory");
+		}
+	}
+	return NULL;
+}
+
+struct err *books_load(struct target *T, const struct check_layout *L, const struct kvm_vm *vm,
+		       struct vm_books *b, struct notes *notes)
+{
+	memset(b, 0, sizeof(*b));
+	b->vm = vm;
+	b->ring_mode = vm->dirty_ring_size != 0;
+	b->slots = malloc((vm->nslots ? vm->nslots : 1) * sizeof(*b->slots));
+	b->bitmaps = calloc(vm->nslots ? vm->nslots : 1, sizeof(*b->bitmaps));
+	if (!b->slots || !b->bitmaps)
+		return err_new(ERR_NOMEM, "out of memory");
+	memcpy(b->slots, vm->slots, vm->nslots * sizeof(*b->slots));
+	qsort(b->slots, vm->nslots, sizeof(*b->slots), slot_cmp);
+	struct err *e;
+	for (size_t i = 0; i < vm->nslots; i++) {
+		size_t n;
+		if ((e = kvm_slot_bitmap(T, &b->slots[i], &b->bitmaps[i], &n)))
+			return e;
+	}
+	uint8_t buf[8];
+	if (L->have_lock && !dump_read_virt(T->dump, vm->addr + member_off(&L->mmu_lock), buf, 4)) {
+		uint32_t cnts;
+		memcpy(&cnts, buf, 4);
+		b->mmu_lock_held = cnts != 0;
+	}
+	if (L->have_slots_lock) {
+		uint64_t owner = 0;
+		if (!dump_read_u64(T->dump, vm->addr + member_off(&L->slots_lock), &owner))
+			b->slots_lock_held = (owner & ~7ull) != 0;
+	}
+	if (L->have_inval) {
+		uint32_t cnt = 0;
+		if (!dump_read_u32(T->dump, vm->addr + member_off(&L->inval), &cnt) && cnt) {
+			b->inval_count = cnt;
+			dump_read_u64(T->dump, vm->addr + member_off(&L->inval_start), &b->inval_start);
+			dump_read_u64(T->dump, vm->addr + member_off(&L->inval_end), &b->inval_end);
+		}
+	}
+	if (L->have_disable_nx) {
+		uint8_t v = 0;
+		if (!dump_read_virt(T->dump, vm->addr + member_off(&L->disable_nx), &v, 1))
+			b->disable_nx = v & 1;
+	}
+	if (b->ring_mode && L->have_ring && (e = books_ring(T, L, vm, b, notes)))
+		return e;
+	if (L->have_pgd && vm->mm) {
+		uint32_t users = 1;
+		if (L->have_mm_users)
+			dump_read_u32(T->dump, vm->mm + member_off(&L->mm_users), &users);
+		uint64_t pgd;
+		if (users == 0) {
+			b->mm_gone = true;
+		} else if (!(e = dump_read_u64(T->dump, vm->mm + member_off(&L->mm_pgd), &pgd))) {
+			if ((e = dump_vtop(T->dump, pgd, &b->pgd_pa)))
+				return err_wrap(e, "VMM pgd");
+		} else {
+			return err_wrap(e, "VMM mm_struct");
+		}
+	} else {
+		b->mm_gone = true;
+	}
+	return NULL;
+}
+
+void books_fini(struct vm_books *b)
+{
+	if (b->bitmaps)
+		for (size_t i = 0; i < b->vm->nslots; i++)
+			free(b->bitmaps[i]);
+	free(b->bitmaps);
+	free(b->slots);
+	free(b->ring.slot);
+	memset(b, 0, sizeof(*b));
+}
+
+const struct kvm_memslot *books_slot(const struct vm_books *b, int as_id, uint64_t gfn)
+{
+	size_t lo = 0, hi = b->vm->nslots;
+	while (lo < hi) { /* last slot starting at or below gfn */
+		size_t mid = (lo + hi) / 2;
+		const struct kvm_memslot *s = &b->slots[mid];
+		if (s->as_id < as_id || (s->as_id == as_id && s->base_gfn <= gfn))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	const struct kvm_memslot *s = &b->slots[lo - 1];
+	return s->as_id == as_id && gfn - s->base_gfn < s->npages ? s : NULL;
+}
+
+const uint64_t *books_bitmap(const struct vm_books *b, const struct kvm_memslot *s)
+{
+	return b->bitmaps[s - b->slots];
+}
+
+bool books_recorded(const struct vm_books *b, const struct kvm_memslot *s, uint64_t gfn)
+{
+	uint64_t rel = gfn - s->base_gfn;
+	const uint64_t *bm = books_bitmap(b, s);
+	if (bm && (bm[rel / 64] >> (rel % 64) & 1))
+		return true;
+	return pending_has(&b->ring, ring_key(((uint32_t)s->as_id << 16) | (uint16_t)s->id, rel));
+}
+
+void host_walker_init(struct host_walker *w, struct target *T)
+{
+	memset(w, 0, sizeof(*w));
+	w->T = T;
+	const char *l5 = dump_vmcoreinfo(T->dump, "NUMBER(pgtable_l5_enabled)");
+	w->levels = l5 && atoi(l5) ? 5 : 4;
+}
+
+#define HOST_P (1ull << 0)
+#define HOST_RW (1ull << 1)
+#define HOST_PSE (1ull << 7)
+#define HOST_PROTNONE (1ull << 8)
+
+struct err *host_lookup(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, struct host_map *m)
+{
+	memset(m, 0, sizeof(*m));
+	uint64_t table = pgd_pa, addr_mask = w->T->physical_mask & 0x000ffffffffff000ull;
+	bool writable = true; /* write access needs R/W at every level */
+	for (int level = w->levels; level >= 1; level--) {
+		int slot = level - 1;
+		/* Consecutive gfns share their tables: keep one page per level. */
+		if (!w->cache_ok[slot] || w->cache_pa[slot] != table) {
+			struct err *e = dump_read_phys(w->T->dump, table, w->cache[slot], PAGE_SIZE);
+			if (e) {
+				w->cache_ok[slot] = false;
+				return err_wrap(e, "VMM page table");
+			}
+			w->cache_pa[slot] = table;
+			w->cache_ok[slot] = true;
+		}
+		int idx = (int)((hva >> (12 + 9 * (level - 1))) & 511);
+		uint64_t ent = w->cache[slot][idx];
+		m->entry = ent;
+		m->entry_pa = table + (uint64_t)idx * 8;
+		m->level = level;
+		writable = writable && (ent & HOST_RW);
+		if (!(ent & HOST_P)) {
+			/* PROT_NONE (NUMA hinting) keeps the page but drops P. */
+			m->protnone = level == 1 && (ent & HOST_PROTNONE) && (ent & addr_mask);
+			if (m->protnone)
+				m->pfn = (ent & addr_mask) >> 12;
+			return NULL;
+		}
+		if (level == 1 || ((level == 2 || level == 3) && (ent & HOST_PSE))) {
+			uint64_t span = 1ull << (9 * (level - 1));
+			uint64_t base = (ent & addr_mask & ~((span << 12) - 1)) >> 12;
+			m->present = true;
+			m->writable = writable;
+			m->pfn = base + ((hva >> 12) & (span - 1));
+			return NULL;
+		}
+		table = ent & addr_mask;
+	}
+	return NULL;
+}

@@ -1,0 +1,64 @@
+/* Private to the checks: KVM's books of one VM, gathered once before its
+ * SPTEs stream past (sorted memslots, live dirty bitmaps, pending ring
+ * entries, quiescence signals), and the VMM's page-table lookup. */
+#ifndef CHECK_BOOKS_H
+#define CHECK_BOOKS_H
+
+#include "check/check.h"
+
+struct check_layout {
+	bool have_lock, have_slots_lock, have_inval, inval_is_gfn, have_nr_logging,
+		have_disable_nx, have_ring, have_sp_check, have_ptep, have_pgd, have_mm_users;
+	struct member mmu_lock, slots_lock, inval, inval_start, inval_end, nr_logging, disable_nx,
+		ms_generation;
+	struct member ring_gfns, ring_reset, ring_dirty, ring_size, vcpu_ring;
+	struct member sp_tdp, sp_role, sp_level, sp_gfn, sp_spt, sp_ptep, page_private;
+	uint64_t page_size, vmemmap_base, sp_size;
+	struct member mm_pgd, mm_users;
+	struct type_ref memslots;
+};
+
+struct pending_set {
+	uint64_t *slot;
+	size_t cap, n;
+};
+
+struct vm_books {
+	const struct kvm_vm *vm;
+	struct kvm_memslot *slots;	/* sorted by (as_id, base_gfn) */
+	uint64_t **bitmaps;		/* parallel to slots; NULL if none */
+	struct pending_set ring;	/* (as_id << 16 | id) << 44 | offset */
+	bool ring_mode;
+	bool mmu_lock_held, slots_lock_held, gen_updating, mm_gone;
+	uint64_t inval_count, inval_start, inval_end;
+	bool disable_nx;
+	uint64_t pgd_pa;
+};
+
+struct host_map {
+	bool present, protnone, writable;
+	int level;		/* 1 = 4K PTE, 2 = 2M PMD, 3 = 1G PUD */
+	uint64_t pfn;		/* of the 4K page at the hva */
+	uint64_t entry, entry_pa;
+};
+
+struct host_walker {
+	struct target *T;
+	int levels;		/* 4 or 5 */
+	uint64_t cache_pa[5];
+	uint64_t cache[5][512];
+	bool cache_ok[5];
+};
+
+struct err *books_layout(struct target *T, struct check_layout *L, struct notes *notes);
+struct err *books_load(struct target *T, const struct check_layout *L, const struct kvm_vm *vm,
+		       struct vm_books *b, struct notes *notes);
+void books_fini(struct vm_books *b);
+bool books_recorded(const struct vm_books *b, const struct kvm_memslot *s, uint64_t gfn);
+const struct kvm_memslot *books_slot(const struct vm_books *b, int as_id, uint64_t gfn);
+const uint64_t *books_bitmap(const struct vm_books *b, const struct kvm_memslot *s);
+
+void host_walker_init(struct host_walker *w, struct target *T);
+struct err *host_lookup(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, struct host_map *m);
+
+#endif

@@ -1,0 +1,137 @@
+/* The catalogue: one entry per check, the single source for `--list-checks`,
+ * the man page test and the runner. */
+#include <string.h>
+#include <strings.h>
+
+#include "check/check.h"
+
+const struct check_def check_catalog[CHK_COUNT] = {
+	{ CHK_S1, "S1", SEV_ERROR, "garbage entry in a TDP MMU table",
+	  "An entry that is not empty, not an MMIO SPTE, not FROZEN and lacks KVM's MMU-present bit "
+	  "(bit 11). KVM never writes such a value; it means corruption of the table page, a stray "
+	  "write, or a kernel whose SPTE era this tool does not know. No legitimate state produces it." },
+	{ CHK_S2, "S2", SEV_ERROR, "writable bits out of order",
+	  "A leaf with W=1 but MMU-writable clear, or MMU-writable set but host-writable clear. KVM "
+	  "WARNs on both: write access is only ever granted when KVM allows it (MMU-writable) and "
+	  "the host allows it (host-writable, fixed when the SPTE is created)." },
+	{ CHK_S3, "S3", SEV_ERROR, "A/D type does not fit the root",
+	  "Bits 52-53 hold the A/D type KVM chose from the page's role: 01 (disabled) exactly when "
+	  "the root's role has ad_disabled, 10 (write-protect only) only for guest-mode roots on PML "
+	  "hosts, never 11. Anything else means the SPTE was not made for this tree." },
+	{ CHK_S4, "S4", SEV_ERROR, "access-tracking form where it cannot be",
+	  "Access-tracked SPTEs (RWX cleared, R/X saved in bits 54/56) exist only with A/D type 01 "
+	  "on EPT. One on an A/D-enabled SPTE or on NPT, one that is writable, or saved bits on a "
+	  "non-tracked SPTE (KVM WARNs) are inconsistent." },
+	{ CHK_S5, "S5", SEV_ERROR, "huge page bit at an impossible level",
+	  "PS at level 4 or 5, or at a level above KVM's max_huge_page_level, is not a mapping any "
+	  "CPU or KVM creates." },
+	{ CHK_S6, "S6", SEV_ERROR, "child table's kvm_mmu_page disagrees",
+	  "Every TDP MMU table page records its struct kvm_mmu_page in page->private. That page "
+	  "must describe the table: spt equal to the table's address, tdp_mmu_page set, level one "
+	  "below the parent entry, gfn equal to the entry's first gfn, the root's role apart from "
+	  "the level, and ptep pointing at the parent entry. Ruled out: invalid roots being torn "
+	  "down, which are not checked." },
+	{ CHK_S7, "S7", SEV_INFO, "FROZEN SPTE present",
+	  "A REMOVED/FROZEN_SPTE marks an entry a thread holding mmu_lock is replacing (atomic zap, "
+	  "teardown of a removed table). Always transient: it says an MMU operation was in flight "
+	  "when the dump was taken, so nearby findings may be inconclusive." },
+	{ CHK_S8, "S8", SEV_WARNING, "executable huge page with the NX huge page mitigation on",
+	  "With nx_huge_pages on and the VM not opted out, KVM maps huge pages non-executable and "
+	  "splits them on an instruction fetch. An executable huge leaf then contradicts the "
+	  "mitigation. Ruled out: the parameter changed at run time (KVM zaps all roots; "
+	  "transient)." },
+	{ CHK_S9, "S9", SEV_ERROR, "leaf outside every memslot",
+	  "Every leaf of a valid root must map gfns that lie inside one memslot of the root's "
+	  "address space, and that memslot must not be flagged invalid. Ruled out: a memslot update "
+	  "in flight (slots_lock held, or the generation's update bit set) makes it inconclusive." },
+	{ CHK_S12, "S12", SEV_ERROR, "writable leaf in a read-only memslot",
+	  "KVM_MEM_READONLY slots are mapped without write access and without host-writable; W=1 "
+	  "or host-writable there would let the guest write memory the VMM marked read-only." },
+	{ CHK_S13, "S13", SEV_ERROR, "shared zero page mapped writable",
+	  "A leaf that maps the kernel's shared zero page (or the huge zero page) must be read-only "
+	  "and not host-writable: a write through it would corrupt every process's zeroes." },
+	{ CHK_S14, "S14", SEV_WARNING, "vCPU root not on the root list",
+	  "A vCPU whose loaded root (mmu->root.hpa) is a valid address but is not the table of any "
+	  "root on tdp_mmu_roots (outside guest mode) runs on a tree KVM no longer tracks. Ruled "
+	  "out: INVALID_PAGE (no root loaded)." },
+	{ CHK_D1, "D1", SEV_ERROR, "writable huge leaf in a dirty-logged slot",
+	  "While a slot is dirty-logged the fault path never installs writable huge SPTEs, and "
+	  "enabling logging write-protects or splits them, because one write would dirty 512 or "
+	  "262144 pages at once. Ruled out: manual protect with INITIALLY_SET while every bit of the "
+	  "range is still set; logging being enabled (slots_lock held)." },
+	{ CHK_D2, "D2", SEV_ERROR, "writable leaf whose gfn the dirty log missed",
+	  "In write-protect dirty logging (AMD NPT, Intel without PML), a 4K leaf of a valid root in a "
+	  "logged slot can only be writable after KVM marked its gfn dirty; harvesting clears W of "
+	  "exactly the gfns it reports. W=1 with the gfn neither in the live dirty bitmap nor "
+	  "pending in any vCPU's dirty ring is a page live migration would silently lose. Ruled "
+	  "out (inconclusive instead): mmu_lock or slots_lock held, i.e. a harvest or logging "
+	  "change in progress." },
+	{ CHK_D4, "D4", SEV_ERROR, "dirty bitmap inconsistent with the slot",
+	  "A dirty-logged slot of a VM logging to bitmaps has a bitmap, a slot that is not logged "
+	  "has none, and no bit is set past npages. Ruled out: ring-only VMs, which have no "
+	  "bitmaps." },
+	{ CHK_D5, "D5", SEV_WARNING, "dirty-logging slot count disagrees",
+	  "kvm->nr_memslots_dirty_logging (6.2+) counts the slots with LOG_DIRTY_PAGES; a different "
+	  "count means KVM's own bookkeeping of which slots log is off. Ruled out: a memslot update "
+	  "in progress." },
+	{ CHK_D6, "D6", SEV_WARNING, "dirty ring indices or entries out of range",
+	  "Per vCPU ring, dirty_index - reset_index never exceeds the ring size, and every pending "
+	  "entry names a memslot of the VM and an offset inside it. Ruled out: a slot deleted after "
+	  "the push and not yet collected." },
+	{ CHK_D7, "D7", SEV_INFO, "make_spte overwrite race fingerprint",
+	  "A 4K leaf with A/D type 00 and W=1, D=0, A=1. Up to 6.12 KVM creates writable SPTEs with "
+	  "D=1; a concurrent fault that rebuilt the same SPTE could overwrite it with D=0 and no "
+	  "TLB flush (the 2024 \"Trigger the callback only when an interesting change\" thread). "
+	  "Harmless for dirty logging (both faults mark the gfn), reported for information." },
+	{ CHK_H1, "H1", SEV_ERROR, "SPTE maps a different page than the VMM",
+	  "The leaf's pfn must equal the pfn the VMM's own page tables map at the gfn's hva. A "
+	  "mismatch is a stale SPTE: the MMU notifier should have zapped it when the host mapping "
+	  "changed. Ruled out (inconclusive instead): an invalidation in flight covering the gfn." },
+	{ CHK_H2, "H2", SEV_ERROR, "SPTE present but the VMM maps nothing",
+	  "The leaf is present but the VMM's page tables have no mapping at the hva (swapped, "
+	  "migrated, unmapped): the guest still reaches a page the host gave up. Ruled out: an "
+	  "invalidation in flight." },
+	{ CHK_H3, "H3", SEV_ERROR, "huge SPTE over smaller host pages",
+	  "A 2M or 1G leaf may only map memory the host maps at least as large; otherwise the guest "
+	  "sees pages the host does not hold contiguously. Ruled out: an invalidation in flight (a "
+	  "THP split also invalidates)." },
+	{ CHK_H4, "H4", SEV_ERROR, "writable SPTE over a read-only host page",
+	  "W=1 while the VMM's PTE is read-only (fork COW, KSM, userfaultfd write-protect, "
+	  "mprotect) lets the guest write a page the host protects (error). Host-writable with W=0 "
+	  "over a read-only PTE could be re-armed without a fault (warning). Ruled out: "
+	  "invalidation in flight; PROT_NONE NUMA-hinting PTEs." },
+	{ CHK_H5, "H5", SEV_WARNING, "zero page on one side only",
+	  "The SPTE maps the shared zero page while the VMM maps a real page, or the reverse: one "
+	  "side missed the other's copy-on-write. Ruled out: invalidation in flight." },
+};
+
+const struct check_def *check_by_name(const char *name)
+{
+	for (int i = 0; i < CHK_COUNT; i++)
+		if (!strcasecmp(check_catalog[i].name, name))
+			return &check_catalog[i];
+	return NULL;
+}
+
+const char *severity_name(enum severity s)
+{
+	return s == SEV_ERROR ? "error" : s == SEV_WARNING ? "warning" : "info";
+}
+
+int severity_parse(const char *s)
+{
+	if (!strcasecmp(s, "error"))
+		return SEV_ERROR;
+	if (!strcasecmp(s, "warning"))
+		return SEV_WARNING;
+	if (!strcasecmp(s, "info"))
+		return SEV_INFO;
+	return -1;
+}
+
+void check_opts_default(struct check_opts *o)
+{
+	for (int i = 0; i < CHK_COUNT; i++)
+		o->enabled[i] = true;
+	o->floor = SEV_INFO;
+}

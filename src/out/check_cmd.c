@@ -1,0 +1,178 @@
+/* `check` and `--list-checks`: findings with their evidence, and the
+ * catalogue they come from. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "out/session.h"
+
+struct err *cmd_list_checks(struct session *s)
+{
+	if (s->json) {
+		json_init(&s->j, s->out, s->pretty);
+		json_obj_begin(&s->j);
+		json_ku64(&s->j, "schema_version", JSON_SCHEMA_VERSION);
+		json_key(&s->j, "checks");
+		json_arr_begin(&s->j);
+		for (int i = 0; i < CHK_COUNT; i++) {
+			json_obj_begin(&s->j);
+			json_kstr(&s->j, "id", check_catalog[i].name);
+			json_kstr(&s->j, "severity", severity_name(check_catalog[i].severity));
+			json_kstr(&s->j, "title", check_catalog[i].title);
+			json_kstr(&s->j, "doc", check_catalog[i].doc);
+			json_obj_end(&s->j);
+		}
+		json_arr_end(&s->j);
+		json_obj_end(&s->j);
+		json_end(&s->j);
+		return NULL;
+	}
+	for (int i = 0; i < CHK_COUNT; i++) {
+		const struct check_def *c = &check_catalog[i];
+		fprintf(s->out, "%-4s %-8s %s\n", c->name, severity_name(c->severity), c->title);
+		/* wrap the paragraph at 76 columns, indented */
+		const char *p = c->doc;
+		while (*p) {
+			size_t n = strlen(p);
+			if (n > 70) {
+				n = 70;
+				while (n > 0 && p[n] != ' ')
+					n--;
+				if (!n)
+					n = 70;
+			}
+			fprintf(s->out, "       %.*s\n", (int)n, p);
+			p += n;
+			while (*p == ' ')
+				p++;
+		}
+		fputc('\n', s->out);
+	}
+	return NULL;
+}
+
+struct check_out {
+	struct session *s;
+	uint64_t shown;
+};
+
+static void finding_text(struct session *s, const struct finding *f)
+{
+	const char *sev = severity_name(f->severity);
+	char tag[32];
+	snprintf(tag, sizeof(tag), "%s%s", f->inconclusive ? "INCONCLUSIVE-" : "", sev);
+	for (char *c = tag; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			*c = (char)(*c - 'a' + 'A');
+	fprintf(s->out, "%-20s %-4s VM %d", tag, f->check->name, f->vm->pid);
+	if (f->has_spte) {
+		char flags[96];
+		spte_flags_str(&f->bits, s->H.masks.ept, flags, sizeof(flags));
+		fprintf(s->out, "  root 0x%" PRIx64 "  gfn 0x%" PRIx64 "  L%d  spte 0x%016" PRIx64 " [%s]",
+			f->root->sp, f->gfn, f->level, f->spte, flags);
+	}
+	fprintf(s->out, "\n     %s: %s\n     evidence: %s\n", f->check->title, f->message, f->evidence);
+}
+
+void finding_json(struct json *j, const struct finding *f, bool ept)
+{
+	json_obj_begin(j);
+	json_kstr(j, "check", f->check->name);
+	json_kstr(j, "severity", severity_name(f->severity));
+	json_kbool(j, "inconclusive", f->inconclusive);
+	json_kstr(j, "title", f->check->title);
+	json_ki64(j, "vm", f->vm->pid);
+	json_khex(j, "kvm", f->vm->addr);
+	json_key(j, "root");
+	if (f->root)
+		json_hex(j, f->root->sp);
+	else
+		json_null(j);
+	if (f->has_spte) {
+		json_ku64(j, "gfn", f->gfn);
+		json_ki64(j, "level", f->level);
+		json_khex(j, "spte", f->spte);
+		json_key(j, "bits");
+		json_obj_begin(j);
+		json_spte_bits(j, &f->bits, ept);
+		json_obj_end(j);
+	} else {
+		json_kstr(j, "gfn", NULL);
+		json_kstr(j, "level", NULL);
+		json_kstr(j, "spte", NULL);
+	}
+	json_kstr(j, "message", f->message);
+	json_kstr(j, "evidence", f->evidence);
+	json_obj_end(j);
+}
+
+static void on_finding(void *arg, const struct finding *f)
+{
+	struct check_out *o = arg;
+	struct session *s = o->s;
+	o->shown++;
+	if (s->json)
+		finding_json(&s->j, f, s->H.masks.ept);
+	else
+		finding_text(s, f);
+}
+
+void check_exit_bits(struct session *s, const struct check_stats *st)
+{
+	if (st->findings[SEV_INFO] + st->findings[SEV_WARNING] + st->findings[SEV_ERROR])
+		s->exit_bits |= EXIT_FINDINGS;
+	if (st->inconclusive)
+		s->exit_bits |= EXIT_INCOMPLETE;
+}
+
+void check_counts_text(struct session *s, const struct check_stats *st)
+{
+	uint64_t n = st->findings[0] + st->findings[1] + st->findings[2];
+	fprintf(s->out, "findings: %" PRIu64 " (%" PRIu64 " error, %" PRIu64 " warning, %" PRIu64
+		" info), %" PRIu64 " inconclusive; %" PRIu64 " leaves checked, %" PRIu64
+		" against the VMM's page tables\n", n, st->findings[SEV_ERROR], st->findings[SEV_WARNING],
+		st->findings[SEV_INFO], st->inconclusive, st->leaves, st->host_checked);
+}
+
+void check_counts_json(struct json *j, const struct check_stats *st)
+{
+	json_key(j, "finding_counts");
+	json_obj_begin(j);
+	json_ku64(j, "error", st->findings[SEV_ERROR]);
+	json_ku64(j, "warning", st->findings[SEV_WARNING]);
+	json_ku64(j, "info", st->findings[SEV_INFO]);
+	json_ku64(j, "inconclusive", st->inconclusive);
+	json_ku64(j, "leaves_checked", st->leaves);
+	json_ku64(j, "host_checked", st->host_checked);
+	json_obj_end(j);
+}
+
+struct err *cmd_check(struct session *s, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return err_new(ERR_USAGE, "check takes no arguments (choose checks with --check)");
+	struct check_stats st;
+	memset(&st, 0, sizeof(st));
+	struct check_out o = { s, 0 };
+	if (s->json) {
+		json_doc_begin(s, "check");
+		json_key(&s->j, "findings");
+		json_arr_begin(&s->j);
+	}
+	struct err *e = check_run(s->T, &s->H, &s->copts, on_finding, &o, &st);
+	if (e)
+		return e;
+	check_exit_bits(s, &st);
+	if (s->json) {
+		json_arr_end(&s->j);
+		check_counts_json(&s->j, &st);
+		json_doc_end(s);
+	} else {
+		if (o.shown)
+			fputc('\n', s->out);
+		check_counts_text(s, &st);
+		text_notes(s);
+	}
+	return NULL;
+}
