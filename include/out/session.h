@@ -61,6 +61,8 @@ struct err *cmd_roots(struct session *s, int argc, char **argv);
 struct err *cmd_sptes(struct session *s, int argc, char **argv);
 struct err *cmd_gfn(struct session *s, int argc, char **argv);
 struct err *cmd_pids(struct session *s, int argc, char **argv);
+struct err *cmd_vtop(struct session *s, int argc, char **argv);
+struct err *cmd_offset(struct session *s, int argc, char **argv);
 struct err *cmd_check(struct session *s, int argc, char **argv);
 struct err *cmd_list_checks(struct session *s);
 void finding_json(struct json *j, const struct finding *f, bool ept);

@@ -30,6 +30,8 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "", "audit every SPTE against memslots, dirty logs, the VMM's page tables" },
 	/* Hidden: machine-readable lists for shell completion. */
 	{ "__pids", cmd_pids, "", NULL },
+	{ "__vtop", cmd_vtop, "VA", NULL },
+	{ "__offset", cmd_offset, "STRUCT.MEMBER", NULL },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -322,3 +322,35 @@ struct err *cmd_pids(struct session *s, int argc, char **argv)
 	}
 	return NULL;
 }
+
+/* Hidden helpers for tests and the fault injector: a kernel virtual address
+ * translated as the analysis does it, and a member offset from type info. */
+struct err *cmd_vtop(struct session *s, int argc, char **argv)
+{
+	if (argc != 2)
+		return err_new(ERR_USAGE, "__vtop VA");
+	uint64_t va = strtoull(argv[1], NULL, 0), pa;
+	struct err *e = dump_vtop(s->T->dump, va, &pa);
+	if (e)
+		return e;
+	fprintf(s->out, "0x%" PRIx64 "\n", pa);
+	return NULL;
+}
+
+struct err *cmd_offset(struct session *s, int argc, char **argv)
+{
+	if (argc != 2 || !strchr(argv[1], '.'))
+		return err_new(ERR_USAGE, "__offset STRUCT.MEMBER[.MEMBER...]");
+	char name[128];
+	snprintf(name, sizeof(name), "%s", argv[1]);
+	char *dot = strchr(name, '.');
+	*dot = '\0';
+	struct type_ref t = types_struct(&s->T->types, "kvm", name);
+	struct member m;
+	struct err *e = target_need_member(t, name, dot + 1, &m);
+	if (e)
+		return e;
+	fprintf(s->out, "%" PRIu64 " %" PRIu64 " %u %" PRIu64 "\n", m.bit_off / 8, m.bit_off % 8,
+		m.bit_size, m.size);
+	return NULL;
+}
