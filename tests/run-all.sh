@@ -34,6 +34,7 @@ run_suite build
 echo "== ASan + UBSan build"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

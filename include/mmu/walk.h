@@ -5,6 +5,7 @@
 #define MMU_WALK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kobj/kvm.h"
@@ -48,6 +49,9 @@ void walker_free(struct walker *w);
 /* Walk ROOT of VM (with the VM's masks); stats are added to STATS. */
 struct err *walker_run(struct walker *w, const struct spte_masks *m, const struct kvm_root *root,
 		       const struct walk_range *range, walk_fn fn, void *arg, struct walk_stats *stats);
+
+/* One line naming a non-entry walk event: VM, root, table, entry, why. */
+void walk_event_describe(const struct walk_entry *e, int pid, char *buf, size_t len);
 
 static inline uint64_t walk_level_pages(int level)
 {

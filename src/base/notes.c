@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void notes_add(struct notes *n, const char *fmt, ...)
 {
@@ -21,6 +22,12 @@ void notes_add(struct notes *n, const char *fmt, ...)
 		n->dropped++;
 		return;
 	}
+	/* The same damage is met by every pass (summary walk, checks): once. */
+	for (size_t i = 0; i < n->n; i++)
+		if (!strcmp(n->msg[i], s)) {
+			free(s);
+			return;
+		}
 	char **p = realloc(n->msg, (n->n + 1) * sizeof(*p));
 	if (!p) {
 		free(s);

@@ -288,8 +288,9 @@ static int check_entry(void *arg, const struct walk_entry *e)
 {
 	struct run *r = arg;
 	if (e->event != WALK_ENTRY) {
-		notes_add(&r->H->notes, "VM %d root 0x%" PRIx64 ": level-%d entry %d of table 0x%"
-			  PRIx64 ": %s", r->b->vm->pid, e->root->sp, e->level, e->index, e->table_pa, e->why);
+		char buf[512];
+		walk_event_describe(e, r->b->vm->pid, buf, sizeof(buf));
+		notes_add(&r->H->notes, "%s", buf);
 		return 0;
 	}
 	switch (e->bits.kind) {

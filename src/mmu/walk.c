@@ -1,5 +1,7 @@
 #include "mmu/walk.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,4 +172,11 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 			       root->level);
 	walk_table(&c, root->spt_pa, root->level, root->gfn, 0, -1, 0);
 	return NULL;
+}
+
+void walk_event_describe(const struct walk_entry *e, int pid, char *buf, size_t len)
+{
+	snprintf(buf, len, "VM %d root 0x%" PRIx64 ": level-%d entry %d of table 0x%" PRIx64
+		 " (gfn 0x%" PRIx64 ", spte 0x%" PRIx64 "): %s", pid, e->root->sp, e->level, e->index,
+		 e->table_pa, e->gfn, e->spte, e->why);
 }

@@ -164,8 +164,7 @@ void session_note_walk(struct session *s, const struct kvm_vm *vm, const struct 
 	if (e->event == WALK_ENTRY)
 		return;
 	s->exit_bits |= EXIT_INCOMPLETE;
-	notes_add(&s->walk_notes, "VM %d root 0x%llx: level-%d entry %d of table 0x%llx (gfn 0x%llx, "
-		  "spte 0x%llx): %s", vm->pid, (unsigned long long)e->root->sp, e->level, e->index,
-		  (unsigned long long)e->table_pa, (unsigned long long)e->gfn,
-		  (unsigned long long)e->spte, e->why);
+	char buf[512];
+	walk_event_describe(e, vm->pid, buf, sizeof(buf));
+	notes_add(&s->H.notes, "%s", buf);
 }
