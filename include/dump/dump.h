@@ -37,6 +37,10 @@ const char *dump_vmcoreinfo(struct dump *d, const char *key);
 /* VMCOREINFO SYMBOL(name), 0 if absent. */
 uint64_t dump_vmcoreinfo_symbol(struct dump *d, const char *name);
 
+/* Register REG ("rip", "rsp", ...) of CPU as the dump saved it (ELF
+ * PRSTATUS notes, kdump headers); ERR_NOTFOUND if the dump has none. */
+struct err *dump_cpu_reg(struct dump *d, unsigned cpu, const char *reg, uint64_t *val);
+
 /* Count of reads that hit filtered pages, for the "incomplete" exit bit. */
 uint64_t dump_filtered_reads(const struct dump *d);
 

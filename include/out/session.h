@@ -64,6 +64,7 @@ struct err *cmd_pids(struct session *s, int argc, char **argv);
 struct err *cmd_vtop(struct session *s, int argc, char **argv);
 struct err *cmd_offset(struct session *s, int argc, char **argv);
 struct err *cmd_check(struct session *s, int argc, char **argv);
+struct err *cmd_dis(struct session *s, int argc, char **argv);
 struct err *cmd_list_checks(struct session *s);
 void finding_json(struct json *j, const struct finding *f, bool ept);
 void check_exit_bits(struct session *s, const struct check_stats *st);

@@ -277,3 +277,14 @@ const char *dump_format(const struct dump *d) { return d->format ? d->format : "
 bool dump_is_flattened(const struct dump *d) { return d->flattened; }
 bool dump_is_live(const struct dump *d) { return d->live; }
 uint64_t dump_filtered_reads(const struct dump *d) { return d->filtered_reads; }
+
+struct err *dump_cpu_reg(struct dump *d, unsigned cpu, const char *reg, uint64_t *val)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "cpu.%u.reg.%s", cpu, reg);
+	kdump_num_t n;
+	if (kdump_get_number_attr(d->ctx, key, &n) != KDUMP_OK)
+		return err_new(ERR_NOTFOUND, "the dump has no saved %s for CPU %u", reg, cpu);
+	*val = n;
+	return NULL;
+}

@@ -1,0 +1,177 @@
+/* `dis SYMBOL|ADDRESS|cpuN [COUNT]`: kernel or module code from the dump,
+ * disassembled with Capstone, call/jump targets and RIP-relative data named,
+ * in crash's `dis` layout. */
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "out/session.h"
+
+#define DIS_MAX_BYTES 65536
+#define DIS_DEFAULT_FALLBACK 256	/* bytes when the symbol's end is unknown */
+
+/* "sym", "module:sym", "sym+0x10", "0xffff..." or "cpuN" (saved RIP). */
+static struct err *dis_resolve(struct session *s, const char *spec, uint64_t *addr)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", spec);
+	if (!strncmp(buf, "cpu", 3) && buf[3] >= '0' && buf[3] <= '9') {
+		unsigned cpu = (unsigned)strtoul(buf + 3, NULL, 10);
+		return dump_cpu_reg(s->T->dump, cpu, "rip", addr);
+	}
+	char *end;
+	errno = 0;
+	uint64_t v = strtoull(buf, &end, 0);
+	if (!errno && !*end && end != buf) {
+		*addr = v;
+		return NULL;
+	}
+	uint64_t off = 0;
+	char *plus = strchr(buf, '+');
+	if (plus) {
+		*plus = '\0';
+		off = strtoull(plus + 1, NULL, 0);
+	}
+	char *colon = strchr(buf, ':');
+	const char *mod = NULL, *name = buf;
+	if (colon) {
+		*colon = '\0';
+		mod = buf;
+		name = colon + 1;
+	}
+	if (!target_symbol(s->T, mod, name, addr))
+		return err_new(ERR_USAGE, "dis: no symbol '%s'%s%s", name, mod ? " in " : "", mod ? mod : "");
+	*addr += off;
+	return NULL;
+}
+
+/* Bytes from ADDR to the next symbol: the function's extent as kallsyms
+ * knows it. */
+static uint64_t dis_extent(struct session *s, uint64_t addr)
+{
+	const struct symtab *tabs[65];
+	size_t nt = 0;
+	tabs[nt++] = &s->T->vmlinux_syms;
+	for (size_t i = 0; i < s->T->nmods && nt < 65; i++)
+		tabs[nt++] = &s->T->mods[i].syms;
+	uint64_t next = UINT64_MAX;
+	for (size_t t = 0; t < nt; t++)
+		for (size_t i = 0; i < tabs[t]->n; i++) {
+			uint64_t a = tabs[t]->addr[i];
+			if (a > addr && a < next)
+				next = a;
+		}
+	return next == UINT64_MAX || next - addr > DIS_MAX_BYTES ? DIS_DEFAULT_FALLBACK : next - addr;
+}
+
+static void dis_sym(struct session *s, uint64_t addr, char *buf, size_t len)
+{
+	uint64_t off;
+	const char *mod;
+	const char *name = target_symbolize(s->T, addr, &off, &mod);
+	if (!name || off > 0x100000) {
+		buf[0] = '\0';
+		return;
+	}
+	char offs[24] = "";
+	if (off) /* "sym+0" reads worse than "sym" */
+		snprintf(offs, sizeof(offs), "+%" PRIu64, off);
+	snprintf(buf, len, "%s%s%s%s%s", name, offs, mod ? " [" : "", mod ? mod : "", mod ? "]" : "");
+}
+
+struct err *cmd_dis(struct session *s, int argc, char **argv)
+{
+	if (argc < 2 || argc > 3)
+		return err_new(ERR_USAGE, "dis: expected SYMBOL|ADDRESS|cpuN [COUNT]");
+	uint64_t addr, count = 0;
+	struct err *e = dis_resolve(s, argv[1], &addr);
+	if (e)
+		return e;
+	if (argc == 3) {
+		char *end;
+		count = strtoull(argv[2], &end, 0);
+		if (*end || !count || count > 100000)
+			return err_new(ERR_USAGE, "dis: COUNT '%s' is not an instruction count", argv[2]);
+	}
+	uint64_t size = count ? count * 15 : dis_extent(s, addr);
+	if (size > DIS_MAX_BYTES)
+		size = DIS_MAX_BYTES;
+	uint8_t *code = malloc(size);
+	if (!code)
+		return err_new(ERR_NOMEM, "out of memory");
+	/* Code near the end of a mapping: shrink to what is readable. */
+	while ((e = dump_read_virt(s->T->dump, addr, code, size)) && size > 16) {
+		err_free(e);
+		e = NULL;
+		size = size > 4096 ? size / 2 : size - 16;
+	}
+	if (e) {
+		free(code);
+		return err_wrap(e, "dis 0x%" PRIx64, addr);
+	}
+	csh h;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
+		free(code);
+		return err_new(ERR_OS, "capstone: cannot open an x86-64 disassembler");
+	}
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_insn *insn = cs_malloc(h);
+	const uint8_t *p = code;
+	size_t left = size;
+	uint64_t pc = addr, n = 0;
+	if (s->json) {
+		json_doc_begin(s, "dis");
+		json_khex(&s->j, "address", addr);
+		json_key(&s->j, "instructions");
+		json_arr_begin(&s->j);
+	}
+	char sym[160], tsym[160];
+	while ((!count || n < count) && cs_disasm_iter(h, &p, &left, &pc, insn)) {
+		n++;
+		uint64_t target = 0;
+		const cs_x86 *x = &insn->detail->x86;
+		for (int i = 0; i < x->op_count; i++) {
+			if (x->operands[i].type == X86_OP_IMM && (cs_insn_group(h, insn, CS_GRP_JUMP) ||
+								  cs_insn_group(h, insn, CS_GRP_CALL)))
+				target = (uint64_t)x->operands[i].imm;
+			else if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP)
+				target = insn->address + insn->size + (uint64_t)x->operands[i].mem.disp;
+		}
+		dis_sym(s, insn->address, sym, sizeof(sym));
+		tsym[0] = '\0';
+		if (target)
+			dis_sym(s, target, tsym, sizeof(tsym));
+		if (s->json) {
+			json_obj_begin(&s->j);
+			json_khex(&s->j, "address", insn->address);
+			json_kstr(&s->j, "symbol", sym[0] ? sym : NULL);
+			char hex[3 * 16 + 1] = "";
+			for (int i = 0; i < insn->size && i < 16; i++)
+				snprintf(hex + 2 * i, sizeof(hex) - 2 * (size_t)i, "%02x", insn->bytes[i]);
+			json_kstr(&s->j, "bytes", hex);
+			json_kstr(&s->j, "mnemonic", insn->mnemonic);
+			json_kstr(&s->j, "operands", insn->op_str);
+			if (target) {
+				json_khex(&s->j, "target", target);
+				json_kstr(&s->j, "target_symbol", tsym[0] ? tsym : NULL);
+			}
+			json_obj_end(&s->j);
+		} else {
+			fprintf(s->out, "0x%" PRIx64 " <%s>:\t%-7s %s", insn->address, sym, insn->mnemonic,
+				insn->op_str);
+			if (tsym[0])
+				fprintf(s->out, " <%s>", tsym);
+			fputc('\n', s->out);
+		}
+	}
+	cs_free(insn, 1);
+	cs_close(&h);
+	free(code);
+	if (s->json) {
+		json_arr_end(&s->j);
+		json_doc_end(s);
+	}
+	return NULL;
+}
