@@ -100,6 +100,19 @@ def main():
     got = json.loads(p.stdout)["sptes"]
     case("bit filter W=0 yields only read-only leaves",
          len(got) > 0 and all(not x["writable"] and x["leaf"] for x in got), got[:2])
+    p = run("-j", dump, "dis", "kvm:mark_page_dirty_in_slot", "6")
+    ins = json.loads(p.stdout)["instructions"] if p.returncode == 0 else []
+    case("dis: six instructions from the symbol, named",
+         len(ins) == 6 and ins[0]["symbol"] == "mark_page_dirty_in_slot [kvm]" and
+         all(i["symbol"].startswith("mark_page_dirty_in_slot") for i in ins), ins[:2])
+    case("dis: addresses ascend by instruction size",
+         all(int(b["address"], 16) - int(a["address"], 16) == len(a["bytes"]) // 2
+             for a, b in zip(ins, ins[1:])), ins)
+    p = run(dump, "dis", "cpu0", "1")
+    case("dis cpu0: the saved RIP", p.returncode == 0 and p.stdout.startswith("0x"), p.stderr)
+    p = run(dump, "dis", "no_such_symbol_xyz")
+    case("dis of an unknown symbol: usage error", p.returncode == 8 and "no symbol" in p.stderr,
+         p.stderr)
     p = run("--vm", "999999", "-j", dump, "sptes")
     case("--vm of no VM: empty list", json.loads(p.stdout)["sptes"] == [], p.stdout[:200])
     print(f"{n - len(failures)} passed, {len(failures)} failed")
