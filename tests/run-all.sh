@@ -14,7 +14,9 @@ run_suite() { # builddir [meson setup args...]
 	if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
 		cat "$dir.build.log"; failed=$((failed + 1)); return
 	fi
-	meson test -C "$dir" --print-errorlogs --num-processes 2 >"$dir.test.log" 2>&1
+	local suite=()
+	[ "$dir" = build-fuzz ] && suite=(--suite fuzz)
+	meson test -C "$dir" "${suite[@]}" --print-errorlogs --num-processes 2 >"$dir.test.log" 2>&1
 	cat "$dir.test.log" | grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Expected Fail|Unexpected Pass|Skipped|Timeout):'
 	local ok fail to
 	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$dir.test.log")
@@ -36,5 +38,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
+echo "== libFuzzer targets (clang, ASan + UBSan), bounded time each"
+CC=clang run_suite build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -41,6 +41,12 @@ uint64_t dump_vmcoreinfo_symbol(struct dump *d, const char *name);
  * PRSTATUS notes, kdump headers); ERR_NOTFOUND if the dump has none. */
 struct err *dump_cpu_reg(struct dump *d, unsigned cpu, const char *reg, uint64_t *val);
 
+/* Overlays: later reads of physical page PA (page aligned) return PAGE
+ * instead of the dump's bytes.  For fuzzing the parsers above this layer
+ * with real dumps around the fuzzed bytes; the file is never written. */
+struct err *dump_overlay_page(struct dump *d, uint64_t pa, const void *page);
+void dump_overlay_clear(struct dump *d);
+
 /* Count of reads that hit filtered pages, for the "incomplete" exit bit. */
 uint64_t dump_filtered_reads(const struct dump *d);
 

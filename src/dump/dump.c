@@ -11,13 +11,7 @@
 #include <unistd.h>
 
 #include "dump/flat.h"
-
-/* VMCOREINFO is a few KiB; more than this is not a kernel's. */
-#define VMCOREINFO_MAX_LINES 4096
-
-struct vmcoreinfo_line {
-	char *key, *value;
-};
+#include "dump/vmcoreinfo.h"
 
 struct dump {
 	char *path;
@@ -27,46 +21,30 @@ struct dump {
 	addrxlat_ctx_t *axctx;
 	addrxlat_sys_t *axsys;
 	const char *format;
-	char *vmcoreinfo_raw;
-	struct vmcoreinfo_line *lines;
-	size_t nlines;
+	struct vmcoreinfo vmcoreinfo;
 	uint64_t filtered_reads;
 	uint64_t max_pfn;	/* 0 if the dump does not say */
+	struct dump_overlay *overlays;
+	size_t noverlays;
 };
 
-static void vmcoreinfo_parse(struct dump *d)
+#define DUMP_MAX_OVERLAYS 64
+
+struct dump_overlay {
+	uint64_t pa;
+	uint8_t page[PAGE_SIZE];
+};
+
+static void dump_load_vmcoreinfo(struct dump *d)
 {
 	char *raw = NULL;
-	if (kdump_vmcoreinfo_raw(d->ctx, &raw) != KDUMP_OK || !raw)
-		return;
-	d->vmcoreinfo_raw = raw;
-	size_t cap = 0;
-	for (char *line = raw, *next; line && *line && d->nlines < VMCOREINFO_MAX_LINES; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		char *eq = strchr(line, '=');
-		if (!eq)
-			continue;
-		*eq = '\0';
-		if (d->nlines == cap) {
-			size_t ncap = cap ? cap * 2 : 128;
-			void *p = realloc(d->lines, ncap * sizeof(*d->lines));
-			if (!p)
-				return;
-			d->lines = p;
-			cap = ncap;
-		}
-		d->lines[d->nlines++] = (struct vmcoreinfo_line){ line, eq + 1 };
-	}
+	if (kdump_vmcoreinfo_raw(d->ctx, &raw) == KDUMP_OK && raw)
+		vmcoreinfo_parse(&d->vmcoreinfo, raw);
 }
 
 const char *dump_vmcoreinfo(struct dump *d, const char *key)
 {
-	for (size_t i = 0; i < d->nlines; i++)
-		if (!strcmp(d->lines[i].key, key))
-			return d->lines[i].value;
-	return NULL;
+	return vmcoreinfo_get(&d->vmcoreinfo, key);
 }
 
 uint64_t dump_vmcoreinfo_symbol(struct dump *d, const char *name)
@@ -172,7 +150,7 @@ struct err *dump_open(const char *path, struct dump **out)
 	ks = kdump_set_string_attr(d->ctx, KDUMP_ATTR_OSTYPE, "linux");
 	char xlat_err[256];
 	snprintf(xlat_err, sizeof(xlat_err), "%s", ks == KDUMP_OK ? "" : kdump_get_err(d->ctx) ?: "");
-	vmcoreinfo_parse(d);
+	dump_load_vmcoreinfo(d);
 	if (!dump_vmcoreinfo(d, "OSRELEASE")) {
 		e = err_new(ERR_FORMAT, "%s: no VMCOREINFO in the %s dump (QEMU needs -device vmcoreinfo; "
 			    "kdump dumps always carry it)", path, d->format ? d->format : "");
@@ -210,8 +188,8 @@ void dump_close(struct dump *d)
 		kdump_free(d->ctx);
 	if (d->fd >= 0)
 		close(d->fd);
-	free(d->lines);
-	free(d->vmcoreinfo_raw);
+	free(d->overlays);
+	vmcoreinfo_fini(&d->vmcoreinfo);
 	free(d->path);
 	free(d);
 }
@@ -236,6 +214,62 @@ static struct err *dump_read(struct dump *d, kdump_addrspace_t as, uint64_t addr
 		       kdump_get_err(d->ctx));
 }
 
+static void dump_apply_overlays(const struct dump *d, uint64_t pa, void *buf, size_t len)
+{
+	for (size_t i = 0; i < d->noverlays; i++) {
+		const struct dump_overlay *o = &d->overlays[i];
+		uint64_t lo = pa > o->pa ? pa : o->pa;
+		uint64_t hi = pa + len < o->pa + PAGE_SIZE ? pa + len : o->pa + PAGE_SIZE;
+		if (lo < hi)
+			memcpy((uint8_t *)buf + (lo - pa), o->page + (lo - o->pa), hi - lo);
+	}
+}
+
+struct err *dump_overlay_page(struct dump *d, uint64_t pa, const void *page)
+{
+	if (pa & (PAGE_SIZE - 1))
+		return err_new(ERR_USAGE, "overlay at 0x%llx is not page aligned", (unsigned long long)pa);
+	for (size_t i = 0; i < d->noverlays; i++)
+		if (d->overlays[i].pa == pa) {
+			memcpy(d->overlays[i].page, page, PAGE_SIZE);
+			return NULL;
+		}
+	if (d->noverlays == DUMP_MAX_OVERLAYS)
+		return err_new(ERR_USAGE, "more than %d overlay pages", DUMP_MAX_OVERLAYS);
+	if (!d->overlays && !(d->overlays = malloc(DUMP_MAX_OVERLAYS * sizeof(*d->overlays))))
+		return err_new(ERR_NOMEM, "out of memory");
+	d->overlays[d->noverlays].pa = pa;
+	memcpy(d->overlays[d->noverlays++].page, page, PAGE_SIZE);
+	return NULL;
+}
+
+void dump_overlay_clear(struct dump *d)
+{
+	d->noverlays = 0;
+}
+
+/* With overlays, virtual reads go page by page through the physical path
+ * so that overlaid pages are seen there too. */
+static struct err *dump_read_virt_overlaid(struct dump *d, uint64_t va, void *buf, size_t len)
+{
+	uint8_t *out = buf;
+	while (len) {
+		size_t chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+		if (chunk > len)
+			chunk = len;
+		uint64_t pa;
+		struct err *e = dump_vtop(d, va, &pa);
+		if (!e)
+			e = dump_read_phys(d, pa, out, chunk);
+		if (e)
+			return e;
+		va += chunk;
+		out += chunk;
+		len -= chunk;
+	}
+	return NULL;
+}
+
 struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len)
 {
 	/* Beyond the host's memory is not "filtered": no such page existed. */
@@ -243,11 +277,26 @@ struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len)
 		return err_new(ERR_READ, "physical address 0x%llx: beyond the end of the host's "
 			       "memory (max pfn 0x%llx)", (unsigned long long)pa,
 			       (unsigned long long)d->max_pfn);
+	if (d->noverlays) {
+		/* An overlaid page is readable even where the dump has nothing. */
+		bool covered = false;
+		for (size_t i = 0; i < d->noverlays; i++)
+			covered |= d->overlays[i].pa <= pa && pa + len <= d->overlays[i].pa + PAGE_SIZE;
+		if (!covered) {
+			struct err *e = dump_read(d, KDUMP_KPHYSADDR, pa, buf, len);
+			if (e)
+				return e;
+		}
+		dump_apply_overlays(d, pa, buf, len);
+		return NULL;
+	}
 	return dump_read(d, KDUMP_KPHYSADDR, pa, buf, len);
 }
 
 struct err *dump_read_virt(struct dump *d, uint64_t va, void *buf, size_t len)
 {
+	if (d->noverlays)
+		return dump_read_virt_overlaid(d, va, buf, len);
 	return dump_read(d, KDUMP_KVADDR, va, buf, len);
 }
 

@@ -1,0 +1,59 @@
+/* vm_list, struct kvm, memslot rb-trees, root lists, vCPU xarrays, dirty
+ * bitmaps and the checks, over fuzzed bytes of the real objects' pages. */
+#include <string.h>
+
+#include "check/check.h"
+#include <stdlib.h>
+
+#include "fuzz_common.h"
+
+static struct fuzz_env env;
+
+static void on_finding(void *arg, const struct finding *f)
+{
+	(void)arg;
+	(void)f;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_env_open(&env, 1);
+	uint64_t head;
+	if (target_symbol(env.T, "kvm", "vm_list", &head))
+		fuzz_env_add_virt(&env, head, 16);
+	struct type_ref kvm = types_struct(&env.T->types, "kvm", "kvm");
+	for (size_t v = 0; v < env.H.nvms; v++) {
+		const struct kvm_vm *vm = &env.H.vms[v];
+		fuzz_env_add_virt(&env, vm->addr, types_size(kvm));
+		for (size_t i = 0; i < vm->nslots; i++) {
+			fuzz_env_add_virt(&env, vm->slots[i].addr, 256);
+			if (vm->slots[i].dirty_bitmap)
+				fuzz_env_add_virt(&env, vm->slots[i].dirty_bitmap, 8);
+		}
+		for (size_t i = 0; i < vm->nroots; i++)
+			fuzz_env_add_virt(&env, vm->roots[i].sp, 184);
+		for (size_t i = 0; i < vm->nvcpus; i++)
+			fuzz_env_add_virt(&env, vm->vcpus[i].addr, 64);
+	}
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_env_apply(&env, data, size);
+	struct kvm_host H;
+	struct err *e = kvm_host_load(env.T, &H);
+	if (!e) {
+		struct check_opts o;
+		struct check_stats st;
+		memset(&st, 0, sizeof(st));
+		check_opts_default(&o);
+		e = check_run(env.T, &H, &o, on_finding, NULL, &st);
+		kvm_host_fini(&H);
+	}
+	err_free(e);
+	fuzz_env_reset(&env);
+	return 0;
+}
