@@ -33,7 +33,12 @@ struct err *books_layout(struct target *T, struct check_layout *L, struct notes 
 	L->have_nr_logging = types_member(kvm, "nr_memslots_dirty_logging.counter", &L->nr_logging);
 	L->have_disable_nx = types_member(kvm, "arch.disable_nx_huge_pages", &L->disable_nx);
 	types_member(L->memslots, "generation", &L->ms_generation);
-	L->have_ring = types_member(vcpu, "dirty_ring", &L->vcpu_ring) &&
+	struct type_ref dg = types_struct(ty, "kvm", "kvm_dirty_gfn");
+	L->gfn_entry_size = types_size(dg);
+	L->have_ring = types_member(dg, "slot", &L->gfn_slot) &&
+		       types_member(dg, "offset", &L->gfn_offset) && L->gfn_entry_size &&
+		       L->gfn_entry_size <= 64 &&
+		       types_member(vcpu, "dirty_ring", &L->vcpu_ring) &&
 		       types_member(ring, "dirty_gfns", &L->ring_gfns) &&
 		       types_member(ring, "reset_index", &L->ring_reset) &&
 		       types_member(ring, "dirty_index", &L->ring_dirty) &&
@@ -144,10 +149,13 @@ static struct err *books_ring(struct target *T, const struct check_layout *L,
 		}
 		for (uint32_t k = 0; k < pending; k++) {
 			uint32_t idx = (reset + k) & (size - 1);
-			struct { uint32_t flags, slot; uint64_t offset; } ent;
-			if ((e = dump_read_virt(T->dump, gfns + (uint64_t)idx * 16, &ent, sizeof(ent))))
+			uint8_t ent[64];
+			size_t esz = L->gfn_entry_size;
+			if ((e = dump_read_virt(T->dump, gfns + (uint64_t)idx * esz, ent, esz)))
 				return err_wrap(e, "vCPU %d dirty ring entry %u", vm->vcpus[i].idx, idx);
-			if (pending_add(&b->ring, ring_key(ent.slot, ent.offset)) < 0)
+			uint32_t slot = (uint32_t)member_get(ent, esz, &L->gfn_slot);
+			uint64_t offset = member_get(ent, esz, &L->gfn_offset);
+			if (pending_add(&b->ring, ring_key(slot, offset)) < 0)
 				return err_new(ERR_NOMEM, "out of memory");
 		}
 	}

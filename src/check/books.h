@@ -12,6 +12,8 @@ struct check_layout {
 	struct member mmu_lock, slots_lock, inval, inval_start, inval_end, nr_logging, disable_nx,
 		ms_generation;
 	struct member ring_gfns, ring_reset, ring_dirty, ring_size, vcpu_ring;
+	struct member gfn_slot, gfn_offset;	/* struct kvm_dirty_gfn */
+	uint64_t gfn_entry_size;
 	struct member sp_tdp, sp_role, sp_level, sp_gfn, sp_spt, sp_ptep, page_private;
 	uint64_t page_size, vmemmap_base, sp_size;
 	struct member mm_pgd, mm_users;

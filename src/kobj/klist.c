@@ -10,8 +10,14 @@
 
 struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn, void *arg)
 {
+	struct type_ref lh = types_struct(&T->types, NULL, "list_head");
+	struct member next_m, prev_m;
+	struct err *e;
+	if ((e = target_need_member(lh, "list_head", "next", &next_m)) ||
+	    (e = target_need_member(lh, "list_head", "prev", &prev_m)))
+		return e;
 	uint64_t pos, prev = head;
-	struct err *e = dump_read_u64(T->dump, head, &pos);
+	e = dump_read_u64(T->dump, head + member_off(&next_m), &pos);
 	if (e)
 		return err_wrap(e, "list head 0x%llx", (unsigned long long)head);
 	for (size_t n = 0; pos != head; n++) {
@@ -23,7 +29,7 @@ struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn,
 				       (unsigned long long)head, (unsigned long long)prev);
 		/* list_head.prev must point back: catches pointers into garbage. */
 		uint64_t back;
-		if ((e = dump_read_u64(T->dump, pos + 8, &back)))
+		if ((e = dump_read_u64(T->dump, pos + member_off(&prev_m), &back)))
 			return err_wrap(e, "list entry 0x%llx", (unsigned long long)pos);
 		if (back != prev)
 			return err_new(ERR_CORRUPT, "list at 0x%llx: entry 0x%llx does not point back to "
@@ -32,7 +38,7 @@ struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn,
 		if ((e = fn(arg, pos)))
 			return e;
 		prev = pos;
-		if ((e = dump_read_u64(T->dump, pos, &pos)))
+		if ((e = dump_read_u64(T->dump, pos + member_off(&next_m), &pos)))
 			return err_wrap(e, "list entry 0x%llx", (unsigned long long)prev);
 	}
 	return NULL;

@@ -241,7 +241,7 @@ static struct err *kvm_vm_slots(struct target *T, const struct kvm_layout *L, co
 {
 	for (uint32_t as = 0; as < L->nas; as++) {
 		uint64_t ms;
-		memcpy(&ms, kvm + member_off(&L->memslots_arr) + 8 * as, 8);
+		memcpy(&ms, kvm + member_off(&L->memslots_arr) + sizeof(ms) * as, sizeof(ms));
 		if (!ms)
 			continue;
 		uint8_t *buf;

@@ -24,18 +24,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (target_symbol(env.T, "kvm", "vm_list", &head))
 		fuzz_env_add_virt(&env, head, 16);
 	struct type_ref kvm = types_struct(&env.T->types, "kvm", "kvm");
+	struct type_ref sp = types_struct(&env.T->types, "kvm", "kvm_mmu_page");
+	struct type_ref slot = types_struct(&env.T->types, "kvm", "kvm_memory_slot");
+	struct type_ref vcpu = types_struct(&env.T->types, "kvm", "kvm_vcpu");
 	for (size_t v = 0; v < env.H.nvms; v++) {
 		const struct kvm_vm *vm = &env.H.vms[v];
 		fuzz_env_add_virt(&env, vm->addr, types_size(kvm));
 		for (size_t i = 0; i < vm->nslots; i++) {
-			fuzz_env_add_virt(&env, vm->slots[i].addr, 256);
+			fuzz_env_add_virt(&env, vm->slots[i].addr, types_size(slot));
 			if (vm->slots[i].dirty_bitmap)
 				fuzz_env_add_virt(&env, vm->slots[i].dirty_bitmap, 8);
 		}
 		for (size_t i = 0; i < vm->nroots; i++)
-			fuzz_env_add_virt(&env, vm->roots[i].sp, 184);
+			fuzz_env_add_virt(&env, vm->roots[i].sp, types_size(sp));
 		for (size_t i = 0; i < vm->nvcpus; i++)
-			fuzz_env_add_virt(&env, vm->vcpus[i].addr, 64);
+			fuzz_env_add_virt(&env, vm->vcpus[i].addr, types_size(vcpu) < 8192 ? types_size(vcpu) : 8192);
 	}
 	return 0;
 }
