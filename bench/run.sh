@@ -1,0 +1,89 @@
+#!/bin/bash
+# Benchmarks, side by side on one dump: the floor (page-table pages through
+# libkdumpfile, and pread for ELF), spte-inspect (sptes -j, summary, check),
+# and a drgn + DWARF walk of the same roots (JSON and counting).  Prints the
+# median wall time, user+sys, peak RSS and SPTEs per second of each, and the
+# ratios the project's targets are stated in.  Not a test: run it by hand.
+#
+#   bench/run.sh DUMP [RUNS]            (drgn needs DRGN_VMLINUX and DRGN_MODDIR,
+#                                        from the -dbg package; skipped otherwise)
+set -eu
+DUMP=$1
+RUNS=${2:-5}
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+BIN=${SPTE_INSPECT:-$TOP/build/spte-inspect}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)"; exit 1; }
+gcc -O2 -o "$WORK/floor" "$HERE/floor.c" -lkdumpfile
+
+# Exactly the tables the walk reads: every root and every table entry's child.
+"$BIN" -j "$DUMP" roots | python3 -c '
+import json, sys
+for r in json.load(sys.stdin)["roots"]:
+    print(r["spt_pa"])' >"$WORK/tables.txt"
+"$BIN" -j "$DUMP" sptes | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+n = 0
+for e in d["sptes"]:
+    if e["kind"] == "present":
+        n += 1
+        if not e["leaf"]:
+            print(hex(e["pfn"] << 12))
+print(n, file=open(sys.argv[1], "w"))' "$WORK/nsptes" >>"$WORK/tables.txt"
+NSPTES=$(cat "$WORK/nsptes")
+echo "dump: $DUMP ($(stat -c %s "$DUMP") bytes), $(wc -l <"$WORK/tables.txt") tables, $NSPTES present SPTEs"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+
+measure() { # name command...
+	local name=$1; shift
+	: >"$WORK/$name.times"
+	for _ in $(seq "$RUNS"); do
+		/usr/bin/time -f '%e %U %S %M' -o "$WORK/t" "$@" >/dev/null 2>"$WORK/err" || {
+			echo "$name failed: $(tail -1 "$WORK/err")"; return; }
+		cat "$WORK/t" >>"$WORK/$name.times"
+	done
+	python3 - "$name" "$WORK/$name.times" "$NSPTES" <<'PY'
+import statistics, sys
+name, path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rows = [list(map(float, l.split())) for l in open(path) if l.strip()]
+wall = statistics.median(r[0] for r in rows)
+cpu = statistics.median(r[1] + r[2] for r in rows)
+rss = statistics.median(r[3] for r in rows) / 1024
+print(f"{name:<22} wall {wall:8.3f} s  user+sys {cpu:8.3f} s  peak RSS {rss:8.1f} MiB  "
+      f"{n / wall if wall else 0:12.0f} SPTEs/s")
+open(path + ".median", "w").write(f"{wall} {cpu} {rss}\n")
+PY
+}
+
+measure floor-libkdumpfile "$WORK/floor" "$DUMP" "$WORK/tables.txt"
+if head -c 4 "$DUMP" | grep -q ELF; then
+	measure floor-pread "$WORK/floor" "$DUMP" "$WORK/tables.txt" elf
+fi
+measure sptes-json "$BIN" -j "$DUMP" sptes
+measure summary "$BIN" "$DUMP" summary
+measure check "$BIN" "$DUMP" check
+if [ -n "${DRGN_VMLINUX:-}" ] && [ -n "${DRGN_MODDIR:-}" ]; then
+	measure drgn-json /usr/bin/python3 "$HERE/drgn_walk.py" --json "$DUMP" "$DRGN_VMLINUX" "$DRGN_MODDIR"
+	measure drgn-count /usr/bin/python3 "$HERE/drgn_walk.py" --count "$DUMP" "$DRGN_VMLINUX" "$DRGN_MODDIR"
+fi
+python3 - "$WORK" <<'PY'
+import os, sys
+w = sys.argv[1]
+def m(name):
+    p = os.path.join(w, name + ".times.median")
+    return list(map(float, open(p).read().split())) if os.path.exists(p) else None
+floor, sj, su, ch = m("floor-libkdumpfile"), m("sptes-json"), m("summary"), m("check")
+dj, dc = m("drgn-json"), m("drgn-count")
+print()
+if floor and sj:
+    print(f"sptes -j / floor:      {sj[0] / floor[0]:6.2f}x  (target <= 1.25x)")
+if floor and ch:
+    print(f"check / floor:         {ch[0] / floor[0]:6.2f}x  (target <= 2x)")
+if dj and sj:
+    print(f"drgn JSON / sptes -j:  {dj[0] / sj[0]:6.1f}x faster  (target >= 50x)")
+if dc and su:
+    print(f"drgn count / summary:  {dc[0] / su[0]:6.1f}x faster  (target >= 10x)")
+PY
