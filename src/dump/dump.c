@@ -26,6 +26,7 @@ struct dump {
 	uint64_t max_pfn;	/* 0 if the dump does not say */
 	struct dump_overlay *overlays;
 	size_t noverlays;
+	kdump_bmp_t *pagemap;	/* pages stored in the file; NULL if unknown */
 };
 
 #define DUMP_MAX_OVERLAYS 64
@@ -164,6 +165,9 @@ struct err *dump_open(const char *path, struct dump **out)
 	kdump_num_t max_pfn;
 	if (kdump_get_number_attr(d->ctx, "max_pfn", &max_pfn) == KDUMP_OK)
 		d->max_pfn = max_pfn;
+	kdump_attr_t pm;
+	if (kdump_get_attr(d->ctx, KDUMP_ATTR_FILE_PAGEMAP, &pm) == KDUMP_OK && pm.type == KDUMP_BITMAP)
+		d->pagemap = pm.val.bitmap;
 	ks = kdump_get_addrxlat(d->ctx, &d->axctx, &d->axsys);
 	if (ks != KDUMP_OK) {
 		e = dump_kdump_err(d, ks, "address translation");
@@ -248,9 +252,11 @@ void dump_overlay_clear(struct dump *d)
 	d->noverlays = 0;
 }
 
-/* With overlays, virtual reads go page by page through the physical path
- * so that overlaid pages are seen there too. */
-static struct err *dump_read_virt_overlaid(struct dump *d, uint64_t va, void *buf, size_t len)
+/* Virtual reads go page by page through the physical path: the pagemap
+ * check there keeps libkdumpfile 0.5.1 away from reads of pages the file does
+ * not hold (its cache crashes after a run of such failed reads), and
+ * overlaid pages are seen.  Translation itself is libkdumpfile's. */
+static struct err *dump_read_virt_paged(struct dump *d, uint64_t va, void *buf, size_t len)
 {
 	uint8_t *out = buf;
 	while (len) {
@@ -277,6 +283,21 @@ struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len)
 		return err_new(ERR_READ, "physical address 0x%llx: beyond the end of the host's "
 			       "memory (max pfn 0x%llx)", (unsigned long long)pa,
 			       (unsigned long long)d->max_pfn);
+	if (d->pagemap) {
+		for (uint64_t pfn = pa >> PAGE_SHIFT; pfn <= (pa + len - 1) >> PAGE_SHIFT; pfn++) {
+			unsigned char bit = 0;
+			bool overlaid = false;
+			for (size_t i = 0; i < d->noverlays; i++)
+				overlaid |= d->overlays[i].pa >> PAGE_SHIFT == pfn;
+			if (overlaid)
+				continue;
+			if (kdump_bmp_get_bits(d->pagemap, pfn, pfn, &bit) != KDUMP_OK || !(bit & 1)) {
+				d->filtered_reads++;
+				return err_new(ERR_FILTERED, "physical address 0x%llx: page not in the dump "
+					       "(filtered out)", (unsigned long long)(pfn << PAGE_SHIFT));
+			}
+		}
+	}
 	if (d->noverlays) {
 		/* An overlaid page is readable even where the dump has nothing. */
 		bool covered = false;
@@ -295,9 +316,7 @@ struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len)
 
 struct err *dump_read_virt(struct dump *d, uint64_t va, void *buf, size_t len)
 {
-	if (d->noverlays)
-		return dump_read_virt_overlaid(d, va, buf, len);
-	return dump_read(d, KDUMP_KVADDR, va, buf, len);
+	return dump_read_virt_paged(d, va, buf, len);
 }
 
 struct err *dump_read_u64(struct dump *d, uint64_t va, uint64_t *val)
