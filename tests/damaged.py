@@ -113,6 +113,42 @@ def main():
         walk = json.loads(run("-j", x, "gfn", hex(leaf["gfn"]), "--root", tbl["root"]).stdout)
         case("garbage entry: gfn walk stops there", walk["walks"][0]["result"] == "garbage",
              walk["walks"][0])
+        # 5. KVM's own structures: a looping vm_list, a huge vCPU count, a
+        #    memslot rb-tree pointing at itself.
+        def off(spec):
+            return int(run(dump, "__offset", spec).stdout.split()[0])
+
+        def vtop(va):
+            return int(run(dump, "__vtop", hex(va)).stdout, 16)
+
+        vm = json.loads(run("-j", dump, "vms").stdout)["vms"][0]
+        kvm = int(vm["kvm"], 16)
+        link = kvm + off("kvm.vm_list")
+        x = damaged("vmlist", "--u64", f"{vtop(link):#x}={link:#x}")
+        p = run(x)
+        case("vm_list pointing at itself: a clear one-line error, exit 4",
+             p.returncode == 4 and "vm_list" in p.stderr and len(p.stderr.splitlines()) == 1,
+             (p.returncode, p.stderr))
+        x = damaged("vcpus", "--poke", f"{vtop(kvm + off('kvm.online_vcpus')):#x}=ffffff7f")
+        p = run("-j", x, "sptes")
+        doc = json.loads(p.stdout)
+        case("huge online_vcpus: incomplete (exit 2), noted, SPTEs still all there",
+             p.returncode == 2 and any("online_vcpus" in m for m in doc["incomplete"]) and
+             doc["sptes"] == entries, (p.returncode, doc["incomplete"]))
+        slot = json.loads(run("-j", dump, "memslots").stdout)["memslots"][0]
+        # the active set uses gfn_node[0] or [1] (kvm_memslots.node_idx): both
+        node = int(slot["memslot"], 16) + off("kvm_memory_slot.gfn_node")
+        size = off("rb_node.rb_left") + 8  # rb_left is the last of its three words
+        pokes = []
+        for k in range(2):
+            nk = node + k * size
+            pokes += ["--u64", f"{vtop(nk + off('rb_node.rb_left')):#x}={nk:#x}"]
+        x = damaged("rbloop", *pokes)
+        p = run("-j", x, "memslots")
+        doc = json.loads(p.stdout)
+        case("memslot rb-tree loop: bounded, incomplete, noted",
+             p.returncode == 2 and any("rb-tree" in m for m in doc["incomplete"]),
+             (p.returncode, doc["incomplete"]))
     print(f"{n - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
