@@ -3,7 +3,7 @@
 set -eu
 pkgs=(gcc libc6-dev meson ninja-build pkg-config python3
 	libkdumpfile-dev libbpf-dev libelf-dev libdw-dev libcapstone-dev
-	clang libclang-rt-14-dev strace)
+	clang libclang-rt-14-dev strace scdoc groff-base bash-completion zsh fish)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
