@@ -9,12 +9,18 @@
 
 #define JSON_MAX_DEPTH 32
 
+#define JSON_BUF 65536
+
+/* Output is collected in BUF and written in large blocks: per-character
+ * stdio calls were most of the cost of a million-SPTE listing. */
 struct json {
 	FILE *f;
 	bool pretty;
 	int depth;
 	bool first[JSON_MAX_DEPTH];
 	bool after_key;
+	size_t len;
+	char buf[JSON_BUF];
 };
 
 void json_init(struct json *j, FILE *f, bool pretty);
@@ -29,7 +35,7 @@ void json_i64(struct json *j, int64_t v);
 void json_hex(struct json *j, uint64_t v);	/* "0x..." string */
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
-/* Finish the document with a newline. */
+/* Finish the document with a newline and write out what is buffered. */
 void json_end(struct json *j);
 
 /* key + value shorthands */
