@@ -1,35 +1,58 @@
 # fish completion for spte-inspect(1)
-function __spte_inspect_dump
+
+# The positional words before the cursor (DUMP, COMMAND, ARGS...), options
+# and their arguments left out.
+function __spte_inspect_positionals
+    set -l skip 0
     for w in (commandline -opc)[2..-1]
-        if test -f "$w"
-            echo $w
-            return 0
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $w
+            case --vm --root --gfn-range --level --vmlinux --module --system-map --check --severity
+                set skip 1
+            case '-*'
+            case '*'
+                echo $w
         end
     end
-    return 1
 end
 
 function __spte_inspect_needs_command
-    set -l n 0
-    for w in (commandline -opc)[2..-1]
-        switch $w
-            case '-*'
-            case '*'
-                set n (math $n + 1)
-        end
-    end
-    test $n -eq 1
+    test (count (__spte_inspect_positionals)) -eq 1
 end
 
+function __spte_inspect_has_command
+    test (count (__spte_inspect_positionals)) -ge 2
+end
+
+# the dump already on the line lists its VMs' owner pids
+function __spte_inspect_pids
+    set -l dump (__spte_inspect_positionals)[1]
+    test -n "$dump" -a -r "$dump"; or return 1
+    set -l bin (commandline -opc)[1]
+    $bin $dump __pids 2>/dev/null
+end
+
+# ids from the binary's catalogue (a static copy when it cannot say), after
+# the ids already given in a comma list
 function __spte_inspect_checks
-    spte-inspect --list-checks -j 2>/dev/null | string match -ar '"id":"[A-Z0-9]+"' | string replace -r '"id":"(.*)"' '$1'
+    set -l bin (commandline -opc)[1]
+    set -l ids ($bin --list-checks -j 2>/dev/null | string match -ar '"id":"[A-Z0-9]+"' | string replace -r '"id":"(.*)"' '$1')
+    set -q ids[1]; or set ids S1 S2 S3 S4 S5 S6 S7 S8 S9 S12 S13 S14 D1 D2 D4 D5 D6 D7 H1 H2 H3 H4 H5
+    set -l tok (commandline -ct | string replace -r '^--check=' '')
+    set -l prefix (string match -r '^.*,' -- $tok); or set prefix ''
+    printf '%s\n' $prefix$ids
 end
 
 set -l cmds summary info vms memslots roots sptes gfn check dis
 complete -c spte-inspect -n __spte_inspect_needs_command -f -a "$cmds"
+# a command's arguments (BITS, GFN, SYMBOL) are not file names
+complete -c spte-inspect -n __spte_inspect_has_command -f
 complete -c spte-inspect -s j -l json -d 'JSON output'
 complete -c spte-inspect -s p -l pretty -d 'indented JSON'
-complete -c spte-inspect -l vm -x -a '(spte-inspect (__spte_inspect_dump) __pids 2>/dev/null)' -d 'only this VM (owner pid)'
+complete -c spte-inspect -l vm -x -a '(__spte_inspect_pids)' -d 'only this VM (owner pid)'
 complete -c spte-inspect -l root -x -d 'only this root'
 complete -c spte-inspect -l gfn-range -x -d 'only these gfns'
 complete -c spte-inspect -l level -x -a '1 2 3 4 5' -d 'only this level'

@@ -1,62 +1,163 @@
 #!/bin/bash
 # Shell completion, exercised as the shells call it: bash through
-# COMP_WORDS/COMP_CWORD and the completion function, zsh and fish by loading
-# their files.  Usage: completion_test.sh BINARY DUMP SOURCE_DIR
+# COMP_WORDS/COMP_CWORD/COMP_LINE and the completion function, zsh through a
+# real interactive zsh on a pseudo-terminal (zpty) pressing Tab, fish through
+# `complete -C`.  zsh and fish parts are skipped (and say so) when the shell is
+# not installed.  Prints TAP; exits non-zero on any failure.
+# Usage: completion_test.sh BINARY DUMP SOURCE_DIR
+# Word splitting of candidate lists ($commands, $2 in expect) is intended.
+# shellcheck disable=SC2086,SC2116
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-DUMP=$2
-SRC=$3
+DUMP=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+SRC=$(cd "$3" && pwd)
+COMP=$SRC/completions
 n=0 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1: $2"; }
-# the completion calls "spte-inspect" by the name on the line: put it on PATH
+nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; printf '#   %s\n' "$@"; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+expect() { # name got want
+	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1" "got:  $(echo $2)" "want: $(echo $3)"; fi
+}
+# the completions call "spte-inspect" by the name on the line: put it on PATH
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 ln -s "$BIN" "$TMP/spte-inspect"
 export PATH="$TMP:$PATH"
+cd "$TMP" || exit 1
+touch vmlinux-file # a file for --vmlinux, and for file-name completion
+# a binary that cannot list its checks: the completions fall back to their copy
+mkdir "$TMP/broken"
+printf '#!/bin/sh\nexit 4\n' >"$TMP/broken/spte-inspect"
+chmod +x "$TMP/broken/spte-inspect"
 
-complete_bash() { # words... -> the candidates, one per line
+pid=$("$BIN" -j "$DUMP" vms | grep -o '"pid":[0-9]*' | head -1 | cut -d: -f2)
+pids=$("$BIN" "$DUMP" __pids)
+ids=$("$BIN" --list-checks -j | grep -o '"id":"[A-Z0-9]*"' | cut -d'"' -f4)
+s_ids=$(echo "$ids" | grep '^S')
+d_ids=$(echo "$ids" | grep '^D')
+h_ids=$(echo "$ids" | grep '^H' | sed 's/^/S1,/')
+commands=$("$BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
+if [ -n "$pid" ] && [ "$pids" = "$pid" ] && [ -n "$ids" ] && [ "$(echo "$commands" | wc -l)" = 9 ]; then
+	ok "the binary lists pids (__pids), check ids (--list-checks -j) and commands (--help)"
+else
+	nok "the binary lists pids, check ids and commands" "pid=$pid pids=$pids" "ids=$ids" "commands=$commands"
+fi
+
+# -- the static fallback lists are the binary's catalogue ------------------
+for f in spte-inspect.bash _spte-inspect spte-inspect.fish; do
+	static=$(grep -o 'S1 S2 S3[ A-Z0-9]*' "$COMP/$f" | head -1 | tr ' ' '\n')
+	expect "$f: the fallback list of check ids is --list-checks'" "$static" "$ids"
+	got=$(grep -o 'summary info vms[ a-z]*' "$COMP/$f" | head -1 | tr ' ' '\n')
+	expect "$f: the list of commands is --help's" "$got" "$commands"
+done
+
+# -- bash ------------------------------------------------------------------
+complete_bash() { # words... -> the candidates, sorted, one per line
 	bash -c '
-		source /usr/share/bash-completion/bash_completion 2>/dev/null || true
+		source /usr/share/bash-completion/bash_completion 2>/dev/null || {
+			echo "bash-completion is not installed" >&2; exit 1; }
 		source "$0"
 		COMP_WORDS=("${@}")
 		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		# the line as typed: "--vm = 1" was "--vm=1"
 		COMP_LINE="${COMP_WORDS[*]}"
+		COMP_LINE=${COMP_LINE// = /=}
+		[[ $COMP_LINE == *" =" ]] && COMP_LINE="${COMP_LINE% =}="
 		COMP_POINT=${#COMP_LINE}
-		_spte_inspect spte-inspect "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+		_spte_inspect "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
 		printf "%s\n" "${COMPREPLY[@]}"
-	' "$SRC/completions/spte-inspect.bash" "$@"
+	' "$COMP/spte-inspect.bash" "$@" | sort -V
 }
+sorted() { printf '%s\n' "$@" | sort -V; }
 
-out=$(complete_bash spte-inspect "$DUMP" sp)
-[ "$out" = "sptes" ] && ok "bash: a command after the dump" || nok "bash: a command after the dump" "$out"
-out=$(complete_bash spte-inspect "$DUMP" "")
-[ "$(echo "$out" | wc -l)" = 9 ] && ok "bash: all nine commands" || nok "bash: all nine commands" "$out"
-out=$(complete_bash spte-inspect --pr)
-[ "$out" = "--pretty" ] && ok "bash: an option prefix" || nok "bash: an option prefix" "$out"
-pid=$("$BIN" -j "$DUMP" vms | grep -o '"pid":[0-9]*' | head -1 | cut -d: -f2)
-out=$(complete_bash spte-inspect "$DUMP" --vm "")
-[ "$out" = "$pid" ] && ok "bash: --vm offers the dump's VM pid ($pid)" || nok "bash: --vm pid" "$out"
-out=$(complete_bash spte-inspect "$DUMP" check --check D)
-want=$("$BIN" --list-checks -j | grep -o '"id":"D[0-9]*"' | cut -d'"' -f4)
-[ "$out" = "$want" ] && ok "bash: --check D offers the D checks" || nok "bash: --check D" "$out"
-out=$(complete_bash spte-inspect "$DUMP" check --check S1,H)
-echo "$out" | grep -qx 'S1,H1' && ok "bash: --check after a comma keeps the list" || nok "bash: --check list" "$out"
-out=$(complete_bash spte-inspect --severity w)
-[ "$out" = "warning" ] && ok "bash: --severity" || nok "bash: --severity" "$out"
+expect "bash: a command after the dump" "$(complete_bash spte-inspect "$DUMP" sp)" "sptes"
+expect "bash: every command after the dump" "$(complete_bash spte-inspect "$DUMP" "")" "$(sorted $commands)"
+expect "bash: a command after an option with its argument" \
+	"$(complete_bash spte-inspect --level 1 "$DUMP" ro)" "roots"
+expect "bash: nothing more after a command's argument" "$(complete_bash spte-inspect "$DUMP" gfn 0x10 "")" ""
+expect "bash: an option prefix" "$(complete_bash spte-inspect --pr)" "--pretty"
+expect "bash: option prefix after the dump" "$(complete_bash spte-inspect "$DUMP" --list)" "--list-checks"
+expect "bash: file names for the dump" "$(complete_bash spte-inspect vmlinux-f)" "vmlinux-file"
+expect "bash: --vm offers the dump's VM pid ($pid)" "$(complete_bash spte-inspect "$DUMP" --vm "")" "$pid"
+expect "bash: --vm before the dump" "$(complete_bash spte-inspect --vm "" )" ""
+expect "bash: --vm finds the dump behind --vmlinux FILE" \
+	"$(complete_bash spte-inspect --vmlinux vmlinux-file "$DUMP" --vm "")" "$pid"
+expect "bash: --vm=PID" "$(complete_bash spte-inspect "$DUMP" --vm = "")" "$pid"
+expect "bash: --check S offers the S checks" "$(complete_bash spte-inspect "$DUMP" check --check S)" "$s_ids"
+expect "bash: --check D offers the D checks" "$(complete_bash spte-inspect "$DUMP" --check D)" "$d_ids"
+expect "bash: --check after a comma keeps the list" \
+	"$(complete_bash spte-inspect "$DUMP" check --check S1,H)" "$h_ids"
+expect "bash: --check falls back to the static list" \
+	"$(complete_bash "$TMP/broken/spte-inspect" "$DUMP" --check S)" "$s_ids"
+expect "bash: --severity" "$(complete_bash spte-inspect --severity w)" "warning"
+expect "bash: --severity=" "$(complete_bash spte-inspect --severity = e)" "error"
+expect "bash: --level" "$(complete_bash spte-inspect --level "")" "$(seq 1 5)"
+
+# -- zsh -------------------------------------------------------------------
+cat >"$TMP/zcomp.zsh" <<'EOF'
+# zcomp.zsh FPATH_DIR LINE: every match zsh's completion offers at the end
+# of LINE, one per line.  A real interactive zsh on a pty gets LINE and a Tab;
+# compadd is wrapped to record what it adds.
+zmodload zsh/zpty || exit 1
+out=$(mktemp)
+zpty z zsh -f -i
+zpty -w z "PROMPT= ; fpath=($1 \$fpath); autoload -Uz compinit; compinit -u -d ${out}.dump"
+zpty -w z "(( \$+_comps[spte-inspect] )) || print -r -- NOT-REGISTERED >> $out"
+zpty -w z "compadd() { if [[ \${@[1,(i)(-|--)]} == *-(O|A|D)\\ * ]]; then builtin compadd \"\$@\"; return; fi; local -a __h; builtin compadd -O __h \"\$@\"; print -rl -- \$__h >> $out; builtin compadd \"\$@\"; }"
+zpty -w z "comppostfuncs=(exit)"
+zpty -w z "$2"$'\t'
+while zpty -r z; do :; done >/dev/null 2>&1
+zpty -d z
+sort -uV $out
+rm -f $out ${out}.dump
+EOF
+complete_zsh() { timeout 30 zsh -f "$TMP/zcomp.zsh" "$COMP" "$*" 2>&1; }
 if command -v zsh >/dev/null; then
-	zsh -c "autoload -Uz compinit && compinit -u -d $TMP/zcd && source $SRC/completions/_spte-inspect" 2>"$TMP/zerr" </dev/null
-	# sourcing a #compdef file outside completion only defines functions; errors would show
-	! grep -qi 'parse error\|command not found' "$TMP/zerr" && ok "zsh: the completion file loads" ||
-		nok "zsh: loads" "$(cat "$TMP/zerr")"
+	out=$(zsh -n "$COMP/_spte-inspect" 2>&1)
+	expect "zsh: the completion file parses" "$out" ""
+	expect "zsh: compinit registers it; commands after the dump" \
+		"$(complete_zsh spte-inspect "$DUMP" "")" "$(sorted $commands)"
+	expect "zsh: a command after an option with its argument" \
+		"$(complete_zsh spte-inspect --level 1 "$DUMP" ro)" "roots"
+	expect "zsh: an option prefix" "$(complete_zsh spte-inspect --pr)" "--pretty"
+	expect "zsh: --vm offers the dump's VM pid" \
+		"$(complete_zsh spte-inspect --vmlinux vmlinux-file "$DUMP" --vm "")" "$pid"
+	expect "zsh: --check S offers the S checks" "$(complete_zsh spte-inspect "$DUMP" --check S)" "$s_ids"
+	got=$(complete_zsh spte-inspect "$DUMP" --check S1,H)
+	expect "zsh: --check after a comma offers the rest" "$got" "$(echo "$ids" | grep '^H')"
+	expect "zsh: --severity" "$(complete_zsh spte-inspect "$DUMP" --severity "")" "$(sorted error info warning)"
 else
-	echo "# zsh not installed: skipped"
+	for t in "the completion file parses" "commands, options, pids, check ids"; do
+		skip "zsh: $t" "zsh not installed"
+	done
 fi
+
+# -- fish ------------------------------------------------------------------
+complete_fish() { # LINE -> candidates without descriptions
+	fish -N -c "source '$COMP/spte-inspect.fish'; complete -C '$1'" 2>&1 | cut -f1 | sort -V
+}
 if command -v fish >/dev/null; then
-	out=$(fish -c "source $SRC/completions/spte-inspect.fish; complete -C 'spte-inspect --sev'" 2>&1)
-	echo "$out" | grep -q -- '--severity' && ok "fish: loads and completes --severity" || nok "fish" "$out"
+	out=$(fish -n "$COMP/spte-inspect.fish" 2>&1)
+	expect "fish: the completion file parses" "$out" ""
+	expect "fish: commands after the dump" "$(complete_fish "spte-inspect $DUMP ")" "$(sorted $commands)"
+	expect "fish: a command after an option with its argument" \
+		"$(complete_fish "spte-inspect --level 1 $DUMP ro")" "roots"
+	expect "fish: no file names after a command" "$(complete_fish "spte-inspect $DUMP gfn ")" ""
+	expect "fish: an option prefix" "$(complete_fish "spte-inspect --sev")" "--severity"
+	expect "fish: --vm offers the dump's VM pid" \
+		"$(complete_fish "spte-inspect --vmlinux vmlinux-file $DUMP --vm ")" "$pid"
+	expect "fish: --check S offers the S checks" "$(complete_fish "spte-inspect $DUMP --check S")" "$s_ids"
+	expect "fish: --check after a comma keeps the list" \
+		"$(complete_fish "spte-inspect $DUMP --check S1,H")" "$h_ids"
+	expect "fish: --check falls back to the static list" \
+		"$(PATH="$TMP/broken:$PATH" complete_fish "spte-inspect $DUMP --check S")" "$s_ids"
 else
-	echo "# fish not installed: skipped"
+	for t in "the completion file parses" "commands, options, pids, check ids"; do
+		skip "fish: $t" "fish not installed"
+	done
 fi
-echo "$((n - fails)) passed, $fails failed"
+
+echo "1..$n"
+echo "# $((n - fails)) passed, $fails failed"
 [ $fails = 0 ]

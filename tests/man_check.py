@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """The man page says what the binary does: it renders without warnings, the
-committed page is scdoc's output of its source, and every command, option and
-check id (with its severity) of the binary is in it -- and nothing else.
-Usage: man_check.py BINARY SOURCE_DIR"""
+committed page is scdoc's output of its source (and, scdoc or not, lists the
+same things as the source), and every command, option, check id (with its
+severity), exit bit and schema version of the binary is in it -- and nothing
+else.  With a DUMP, every JSON field `sptes -j` writes is documented.
+Prints TAP; exits 1 on any drift, naming what differs.
+Usage: man_check.py BINARY SOURCE_DIR [DUMP]"""
+import json
 import os
 import re
 import shutil
@@ -16,44 +20,151 @@ n = 0
 def case(name, cond, detail=""):
     global n
     n += 1
-    print(f"ok {n} - {name}" if cond else f"not ok {n} - {name}: {detail}")
-    if not cond:
+    if cond:
+        print(f"ok {n} - {name}")
+    else:
+        print(f"not ok {n} - {name}")
+        for line in str(detail).splitlines() or [""]:
+            print(f"#   {line}")
         failures.append(name)
+
+
+def run(*argv):
+    return subprocess.run(list(argv), capture_output=True, text=True)
+
+
+def section(text, title, heading):
+    """The body of section `title`; `heading` is the regex of a heading line."""
+    parts = re.split(heading, text, flags=re.M)
+    # re.split with one group: [before, title1, body1, title2, body2, ...]
+    for i in range(1, len(parts) - 1, 2):
+        if parts[i].strip() == title:
+            return parts[i + 1]
+    return ""
+
+
+def drift(name, have, want, what):
+    """have (man page) must equal want (binary); say what is missing/extra."""
+    have, want = set(have), set(want)
+    case(name, have == want,
+         f"in the binary but not the man page: {sorted(want - have)}\n"
+         f"in the man page but not the binary: {sorted(have - want)}\n"
+         f"(update man/spte-inspect.1.scd and regenerate {what})")
 
 
 def main():
     binary, src = sys.argv[1:3]
-    scd = open(os.path.join(src, "man", "spte-inspect.1.scd")).read()
-    page = os.path.join(src, "man", "spte-inspect.1")
+    dump = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None
+    scd_path = os.path.join(src, "man", "spte-inspect.1.scd")
+    page_path = os.path.join(src, "man", "spte-inspect.1")
+    scd = open(scd_path).read()
+    page = open(page_path).read()
+    scd_sec = lambda t: section(scd, t, r"^# (.+)$")
+    # scdoc writes "# TITLE" as ".SH TITLE" (quoted when it has spaces)
+    page_sec = lambda t: section(page, t, r'^\.SH "?([^"\n]+)"?$')
+
+    # -- the page itself --------------------------------------------------
     if shutil.which("groff"):
-        p = subprocess.run(["groff", "-man", "-ww", "-z", page], capture_output=True, text=True)
-        case("groff -man -ww renders without warnings", p.returncode == 0 and not p.stderr, p.stderr)
+        p = run("groff", "-man", "-ww", "-z", page_path)
+        case("groff -man -ww -z renders the page without warnings",
+             p.returncode == 0 and not p.stderr, p.stderr)
+    else:
+        print("# groff not installed: rendering not checked")
     if shutil.which("scdoc"):
         p = subprocess.run(["scdoc"], input=scd, capture_output=True, text=True)
-        case("committed spte-inspect.1 is scdoc's output of the source",
-             p.returncode == 0 and p.stdout == open(page).read(), p.stderr)
-    help_ = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
-    cmds = re.findall(r"^  ([a-z]+) ", help_.split("Commands:")[1].split("Options:")[0], re.M)
-    opts = set(re.findall(r"(--[a-z][a-z-]+)", help_.split("Options:")[1]))
-    man_cmds = re.findall(r"^\*([a-z]+)\*", scd.split("# COMMANDS")[1].split("# OPTIONS")[0], re.M)
-    man_opts = set(re.findall(r"\*(--[a-z][a-z-]+)\*", scd.split("# OPTIONS")[1].split("# JSON")[0]))
-    case("every command of --help is in COMMANDS, and only those", sorted(cmds) == sorted(man_cmds),
-         (cmds, man_cmds))
-    case("every option of --help is in OPTIONS, and only those", opts == man_opts,
-         (opts ^ man_opts))
-    import json
-    checks = json.loads(subprocess.run([binary, "--list-checks", "-j"], capture_output=True,
-                                       text=True).stdout)["checks"]
-    man_checks = dict(re.findall(r"^\*([SDH][0-9]+)\* \(([a-z]+)\)", scd.split("# CHECKS")[1], re.M))
-    want = {c["id"]: c["severity"] for c in checks}
-    case("every check id and severity of --list-checks is in CHECKS, and only those",
-         man_checks == want, {k: (man_checks.get(k), want.get(k)) for k in set(man_checks) | set(want)
-                              if man_checks.get(k) != want.get(k)})
-    ver = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.split()[-1]
-    case("JSON schema version in the man page is the binary's",
-         "*schema_version* (1)" in scd and f'"schema_version"' in subprocess.run(
-             [binary, "--list-checks", "-j"], capture_output=True, text=True).stdout, ver)
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
+        case("committed spte-inspect.1 is scdoc's output of spte-inspect.1.scd",
+             p.returncode == 0 and p.stdout == page,
+             p.stderr or "regenerate: scdoc < man/spte-inspect.1.scd > man/spte-inspect.1")
+    else:
+        print("# scdoc not installed: the committed page is compared by content only")
+    sections = ["NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "JSON OUTPUT", "CHECKS",
+                "EXIT STATUS", "EXAMPLES", "ENVIRONMENT", "FILES", "SEE ALSO"]
+    have = re.findall(r'^\.SH "?([^"\n]+)"?$', page, re.M)
+    case("the page has its sections in order", have == sections, f"have {have}\nwant {sections}")
+    case("SYNOPSIS", "*spte-inspect* [_OPTIONS_] _DUMP_ [_COMMAND_ [_ARGS_]]" in scd_sec("SYNOPSIS"),
+         scd_sec("SYNOPSIS"))
+    see = scd_sec("SEE ALSO")
+    case("SEE ALSO crash(8), drgn(1), makedumpfile(8)",
+         all(x in see for x in ("*crash*(8)", "*drgn*(1)", "*makedumpfile*(8)")), see)
+    env = scd_sec("ENVIRONMENT") + scd_sec("FILES")
+    case("ENVIRONMENT/FILES name TMPDIR and /proc/kcore", "TMPDIR" in env and "/proc/kcore" in env, env)
+
+    # -- commands and options against --help ------------------------------
+    p = run(binary, "--help")
+    help_ = p.stdout
+    case("--help works", p.returncode == 0 and "Commands:" in help_ and "Options:" in help_, p.stderr)
+    hcmds = re.findall(r"^  ([a-z]+) ", help_.split("Commands:")[1].split("Options:")[0], re.M)
+    hopts_text = help_.split("Options:")[1].split("\n\n")[0]
+    # the option column: "  -j, --json" or "      --vm PID"
+    hopts = {o for short, long_ in re.findall(r"^ +(?:(-[a-zA-Z]), )?(--[a-z][a-z-]*)", hopts_text, re.M)
+             for o in (short, long_) if o}
+    drift("every command of --help is in COMMANDS, and only those",
+          re.findall(r"^\*([a-z]+)\*", scd_sec("COMMANDS"), re.M), hcmds, "the page")
+    drift("every option of --help is in OPTIONS, and only those",
+          re.findall(r"\*(--?[a-zA-Z][a-z-]*)\*", scd_sec("OPTIONS")), hopts, "the page")
+    # the committed page (what a machine without scdoc installs) says the same
+    drift("the committed page's COMMANDS are --help's",
+          re.findall(r"^\\fB([a-z]+)\\fR", page_sec("COMMANDS"), re.M), hcmds, "the page")
+    drift("the committed page's OPTIONS are --help's",
+          re.findall(r"\\fB(--?[a-zA-Z][a-z-]*)\\fR", page_sec("OPTIONS").replace("\\-", "-")),
+          hopts, "the page")
+
+    # -- checks against --list-checks -j ----------------------------------
+    p = run(binary, "--list-checks", "-j")
+    try:
+        doc = json.loads(p.stdout)
+        checks = {c["id"]: c["severity"] for c in doc["checks"]}
+        titles = {c["id"]: c["title"] for c in doc["checks"]}
+        case("--list-checks -j is a schema_version 1 catalogue",
+             doc.get("schema_version") == 1 and checks, p.stdout[:200])
+    except (ValueError, KeyError, TypeError) as e:
+        checks, titles = {}, {}
+        case("--list-checks -j is a schema_version 1 catalogue", False,
+             f"{e}: exit {p.returncode}, stdout {p.stdout[:200]!r}, stderr {p.stderr[:200]!r}")
+    man_checks = re.findall(r"^\*([A-Z][0-9]+)\* \(([a-z]+)\)$", scd_sec("CHECKS"), re.M)
+    page_checks = re.findall(r"^\\fB([A-Z][0-9]+)\\fR \(([a-z]+)\)$", page_sec("CHECKS"), re.M)
+    for what, got in (("CHECKS", man_checks), ("the committed page's CHECKS", page_checks)):
+        got_d = dict(got)
+        case(f"{what}: every check id and severity of --list-checks, and only those, in order",
+             [i for i, _ in got] == list(checks) and got_d == checks,
+             "\n".join(f"{k}: man page {got_d.get(k)}, binary {checks.get(k)}"
+                       for k in list(checks) + [k for k in got_d if k not in checks]
+                       if got_d.get(k) != checks.get(k)) or
+             f"order: man page {[i for i, _ in got]}\n       binary   {list(checks)}")
+
+    # each one-line meaning starts with the catalogue's title
+    lines = dict(re.findall(r"^\*([A-Z][0-9]+)\* \([a-z]+\)\n\t(.*)$", scd_sec("CHECKS"), re.M))
+    bad = [f"{k}: man page {lines.get(k)!r}, catalogue {t!r}" for k, t in titles.items()
+           if not (lines.get(k) or "").startswith(t)]
+    case("CHECKS: each line starts with the catalogue's title", not bad, "\n".join(bad))
+
+    # -- exit bits and schema version against --help ----------------------
+    m = re.search(r"Exit status bits: (.*)", help_)
+    hbits = re.findall(r"(\d+) ", m.group(1)) if m else []
+    mbits = re.findall(r"^\*(\d+)\*$", scd_sec("EXIT STATUS"), re.M)
+    case("EXIT STATUS: 0 and the bits of --help", hbits == ["1", "2", "4", "8"] and
+         mbits == ["0"] + hbits, f"--help {hbits}, man page {mbits}")
+    m = re.search(r"schema_version (\d+)", help_)
+    case("JSON OUTPUT: the schema_version of --help",
+         m and f"*schema_version* ({m.group(1)})" in scd_sec("JSON OUTPUT"),
+         m.group(1) if m else "no schema_version in --help")
+
+    # -- JSON fields against a real document ------------------------------
+    if dump:
+        p = run(binary, "-j", dump, "sptes")
+        try:
+            d = json.loads(p.stdout)
+            keys = set(d) | {k for e in d["sptes"] for k in e}
+        except (ValueError, KeyError, TypeError) as e:
+            keys = {f"<no JSON: {e}, exit {p.returncode}>"}
+        documented = set(re.findall(r"\*([a-z_]+)\*", scd_sec("JSON OUTPUT")))
+        case("JSON OUTPUT documents every field of sptes -j", keys <= documented,
+             f"undocumented: {sorted(keys - documented)}")
+    else:
+        print("# no dump given: JSON fields not checked")
+
+    print(f"1..{n}")
+    print(f"# {n - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 

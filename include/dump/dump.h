@@ -24,6 +24,9 @@ struct err *dump_read_virt(struct dump *d, uint64_t va, void *buf, size_t len);
 struct err *dump_read_u64(struct dump *d, uint64_t va, uint64_t *val);
 struct err *dump_read_u32(struct dump *d, uint64_t va, uint32_t *val);
 struct err *dump_vtop(struct dump *d, uint64_t va, uint64_t *pa);
+/* For reads whose failure only means "not known": true if it worked; the
+ * error, if any, is dropped here (never leaked by the caller). */
+bool dump_peek(struct dump *d, uint64_t va, void *buf, size_t len);
 
 /* File-level facts, for `info`. */
 const char *dump_path(const struct dump *d);

@@ -172,8 +172,10 @@ struct err *books_load(struct target *T, const struct check_layout *L, const str
 	b->bitmaps = calloc(vm->nslots ? vm->nslots : 1, sizeof(*b->bitmaps));
 	if (!b->slots || !b->bitmaps)
 		return err_new(ERR_NOMEM, "out of memory");
-	memcpy(b->slots, vm->slots, vm->nslots * sizeof(*b->slots));
-	qsort(b->slots, vm->nslots, sizeof(*b->slots), slot_cmp);
+	if (vm->nslots) { /* a VM whose memslots could not be read has none */
+		memcpy(b->slots, vm->slots, vm->nslots * sizeof(*b->slots));
+		qsort(b->slots, vm->nslots, sizeof(*b->slots), slot_cmp);
+	}
 	struct err *e;
 	for (size_t i = 0; i < vm->nslots; i++) {
 		size_t n;
@@ -181,27 +183,27 @@ struct err *books_load(struct target *T, const struct check_layout *L, const str
 			return e;
 	}
 	uint8_t buf[8];
-	if (L->have_lock && !dump_read_virt(T->dump, vm->addr + member_off(&L->mmu_lock), buf, 4)) {
+	if (L->have_lock && dump_peek(T->dump, vm->addr + member_off(&L->mmu_lock), buf, 4)) {
 		uint32_t cnts;
 		memcpy(&cnts, buf, 4);
 		b->mmu_lock_held = cnts != 0;
 	}
 	if (L->have_slots_lock) {
 		uint64_t owner = 0;
-		if (!dump_read_u64(T->dump, vm->addr + member_off(&L->slots_lock), &owner))
+		if (dump_peek(T->dump, vm->addr + member_off(&L->slots_lock), &owner, sizeof(owner)))
 			b->slots_lock_held = (owner & ~7ull) != 0;
 	}
 	if (L->have_inval) {
 		uint32_t cnt = 0;
-		if (!dump_read_u32(T->dump, vm->addr + member_off(&L->inval), &cnt) && cnt) {
+		if (dump_peek(T->dump, vm->addr + member_off(&L->inval), &cnt, sizeof(cnt)) && cnt) {
 			b->inval_count = cnt;
-			dump_read_u64(T->dump, vm->addr + member_off(&L->inval_start), &b->inval_start);
-			dump_read_u64(T->dump, vm->addr + member_off(&L->inval_end), &b->inval_end);
+			dump_peek(T->dump, vm->addr + member_off(&L->inval_start), &b->inval_start, 8);
+			dump_peek(T->dump, vm->addr + member_off(&L->inval_end), &b->inval_end, 8);
 		}
 	}
 	if (L->have_disable_nx) {
 		uint8_t v = 0;
-		if (!dump_read_virt(T->dump, vm->addr + member_off(&L->disable_nx), &v, 1))
+		if (dump_peek(T->dump, vm->addr + member_off(&L->disable_nx), &v, 1))
 			b->disable_nx = v & 1;
 	}
 	if (b->ring_mode && L->have_ring && (e = books_ring(T, L, vm, b, notes)))
@@ -209,7 +211,7 @@ struct err *books_load(struct target *T, const struct check_layout *L, const str
 	if (L->have_pgd && vm->mm) {
 		uint32_t users = 1;
 		if (L->have_mm_users)
-			dump_read_u32(T->dump, vm->mm + member_off(&L->mm_users), &users);
+			dump_peek(T->dump, vm->mm + member_off(&L->mm_users), &users, sizeof(users));
 		uint64_t pgd;
 		if (users == 0) {
 			b->mm_gone = true;

@@ -340,7 +340,7 @@ static void check_vm_level(struct run *r)
 	}
 	if (r->L->have_nr_logging) {
 		uint32_t n;
-		if (!dump_read_u32(r->T->dump, vm->addr + member_off(&r->L->nr_logging), &n) && n != logged)
+		if (dump_peek(r->T->dump, vm->addr + member_off(&r->L->nr_logging), &n, sizeof(n)) && n != logged)
 			emit(r, CHK_D5, NULL, b->slots_lock_held, "nr_memslots_dirty_logging disagrees",
 			     "kvm->nr_memslots_dirty_logging = %u, %zu slots have LOG_DIRTY_PAGES", n, logged);
 	}
@@ -362,7 +362,7 @@ static uint64_t read_global(struct target *T, const char *mod, const char *name,
 			    bool *found)
 {
 	uint64_t addr, v = 0;
-	*found = target_symbol(T, mod, name, &addr) && !dump_read_virt(T->dump, addr, &v, size);
+	*found = target_symbol(T, mod, name, &addr) && dump_peek(T->dump, addr, &v, size);
 	return v;
 }
 
@@ -387,7 +387,7 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 	struct member m;
 	if (types_member(ops, "cpu_dirty_log_size", &m) && target_symbol(T, "kvm", "kvm_x86_ops", &a)) {
 		uint32_t sz = 0;
-		dump_read_u32(T->dump, a + member_off(&m), &sz);
+		dump_peek(T->dump, a + member_off(&m), &sz, sizeof(sz));
 		r.pml = sz != 0;
 	}
 	if (r.pml)

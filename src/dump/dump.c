@@ -363,3 +363,10 @@ struct err *dump_cpu_reg(struct dump *d, unsigned cpu, const char *reg, uint64_t
 	*val = n;
 	return NULL;
 }
+
+bool dump_peek(struct dump *d, uint64_t va, void *buf, size_t len)
+{
+	struct err *e = dump_read_virt(d, va, buf, len);
+	err_free(e);
+	return !e;
+}

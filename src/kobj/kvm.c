@@ -179,7 +179,7 @@ static void kvm_vm_read_comm(struct target *T, const struct kvm_layout *L, struc
 	if (!L->has_owner || !vm->mm)
 		return;
 	uint64_t owner;
-	if (dump_read_virt(T->dump, vm->mm + member_off(&L->mm_owner), &owner, 8) != NULL || !owner)
+	if (!dump_peek(T->dump, vm->mm + member_off(&L->mm_owner), &owner, sizeof(owner)) || !owner)
 		return; /* best effort: the name is decoration, the pid is the identity */
 	char comm[16];
 	struct err *e = dump_read_virt(T->dump, owner + member_off(&L->t_comm), comm, sizeof(comm));
@@ -446,7 +446,7 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	if (L.has_mmio_value)
 		for (size_t i = 0; i < H->nvms; i++) {
 			uint64_t mv;
-			if (!dump_read_u64(T->dump, H->vms[i].addr + member_off(&L.mmio_value), &mv)) {
+			if (dump_peek(T->dump, H->vms[i].addr + member_off(&L.mmio_value), &mv, sizeof(mv))) {
 				H->masks.mmio_value = mv; /* identical for ordinary VMs */
 				break;
 			}

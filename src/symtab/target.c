@@ -297,7 +297,7 @@ static struct err *target_load_module_btf(struct target *T)
 		uint64_t baddr = member_get(b, bmsize, &btf);
 		free(b);
 		char mname[64] = "";
-		if (dump_read_virt(T->dump, maddr + member_off(&name), mname, sizeof(mname) - 1) ||
+		if (!dump_peek(T->dump, maddr + member_off(&name), mname, sizeof(mname) - 1) ||
 		    !*mname || types_have_module(&T->types, mname))
 			continue;
 		if ((e = target_read_obj(T, baddr, btsize, (void **)&bo)))
