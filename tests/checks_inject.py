@@ -187,6 +187,80 @@ def main():
              all(f["check"] == "D2" and f["gfn"] in inslot for f in rest) and
              {f["gfn"] for f in rest} == inslot, [key(f) for f in rest])
 
+    vm = jrun(dump, "vms")[1]["vms"][0]
+
+    def rd64(va):
+        return int(run(dump, "__rd64", hex(va)).stdout, 16)
+
+    def slot_field(s_, field, value, size=4):
+        pa = vtop(int(s_["memslot"], 16) + offset("kvm_memory_slot." + field))
+        return ["--poke", f"{pa:#x}={value.to_bytes(size, 'little').hex()}"]
+
+    def in_slot(s_, e):
+        return s_["base_gfn"] <= e["gfn"] < s_["base_gfn"] + s_["npages"]
+
+    plain_slot = slot_of(plain[0]["gfn"]) if plain else None
+    # S3: an A/D type the root did not ask for (01 on an A/D-enabled root).
+    if plain:
+        e = plain[0]
+        x = damaged("s3", "--u64", f"{entry_pa(e):#x}={int(e['spte'], 16) | (1 << 52):#x}")
+        expect("S3", x, [("S3", e["gfn"], 1)], r"bits 52-53 = 1")
+    # S7: a FROZEN SPTE where a leaf was (the era's value, from the masks).
+    if plain:
+        e = plain[1]
+        # 6.10+ kernels mark empty entries with bit 63; a frozen entry carries it too
+        empty63 = "6.1." not in jrun(dump, "info")[1]["release"]
+        frozen = 0x5a0 | ((1 << 63) if empty63 else 0)
+        x = damaged("s7", "--u64", f"{entry_pa(e):#x}={frozen:#x}")
+        expect("S7 (info)", x, [("S7", e["gfn"], 1)], r"0x[0-9a-f]*5a0", rc_want=1)
+    # S9: the slot shrinks under its leaves.
+    if plain_slot:
+        s_ = plain_slot
+        cut = min(e["gfn"] for e in leaves if in_slot(s_, e)) - s_["base_gfn"]
+        beyond = [e for e in sptes if e["kind"] == "present" and e["leaf"] and in_slot(s_, e)]
+        x = damaged("s9", *slot_field(s_, "npages", cut, 8))
+        expect("S9", x, [("S9", e["gfn"], e["level"]) for e in beyond], r"no memslot|crosses")
+    # S12: the slot turns read-only under writable leaves.
+    if plain_slot:
+        s_ = plain_slot
+        w = [e for e in leaves if in_slot(s_, e) and (e["writable"] or e["host_writable"])]
+        x = damaged("s12", *slot_field(s_, "flags", s_["flags"] | 2))
+        expect("S12", x, [("S12", e["gfn"], 1) for e in w], r"KVM_MEM_READONLY")
+    # S14: a vCPU runs on a root that is not on tdp_mmu_roots.
+    vc = vm["vcpus"][0]
+    mmu = rd64(int(vc["vcpu"], 16) + offset("kvm_vcpu.arch.mmu"))
+    hpa_pa = vtop(mmu + offset("kvm_mmu.root.hpa"))
+    x = damaged("s14", "--u64", f"{hpa_pa:#x}=0x7000000")
+    rc, got = findings(x)
+    case("S14: the vCPU's stray root, VM-level, nothing else",
+         [f["check"] for f in got] == ["S14"] and "0x7000000" in got[0]["evidence"],
+         [key(f) for f in got])
+    # D1: a slot with writable 2M leaves starts dirty logging without any of
+    # KVM's steps (D4: no bitmap; D2 for its writable 4K leaves).
+    huge = [e for e in sptes if e["kind"] == "present" and e["leaf"] and e["level"] == 2]
+    if huge:
+        s_ = slot_of(huge[0]["gfn"])
+        x = damaged("d1", *slot_field(s_, "flags", s_["flags"] | 1))
+        rc, got = findings(x)
+        d1 = {f["gfn"] for f in got if f["check"] == "D1"}
+        want = {e["gfn"] for e in huge if in_slot(s_, e) and e["writable"]}
+        case("D1: every writable 2M leaf of the slot", d1 == want, (d1, want))
+        case("D1: the rest is D4 for the slot and D2/D5 only",
+             all(f["check"] in ("D1", "D2", "D4", "D5") for f in got), [key(f) for f in got])
+        # S10: lpage_info forbids the first writable 2M leaf's range.
+        e = next(h for h in huge if in_slot(s_, h) and h["writable"])
+        lp = rd64(int(s_["memslot"], 16) + offset("kvm_memory_slot.arch.lpage_info"))
+        size = 4  # struct kvm_lpage_info { int disallow_lpage; }
+        idx = (e["gfn"] >> 9) - (s_["base_gfn"] >> 9)
+        x = damaged("s10", "--poke", f"{vtop(lp + idx * size):#x}=01000000")
+        expect("S10", x, [("S10", e["gfn"], 2)], r"disallow_lpage = 0x1")
+    # H5: a zero-page leaf now maps a real page while the VMM still maps zeroes.
+    zero4k = [e for e in zero if e["level"] == 1]
+    if zero4k and plain:
+        e = zero4k[0]
+        v = (int(e["spte"], 16) & ~0x000ffffffffff000) | (plain[0]["pfn"] << 12)
+        x = damaged("h5", "--u64", f"{entry_pa(e):#x}={v:#x}")
+        expect("H5", x, [("H5", e["gfn"], 1)], r"zero pfn 0x")
     print(f"{n - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 

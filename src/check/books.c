@@ -64,6 +64,14 @@ struct err *books_layout(struct target *T, struct check_layout *L, struct notes 
 		notes_add(notes, "S6 not run: no page->private or kvm_mmu_page fields in type info");
 	}
 	L->have_ptep = types_member(sp, "ptep", &L->sp_ptep);
+	/* lpage_info[KVM_NR_PAGE_SIZES - 1]; gfn_track[1] (<= 6.6) or the
+	 * single gfn_write_track pointer (later) */
+	L->have_lpage = types_member(slot, "arch.lpage_info", &L->s_lpage);
+	L->lpage_info_size = types_size(types_struct(ty, "kvm", "kvm_lpage_info"));
+	if (!L->lpage_info_size)
+		L->have_lpage = false;
+	L->have_track = types_member(slot, "arch.gfn_write_track", &L->s_track) ||
+			types_member(slot, "arch.gfn_track", &L->s_track);
 	L->have_pgd = types_member(mm, "pgd", &L->mm_pgd);
 	L->have_mm_users = types_member(mm, "mm_users.counter", &L->mm_users);
 	if (!L->have_pgd)
@@ -170,7 +178,8 @@ struct err *books_load(struct target *T, const struct check_layout *L, const str
 	b->ring_mode = vm->dirty_ring_size != 0;
 	b->slots = malloc((vm->nslots ? vm->nslots : 1) * sizeof(*b->slots));
 	b->bitmaps = calloc(vm->nslots ? vm->nslots : 1, sizeof(*b->bitmaps));
-	if (!b->slots || !b->bitmaps)
+	b->arch = calloc(vm->nslots ? vm->nslots : 1, sizeof(*b->arch));
+	if (!b->slots || !b->bitmaps || !b->arch)
 		return err_new(ERR_NOMEM, "out of memory");
 	if (vm->nslots) { /* a VM whose memslots could not be read has none */
 		memcpy(b->slots, vm->slots, vm->nslots * sizeof(*b->slots));
@@ -181,6 +190,13 @@ struct err *books_load(struct target *T, const struct check_layout *L, const str
 		size_t n;
 		if ((e = kvm_slot_bitmap(T, &b->slots[i], &b->bitmaps[i], &n)))
 			return e;
+		uint64_t a = b->slots[i].addr;
+		if (L->have_lpage)
+			dump_peek(T->dump, a + member_off(&L->s_lpage), b->arch[i].lpage,
+				  sizeof(b->arch[i].lpage));
+		if (L->have_track)
+			dump_peek(T->dump, a + member_off(&L->s_track), &b->arch[i].track,
+				  sizeof(b->arch[i].track));
 	}
 	uint8_t buf[8];
 	if (L->have_lock && dump_peek(T->dump, vm->addr + member_off(&L->mmu_lock), buf, 4)) {
@@ -233,6 +249,7 @@ void books_fini(struct vm_books *b)
 		for (size_t i = 0; i < b->vm->nslots; i++)
 			free(b->bitmaps[i]);
 	free(b->bitmaps);
+	free(b->arch);
 	free(b->slots);
 	free(b->ring.slot);
 	memset(b, 0, sizeof(*b));
@@ -258,6 +275,11 @@ const struct kvm_memslot *books_slot(const struct vm_books *b, int as_id, uint64
 const uint64_t *books_bitmap(const struct vm_books *b, const struct kvm_memslot *s)
 {
 	return b->bitmaps[s - b->slots];
+}
+
+const struct slot_arch *books_arch(const struct vm_books *b, const struct kvm_memslot *s)
+{
+	return &b->arch[s - b->slots];
 }
 
 bool books_recorded(const struct vm_books *b, const struct kvm_memslot *s, uint64_t gfn)

@@ -18,6 +18,10 @@ struct check_layout {
 	uint64_t page_size, vmemmap_base, sp_size;
 	struct member mm_pgd, mm_users;
 	struct type_ref memslots;
+	/* kvm_arch_memory_slot: huge-page permission and write tracking */
+	bool have_lpage, have_track;
+	struct member s_lpage, s_track;
+	uint64_t lpage_info_size;
 };
 
 struct pending_set {
@@ -25,10 +29,16 @@ struct pending_set {
 	size_t cap, n;
 };
 
+struct slot_arch {
+	uint64_t lpage[2];	/* kvm_lpage_info arrays for 2M and 1G, 0 if unknown */
+	uint64_t track;		/* u16 write-track counters per gfn, 0 if none */
+};
+
 struct vm_books {
 	const struct kvm_vm *vm;
 	struct kvm_memslot *slots;	/* sorted by (as_id, base_gfn) */
 	uint64_t **bitmaps;		/* parallel to slots; NULL if none */
+	struct slot_arch *arch;		/* parallel to slots */
 	struct pending_set ring;	/* (as_id << 16 | id) << 44 | offset */
 	bool ring_mode;
 	bool mmu_lock_held, slots_lock_held, gen_updating, mm_gone;
@@ -59,6 +69,7 @@ void books_fini(struct vm_books *b);
 bool books_recorded(const struct vm_books *b, const struct kvm_memslot *s, uint64_t gfn);
 const struct kvm_memslot *books_slot(const struct vm_books *b, int as_id, uint64_t gfn);
 const uint64_t *books_bitmap(const struct vm_books *b, const struct kvm_memslot *s);
+const struct slot_arch *books_arch(const struct vm_books *b, const struct kvm_memslot *s);
 
 void host_walker_init(struct host_walker *w, struct target *T);
 struct err *host_lookup(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, struct host_map *m);

@@ -44,6 +44,15 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	  "Every leaf of a valid root must map gfns that lie inside one memslot of the root's "
 	  "address space, and that memslot must not be flagged invalid. Ruled out: a memslot update "
 	  "in flight (slots_lock held, or the generation's update bit set) makes it inconclusive." },
+	{ CHK_S10, "S10", SEV_WARNING, "huge leaf where huge pages are disallowed",
+	  "kvm_lpage_info.disallow_lpage counts the reasons a 2M/1G range may not be mapped huge "
+	  "(slot edges not aligned, write-tracked gfns, mixed private/shared attributes). A huge "
+	  "leaf over such a range maps more than KVM allowed. Ruled out: a gfn that has just become "
+	  "write-tracked (its huge mapping is being zapped; transient)." },
+	{ CHK_S11, "S11", SEV_ERROR, "writable leaf over a write-tracked gfn",
+	  "A gfn KVM write-tracks (a shadowed guest page table, KVMGT) must never be writable: "
+	  "neither W nor MMU-writable, so that no write, not even a lockless fast-path one, reaches "
+	  "it unseen. Tracking write-protects under mmu_lock, so no legitimate state shows both." },
 	{ CHK_S12, "S12", SEV_ERROR, "writable leaf in a read-only memslot",
 	  "KVM_MEM_READONLY slots are mapped without write access and without host-writable; W=1 "
 	  "or host-writable there would let the guest write memory the VMM marked read-only." },

@@ -240,6 +240,25 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 		     "leaf covers %" PRIu64 " pages", s->id, s->base_gfn, s->npages, s->flags, npages);
 		return;
 	}
+	const struct slot_arch *sa = books_arch(b, s);
+	if (bt->huge && e->level <= 3 && sa->lpage[e->level - 2]) {
+		int shift = 9 * (e->level - 1);
+		uint64_t idx = (e->gfn >> shift) - (s->base_gfn >> shift);
+		uint64_t at = sa->lpage[e->level - 2] + idx * r->L->lpage_info_size;
+		int32_t disallow = 0;
+		if (dump_peek(r->T->dump, at, &disallow, sizeof(disallow)) && disallow)
+			emit(r, CHK_S10, e, false, "huge leaf where huge pages are disallowed",
+			     "slot %d lpage_info[%d][%" PRIu64 "] at 0x%" PRIx64 ": disallow_lpage = 0x%x",
+			     s->id, e->level - 2, idx, at, (uint32_t)disallow);
+	}
+	if (sa->track && (bt->writable || bt->mmu_writable)) {
+		uint64_t at = sa->track + (e->gfn - s->base_gfn) * sizeof(uint16_t);
+		uint16_t count = 0;
+		if (dump_peek(r->T->dump, at, &count, sizeof(count)) && count)
+			emit(r, CHK_S11, e, false, "writable leaf over a write-tracked gfn",
+			     "slot %d write-track counter at 0x%" PRIx64 " = %u; W=%d MMU-writable=%d",
+			     s->id, at, count, bt->writable, bt->mmu_writable);
+	}
 	if ((s->flags & KVM_MEM_READONLY) && (bt->writable || bt->host_writable))
 		emit(r, CHK_S12, e, false, "writable leaf in a read-only memslot",
 		     "slot %d flags 0x%x (KVM_MEM_READONLY); W=%d host-writable=%d", s->id, s->flags,

@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{ "__pids", cmd_pids, "", NULL },
 	{ "__vtop", cmd_vtop, "VA", NULL },
 	{ "__offset", cmd_offset, "STRUCT.MEMBER", NULL },
+	{ "__rd64", cmd_rd64, "VA", NULL },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -51,6 +51,23 @@ struct err *cmd_vms(struct session *s, int argc, char **argv)
 			json_ku64(&s->j, "dirty_ring_size", vm->dirty_ring_size);
 			json_kstr(&s->j, "dirty_log", mode);
 			json_kbool(&s->j, "incomplete", vm->incomplete);
+			json_key(&s->j, "vcpus");
+			json_arr_begin(&s->j);
+			for (size_t v = 0; v < vm->nvcpus; v++) {
+				const struct kvm_vcpu_info *c = &vm->vcpus[v];
+				json_obj_begin(&s->j);
+				json_ki64(&s->j, "idx", c->idx);
+				json_ki64(&s->j, "vcpu_id", c->vcpu_id);
+				json_khex(&s->j, "vcpu", c->addr);
+				json_key(&s->j, "root_hpa");
+				if (c->root_hpa == UINT64_MAX)
+					json_null(&s->j);
+				else
+					json_hex(&s->j, c->root_hpa);
+				json_kstr(&s->j, "mode", vm_mode_name(c->mode));
+				json_obj_end(&s->j);
+			}
+			json_arr_end(&s->j);
 			json_obj_end(&s->j);
 		} else {
 			fprintf(s->out, "%-8d %-16s 0x%-16" PRIx64 " %5d %8zu %5zu %-8s %s\n", vm->pid,
@@ -334,6 +351,18 @@ struct err *cmd_vtop(struct session *s, int argc, char **argv)
 	if (e)
 		return e;
 	fprintf(s->out, "0x%" PRIx64 "\n", pa);
+	return NULL;
+}
+
+struct err *cmd_rd64(struct session *s, int argc, char **argv)
+{
+	if (argc != 2)
+		return err_new(ERR_USAGE, "__rd64 VA");
+	uint64_t v;
+	struct err *e = dump_read_u64(s->T->dump, strtoull(argv[1], NULL, 0), &v);
+	if (e)
+		return e;
+	fprintf(s->out, "0x%" PRIx64 "\n", v);
 	return NULL;
 }
 
