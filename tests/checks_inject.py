@@ -64,15 +64,19 @@ def main():
     case("--list-checks documents every check",
          rc == 0 and all(c["doc"] and c["title"] for c in listing["checks"]), rc)
 
-    sptes = jrun(dump, "sptes")[1]["sptes"]
-    slots = jrun(dump, "memslots")[1]["memslots"]
+    # One VM of the dump (a fixture may hold several): the one with the most leaves.
+    vms_ = jrun(dump, "vms")[1]["vms"]
+    allsptes = jrun(dump, "sptes")[1]["sptes"]
+    kvm0 = max(vms_, key=lambda v: sum(1 for e in allsptes if e["kvm"] == v["kvm"]))["kvm"]
+    sptes = [e for e in allsptes if e["kvm"] == kvm0]
+    slots = [s_ for s_ in jrun(dump, "memslots")[1]["memslots"] if s_["kvm"] == kvm0]
     leaves = [e for e in sptes if e["kind"] == "present" and e["leaf"] and e["level"] == 1]
 
     def slot_of(gfn):
         return next(s for s in slots if s["base_gfn"] <= gfn < s["base_gfn"] + s["npages"])
 
     def entry_pa(e):
-        w = jrun(dump, "gfn", hex(e["gfn"]), "--root", e["root"], "--vm", str(e["vm"]))[1]
+        w = jrun(dump, "gfn", hex(e["gfn"]), "--root", e["root"])[1]
         return int(w["walks"][0]["walk"][-1]["entry_pa"], 16)
 
     def findings(path, *extra):
@@ -114,7 +118,7 @@ def main():
         ev = [f["evidence"] for f in got if f["gfn"] == e["gfn"]]
         case("D2 evidence names the bitmap word", ev and f"{word_va:#x}" in ev[0], ev)
         # Exception: with mmu_lock write-held (a harvest in progress) it is inconclusive.
-        lock_pa = vtop(int(jrun(dump, "vms")[1]["vms"][0]["kvm"], 16) + offset("kvm.mmu_lock"))
+        lock_pa = vtop(int(kvm0, 16) + offset("kvm.mmu_lock"))
         x = damaged("d2lock", "--poke", f"{bit_pa:#x}=00", "--poke", f"{lock_pa:#x}=ff000000")
         rc, got = findings(x)
         case("D2 under a held mmu_lock: inconclusive, exit 2, no finding",
@@ -187,7 +191,7 @@ def main():
              all(f["check"] == "D2" and f["gfn"] in inslot for f in rest) and
              {f["gfn"] for f in rest} == inslot, [key(f) for f in rest])
 
-    vm = jrun(dump, "vms")[1]["vms"][0]
+    vm = next(v for v in vms_ if v["kvm"] == kvm0)
 
     def rd64(va):
         return int(run(dump, "__rd64", hex(va)).stdout, 16)
