@@ -265,6 +265,70 @@ def main():
         v = (int(e["spte"], 16) & ~0x000ffffffffff000) | (plain[0]["pfn"] << 12)
         x = damaged("h5", "--u64", f"{entry_pa(e):#x}={v:#x}")
         expect("H5", x, [("H5", e["gfn"], 1)], r"zero pfn 0x")
+    # S4: saved-R/X bits on an SPTE that is not access-tracked.
+    if plain:
+        e = plain[0]
+        x = damaged("s4", "--u64", f"{entry_pa(e):#x}={int(e['spte'], 16) | (1 << 54):#x}")
+        expect("S4", x, [("S4", e["gfn"], 1)], r"bit 54=1")
+    # S5: PS on a top-level entry (a 512 GiB "leaf"); it lies outside every
+    # memslot too (S9).
+    top = [e for e in sptes if e["kind"] == "present" and not e["leaf"] and
+           e["level"] == max(x["level"] for x in sptes)]
+    if top:
+        e = top[0]
+        w = jrun(dump, "gfn", hex(e["gfn"]), "--root", e["root"])[1]["walks"][0]["walk"][0]
+        x = damaged("s5", "--u64", f"{w['entry_pa']}={int(e['spte'], 16) | 0x80:#x}")
+        rc, got = findings(x)
+        # a table entry carries W without MMU-writable: as a "leaf" it is S2 too
+        case("S5: PS at the top level, with S9 and S2 for the same entry only",
+             {key(f) for f in got} == {(c, e["gfn"], e["level"]) for c in ("S5", "S9", "S2")},
+             [key(f) for f in got])
+    # S6: a child table whose kvm_mmu_page claims another gfn.
+    tables = [e for e in sptes if e["kind"] == "present" and not e["leaf"] and e["level"] == 2]
+    if tables:
+        e = tables[0]
+        # child table -> its struct page (vmemmap_base + pfn * sizeof) -> private
+        base = rd64(int(jrun(dump, "dis", "vmemmap_base", "1")[1]["address"], 16))
+        page_size = offset("page.private") and 64  # sizeof(struct page), VMCOREINFO SIZE(page)
+        sp = rd64(base + e["pfn"] * page_size + offset("page.private"))
+        gfn_pa = vtop(sp + offset("kvm_mmu_page.gfn"))
+        x = damaged("s6", "--u64", f"{gfn_pa:#x}={e['gfn'] + 1:#x}")
+        expect("S6", x, [("S6", e["gfn"], 2)], r"gfn 0x")
+    # S8: the NX huge page mitigation on, executable 2M leaves present.
+    huge_x = [e for e in sptes if e["kind"] == "present" and e["leaf"] and e["level"] > 1 and
+              e["executable"]]
+    if huge_x:
+        sym = jrun(dump, "dis", "kvm:nx_huge_pages", "1")
+        if sym[0] == 0:
+            x = damaged("s8", "--poke", f"{vtop(int(sym[1]['address'], 16)):#x}=01000000")
+            rc, got = findings(x)
+            mine = {key(f) for f in got if f["kvm"] == kvm0}
+            case("S8: every executable huge leaf", mine ==
+                 {("S8", e["gfn"], e["level"]) for e in huge_x} and
+                 all(f["check"] == "S8" for f in got), [key(f) for f in got][:6])
+    # D5 (6.2+): KVM's count of logging slots disagrees with the slots.
+    r = run(dump, "__offset", "kvm.nr_memslots_dirty_logging")
+    if r.returncode == 0:
+        nlog = sum(1 for s_ in slots if s_["flags"] & 1)
+        at = vtop(int(kvm0, 16) + int(r.stdout.split()[0]))
+        x = damaged("d5", "--poke", f"{at:#x}={(nlog + 5).to_bytes(4, 'little').hex()}")
+        rc, got = findings(x)
+        case("D5: the count, VM-level, nothing else",
+             [f["check"] for f in got] == ["D5"] and f"= {nlog + 5}," in got[0]["evidence"],
+             [(f["check"], f["evidence"]) for f in got])
+    # D6: a dirty ring whose dirty index ran past its size.
+    ringvm = [v for v in vms_ if v["dirty_log"] == "ring"]
+    if ringvm:
+        v = ringvm[0]
+        ring = int(v["vcpus"][0]["vcpu"], 16) + offset("kvm_vcpu.dirty_ring")
+        di = vtop(ring + offset("kvm_dirty_ring.dirty_index"))
+        x = damaged("d6", "--poke", f"{di:#x}=00000100")
+        rc, got = findings(x)
+        sure = [f for f in got if not f["inconclusive"]]
+        case("D6: the ring's indices, VM-level; D2 without the ring is only inconclusive",
+             [f["check"] for f in sure] == ["D6"] and "dirty_index" in sure[0]["evidence"] and
+             rc == 3 and all(f["check"] == "D2" for f in got if f["inconclusive"]),
+             ([key(f) for f in got], rc))
     print(f"{n - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 

@@ -1,5 +1,6 @@
 #include "books.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,8 +152,14 @@ static struct err *books_ring(struct target *T, const struct check_layout *L,
 			return err_wrap(e, "vCPU %d dirty ring", vm->vcpus[i].idx);
 		uint32_t pending = dirty - reset; /* free-running u32 indexes */
 		if (!size || size > RING_MAX_ENTRIES || (size & (size - 1)) || pending > size) {
+			if (b->nring_bad < 4)
+				snprintf(b->ring_bad[b->nring_bad++], sizeof(b->ring_bad[0]),
+					 "vCPU %d dirty ring at 0x%llx: size %u, reset_index %u, dirty_index %u "
+					 "(%u pending)", vm->vcpus[i].idx, (unsigned long long)base, size, reset,
+					 dirty, pending);
 			notes_add(notes, "VM %d vCPU %d: dirty ring size %u, reset %u, dirty %u: ring "
 				  "not read", vm->pid, vm->vcpus[i].idx, size, reset, dirty);
+			b->ring_unread = true;
 			continue;
 		}
 		for (uint32_t k = 0; k < pending; k++) {
@@ -163,6 +170,16 @@ static struct err *books_ring(struct target *T, const struct check_layout *L,
 				return err_wrap(e, "vCPU %d dirty ring entry %u", vm->vcpus[i].idx, idx);
 			uint32_t slot = (uint32_t)member_get(ent, esz, &L->gfn_slot);
 			uint64_t offset = member_get(ent, esz, &L->gfn_offset);
+			bool known = false;
+			for (size_t k = 0; k < vm->nslots && !known; k++)
+				known = ((uint32_t)vm->slots[k].as_id << 16 | (uint16_t)vm->slots[k].id) == slot &&
+					offset < vm->slots[k].npages;
+			if (!known && b->nring_bad < 4)
+				snprintf(b->ring_bad[b->nring_bad++], sizeof(b->ring_bad[0]),
+					 "vCPU %d dirty ring entry %u at 0x%llx: slot 0x%x offset 0x%llx is in no "
+					 "memslot", vm->vcpus[i].idx, idx,
+					 (unsigned long long)(gfns + (uint64_t)idx * esz), slot,
+					 (unsigned long long)offset);
 			if (pending_add(&b->ring, ring_key(slot, offset)) < 0)
 				return err_new(ERR_NOMEM, "out of memory");
 		}

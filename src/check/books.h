@@ -40,6 +40,9 @@ struct vm_books {
 	uint64_t **bitmaps;		/* parallel to slots; NULL if none */
 	struct slot_arch *arch;		/* parallel to slots */
 	struct pending_set ring;	/* (as_id << 16 | id) << 44 | offset */
+	char ring_bad[4][200];		/* D6 evidence: broken indices, stray entries */
+	int nring_bad;
+	bool ring_unread;		/* some vCPU's ring could not be read */
 	bool ring_mode;
 	bool mmu_lock_held, slots_lock_held, gen_updating, mm_gone;
 	uint64_t inval_count, inval_start, inval_end;

@@ -280,15 +280,17 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 	/* W-mode dirty logging: every SPTE on AMD and without PML, and the types
 	 * that never use the D bit for logging. */
 	bool wmode = !r->pml || bt->ad_type != SPTE_AD_ENABLED;
+	/* Without every vCPU's ring, "not recorded" cannot be known in ring mode. */
+	bool d2_unsure = busy || (b->ring_mode && b->ring_unread);
 	if (logged && e->level == 1 && bt->writable && wmode && !books_recorded(b, s, e->gfn)) {
 		if (bm)
-			emit(r, CHK_D2, e, busy, "writable leaf whose gfn the dirty log missed",
+			emit(r, CHK_D2, e, d2_unsure, "writable leaf whose gfn the dirty log missed",
 			     "slot %d dirty bitmap 0x%" PRIx64 ": word %" PRIu64 " at 0x%" PRIx64
 			     " = 0x%016" PRIx64 ", bit %" PRIu64 " clear%s", s->id, s->dirty_bitmap,
 			     rel / 64, s->dirty_bitmap + rel / 64 * 8, bm[rel / 64], rel % 64,
 			     b->ring_mode ? "; no pending dirty-ring entry" : "");
 		else
-			emit(r, CHK_D2, e, busy, "writable leaf whose gfn the dirty log missed",
+			emit(r, CHK_D2, e, d2_unsure, "writable leaf whose gfn the dirty log missed",
 			     "slot %d (as %d) offset 0x%" PRIx64 ": %s", s->id, s->as_id, rel,
 			     b->ring_mode ? "no pending entry in any vCPU's dirty ring"
 					  : "slot has no dirty bitmap");
@@ -363,6 +365,9 @@ static void check_vm_level(struct run *r)
 			emit(r, CHK_D5, NULL, b->slots_lock_held, "nr_memslots_dirty_logging disagrees",
 			     "kvm->nr_memslots_dirty_logging = %u, %zu slots have LOG_DIRTY_PAGES", n, logged);
 	}
+	for (int i = 0; i < b->nring_bad; i++)
+		emit(r, CHK_D6, NULL, false, "dirty ring indices or entries out of range", "%s",
+		     b->ring_bad[i]);
 	for (size_t i = 0; i < vm->nvcpus; i++) {
 		uint64_t hpa = vm->vcpus[i].root_hpa;
 		if (hpa == UINT64_MAX || hpa == 0)
