@@ -306,6 +306,19 @@ def main():
             case("S8: every executable huge leaf", mine ==
                  {("S8", e["gfn"], e["level"]) for e in huge_x} and
                  all(f["check"] == "S8" for f in got), [key(f) for f in got][:6])
+    # H3: a table entry over 4K host pages turned into a 2M leaf.
+    t4k = [t for t in tables if any(l["gfn"] >= t["gfn"] and l["gfn"] < t["gfn"] + 512 and
+                                    l in plain for l in leaves)]
+    if t4k:
+        e = t4k[0]
+        w = jrun(dump, "gfn", hex(e["gfn"]), "--root", e["root"])[1]["walks"][0]["walk"]
+        pde = next(st for st in w if st["level"] == 2)
+        x = damaged("h3", "--u64", f"{pde['entry_pa']}={int(e['spte'], 16) | 0x80:#x}")
+        rc, got = findings(x)
+        here = {f["check"] for f in got if (f["gfn"], f["level"]) == (e["gfn"], 2)}
+        case("H3: huge SPTE over 4K host pages (with H1/S2 of the same entry only)",
+             "H3" in here and all((f["gfn"], f["level"]) == (e["gfn"], 2) for f in got) and
+             here <= {"H3", "H1", "H2", "S2", "H5"}, [key(f) for f in got])
     # D5 (6.2+): KVM's count of logging slots disagrees with the slots.
     r = run(dump, "__offset", "kvm.nr_memslots_dirty_logging")
     if r.returncode == 0:

@@ -148,6 +148,12 @@ static void check_host(struct run *r, const struct walk_entry *e, const struct k
 	bool spte_zero = bt->pfn == r->zero_pfn || bt->pfn == r->huge_zero_pfn;
 	bool host_zero = hm.present && (hm.pfn == r->zero_pfn ||
 					(r->huge_zero_pfn && hm.pfn >> 9 == r->huge_zero_pfn >> 9));
+	/* Granularity first: a PTE table under a huge SPTE is wrong whether or
+	 * not the first page is mapped. */
+	if (e->level > hm.level)
+		emit(r, CHK_H3, e, incon, "huge SPTE over smaller host pages",
+		     "SPTE level %d; the VMM maps hva 0x%" PRIx64 " at level %d (entry 0x%" PRIx64
+		     " at PA 0x%" PRIx64 ")", e->level, hva, hm.level, hm.entry, hm.entry_pa);
 	if (!hm.present) {
 		if (hm.protnone)
 			return; /* NUMA hinting keeps the page; not every kernel zaps */
@@ -169,10 +175,6 @@ static void check_host(struct run *r, const struct walk_entry *e, const struct k
 		     "hva 0x%" PRIx64 ": host level-%d entry 0x%" PRIx64 " at PA 0x%" PRIx64
 		     " maps pfn 0x%" PRIx64 ", SPTE maps pfn 0x%" PRIx64, hva, hm.level, hm.entry,
 		     hm.entry_pa, hm.pfn, bt->pfn);
-	if (e->level > hm.level)
-		emit(r, CHK_H3, e, incon, "huge SPTE over smaller host pages",
-		     "SPTE level %d; the VMM maps hva 0x%" PRIx64 " at level %d (entry 0x%" PRIx64
-		     " at PA 0x%" PRIx64 ")", e->level, hva, hm.level, hm.entry, hm.entry_pa);
 	if (!hm.writable && bt->writable)
 		emit(r, CHK_H4, e, incon, "writable SPTE over a read-only host page",
 		     "hva 0x%" PRIx64 ": host entry 0x%" PRIx64 " at PA 0x%" PRIx64 " is read-only",
