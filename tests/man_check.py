@@ -71,10 +71,13 @@ def main():
     else:
         print("# groff not installed: rendering not checked")
     if shutil.which("scdoc"):
-        p = subprocess.run(["scdoc"], input=scd, capture_output=True, text=True)
+        epoch = open(os.path.join(src, "man", "SOURCE_DATE_EPOCH")).read().strip()
+        p = subprocess.run(["scdoc"], input=scd, capture_output=True, text=True,
+                           env=dict(os.environ, SOURCE_DATE_EPOCH=epoch))
         case("committed spte-inspect.1 is scdoc's output of spte-inspect.1.scd",
              p.returncode == 0 and p.stdout == page,
-             p.stderr or "regenerate: scdoc < man/spte-inspect.1.scd > man/spte-inspect.1")
+             p.stderr or "regenerate: SOURCE_DATE_EPOCH=$(cat man/SOURCE_DATE_EPOCH) scdoc < "
+             "man/spte-inspect.1.scd > man/spte-inspect.1")
     else:
         print("# scdoc not installed: the committed page is compared by content only")
     sections = ["NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "JSON OUTPUT", "CHECKS",
