@@ -71,7 +71,11 @@ static void finding_text(struct session *s, const struct finding *f)
 		fprintf(s->out, "  root 0x%" PRIx64 "  gfn 0x%" PRIx64 "  L%d  spte 0x%016" PRIx64 " [%s]",
 			f->root->sp, f->gfn, f->level, f->spte, flags);
 	}
-	fprintf(s->out, "\n     %s: %s\n     evidence: %s\n", f->check->title, f->message, f->evidence);
+	if (strcmp(f->message, f->check->title))
+		fprintf(s->out, "\n     %s: %s", f->check->title, f->message);
+	else
+		fprintf(s->out, "\n     %s", f->check->title);
+	fprintf(s->out, "\n     evidence: %s\n", f->evidence);
 }
 
 void finding_json(struct json *j, const struct finding *f, bool ept)
