@@ -166,6 +166,20 @@ def main():
     else:
         print("# no dump given: JSON fields not checked")
 
+    # -- the README says the same ---------------------------------------------
+    readme = open(os.path.join(src, "README.md")).read()
+    table = readme.split("## Command line")[1].split("### ")[0]
+    rcmds = re.findall(r"^\| `([a-z]+)[ `]", table, re.M)
+    hcmds = re.findall(r"^  ([a-z]+) ", help_.split("Commands:")[1].split("Options:")[0], re.M)
+    case("README's command table lists exactly the commands of --help",
+         sorted(rcmds) == sorted(hcmds), (rcmds, hcmds))
+    ropts = set(re.findall(r"`(--[a-z][a-z-]+)", table))
+    hopts = set(re.findall(r"(--[a-z][a-z-]+)", help_.split("Options:")[1])) - {"--help", "--version"}
+    case("README's option table lists every option of --help", hopts <= ropts, hopts - ropts)
+    rchecks = set(re.findall(r"\b([SDH][0-9]{1,2})\b", readme.split("### Checks")[1].split("##")[0]))
+    case("README's Checks section names every check", set(checks) <= rchecks,
+         set(checks) - rchecks)
+
     print(f"1..{n}")
     print(f"# {n - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
