@@ -408,9 +408,14 @@ static struct err *kvm_vm_visit(void *arg, uint64_t link)
 		return err_new(ERR_NOMEM, "out of memory");
 	H->vms = p;
 	uint64_t addr = link - member_off(&w->L->vm_list);
-	struct err *e = kvm_vm_load(w->T, w->L, H, addr, &H->vms[H->nvms]);
-	if (e)
+	struct kvm_vm *vm = &H->vms[H->nvms];
+	struct err *e = kvm_vm_load(w->T, w->L, H, addr, vm);
+	if (e) {
+		free(vm->slots); /* what was read before the failure */
+		free(vm->roots);
+		free(vm->vcpus);
 		return err_wrap(e, "struct kvm at 0x%llx", (unsigned long long)addr);
+	}
 	/* The per-VM MMIO value (6.10+) replaces the global one. */
 	H->nvms++;
 	return NULL;
@@ -441,8 +446,10 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	if (!target_symbol(T, "kvm", "vm_list", &head) && !target_symbol(T, "vmlinux", "vm_list", &head))
 		return err_new(ERR_NOTFOUND, "symbol vm_list not found in kvm or vmlinux");
 	struct vm_walk w = { T, &L, H };
-	if ((e = klist_walk(T, head, KVM_MAX_VMS, kvm_vm_visit, &w)))
+	if ((e = klist_walk(T, head, KVM_MAX_VMS, kvm_vm_visit, &w))) {
+		kvm_host_fini(H); /* a fatal error leaves nothing to free */
 		return err_wrap(e, "vm_list");
+	}
 	if (L.has_mmio_value)
 		for (size_t i = 0; i < H->nvms; i++) {
 			uint64_t mv;
