@@ -8,27 +8,29 @@ passed=0
 failed=0
 run_suite() { # builddir [meson setup args...]
 	local dir=$1; shift
+	local log=$dir/run-all	# logs stay inside the (ignored) build directory
+	mkdir -p "$dir"
 	if [ ! -e "$dir/build.ninja" ]; then
-		meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; failed=$((failed + 1)); return; }
+		meson setup "$dir" "$@" >"$log.setup.log" 2>&1 || { cat "$log.setup.log"; failed=$((failed + 1)); return; }
 	fi
-	if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
-		cat "$dir.build.log"; failed=$((failed + 1)); return
+	if ! ninja -C "$dir" >"$log.build.log" 2>&1; then
+		cat "$log.build.log"; failed=$((failed + 1)); return
 	fi
 	local suite=()
 	[ "$dir" = build-fuzz ] && suite=(--suite fuzz)
-	meson test -C "$dir" "${suite[@]}" --print-errorlogs --num-processes 2 >"$dir.test.log" 2>&1
-	cat "$dir.test.log" | grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Expected Fail|Unexpected Pass|Skipped|Timeout):'
+	meson test -C "$dir" "${suite[@]}" --print-errorlogs --num-processes 2 >"$log.test.log" 2>&1
+	cat "$log.test.log" | grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Expected Fail|Unexpected Pass|Skipped|Timeout):'
 	local ok fail to
-	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$dir.test.log")
-	fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$dir.test.log")
-	to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$dir.test.log")
+	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log.test.log")
+	fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log.test.log")
+	to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$log.test.log")
 	if [ -z "$ok" ]; then
-		cat "$dir.test.log"; failed=$((failed + 1)); return
+		cat "$log.test.log"; failed=$((failed + 1)); return
 	fi
 	passed=$((passed + ok))
 	failed=$((failed + ${fail:-0} + ${to:-0}))
 	if [ "${fail:-0}" != 0 ] || [ "${to:-0}" != 0 ]; then
-		sed -n '/^=* [0-9]*\/[0-9]* =*/,$p' "$dir.test.log" | head -200
+		sed -n '/^=* [0-9]*\/[0-9]* =*/,$p' "$log.test.log" | head -200
 	fi
 }
 echo "== normal build"

@@ -2,7 +2,7 @@
 # Build and test dependencies of spte-inspect, all Debian 12 packages.
 set -eu
 pkgs=(gcc libc6-dev meson ninja-build pkg-config python3
-	libkdumpfile-dev libbpf-dev libelf-dev libdw-dev libcapstone-dev
+	libkdumpfile-dev libbpf-dev libelf-dev libdw-dev libcapstone-dev libncurses-dev tmux
 	clang libclang-rt-14-dev strace scdoc groff-base bash-completion zsh fish)
 missing=()
 for p in "${pkgs[@]}"; do

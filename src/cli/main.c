@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "browse/browse.h"
 #include "out/session.h"
 
 #ifndef SPTE_INSPECT_VERSION
@@ -28,6 +29,7 @@ static const struct command commands[] = {
 	{ "sptes", cmd_sptes, "[BITS]", "every non-empty SPTE; BITS filters, e.g. W=1,D=0" },
 	{ "gfn", cmd_gfn, "GFN", "the walk from each root to GFN, one line per level" },
 	{ "check", cmd_check, "", "audit every SPTE against memslots, dirty logs, the VMM's page tables" },
+	{ "browse", cmd_browse, "", "full-screen browser of the VMs and their guest-physical space" },
 	{ "dis", cmd_dis, "SYM [N]", "disassemble kernel/module code (SYMBOL, ADDRESS or cpuN's RIP)" },
 	/* Hidden: machine-readable lists for shell completion. */
 	{ "__pids", cmd_pids, "", NULL },
