@@ -1,9 +1,13 @@
-/* The model behind the browser: every leaf SPTE of one VM with its state,
- * sorted by gfn, and the findings of the checks.  Memory grows with the
- * number of mapped leaves, never with the size of the guest-physical space. */
+/* The model behind the browser.  One root's guest-physical space is kept as
+ * runs of gfns with one state each (contiguous leaves of equal state merge),
+ * built by one streaming walk: memory grows with how varied the space is,
+ * not with the number of SPTEs.  SPTE lists of a range are walked again on
+ * demand.  The checks run once for the whole dump; their findings are kept
+ * compactly, sorted by VM and gfn. */
 #ifndef BROWSE_GPMAP_H
 #define BROWSE_GPMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,44 +17,78 @@
 
 /* Cell states, in the order a cell covering several leaves shows them. */
 enum gp_state {
-	GP_UNMAPPED, GP_READONLY, GP_NOT_ACCESSED, GP_WRITABLE, GP_WRITABLE_LOGGED,
-	GP_LOGGED_RECORDED, GP_ACCESS_TRACKED, GP_MMIO, GP_FINDING, GP_NSTATES
+	GP_UNMAPPED, GP_READONLY, GP_NOT_ACCESSED, GP_WRITABLE, GP_LOGGED_RECORDED,
+	GP_ACCESS_TRACKED, GP_MMIO, GP_WRITABLE_LOGGED, GP_FINDING, GP_NSTATES
 };
 
-struct gp_leaf {
-	uint64_t gfn, spte;
-	uint32_t root;		/* index into vm->roots */
-	uint8_t level;
-	uint8_t state;
-};
-
+/* A finding as the browser keeps it; the text lives in the pool. */
 struct gp_finding {
-	const struct check_def *check;
-	enum severity severity;
-	bool inconclusive;
-	uint64_t gfn;		/* UINT64_MAX for VM-level findings */
-	int level;
-	char message[256], evidence[512];
+	uint32_t vm;		/* index into H.vms */
+	int32_t root;		/* index into vm->roots, -1 for VM-level findings */
+	uint64_t gfn;
+	uint64_t spte;
+	uint8_t check, severity, level;
+	bool inconclusive, has_spte;
+	uint32_t text;		/* offset of "message\0evidence\0" in the pool */
+};
+
+struct gp_findings {
+	struct gp_finding *v;
+	size_t n, cap;
+	char *pool;
+	size_t pool_len, pool_cap;
+	uint64_t dropped;	/* beyond what memory allowed to keep */
+	struct check_stats stats;
+};
+
+struct gp_run {
+	uint64_t gfn, n;
+	uint8_t state;
 };
 
 struct gpmap {
 	const struct kvm_vm *vm;
-	struct gp_leaf *leaves;
-	size_t n, cap;
-	struct gp_finding *findings;
-	size_t nfindings;
+	size_t root;		/* index into vm->roots */
+	struct gp_run *runs;	/* ascending, non-overlapping */
+	size_t nruns, cap;
 	uint64_t lo, hi;	/* gfn span of the memslots and leaves */
+	uint64_t count[GP_NSTATES];	/* leaves by state */
+	uint64_t leaves, unreadable;
 };
+
+/* A leaf of an SPTE list. */
+struct gp_leaf {
+	uint64_t gfn, spte;
+	uint8_t level, state;
+	uint8_t base;		/* the state without findings */
+};
+
+/* Called now and then during long walks (entries seen so far). */
+typedef void (*gp_progress_fn)(void *arg, uint64_t entries);
 
 const char *gp_state_name(enum gp_state s);
 char gp_state_glyph(enum gp_state s);
 
-/* Walk every root of VM and run the checks; the map is sorted by gfn. */
-struct err *gpmap_build(struct session *s, const struct kvm_vm *vm, struct gpmap *m);
+struct err *gp_findings_build(struct session *s, struct gp_findings *F);
+void gp_findings_free(struct gp_findings *F);
+/* First finding of VM at or after GFN (F->n if none). */
+size_t gp_findings_lower_bound(const struct gp_findings *F, uint32_t vm, uint64_t gfn);
+size_t gp_findings_count(const struct gp_findings *F, uint32_t vm);
+const char *gp_finding_message(const struct gp_findings *F, const struct gp_finding *f);
+const char *gp_finding_evidence(const struct gp_findings *F, const struct gp_finding *f);
+
+struct err *gpmap_build(struct session *s, const struct gp_findings *F, uint32_t vm, size_t root,
+			gp_progress_fn progress, void *arg, struct gpmap *m);
 void gpmap_free(struct gpmap *m);
-/* First leaf with gfn >= GFN (m->n if none). */
-size_t gpmap_lower_bound(const struct gpmap *m, uint64_t gfn);
-/* The state a cell [lo, hi] shows: the highest of its leaves'. */
+/* The state a cell [lo, hi] shows: the highest of its runs'. */
 enum gp_state gpmap_cell(const struct gpmap *m, uint64_t lo, uint64_t hi);
+
+/* Leaves (and MMIO SPTEs) of the map's root covering [lo, hi], at most MAX;
+ * *TRUNCATED says more were there.  *OUT is malloc'ed. */
+struct err *gpmap_list(struct session *s, const struct gp_findings *F, const struct gpmap *m,
+		       uint64_t lo, uint64_t hi, size_t max, struct gp_leaf **out, size_t *n,
+		       bool *truncated);
+/* The first gfn whose leaf maps host frame PFN, or UINT64_MAX. */
+uint64_t gpmap_find_pfn(struct session *s, const struct gpmap *m, uint64_t pfn);
 
 #endif

@@ -66,4 +66,17 @@ void check_opts_default(struct check_opts *o);
 struct err *check_run(struct target *T, struct kvm_host *H, const struct check_opts *o,
 		      finding_fn fn, void *arg, struct check_stats *stats);
 
+/* One VM's dirty-log books (live bitmaps, pending dirty-ring entries) for
+ * callers above the checks: whether a gfn's slot is logged and the gfn
+ * recorded, judged as D2 judges it. */
+struct check_dirty_log;
+enum dirty_log_state { DIRTY_LOG_OFF, DIRTY_LOG_RECORDED, DIRTY_LOG_NOT_RECORDED };
+
+struct err *check_dirty_log_open(struct target *T, const struct kvm_vm *vm, struct notes *notes,
+				 struct check_dirty_log **out);
+/* SLOT (if not NULL) receives the memslot holding GFN, or NULL. */
+enum dirty_log_state check_dirty_log_state(const struct check_dirty_log *d, int as_id, uint64_t gfn,
+					   const struct kvm_memslot **slot);
+void check_dirty_log_close(struct check_dirty_log *d);
+
 #endif

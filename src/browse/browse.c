@@ -1,38 +1,56 @@
 /* The browser: a stack of screens (VMs -> one VM -> guest-physical map ->
  * SPTE list -> SPTE detail, and help over any), each a draw function and a
- * key handler over shared state, redrawn whole after every key. */
+ * key handler over shared state, redrawn whole after every key.  The checks
+ * run once at start; a map is one streaming walk of one root; lists and
+ * details are walked again on demand, so nothing grows with the SPTE count. */
 #define _GNU_SOURCE
 #include "browse/browse.h"
 
 #include <curses.h>
-#include <stdarg.h>
-#include <unistd.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "browse/gpmap.h"
 #include "mmu/walk.h"
 
+#define LIST_MAX 100000	/* SPTEs listed for one range; the rest is said */
+#define STACK_MAX 8
+
 enum ui_screen { SC_VMS, SC_VM, SC_MAP, SC_LIST, SC_DETAIL, SC_HELP };
 
-enum list_filter { LF_ALL, LF_WRITABLE, LF_CLEAN, LF_FINDINGS, LF_NFILTERS };
-static const char *const filter_names[] = { "all", "W=1", "D=0", "findings" };
+enum list_filter {
+	LF_ALL, LF_W, LF_D0, LF_W_D0, LF_FINDINGS, LF_4K, LF_2M, LF_1G, LF_NFILTERS
+};
+static const char *const filter_names[] = { "all", "W=1", "D=0", "W=1,D=0", "findings",
+					    "4K", "2M", "1G" };
+enum list_sort { LS_GFN, LS_LEVEL, LS_STATE, LS_NSORTS };
+static const char *const sort_names[] = { "gfn", "level", "state" };
 
 struct ui {
 	struct session *s;
-	enum ui_screen stack[8];
+	enum ui_screen stack[STACK_MAX];
 	int depth;
 	bool color, quit;
+	struct gp_findings F;
 	int vm_sel, vm_top;
-	int map_vm;		/* VM the map was built for, -1 none */
-	struct gpmap map;
-	uint64_t zoom, cur, top;	/* map: gfns per cell, cursor and first gfn shown */
-	size_t *items;		/* SPTE list: indices into map.leaves */
+	int vm_scroll;		/* VM screen */
+	struct gpmap map;	/* of (map_vm, map.root); map_vm -1: none */
+	int map_vm;
+	uint64_t zoom, cur, top;	/* gfns per cell, cursor cell, first gfn shown */
+	uint64_t focus;		/* the gfn last jumped to: zooming in keeps it */
+	struct gp_leaf *all;	/* SPTE list of the range, unfiltered */
+	size_t nall;
+	bool list_truncated;
+	size_t *items;		/* filtered and sorted: indices into all */
 	size_t nitems;
-	int list_sel, list_top, sort;
+	int list_sel, list_top;
+	uint64_t list_lo, list_hi;
 	enum list_filter filter;
-	size_t detail;		/* leaf shown in the detail screen */
+	enum list_sort sort;
+	struct gp_leaf detail;
 	int detail_top;
 	char msg[160];
 };
@@ -41,7 +59,7 @@ static enum ui_screen top(const struct ui *u) { return u->stack[u->depth - 1]; }
 
 static void push(struct ui *u, enum ui_screen s)
 {
-	if (u->depth < 8)
+	if (u->depth < STACK_MAX)
 		u->stack[u->depth++] = s;
 }
 
@@ -56,52 +74,95 @@ static void status(struct ui *u, const char *fmt, ...)
 	va_end(ap);
 }
 
+static const char *dirty_log_mode(const struct kvm_vm *vm)
+{
+	return vm->dirty_ring_size ? "ring" : vm->manual_dirty_log_protect ? "manual" : "bitmap";
+}
+
+static const char *level_size(int level)
+{
+	return level == 1 ? "4K" : level == 2 ? "2M" : level == 3 ? "1G" : level == 4 ? "512G" : "?";
+}
+
 /* ------------------------------------------------------------ drawing aids */
 
 static void header(const char *title)
 {
 	attron(A_BOLD);
 	mvhline(0, 0, ' ', COLS);
-	mvprintw(0, 0, "spte-inspect  %s", title);
+	mvprintw(0, 0, "spte-inspect  %.*s", COLS > 14 ? COLS - 14 : 0, title);
 	attroff(A_BOLD);
 }
 
 static void footer(struct ui *u, const char *pos)
 {
+	static const char hint[] = " ?:help q:back ";
+	char line[512];
+	/* what was just said comes first: it answers the last key */
+	int n = snprintf(line, sizeof(line), " %s%s%s", u->msg, u->msg[0] ? "  | " : "", pos);
 	attron(A_REVERSE);
 	mvhline(LINES - 1, 0, ' ', COLS);
-	mvprintw(LINES - 1, 0, " %s%s%s", pos, u->msg[0] ? "  | " : "", u->msg);
-	mvprintw(LINES - 1, COLS > 15 ? COLS - 15 : 0, " ?:help q:back ");
+	mvprintw(LINES - 1, 0, "%.*s", COLS, line);
+	if (n + (int)sizeof(hint) < COLS) /* the hint yields to what is being said */
+		mvprintw(LINES - 1, COLS - (int)sizeof(hint) + 1, "%s", hint);
 	attroff(A_REVERSE);
 }
 
-static size_t vm_findings(struct ui *u, int vm)
+/* A message in the middle of the screen while something takes time. */
+static void busy(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void busy(const char *fmt, ...)
 {
-	if (u->map_vm != vm)
-		return (size_t)-1;
-	return u->map.nfindings;
+	char buf[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	mvhline(LINES / 2, 0, ' ', COLS);
+	mvprintw(LINES / 2, 2, "%.*s", COLS - 4, buf);
+	refresh();
 }
 
-/* Build the model of the selected VM the first time it is needed. */
-static bool ensure_map(struct ui *u)
+static void map_progress(void *arg, uint64_t entries)
 {
-	if (u->map_vm == u->vm_sel)
+	const struct ui *u = arg;
+	busy("walking root %zu of VM %d: %" PRIu64 " SPTEs ...", u->map.root, cur_vm(u)->pid,
+	     entries);
+}
+
+static int map_cols(void);
+static int map_rows(void);
+
+/* The root a map opens on: the first valid one of address space 0. */
+static size_t default_root(const struct kvm_vm *vm)
+{
+	for (size_t i = 0; i < vm->nroots; i++)
+		if (!vm->roots[i].invalid && !vm->roots[i].smm)
+			return i;
+	return 0;
+}
+
+static bool open_map(struct ui *u, size_t root)
+{
+	if (u->map_vm == u->vm_sel && u->map.root == root)
 		return true;
 	gpmap_free(&u->map);
-	mvprintw(LINES / 2, 2, "walking the TDP MMU roots of VM %d and running the checks ...",
-		 cur_vm(u)->pid);
-	refresh();
-	struct err *e = gpmap_build(u->s, cur_vm(u), &u->map);
+	u->map_vm = -1;
+	u->map.root = root;
+	busy("walking root %zu of VM %d ...", root, cur_vm(u)->pid);
+	struct err *e = gpmap_build(u->s, &u->F, (uint32_t)u->vm_sel, root, map_progress, u, &u->map);
 	if (e) {
 		status(u, "%s", e->msg);
 		err_free(e);
 		return false;
 	}
 	u->map_vm = u->vm_sel;
+	/* start with the whole span on one screen */
+	uint64_t cells = (uint64_t)map_cols() * (uint64_t)map_rows();
 	u->zoom = 1;
-	while (u->zoom < (1ull << 30) && (u->map.hi - u->map.lo) / u->zoom > 2000)
+	while (u->zoom < (1ull << 30) && (u->map.hi - u->map.lo) / u->zoom >= cells)
 		u->zoom *= 8;
-	u->cur = u->top = u->map.lo - u->map.lo % u->zoom;
+	u->top = u->map.lo - u->map.lo % u->zoom;
+	u->cur = u->focus = u->top;
 	return true;
 }
 
@@ -109,9 +170,12 @@ static bool ensure_map(struct ui *u)
 
 static void draw_vms(struct ui *u)
 {
-	header("VMs");
-	mvprintw(2, 1, "%-8s %-16s %5s %8s %5s %8s", "PID", "COMMAND", "VCPUS", "MEMSLOTS", "ROOTS",
-		 "FINDINGS");
+	char title[96];
+	snprintf(title, sizeof(title), "VMs  (%zu VMs, %zu findings)  %s", u->s->H.nvms, u->F.n,
+		 dump_path(u->s->T->dump));
+	header(title);
+	mvprintw(2, 1, "%-8s %-12s %-18s %5s %5s %5s %-7s %8s", "PID", "COMMAND", "KVM", "VCPUS",
+		 "SLOTS", "ROOTS", "LOG", "FINDINGS");
 	int rows = LINES - 4;
 	if (u->vm_sel < u->vm_top)
 		u->vm_top = u->vm_sel;
@@ -119,173 +183,317 @@ static void draw_vms(struct ui *u)
 		u->vm_top = u->vm_sel - rows + 1;
 	for (int i = u->vm_top; i < (int)u->s->H.nvms && i < u->vm_top + rows; i++) {
 		const struct kvm_vm *vm = &u->s->H.vms[i];
-		size_t nf = vm_findings(u, i);
-		char f[16];
-		snprintf(f, sizeof(f), nf == (size_t)-1 ? "-" : "%zu", nf);
 		if (i == u->vm_sel)
 			attron(A_REVERSE);
-		mvprintw(3 + i - u->vm_top, 1, "%-8d %-16s %5d %8zu %5zu %8s", vm->pid,
-			 vm->comm[0] ? vm->comm : "?", vm->online_vcpus, vm->nslots, vm->nroots, f);
+		mvprintw(3 + i - u->vm_top, 1, "%-8d %-12.12s 0x%016" PRIx64 " %5d %5zu %5zu %-7s %8zu%s",
+			 vm->pid, vm->comm[0] ? vm->comm : "?", vm->addr, vm->online_vcpus, vm->nslots,
+			 vm->nroots, dirty_log_mode(vm), gp_findings_count(&u->F, (uint32_t)i),
+			 vm->incomplete ? " incomplete" : "");
 		attroff(A_REVERSE);
 	}
+	if (!u->s->H.nvms)
+		mvprintw(4, 1, "no VM on vm_list: is kvm loaded, and did the dump catch a VM?");
 	char pos[64];
-	snprintf(pos, sizeof(pos), "VM %d/%zu", u->vm_sel + 1, u->s->H.nvms);
+	snprintf(pos, sizeof(pos), "VM %d/%zu  Enter: open", u->s->H.nvms ? u->vm_sel + 1 : 0,
+		 u->s->H.nvms);
 	footer(u, pos);
 }
 
 static void key_vms(struct ui *u, int k)
 {
-	int n = (int)u->s->H.nvms;
+	int n = (int)u->s->H.nvms, page = LINES - 4;
 	switch (k) {
 	case KEY_UP: case 'k': if (u->vm_sel > 0) u->vm_sel--; break;
 	case KEY_DOWN: case 'j': if (u->vm_sel + 1 < n) u->vm_sel++; break;
+	case KEY_PPAGE: u->vm_sel = u->vm_sel > page ? u->vm_sel - page : 0; break;
+	case KEY_NPAGE: u->vm_sel = u->vm_sel + page < n ? u->vm_sel + page : (n ? n - 1 : 0); break;
 	case KEY_HOME: case 'g': u->vm_sel = 0; break;
 	case KEY_END: case 'G': u->vm_sel = n ? n - 1 : 0; break;
 	case '\n': case KEY_ENTER: case KEY_RIGHT: case 'l':
-		if (n)
+		if (n) {
+			u->vm_scroll = 0;
 			push(u, SC_VM);
+		}
 		break;
 	}
 }
 
 /* ------------------------------------------------------------ one VM */
 
+/* Lines of a scrolling text screen. */
+#define LINES_MAX 400
+struct lines {
+	char text[LINES_MAX][200];
+	int n;
+};
+
+static void addl(struct lines *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void addl(struct lines *L, const char *fmt, ...)
+{
+	if (L->n >= LINES_MAX)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(L->text[L->n++], sizeof(L->text[0]), fmt, ap);
+	va_end(ap);
+}
+
+static void addwrapped(struct lines *L, const char *indent, const char *t)
+{
+	int w = COLS - (int)strlen(indent) - 3;
+	if (w < 20)
+		w = 20;
+	if (w > (int)sizeof(L->text[0]) - 40)
+		w = (int)sizeof(L->text[0]) - 40;
+	bool first = true;
+	while (*t) {
+		int n = (int)strlen(t);
+		if (n > w) {
+			n = w;
+			while (n > 0 && t[n] != ' ')
+				n--;
+			if (!n)
+				n = w;
+		}
+		addl(L, "%s%.*s", first ? indent : "  ", n, t);
+		first = false;
+		t += n;
+		while (*t == ' ')
+			t++;
+	}
+}
+
+/* Show L from *TOP on, clamping *TOP so that the end stays on screen. */
+static void show_lines(const struct lines *L, int *topline)
+{
+	int rows = LINES - 3;
+	if (*topline > L->n - rows)
+		*topline = L->n - rows > 0 ? L->n - rows : 0;
+	if (*topline < 0)
+		*topline = 0;
+	for (int i = 0; i < rows && *topline + i < L->n; i++)
+		mvprintw(2 + i, 1, "%.*s", COLS - 2, L->text[*topline + i]);
+}
+
+static void add_finding(struct ui *u, struct lines *L, const struct gp_finding *f, bool doc)
+{
+	const struct check_def *c = &check_catalog[f->check];
+	addl(L, "FINDING %s %s%s: %s", c->name, f->inconclusive ? "inconclusive " : "",
+	     severity_name((enum severity)f->severity), c->title);
+	if (strcmp(gp_finding_message(&u->F, f), c->title))
+		addwrapped(L, "  ", gp_finding_message(&u->F, f));
+	addwrapped(L, "  evidence: ", gp_finding_evidence(&u->F, f));
+	if (doc)
+		addwrapped(L, "  why: ", c->doc);
+}
+
 static void draw_vm(struct ui *u)
 {
+	static struct lines L;
+	L.n = 0;
 	const struct kvm_vm *vm = cur_vm(u);
-	char title[96];
-	snprintf(title, sizeof(title), "VM pid %d (%s)  kvm 0x%" PRIx64, vm->pid,
-		 vm->comm[0] ? vm->comm : "?", vm->addr);
+	char title[128];
+	snprintf(title, sizeof(title), "VM pid %d (%s)  kvm 0x%" PRIx64 "  dirty log: %s", vm->pid,
+		 vm->comm[0] ? vm->comm : "?", vm->addr, dirty_log_mode(vm));
 	header(title);
-	int y = 2;
-	mvprintw(y++, 1, "Memslots:   %-2s %-4s %-10s %-8s %-15s %s", "AS", "SLOT", "BASE_GFN", "NPAGES",
-		 "HVA", "FLAGS");
-	for (size_t i = 0; i < vm->nslots && y < LINES - 8; i++) {
+	addl(&L, "Memslots  %-2s %-5s %-12s %-9s %-16s %s", "AS", "SLOT", "BASE_GFN", "NPAGES", "HVA",
+	     "FLAGS");
+	for (size_t i = 0; i < vm->nslots; i++) {
 		const struct kvm_memslot *m = &vm->slots[i];
-		mvprintw(y++, 13, "%-2d %-4d 0x%-8" PRIx64 " %-8" PRIu64 " 0x%-13" PRIx64 " %s%s%s",
-			 m->as_id, m->id, m->base_gfn, m->npages, m->userspace_addr,
-			 m->flags & KVM_MEM_LOG_DIRTY_PAGES ? "dirty-log " : "",
-			 m->flags & KVM_MEM_READONLY ? "readonly " : "", m->dirty_bitmap ? "+bitmap" : "");
+		addl(&L, "          %-2d %-5d 0x%-10" PRIx64 " %-9" PRIu64 " 0x%-14" PRIx64 " %s%s%s",
+		     m->as_id, m->id, m->base_gfn, m->npages, m->userspace_addr,
+		     m->flags & KVM_MEM_LOG_DIRTY_PAGES ? "dirty-log " : "",
+		     m->flags & KVM_MEM_READONLY ? "readonly " : "", m->dirty_bitmap ? "+bitmap" : "");
 	}
-	y++;
-	mvprintw(y++, 1, "Roots:      %-18s %-10s %-3s %-4s %s", "KVM_MMU_PAGE", "ROLE", "LVL", "SMM",
-		 "STATE");
-	for (size_t i = 0; i < vm->nroots && y < LINES - 4; i++) {
+	addl(&L, "%s", "");
+	addl(&L, "Roots     %-18s %-8s %-3s %-3s %-4s %s", "KVM_MMU_PAGE", "ROLE", "LVL", "SMM", "REFS",
+	     "STATE");
+	for (size_t i = 0; i < vm->nroots; i++) {
 		const struct kvm_root *r = &vm->roots[i];
-		mvprintw(y++, 13, "0x%-16" PRIx64 " 0x%-8x %-3d %-4d %s%s", r->sp, r->role, r->level, r->smm,
-			 r->invalid ? "invalid" : "valid", r->guest_mode ? " guest-mode" : "");
+		addl(&L, "  %c%-5zu  0x%016" PRIx64 " 0x%-6x %-3d %-3d %-4" PRId64 " %s%s%s",
+		     u->map_vm == u->vm_sel && u->map.root == i ? '*' : ' ', i, r->sp, r->role, r->level,
+		     r->smm, r->refcount, r->invalid ? "invalid" : "valid",
+		     r->guest_mode ? " guest-mode" : "", r->ad_disabled ? " A/D-disabled" : "");
 	}
-	y++;
-	mvprintw(y++, 1, "vCPUs:");
-	for (size_t i = 0; i < vm->nvcpus && y < LINES - 2; i++) {
+	addl(&L, "%s", "");
+	addl(&L, "vCPUs     %-5s %-18s %s", "IDX", "ROOT.HPA", "MODE");
+	for (size_t i = 0; i < vm->nvcpus; i++) {
 		const struct kvm_vcpu_info *c = &vm->vcpus[i];
-		mvprintw(y++, 13, "vcpu %d  root.hpa 0x%" PRIx64 "  %s", c->idx, c->root_hpa,
-			 vm_mode_name(c->mode));
+		char hpa[24] = "none";
+		if (c->root_hpa != UINT64_MAX)
+			snprintf(hpa, sizeof(hpa), "0x%" PRIx64, c->root_hpa);
+		addl(&L, "          %-5d %-18s %s", c->idx, hpa, vm_mode_name(c->mode));
 	}
-	footer(u, "Enter: guest-physical map");
+	addl(&L, "%s", "");
+	size_t nf = gp_findings_count(&u->F, (uint32_t)u->vm_sel), vmlevel = 0;
+	addl(&L, "Findings: %zu  (n on the map jumps to each)", nf);
+	for (size_t i = gp_findings_lower_bound(&u->F, (uint32_t)u->vm_sel, UINT64_MAX);
+	     i < u->F.n && u->F.v[i].vm == (uint32_t)u->vm_sel; i++, vmlevel++)
+		add_finding(u, &L, &u->F.v[i], false);
+	show_lines(&L, &u->vm_scroll);
+	footer(u, vm->nroots ? "Enter: guest-physical map of the first valid root" : "no TDP MMU root");
 }
 
 static void key_vm(struct ui *u, int k)
 {
-	if (k == '\n' || k == KEY_ENTER || k == KEY_RIGHT || k == 'l' || k == 'm')
-		if (ensure_map(u))
+	const struct kvm_vm *vm = cur_vm(u);
+	switch (k) {
+	case KEY_UP: case 'k': if (u->vm_scroll > 0) u->vm_scroll--; break;
+	case KEY_DOWN: case 'j': u->vm_scroll++; break;
+	case KEY_PPAGE: u->vm_scroll = u->vm_scroll > 10 ? u->vm_scroll - 10 : 0; break;
+	case KEY_NPAGE: u->vm_scroll += 10; break;
+	case '\n': case KEY_ENTER: case KEY_RIGHT: case 'l': case 'm':
+		if (!vm->nroots)
+			status(u, "VM %d has no TDP MMU root to map", vm->pid);
+		else if (open_map(u, u->map_vm == u->vm_sel ? u->map.root : default_root(vm)))
 			push(u, SC_MAP);
+		break;
+	}
 }
 
 /* ------------------------------------------------------------ map */
 
-static int map_cols(void) { return COLS > 24 ? COLS - 20 : 4; }
+#define MAP_X 12	/* after the row's gfn label: 40-bit gfns */
+
+/* Cells per row: a multiple of 16 so that row labels stay round numbers. */
+static int map_cols(void)
+{
+	int n = COLS > MAP_X + 22 ? COLS - MAP_X - 6 : 16;
+	return n - n % 16;
+}
 static int map_rows(void) { return LINES > 9 ? LINES - 7 : 1; }
 
-static bool in_slot(const struct kvm_vm *vm, uint64_t lo, uint64_t hi)
+static const struct kvm_memslot *slot_in(const struct ui *u, uint64_t lo, uint64_t hi, bool start)
 {
-	for (size_t i = 0; i < vm->nslots; i++)
-		if (vm->slots[i].base_gfn <= hi && lo < vm->slots[i].base_gfn + vm->slots[i].npages)
-			return true;
-	return false;
+	const struct kvm_vm *vm = cur_vm(u);
+	int as = u->map.root < vm->nroots ? vm->roots[u->map.root].smm : 0;
+	for (size_t i = 0; i < vm->nslots; i++) {
+		const struct kvm_memslot *s = &vm->slots[i];
+		if (s->as_id != as || !s->npages)
+			continue;
+		if (start ? (s->base_gfn >= lo && s->base_gfn <= hi)
+			  : (s->base_gfn <= hi && lo - s->base_gfn < s->npages) ||
+			    (s->base_gfn >= lo && s->base_gfn <= hi))
+			return s;
+	}
+	return NULL;
 }
 
-static void put_cell(struct ui *u, int y, int x, enum gp_state st, bool slot, bool cursor)
+static void put_cell(struct ui *u, int y, int x, enum gp_state st, bool in_slot, bool boundary,
+		     bool cursor)
 {
-	chtype ch = (chtype)(slot || st != GP_UNMAPPED ? gp_state_glyph(st) : ' ');
+	chtype ch = (chtype)(in_slot || st != GP_UNMAPPED ? gp_state_glyph(st) : ' ');
+	if (boundary && st == GP_UNMAPPED)
+		ch = '|';
 	if (u->color)
 		ch |= COLOR_PAIR(st + 1);
+	if (boundary)
+		ch |= A_UNDERLINE;
 	if (cursor)
 		ch |= A_REVERSE;
 	mvaddch(y, x, ch);
 }
 
+static void draw_legend(struct ui *u, int y, int x0, int ymax)
+{
+	int x = x0;
+	for (int st = 0; st < GP_NSTATES; st++) {
+		char item[64];
+		snprintf(item, sizeof(item), " %s", gp_state_name((enum gp_state)st));
+		if (x + (int)strlen(item) + 3 >= COLS) {
+			y++;
+			x = x0;
+			if (y > ymax)
+				break;
+		}
+		put_cell(u, y, x, (enum gp_state)st, true, false, false);
+		mvprintw(y, x + 1, "%s", item);
+		x += (int)strlen(item) + 3;
+	}
+}
+
 static void draw_map(struct ui *u)
 {
-	char title[96];
-	snprintf(title, sizeof(title), "guest-physical map of VM %d  (a cell = %" PRIu64 " gfn%s)",
-		 cur_vm(u)->pid, u->zoom, u->zoom > 1 ? "s" : "");
+	const struct kvm_vm *vm = cur_vm(u);
+	const struct kvm_root *r = &vm->roots[u->map.root];
+	char title[160];
+	snprintf(title, sizeof(title), "VM %d root %zu/%zu 0x%" PRIx64 "%s%s  a cell = %" PRIu64 " gfn%s (%s)",
+		 vm->pid, u->map.root + 1, vm->nroots, r->sp, r->smm ? " SMM" : "",
+		 r->invalid ? " invalid" : "", u->zoom, u->zoom > 1 ? "s" : "",
+		 u->zoom >= 262144 ? "1 GiB+" : u->zoom >= 512 ? "2 MiB+" : "4 KiB+");
 	header(title);
 	int cols = map_cols(), rows = map_rows();
 	uint64_t row_span = (uint64_t)cols * u->zoom;
-	if (u->cur < u->top)
-		u->top = u->cur - u->cur % row_span;
-	while (u->cur >= u->top + (uint64_t)rows * row_span)
-		u->top += row_span;
-	for (int r = 0; r < rows; r++) {
-		uint64_t g0 = u->top + (uint64_t)r * row_span;
-		if (g0 > u->map.hi + row_span)
+	if (u->top % row_span)
+		u->top -= u->top % row_span;
+	if (u->cur < u->top || u->cur - u->top >= (uint64_t)rows * row_span) {
+		/* off screen: put the cursor's row in the middle */
+		uint64_t row0 = u->cur - u->cur % row_span, back = (uint64_t)(rows / 2) * row_span;
+		u->top = row0 > back ? row0 - back : 0;
+	}
+	for (int row = 0; row < rows; row++) {
+		uint64_t g0 = u->top + (uint64_t)row * row_span;
+		if (g0 < u->top || (g0 > u->map.hi && g0 > u->cur)) /* past the end */
 			break;
-		mvprintw(2 + r, 0, "0x%012" PRIx64 " ", g0);
+		mvprintw(2 + row, 0, "%010" PRIx64 " ", g0);
 		for (int c = 0; c < cols; c++) {
 			uint64_t lo = g0 + (uint64_t)c * u->zoom, hi = lo + u->zoom - 1;
-			put_cell(u, 2 + r, 16 + c, gpmap_cell(&u->map, lo, hi), in_slot(cur_vm(u), lo, hi),
+			put_cell(u, 2 + row, MAP_X + c, gpmap_cell(&u->map, lo, hi),
+				 slot_in(u, lo, hi, false) != NULL, slot_in(u, lo, hi, true) != NULL,
 				 lo == u->cur);
 		}
+		const struct kvm_memslot *s = slot_in(u, g0, g0 + row_span - 1, true);
+		if (s)
+			mvprintw(2 + row, MAP_X + cols + 1, "s%d", s->id);
 	}
-	/* legend */
-	int y = LINES - 4, x = 1;
-	for (int st = 0; st < GP_NSTATES; st++) {
-		char item[64];
-		snprintf(item, sizeof(item), " %s ", gp_state_name((enum gp_state)st));
-		if (x + (int)strlen(item) + 2 >= COLS) {
-			y++;
-			x = 1;
-			if (y >= LINES - 1)
-				break;
-		}
-		put_cell(u, y, x, (enum gp_state)st, true, false);
-		mvprintw(y, x + 1, "%s", item);
-		x += (int)strlen(item) + 2;
-	}
-	char pos[128];
+	draw_legend(u, LINES - 4, 1, LINES - 2);
+	char pos[160];
 	enum gp_state st = gpmap_cell(&u->map, u->cur, u->cur + u->zoom - 1);
-	snprintf(pos, sizeof(pos), "gfn 0x%" PRIx64 " (%s)  %zu leaves, %zu findings", u->cur,
-		 gp_state_name(st), u->map.n, u->map.nfindings);
+	const struct kvm_memslot *s = slot_in(u, u->cur, u->cur + u->zoom - 1, false);
+	char slot[24] = "no slot";
+	if (s)
+		snprintf(slot, sizeof(slot), "slot %d", s->id);
+	snprintf(pos, sizeof(pos), "gfn 0x%" PRIx64 " %s, %s | %" PRIu64 " leaves, %zu findings",
+		 u->cur, gp_state_name(st), slot, u->map.leaves,
+		 gp_findings_count(&u->F, (uint32_t)u->vm_sel));
 	footer(u, pos);
 }
 
-static void list_build(struct ui *u, uint64_t lo, uint64_t hi);
-
 static void map_goto(struct ui *u, uint64_t gfn)
 {
+	u->focus = gfn;
 	u->cur = gfn - gfn % u->zoom;
 }
 
-/* Next (DIR 1) or previous (-1) finding from the cursor. */
+/* Zooming keeps the focus gfn if it is in the cursor's cell. */
+static void map_zoom(struct ui *u, uint64_t zoom)
+{
+	uint64_t old = u->zoom;
+	u->zoom = zoom;
+	map_goto(u, u->focus - u->cur < old ? u->focus : u->cur);
+}
+
+/* Next (DIR 1) or previous (-1) finding of this VM from the cursor. */
 static void map_next_finding(struct ui *u, int dir)
 {
-	uint64_t best = UINT64_MAX;
-	bool found = false;
-	for (size_t i = 0; i < u->map.nfindings; i++) {
-		uint64_t g = u->map.findings[i].gfn;
-		if (g == UINT64_MAX)
-			continue;
-		bool after = dir > 0 ? g >= u->cur + u->zoom : g < u->cur;
-		if (after && (!found || (dir > 0 ? g < best : g > best))) {
-			best = g;
-			found = true;
-		}
+	uint32_t vm = (uint32_t)u->vm_sel;
+	const struct gp_findings *F = &u->F;
+	size_t lo = gp_findings_lower_bound(F, vm, 0), hi = gp_findings_lower_bound(F, vm, UINT64_MAX);
+	size_t i;
+	if (dir > 0) {
+		i = gp_findings_lower_bound(F, vm, u->cur + u->zoom);
+		if (u->cur + u->zoom < u->cur || i >= hi)
+			i = hi;
+	} else {
+		i = gp_findings_lower_bound(F, vm, u->cur);
+		i = i > lo ? i - 1 : hi;
 	}
-	if (found)
-		map_goto(u, best);
-	else
-		status(u, "no %s finding", dir > 0 ? "next" : "previous");
+	if (i >= hi) {
+		status(u, "no %s finding with a gfn", dir > 0 ? "next" : "previous");
+		return;
+	}
+	map_goto(u, F->v[i].gfn);
+	status(u, "%s at gfn 0x%" PRIx64, check_catalog[F->v[i].check].name, F->v[i].gfn);
 }
 
 /* A one-line input on the status line: Enter accepts, Esc cancels. */
@@ -319,79 +527,98 @@ static bool prompt(const char *q, char *buf, int len)
 	return n > 0;
 }
 
-/* "/": gfn, gpa:, hva: or pfn: */
+static bool parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	if (!*s)
+		return false;
+	*v = strtoull(s, &end, 0);
+	return !*end;
+}
+
+/* "/": a gfn, gpa:ADDR, hva:ADDR or pfn:N, in the current VM. */
 static void jump(struct ui *u)
 {
 	char buf[64];
 	if (!prompt("jump to (gfn, gpa:ADDR, hva:ADDR, pfn:N): ", buf, sizeof(buf)))
 		return;
 	const struct kvm_vm *vm = cur_vm(u);
-	char *arg = buf, *end;
-	uint64_t gfn = UINT64_MAX;
-	if (!strncmp(buf, "gpa:", 4)) {
-		gfn = strtoull(buf + 4, &end, 0) >> 12;
-		arg = buf + 4;
-	} else if (!strncmp(buf, "hva:", 4)) {
-		uint64_t hva = strtoull(buf + 4, &end, 0);
-		for (size_t i = 0; i < vm->nslots; i++)
-			if (hva >= vm->slots[i].userspace_addr &&
-			    (hva - vm->slots[i].userspace_addr) / 4096 < vm->slots[i].npages)
-				gfn = vm->slots[i].base_gfn + (hva - vm->slots[i].userspace_addr) / 4096;
-		arg = NULL;
-	} else if (!strncmp(buf, "pfn:", 4)) {
-		uint64_t pfn = strtoull(buf + 4, &end, 0);
-		for (size_t i = 0; i < u->map.n && gfn == UINT64_MAX; i++) {
-			struct spte_bits b;
-			spte_decode(&u->s->H.masks, u->map.leaves[i].spte, u->map.leaves[i].level, &b);
-			uint64_t n = walk_level_pages(u->map.leaves[i].level);
-			if (b.kind == SPTE_PRESENT && pfn >= b.pfn && pfn - b.pfn < n)
-				gfn = u->map.leaves[i].gfn + (pfn - b.pfn);
-		}
-		arg = NULL;
-	} else {
-		gfn = strtoull(buf, &end, 0);
-	}
-	if (arg && (*end || end == arg))
-		gfn = UINT64_MAX;
-	if (gfn == UINT64_MAX) {
-		status(u, "'%s': not found", buf);
+	if (!vm->nroots || !open_map(u, u->map_vm == u->vm_sel ? u->map.root : default_root(vm))) {
+		if (!u->msg[0])
+			status(u, "VM %d has no TDP MMU root", vm->pid);
 		return;
 	}
-	if (top(u) != SC_MAP) {
-		if (!ensure_map(u))
-			return;
-		while (u->depth > 1 && top(u) != SC_VM)
-			u->depth--;
-		if (top(u) == SC_VMS)
-			push(u, SC_VM);
-		push(u, SC_MAP);
+	uint64_t v, gfn = UINT64_MAX;
+	if (!strncmp(buf, "gpa:", 4) && parse_u64(buf + 4, &v)) {
+		gfn = v >> PAGE_SHIFT;
+	} else if (!strncmp(buf, "hva:", 4) && parse_u64(buf + 4, &v)) {
+		int as = vm->roots[u->map.root].smm;
+		for (size_t i = 0; i < vm->nslots; i++) {
+			const struct kvm_memslot *s = &vm->slots[i];
+			if (s->as_id == as && v >= s->userspace_addr &&
+			    (v - s->userspace_addr) >> PAGE_SHIFT < s->npages)
+				gfn = s->base_gfn + ((v - s->userspace_addr) >> PAGE_SHIFT);
+		}
+	} else if (!strncmp(buf, "pfn:", 4) && parse_u64(buf + 4, &v)) {
+		busy("searching root %zu for pfn 0x%" PRIx64 " ...", u->map.root, v);
+		gfn = gpmap_find_pfn(u->s, &u->map, v);
+	} else if (!parse_u64(buf, &gfn)) {
+		gfn = UINT64_MAX;
 	}
-	/* zoom in to one gfn so that Enter opens exactly this frame */
-	u->zoom = 1;
+	if (gfn == UINT64_MAX) {
+		status(u, "'%s': not a gfn of this VM's root (gfn, gpa:, hva:, pfn:)", buf);
+		return;
+	}
+	while (u->depth > 1 && top(u) != SC_VM)
+		u->depth--;
+	if (top(u) == SC_VMS)
+		push(u, SC_VM);
+	push(u, SC_MAP);
+	u->zoom = 1; /* one gfn a cell, so that Enter opens exactly this frame */
 	map_goto(u, gfn);
-	status(u, "gfn 0x%" PRIx64, gfn);
+	status(u, "jumped to gfn 0x%" PRIx64, gfn);
 }
+
+static void list_open(struct ui *u, uint64_t lo, uint64_t hi);
 
 static void key_map(struct ui *u, int k)
 {
 	uint64_t cols = (uint64_t)map_cols(), page = cols * (uint64_t)map_rows() * u->zoom;
+	uint64_t last = UINT64_MAX - UINT64_MAX % u->zoom - u->zoom + 1;
+	const struct kvm_vm *vm = cur_vm(u);
+	uint64_t before = u->cur;
 	switch (k) {
 	case KEY_LEFT: case 'h': if (u->cur >= u->zoom) u->cur -= u->zoom; break;
-	case KEY_RIGHT: case 'l': u->cur += u->zoom; break;
+	case KEY_RIGHT: case 'l': if (u->cur < last) u->cur += u->zoom; break;
 	case KEY_UP: case 'k': if (u->cur >= cols * u->zoom) u->cur -= cols * u->zoom; break;
-	case KEY_DOWN: case 'j': u->cur += cols * u->zoom; break;
+	case KEY_DOWN: case 'j': if (u->cur <= last - cols * u->zoom) u->cur += cols * u->zoom; break;
 	case KEY_PPAGE: u->cur = u->cur > page ? u->cur - page : 0; break;
-	case KEY_NPAGE: u->cur += page; break;
+	case KEY_NPAGE: if (u->cur <= last - page) u->cur += page; break;
 	case KEY_HOME: case 'g': map_goto(u, u->map.lo); break;
 	case KEY_END: case 'G': map_goto(u, u->map.hi); break;
-	case '+': if (u->zoom > 1) { u->zoom /= 8; if (!u->zoom) u->zoom = 1; } map_goto(u, u->cur); break;
-	case '-': if (u->zoom < (1ull << 30)) u->zoom *= 8; map_goto(u, u->cur); break;
+	case '+': case '=':
+		if (u->zoom > 1)
+			map_zoom(u, u->zoom / 8);
+		break;
+	case '-':
+		if (u->zoom < (1ull << 30))
+			map_zoom(u, u->zoom * 8);
+		break;
 	case 'n': map_next_finding(u, 1); break;
 	case 'N': map_next_finding(u, -1); break;
+	case 'r':
+		if (vm->nroots > 1) {
+			uint64_t cur = u->cur;
+			if (open_map(u, (u->map.root + 1) % vm->nroots))
+				map_goto(u, cur);
+		} else {
+			status(u, "VM %d has one root", vm->pid);
+		}
+		break;
 	case '\n': case KEY_ENTER:
-		list_build(u, u->cur, u->cur + u->zoom - 1);
-		if (u->nitems == 1) {
-			u->detail = u->items[0];
+		list_open(u, u->cur, u->cur + u->zoom - 1);
+		if (u->nitems == 1 && u->filter == LF_ALL) {
+			u->detail = u->all[u->items[0]];
 			u->detail_top = 0;
 			push(u, SC_DETAIL);
 		} else {
@@ -399,96 +626,116 @@ static void key_map(struct ui *u, int k)
 		}
 		break;
 	}
+	if (u->cur != before && u->focus - u->cur >= u->zoom)
+		u->focus = u->cur; /* moved away from it */
 }
 
 /* ------------------------------------------------------------ SPTE list */
 
-static bool list_keep(struct ui *u, const struct gp_leaf *l)
+static bool list_keep(const struct ui *u, const struct gp_leaf *l)
 {
 	struct spte_bits b;
 	spte_decode(&u->s->H.masks, l->spte, l->level, &b);
+	bool present = b.kind == SPTE_PRESENT;
 	switch (u->filter) {
-	case LF_WRITABLE: return b.writable;
-	case LF_CLEAN: return b.kind == SPTE_PRESENT && !b.dirty;
+	case LF_W: return present && b.writable;
+	case LF_D0: return present && !b.dirty;
+	case LF_W_D0: return present && b.writable && !b.dirty;
 	case LF_FINDINGS: return l->state == GP_FINDING;
+	case LF_4K: return l->level == 1;
+	case LF_2M: return l->level == 2;
+	case LF_1G: return l->level == 3;
 	default: return true;
 	}
 }
 
-static struct ui *sort_ui;
+static const struct ui *sort_ui; /* qsort has no context argument */
 static int list_cmp(const void *a, const void *b)
 {
-	const struct gp_leaf *x = &sort_ui->map.leaves[*(const size_t *)a];
-	const struct gp_leaf *y = &sort_ui->map.leaves[*(const size_t *)b];
+	const struct gp_leaf *x = &sort_ui->all[*(const size_t *)a];
+	const struct gp_leaf *y = &sort_ui->all[*(const size_t *)b];
 	int d = 0;
-	if (sort_ui->sort == 1)
+	if (sort_ui->sort == LS_LEVEL)
 		d = (int)y->level - (int)x->level;
-	else if (sort_ui->sort == 2)
+	else if (sort_ui->sort == LS_STATE)
 		d = (int)y->state - (int)x->state;
 	if (!d)
 		d = x->gfn < y->gfn ? -1 : x->gfn > y->gfn;
 	return d;
 }
 
-static uint64_t list_lo, list_hi;
-
-static void list_build(struct ui *u, uint64_t lo, uint64_t hi)
+static void list_refilter(struct ui *u)
 {
-	list_lo = lo;
-	list_hi = hi;
-	free(u->items);
-	u->items = NULL;
 	u->nitems = 0;
-	size_t cap = 0;
-	size_t i = gpmap_lower_bound(&u->map, lo > (1ull << 18) ? lo - (1ull << 18) : 0);
-	for (; i < u->map.n && u->map.leaves[i].gfn <= hi; i++) {
-		const struct gp_leaf *l = &u->map.leaves[i];
-		if (l->gfn + walk_level_pages(l->level) - 1 < lo || !list_keep(u, l))
-			continue;
-		if (u->nitems == cap) {
-			cap = cap ? cap * 2 : 256;
-			size_t *p = realloc(u->items, cap * sizeof(*p));
-			if (!p)
-				break;
-			u->items = p;
-		}
-		u->items[u->nitems++] = i;
-	}
+	for (size_t i = 0; i < u->nall; i++)
+		if (list_keep(u, &u->all[i]))
+			u->items[u->nitems++] = i;
 	sort_ui = u;
 	qsort(u->items, u->nitems, sizeof(*u->items), list_cmp);
 	u->list_sel = u->list_top = 0;
 }
 
+static void list_open(struct ui *u, uint64_t lo, uint64_t hi)
+{
+	free(u->all);
+	free(u->items);
+	u->all = NULL;
+	u->items = NULL;
+	u->nall = u->nitems = 0;
+	u->list_lo = lo;
+	u->list_hi = hi;
+	busy("listing the SPTEs of gfns 0x%" PRIx64 "-0x%" PRIx64 " ...", lo, hi);
+	struct err *e = gpmap_list(u->s, &u->F, &u->map, lo, hi, LIST_MAX, &u->all, &u->nall,
+				   &u->list_truncated);
+	if (e) {
+		status(u, "%s", e->msg);
+		err_free(e);
+		return;
+	}
+	u->items = malloc((u->nall ? u->nall : 1) * sizeof(*u->items));
+	if (!u->items) {
+		u->nall = 0;
+		status(u, "out of memory");
+		return;
+	}
+	list_refilter(u);
+}
+
 static void draw_list(struct ui *u)
 {
-	char title[128];
-	snprintf(title, sizeof(title), "SPTEs of gfns 0x%" PRIx64 "-0x%" PRIx64 "  filter %s, sort %s",
-		 list_lo, list_hi, filter_names[u->filter],
-		 u->sort == 0 ? "gfn" : u->sort == 1 ? "level" : "state");
+	char title[160];
+	snprintf(title, sizeof(title), "SPTEs of VM %d, gfns 0x%" PRIx64 "-0x%" PRIx64 "  filter %s, sort %s",
+		 cur_vm(u)->pid, u->list_lo, u->list_hi, filter_names[u->filter], sort_names[u->sort]);
 	header(title);
-	mvprintw(2, 1, "%-14s %3s %-18s %-10s %s", "GFN", "LVL", "SPTE", "PFN", "FLAGS / STATE");
+	mvprintw(2, 1, "%-13s %3s %-18s %-10s %s", "GFN", "LVL", "SPTE", "PFN", "FLAGS / STATE");
 	int rows = LINES - 4;
 	if (u->list_sel < u->list_top)
 		u->list_top = u->list_sel;
 	if (u->list_sel >= u->list_top + rows)
 		u->list_top = u->list_sel - rows + 1;
 	for (int i = u->list_top; i < (int)u->nitems && i < u->list_top + rows; i++) {
-		const struct gp_leaf *l = &u->map.leaves[u->items[i]];
+		const struct gp_leaf *l = &u->all[u->items[i]];
 		struct spte_bits b;
 		char flags[96];
 		spte_decode(&u->s->H.masks, l->spte, l->level, &b);
-		spte_flags_str(&b, u->s->H.masks.ept, flags, sizeof(flags));
+		if (b.kind == SPTE_PRESENT)
+			spte_flags_str(&b, u->s->H.masks.ept, flags, sizeof(flags));
+		else
+			snprintf(flags, sizeof(flags), "%s", spte_kind_name(b.kind));
 		if (i == u->list_sel)
 			attron(A_REVERSE);
-		mvprintw(3 + i - u->list_top, 1, "0x%-12" PRIx64 " %3d 0x%016" PRIx64 " 0x%-8" PRIx64 " %s  %c %s",
-			 l->gfn, l->level, l->spte, b.kind == SPTE_MMIO ? b.mmio_gfn : b.pfn, flags,
-			 gp_state_glyph((enum gp_state)l->state), gp_state_name((enum gp_state)l->state));
+		mvprintw(3 + i - u->list_top, 1, "0x%-11" PRIx64 " %3s 0x%016" PRIx64 " 0x%-8" PRIx64 " %s  %c %s",
+			 l->gfn, level_size(l->level), l->spte, b.kind == SPTE_MMIO ? b.mmio_gfn : b.pfn,
+			 flags, gp_state_glyph((enum gp_state)l->state),
+			 gp_state_name((enum gp_state)l->state));
 		attroff(A_REVERSE);
 	}
 	if (!u->nitems)
 		mvprintw(4, 1, "no SPTE in this range%s", u->filter ? " with this filter (f)" : "");
-	char pos[96];
-	snprintf(pos, sizeof(pos), "%d/%zu  f:filter s:sort", u->nitems ? u->list_sel + 1 : 0, u->nitems);
+	char pos[128];
+	snprintf(pos, sizeof(pos), "%d/%zu%s  f:filter s:sort n:next finding",
+		 u->nitems ? u->list_sel + 1 : 0, u->nitems,
+		 u->list_truncated ? " (first " "100000" " only)" : "");
 	footer(u, pos);
 }
 
@@ -504,24 +751,25 @@ static void key_list(struct ui *u, int k)
 	case KEY_END: case 'G': u->list_sel = n ? n - 1 : 0; break;
 	case 'f':
 		u->filter = (enum list_filter)((u->filter + 1) % LF_NFILTERS);
-		list_build(u, list_lo, list_hi);
+		list_refilter(u);
 		break;
 	case 's':
-		u->sort = (u->sort + 1) % 3;
-		list_build(u, list_lo, list_hi);
+		u->sort = (enum list_sort)((u->sort + 1) % LS_NSORTS);
+		list_refilter(u);
 		break;
 	case 'n': case 'N':
 		for (int i = 1; i <= n; i++) {
 			int j = ((u->list_sel + (k == 'n' ? i : -i)) % n + n) % n;
-			if (u->map.leaves[u->items[j]].state == GP_FINDING) {
+			if (u->all[u->items[j]].state == GP_FINDING) {
 				u->list_sel = j;
-				break;
+				return;
 			}
 		}
+		status(u, "no finding in this list");
 		break;
 	case '\n': case KEY_ENTER: case KEY_RIGHT: case 'l':
 		if (n) {
-			u->detail = u->items[u->list_sel];
+			u->detail = u->all[u->items[u->list_sel]];
 			u->detail_top = 0;
 			push(u, SC_DETAIL);
 		}
@@ -531,78 +779,73 @@ static void key_list(struct ui *u, int k)
 
 /* ------------------------------------------------------------ SPTE detail */
 
-/* Lines of the detail view, built into a buffer so that it scrolls. */
-struct lines {
-	char text[160][160];
-	int n;
-};
-
-static void addl(struct lines *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addl(struct lines *L, const char *fmt, ...)
+/* Why a leaf is, or is not, a dirty-logging problem, in the words of D2. */
+static void explain_logging(struct ui *u, struct lines *L, const struct kvm_memslot *s,
+			    const struct spte_bits *b, bool recorded)
 {
-	if (L->n >= 160)
+	if (!(s->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+		addl(L, "dirty logging is off for slot %d: W carries no logging meaning", s->id);
 		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(L->text[L->n++], sizeof(L->text[0]), fmt, ap);
-	va_end(ap);
-}
-
-static void addwrapped(struct lines *L, const char *indent, const char *t)
-{
-	int w = COLS - (int)strlen(indent) - 2;
-	if (w < 20)
-		w = 20;
-	while (*t) {
-		int n = (int)strlen(t);
-		if (n > w) {
-			n = w;
-			while (n > 0 && t[n] != ' ')
-				n--;
-			if (!n)
-				n = w;
-		}
-		addl(L, "%s%.*s", indent, n, t);
-		t += n;
-		while (*t == ' ')
-			t++;
 	}
+	const char *why;
+	if (b->kind != SPTE_PRESENT)
+		why = "not a present leaf";
+	else if (!b->writable)
+		why = "write-protected: a guest write faults and KVM records the gfn before "
+		      "making it writable";
+	else if (recorded)
+		why = "writable and recorded: the next harvest copies the page and "
+		      "write-protects it again";
+	else if (u->s->H.masks.ept && b->ad_type == SPTE_AD_ENABLED)
+		why = "writable with A/D on (EPT): with PML the D bit, not W, carries the log";
+	else
+		why = "writable but NOT recorded: the next harvest will not copy this page (D2)";
+	addwrapped(L, "dirty log: ", why);
 }
 
 static void draw_detail(struct ui *u)
 {
 	static struct lines L;
 	L.n = 0;
-	const struct gp_leaf *l = &u->map.leaves[u->detail];
+	const struct gp_leaf *l = &u->detail;
 	const struct kvm_vm *vm = cur_vm(u);
-	const struct kvm_root *r = &vm->roots[l->root];
+	const struct kvm_root *r = &vm->roots[u->map.root];
 	const struct spte_masks *m = &u->s->H.masks;
 	struct spte_bits b;
 	spte_decode(m, l->spte, l->level, &b);
 	char title[96];
-	snprintf(title, sizeof(title), "SPTE of gfn 0x%" PRIx64 " (VM %d)", l->gfn, vm->pid);
+	snprintf(title, sizeof(title), "SPTE of gfn 0x%" PRIx64 "  VM %d", l->gfn, vm->pid);
 	header(title);
-	addl(&L, "raw        0x%016" PRIx64 "   level %d (%s)   %s", l->spte, l->level,
-	     l->level == 1 ? "4K" : l->level == 2 ? "2M" : "1G", spte_kind_name(b.kind));
+	char flags[96] = "";
+	if (b.kind == SPTE_PRESENT)
+		spte_flags_str(&b, m->ept, flags, sizeof(flags));
+	addl(&L, "spte    0x%016" PRIx64 "  %s leaf, level %d (%s)  [%s]", l->spte,
+	     spte_kind_name(b.kind), l->level, level_size(l->level), flags);
+	addl(&L, "gpa     0x%" PRIx64 "   state %c %s%s%s%s", l->gfn << PAGE_SHIFT,
+	     gp_state_glyph((enum gp_state)l->state), gp_state_name((enum gp_state)l->state),
+	     l->state != l->base ? " (" : "", l->state != l->base ? gp_state_name((enum gp_state)l->base) : "",
+	     l->state != l->base ? ")" : "");
 	if (b.kind == SPTE_MMIO) {
-		addl(&L, "MMIO       gfn 0x%" PRIx64 "  generation %u  access 0x%x", b.mmio_gfn, b.mmio_gen,
+		addl(&L, "MMIO    gfn 0x%" PRIx64 "  generation %u  access 0x%x", b.mmio_gfn, b.mmio_gen,
 		     b.mmio_access);
-	} else {
-		addl(&L, "pfn        0x%" PRIx64 "   host physical 0x%" PRIx64, b.pfn, b.pfn << 12);
-		addl(&L, "present %d  %s %d  writable %d  executable %d  accessed %d  dirty %d  huge %d",
+	} else if (b.kind == SPTE_PRESENT) {
+		addl(&L, "pfn     0x%" PRIx64 "   host physical 0x%" PRIx64, b.pfn, b.pfn << PAGE_SHIFT);
+		addl(&L, "bits    present %d  %s %d  writable %d  executable %d  huge %d",
 		     b.hw_present, m->ept ? "readable" : "user", b.readable, b.writable, b.executable,
-		     b.accessed, b.dirty, b.huge);
-		addl(&L, "host-writable %d  MMU-writable %d  access-tracked %d  A/D type %s",
+		     b.huge);
+		addl(&L, "        accessed %d  dirty %d", b.accessed, b.dirty);
+		addl(&L, "        host-writable %d  MMU-writable %d  access-tracked %d  A/D type %s",
 		     b.host_writable, b.mmu_writable, b.access_tracked, spte_ad_type_name(b.ad_type));
+		if (b.access_tracked)
+			addl(&L, "        saved R %d  saved X %d", b.saved_r, b.saved_x);
 		if (m->ept)
-			addl(&L, "memtype %d  ipat %d", b.memtype, b.ipat);
+			addl(&L, "        memtype %d  ipat %d", b.memtype, b.ipat);
 	}
-	addl(&L, "state      %c %s", gp_state_glyph((enum gp_state)l->state),
-	     gp_state_name((enum gp_state)l->state));
 	addl(&L, "%s", "");
-	addl(&L, "root 0x%" PRIx64 " (role 0x%x%s), walk:", r->sp, r->role, r->invalid ? ", invalid" : "");
+	addl(&L, "walk from root 0x%" PRIx64 " (role 0x%x%s%s):", r->sp, r->role, r->smm ? ", SMM" : "",
+	     r->invalid ? ", invalid" : "");
 	uint64_t pa = r->spt_pa;
-	for (int lv = r->level; lv >= l->level; lv--) {
+	for (int lv = r->level; lv >= l->level && lv >= 1; lv--) {
 		int idx = (int)((l->gfn >> (9 * (lv - 1))) & 511);
 		uint64_t e = 0;
 		struct err *err = dump_read_phys(u->s->T->dump, pa + (uint64_t)idx * 8, &e, 8);
@@ -612,51 +855,59 @@ static void draw_detail(struct ui *u)
 			break;
 		}
 		struct spte_bits eb;
-		char f[96];
+		char f[96] = "";
 		spte_decode(m, e, lv, &eb);
-		spte_flags_str(&eb, m->ept, f, sizeof(f));
-		addl(&L, "  L%d  [0x%" PRIx64 " + %3d*8]  0x%016" PRIx64 "  %s", lv, pa, idx, e, f);
-		pa = e & m->address;
+		if (eb.kind == SPTE_PRESENT)
+			spte_flags_str(&eb, m->ept, f, sizeof(f));
+		else
+			snprintf(f, sizeof(f), "%s", spte_kind_name(eb.kind));
+		addl(&L, "  L%d  [0x%09" PRIx64 " + %3d*8]  0x%016" PRIx64 "  %s", lv, pa, idx, e, f);
+		if (eb.kind != SPTE_PRESENT || eb.leaf)
+			break;
+		pa = eb.pfn << PAGE_SHIFT;
 	}
 	addl(&L, "%s", "");
-	const struct kvm_memslot *s = kvm_vm_slot_for(vm, r->smm, l->gfn);
+	const struct kvm_memslot *s = NULL;
+	for (size_t i = 0; i < vm->nslots; i++)
+		if (vm->slots[i].as_id == r->smm && l->gfn - vm->slots[i].base_gfn < vm->slots[i].npages)
+			s = &vm->slots[i];
 	if (s) {
 		uint64_t rel = l->gfn - s->base_gfn;
-		addl(&L, "memslot %d (as %d)  flags 0x%x%s%s  hva 0x%" PRIx64, s->id, s->as_id, s->flags,
-		     s->flags & KVM_MEM_LOG_DIRTY_PAGES ? " dirty-log" : "",
-		     s->flags & KVM_MEM_READONLY ? " readonly" : "", s->userspace_addr + rel * 4096);
+		addl(&L, "memslot %d (as %d)  base gfn 0x%" PRIx64 "  flags 0x%x%s%s  hva 0x%" PRIx64, s->id,
+		     s->as_id, s->base_gfn, s->flags, s->flags & KVM_MEM_LOG_DIRTY_PAGES ? " dirty-log" : "",
+		     s->flags & KVM_MEM_READONLY ? " readonly" : "",
+		     s->userspace_addr + (rel << PAGE_SHIFT));
+		bool recorded = l->base == GP_LOGGED_RECORDED;
 		if (s->dirty_bitmap) {
 			uint64_t w = 0;
 			bool ok = dump_peek(u->s->T->dump, s->dirty_bitmap + rel / 64 * 8, &w, 8);
-			addl(&L, "dirty bitmap: word %" PRIu64 " at 0x%" PRIx64 " = %s0x%016" PRIx64 ", bit %" PRIu64
-			     " %s", rel / 64, s->dirty_bitmap + rel / 64 * 8, ok ? "" : "(unreadable) ", w,
-			     rel % 64, w >> (rel % 64) & 1 ? "SET (recorded dirty)" : "clear");
-		} else {
-			addl(&L, "dirty bitmap: none%s", vm->dirty_ring_size ? " (dirty ring)" : "");
+			addl(&L, "dirty bitmap word %" PRIu64 " at 0x%" PRIx64 " = %s0x%016" PRIx64
+			     ", bit %" PRIu64 " %s", rel / 64, s->dirty_bitmap + rel / 64 * 8,
+			     ok ? "" : "(unreadable) ", w, rel % 64,
+			     w >> (rel % 64) & 1 ? "set" : "clear");
+		} else if (vm->dirty_ring_size) {
+			addl(&L, "dirty ring: %s", recorded ? "a pending entry records this gfn"
+						      : "no pending entry for this gfn");
 		}
+		explain_logging(u, &L, s, &b, recorded);
 	} else {
-		addl(&L, "no memslot covers this gfn");
+		addl(&L, "no memslot of address space %d covers this gfn%s", r->smm,
+		     b.kind == SPTE_MMIO ? " (an MMIO access)" : "");
 	}
 	addl(&L, "%s", "");
 	int nf = 0;
-	for (size_t i = 0; i < u->map.nfindings; i++) {
-		const struct gp_finding *f = &u->map.findings[i];
-		if (f->gfn != l->gfn)
+	uint32_t vmi = (uint32_t)u->vm_sel;
+	for (size_t i = gp_findings_lower_bound(&u->F, vmi, l->gfn);
+	     i < u->F.n && u->F.v[i].vm == vmi && u->F.v[i].gfn == l->gfn; i++) {
+		const struct gp_finding *f = &u->F.v[i];
+		if (f->root >= 0 && (size_t)f->root != u->map.root)
 			continue;
 		nf++;
-		addl(&L, "FINDING %s (%s%s): %s", f->check->name, f->inconclusive ? "inconclusive " : "",
-		     severity_name(f->severity), f->check->title);
-		addwrapped(&L, "  ", f->message);
-		addwrapped(&L, "  evidence: ", f->evidence);
-		addwrapped(&L, "  ", f->check->doc);
+		add_finding(u, &L, f, true);
 	}
 	if (!nf)
-		addl(&L, "no finding for this gfn: every check passed here");
-	int rows = LINES - 3;
-	if (u->detail_top > L.n - rows)
-		u->detail_top = L.n - rows > 0 ? L.n - rows : 0;
-	for (int i = 0; i < rows && u->detail_top + i < L.n; i++)
-		mvprintw(2 + i, 1, "%.*s", COLS - 2, L.text[u->detail_top + i]);
+		addl(&L, "no finding at this gfn: every check passed here");
+	show_lines(&L, &u->detail_top);
 	footer(u, "up/down: scroll");
 }
 
@@ -667,6 +918,7 @@ static void key_detail(struct ui *u, int k)
 	case KEY_DOWN: case 'j': u->detail_top++; break;
 	case KEY_PPAGE: u->detail_top = u->detail_top > 10 ? u->detail_top - 10 : 0; break;
 	case KEY_NPAGE: u->detail_top += 10; break;
+	case KEY_HOME: case 'g': u->detail_top = 0; break;
 	}
 }
 
@@ -676,25 +928,25 @@ static void draw_help(struct ui *u)
 {
 	static const char *const keys[] = {
 		"Enter, right, l   open: VM -> map -> SPTE list -> SPTE detail",
-		"Esc, q, left      back (q on the VM list quits)",
-		"arrows, hjkl      move",
-		"PgUp, PgDn        page",
+		"Esc, q, left, h   back (q on the VM list quits; h moves on the map)",
+		"arrows, hjkl      move        PgUp, PgDn   page",
 		"Home, End, g, G   first, last",
-		"+, -              map: zoom in, out (a cell = 1 gfn ... many MiB)",
+		"+, -              map: zoom in, out (a cell = 1 gfn ... 1 Gi gfns)",
+		"r                 map: next root of this VM (SMM, invalid roots)",
 		"/                 jump to a gfn, gpa:ADDR, hva:ADDR or pfn:N",
 		"n, N              next, previous finding",
-		"f                 SPTE list: filter (all, W=1, D=0, findings)",
+		"f                 SPTE list: filter (all, W=1, D=0, W=1,D=0, findings, 4K, 2M, 1G)",
 		"s                 SPTE list: sort (gfn, level, state)",
 		"?                 this help",
 		"",
-		"Map cells (glyph, also without colour):",
+		"Map cells (a cell shows its most notable state; '|' marks a memslot start):",
 	};
 	header("help");
 	int y = 2;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && y < LINES - 1; i++)
-		mvprintw(y++, 2, "%s", keys[i]);
+		mvprintw(y++, 2, "%.*s", COLS - 3, keys[i]);
 	for (int st = 0; st < GP_NSTATES && y < LINES - 1; st++) {
-		put_cell(u, y, 4, (enum gp_state)st, true, false);
+		put_cell(u, y, 4, (enum gp_state)st, true, false, false);
 		mvprintw(y++, 6, "%s", gp_state_name((enum gp_state)st));
 	}
 	footer(u, "any key: back");
@@ -705,8 +957,8 @@ static void draw_help(struct ui *u)
 static void draw(struct ui *u)
 {
 	erase();
-	if (LINES < 10 || COLS < 40) {
-		mvprintw(0, 0, "terminal too small (%dx%d)", COLS, LINES);
+	if (LINES < 12 || COLS < 60) {
+		mvprintw(0, 0, "terminal too small (%dx%d): 60x12 at least", COLS, LINES);
 		refresh();
 		return;
 	}
@@ -753,22 +1005,35 @@ static void key(struct ui *u, int k)
 	}
 }
 
+static void ui_free(struct ui *u)
+{
+	gpmap_free(&u->map);
+	gp_findings_free(&u->F);
+	free(u->all);
+	free(u->items);
+	free(u);
+}
+
 struct err *cmd_browse(struct session *s, int argc, char **argv)
 {
 	(void)argv;
 	if (argc > 1)
-		return err_new(ERR_USAGE, "browse takes no arguments");
+		return err_new(ERR_USAGE, "browse: takes no arguments (use --vm PID to open one VM)");
 	if (s->json)
-		return err_new(ERR_USAGE, "browse is interactive: no --json");
+		return err_new(ERR_USAGE, "browse: interactive, no --json");
 	if (!isatty(0) || !isatty(1))
-		return err_new(ERR_USAGE, "browse needs a terminal");
+		return err_new(ERR_USAGE, "browse: needs a terminal on standard input and output");
 	struct ui *u = calloc(1, sizeof(*u));
 	if (!u)
 		return err_new(ERR_NOMEM, "out of memory");
 	u->s = s;
 	u->map_vm = -1;
 	u->stack[u->depth++] = SC_VMS;
-	initscr();
+	if (!newterm(NULL, stdout, stdin)) {
+		free(u);
+		return err_new(ERR_USAGE, "browse: terminal type '%s' unknown to ncurses",
+			       getenv("TERM") ? getenv("TERM") : "");
+	}
 	cbreak();
 	noecho();
 	keypad(stdscr, TRUE);
@@ -777,15 +1042,29 @@ struct err *cmd_browse(struct session *s, int argc, char **argv)
 	u->color = has_colors() && !getenv("NO_COLOR");
 	if (u->color) {
 		static const short fg[GP_NSTATES] = { COLOR_WHITE, COLOR_BLUE, COLOR_CYAN, COLOR_GREEN,
-						      COLOR_RED, COLOR_YELLOW, COLOR_MAGENTA, COLOR_WHITE,
-						      COLOR_RED };
+						      COLOR_YELLOW, COLOR_MAGENTA, COLOR_WHITE, COLOR_RED,
+						      COLOR_BLACK };
 		start_color();
 		use_default_colors();
 		for (int i = 0; i < GP_NSTATES; i++)
-			init_pair((short)(i + 1), fg[i], i == GP_FINDING ? COLOR_YELLOW : -1);
+			init_pair((short)(i + 1), fg[i], i == GP_FINDING ? COLOR_RED : -1);
 	}
-	if (!s->H.nvms)
-		status(u, "no VMs in this dump");
+	busy("running the checks over %zu VMs ...", s->H.nvms);
+	struct err *e = gp_findings_build(s, &u->F);
+	if (e) {
+		endwin();
+		ui_free(u);
+		return e;
+	}
+	if (u->F.dropped)
+		status(u, "%" PRIu64 " findings beyond the first %zu not kept", u->F.dropped, u->F.n);
+	/* --vm PID opens that VM directly */
+	for (size_t i = 0; i < s->H.nvms; i++)
+		if (s->sel.vm_pid >= 0 && s->H.vms[i].pid == s->sel.vm_pid) {
+			u->vm_sel = (int)i;
+			push(u, SC_VM);
+			break;
+		}
 	while (!u->quit) {
 		draw(u);
 		int k = getch();
@@ -796,8 +1075,9 @@ struct err *cmd_browse(struct session *s, int argc, char **argv)
 		key(u, k);
 	}
 	endwin();
-	gpmap_free(&u->map);
-	free(u->items);
-	free(u);
+	/* what the checks could not do is said after the screen is gone */
+	check_exit_bits(s, &u->F.stats); /* the same exit bits as `check` */
+	text_notes(s);
+	ui_free(u);
 	return NULL;
 }
