@@ -13,6 +13,44 @@
 #define VCPU_IN_GUEST_MODE 1
 #define VCPU_EXITING_GUEST_MODE 2
 
+static void ev_append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void ev_append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strnlen(buf, len);
+	if (used + 1 >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+void pml_layout_types(const struct types *ty, struct pml_layout *L)
+{
+	L->have_count = types_member(types_struct(ty, "kvm", "kvm"), "arch.cpu_dirty_logging_count",
+				     &L->count) && L->count.size == 4;
+	L->page_size = types_size(types_struct(ty, NULL, "page"));
+	/* The page moved from vcpu_vmx.pml_pg to vcpu->arch.pml_page (shared
+	 * with SVM's PML) in 2025; vcpu_vmx embeds struct kvm_vcpu as vcpu. */
+	struct member pg, vcpu;
+	if (types_member(types_struct(ty, "kvm", "kvm_vcpu"), "arch.pml_page", &pg) &&
+	    types_is_pointer(pg.type)) {
+		L->have_page = true;
+		L->page_off = member_off(&pg);
+		L->page_field = "kvm_vcpu.arch.pml_page";
+		return;
+	}
+	struct type_ref vmx = types_struct(ty, "kvm_intel", "vcpu_vmx");
+	if (types_member(vmx, "vcpu", &vcpu) && types_is_struct(vcpu.type) &&
+	    types_member(vmx, "pml_pg", &pg) && types_is_pointer(pg.type) &&
+	    member_off(&pg) >= member_off(&vcpu)) {
+		L->have_page = true;
+		L->page_off = member_off(&pg) - member_off(&vcpu);
+		L->page_field = "vcpu_vmx.pml_pg";
+	}
+}
+
 void pml_layout(struct target *T, struct pml_layout *L, struct notes *notes)
 {
 	const struct types *ty = &T->types;
@@ -25,29 +63,9 @@ void pml_layout(struct target *T, struct pml_layout *L, struct notes *notes)
 		dump_peek(T->dump, a + member_off(&m), &sz, sizeof(sz));
 		L->in_use = sz != 0;
 	}
-	L->have_count = types_member(types_struct(ty, "kvm", "kvm"), "arch.cpu_dirty_logging_count",
-				     &L->count) && L->count.size == 4;
 	if (!L->in_use)
 		return;
-	/* The page moved from vcpu_vmx.pml_pg to vcpu->arch.pml_page (shared
-	 * with SVM's PML) in 2025; vcpu_vmx embeds struct kvm_vcpu as vcpu. */
-	struct member pg, vcpu;
-	if (types_member(types_struct(ty, "kvm", "kvm_vcpu"), "arch.pml_page", &pg) &&
-	    types_is_pointer(pg.type)) {
-		L->have_page = true;
-		L->page_off = member_off(&pg);
-		L->page_field = "kvm_vcpu.arch.pml_page";
-	} else {
-		struct type_ref vmx = types_struct(ty, "kvm_intel", "vcpu_vmx");
-		if (types_member(vmx, "vcpu", &vcpu) && types_is_struct(vcpu.type) &&
-		    types_member(vmx, "pml_pg", &pg) && types_is_pointer(pg.type) &&
-		    member_off(&pg) >= member_off(&vcpu)) {
-			L->have_page = true;
-			L->page_off = member_off(&pg) - member_off(&vcpu);
-			L->page_field = "vcpu_vmx.pml_pg";
-		}
-	}
-	L->page_size = types_size(types_struct(ty, NULL, "page"));
+	pml_layout_types(ty, L);
 	uint64_t base;
 	if (!target_symbol(T, "vmlinux", "vmemmap_base", &a) || !dump_peek(T->dump, a, &base, 8) ||
 	    !L->page_size) {
@@ -70,13 +88,37 @@ bool pml_page_pfn(uint64_t vmemmap_base, uint64_t page_size, uint64_t page, uint
 	return *pfn < 1ull << (52 - 12);
 }
 
-int pml_add_page(struct pml_books *p, int vcpu, const uint64_t page[PML_ENTRIES])
+int pml_reserve(struct pml_books *p, size_t nvcpus)
+{
+	free(p->e);
+	p->n = 0;
+	p->cap = (nvcpus ? nvcpus : 1) * PML_ENTRIES;
+	p->e = malloc(p->cap * sizeof(*p->e));
+	if (!p->e)
+		p->cap = 0;
+	return p->e ? 0 : -1;
+}
+
+void pml_add_page(struct pml_books *p, int vcpu, uint64_t pa, const uint64_t page[PML_ENTRIES])
 {
 	/* Every slot: the index (VMCS GUEST_PML_INDEX) is not readable, and
 	 * stale GPAs only hide losses, never invent them. */
+	if (p->cap - p->n < PML_ENTRIES)
+		return; /* more pages than reserved: a caller's bug, never an overrun */
 	for (int i = 0; i < PML_ENTRIES; i++)
 		p->e[p->n++] = (struct pml_entry){ .gfn = page[i] >> 12, .vcpu = vcpu, .slot = i };
-	return 0;
+	if (p->nread++ < 4)
+		ev_append(p->read_ev, sizeof(p->read_ev), "%s%d (PA 0x%" PRIx64 ")",
+			  p->nread > 1 ? ", " : "", vcpu, pa);
+	else if (p->nread == 5)
+		ev_append(p->read_ev, sizeof(p->read_ev), ", ...");
+}
+
+void pml_vcpu_mode(struct pml_books *p, int vcpu, int mode)
+{
+	/* EXITING: kicked, but possibly still running the guest. */
+	if ((mode == VCPU_IN_GUEST_MODE || mode == VCPU_EXITING_GUEST_MODE) && !p->in_guest++)
+		p->in_guest_idx = vcpu;
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -108,19 +150,6 @@ const struct pml_entry *pml_find(const struct pml_books *p, uint64_t gfn)
 	return lo < p->n && p->e[lo].gfn == gfn ? &p->e[lo] : NULL;
 }
 
-static void ev_append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void ev_append(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strnlen(buf, len);
-	if (used + 1 >= len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
-
 static void pml_unread(struct pml_books *p, int idx, const char *why)
 {
 	if (p->nunread++ < 2)
@@ -144,16 +173,12 @@ struct err *pml_load(struct target *T, const struct pml_layout *L, const struct 
 	p->in_guest_idx = -1;
 	if (!vm->nvcpus)
 		return NULL;
-	p->e = malloc(vm->nvcpus * PML_ENTRIES * sizeof(*p->e)); /* nvcpus is bounded by kobj */
-	if (!p->e)
+	if (pml_reserve(p, vm->nvcpus) < 0) /* nvcpus is bounded by kobj */
 		return err_new(ERR_NOMEM, "out of memory");
 	uint64_t page[PML_ENTRIES];
 	for (size_t i = 0; i < vm->nvcpus; i++) {
 		const struct kvm_vcpu_info *v = &vm->vcpus[i];
-		if (v->mode == VCPU_IN_GUEST_MODE || v->mode == VCPU_EXITING_GUEST_MODE) {
-			if (!p->in_guest++)
-				p->in_guest_idx = v->idx;
-		}
+		pml_vcpu_mode(p, v->idx, v->mode);
 		if (!L->have_page) {
 			pml_unread(p, v->idx, "PML page field unknown");
 			continue;
@@ -178,12 +203,7 @@ struct err *pml_load(struct target *T, const struct pml_layout *L, const struct 
 			pml_unread(p, v->idx, why);
 			continue;
 		}
-		pml_add_page(p, v->idx, page);
-		if (p->nread++ < 4)
-			ev_append(p->read_ev, sizeof(p->read_ev), "%s%d (PA 0x%" PRIx64 ")",
-				  p->nread > 1 ? ", " : "", v->idx, pfn << 12);
-		else if (p->nread == 5)
-			ev_append(p->read_ev, sizeof(p->read_ev), ", ...");
+		pml_add_page(p, v->idx, pfn << 12, page);
 	}
 	pml_finish(p);
 	if (p->nunread)
@@ -253,15 +273,20 @@ enum d3_verdict d3_judge(const struct vm_books *b, const struct kvm_memslot *s, 
 	return D3_FOUND;
 }
 
+bool pml_count_judge(int32_t count, uint64_t at, size_t logged, char *ev, size_t evlen)
+{
+	if (count >= 0 && (size_t)count == logged)
+		return false;
+	snprintf(ev, evlen, "kvm->arch.cpu_dirty_logging_count at 0x%" PRIx64 " = %d, %zu slots have "
+		 "LOG_DIRTY_PAGES", at, count, logged);
+	return true;
+}
+
 bool pml_count_mismatch(struct target *T, const struct pml_layout *L, const struct kvm_vm *vm,
 			size_t logged, char *ev, size_t evlen)
 {
 	int32_t n;
-	if (!L->in_use || !L->have_count ||
-	    !dump_peek(T->dump, vm->addr + member_off(&L->count), &n, sizeof(n)) ||
-	    (n >= 0 && (size_t)n == logged))
-		return false;
-	snprintf(ev, evlen, "kvm->arch.cpu_dirty_logging_count at 0x%" PRIx64 " = %d, %zu slots have "
-		 "LOG_DIRTY_PAGES", vm->addr + member_off(&L->count), n, logged);
-	return true;
+	uint64_t at = vm->addr + member_off(&L->count);
+	return L->in_use && L->have_count && dump_peek(T->dump, at, &n, sizeof(n)) &&
+	       pml_count_judge(n, at, logged, ev, evlen);
 }

@@ -38,7 +38,7 @@ struct pml_entry {
 struct pml_books {
 	bool loaded;		/* PML in use and the VM logs: D3 applies */
 	struct pml_entry *e;	/* sorted by gfn */
-	size_t n;
+	size_t n, cap;
 	int nread, nunread;	/* vCPUs whose page was / was not read */
 	char read_ev[160];	/* "0 (PA 0x...), 1 (PA 0x...)" for evidence */
 	char unread_ev[160];	/* why the first unreadable pages were not read */
@@ -50,13 +50,23 @@ struct pml_books {
  * host whose PML page cannot be located is noted once. */
 void pml_layout(struct target *T, struct pml_layout *L, struct notes *notes);
 
+/* The type-info half of pml_layout: where the PML page pointer and
+ * cpu_dirty_logging_count are, the size of struct page. */
+void pml_layout_types(const struct types *ty, struct pml_layout *L);
+
 /* pfn of the struct page at PAGE, false if PAGE is not a struct page of the
  * vmemmap (misaligned, below the base, beyond 52 physical bits). */
 bool pml_page_pfn(uint64_t vmemmap_base, uint64_t page_size, uint64_t page, uint64_t *pfn);
 
+/* Room for the pages of NVCPUS vCPUs (drops what was added); -1 on ENOMEM. */
+int pml_reserve(struct pml_books *p, size_t nvcpus);
 /* Add the 512 slots of one vCPU's PML page (GPAs; bits 11:0 are zero as the
- * CPU writes them, stale entries of earlier cycles included). */
-int pml_add_page(struct pml_books *p, int vcpu, const uint64_t page[PML_ENTRIES]);
+ * CPU writes them, stale entries of earlier cycles included) of the page at
+ * physical address PA. */
+void pml_add_page(struct pml_books *p, int vcpu, uint64_t pa, const uint64_t page[PML_ENTRIES]);
+/* Note a vCPU's mode: in (or exiting) guest mode its buffer may hold GPAs
+ * not yet flushed and D bits being set. */
+void pml_vcpu_mode(struct pml_books *p, int vcpu, int mode);
 /* Sort after the last pml_add_page. */
 void pml_finish(struct pml_books *p);
 const struct pml_entry *pml_find(const struct pml_books *p, uint64_t gfn);
@@ -79,6 +89,7 @@ enum d3_verdict d3_judge(const struct vm_books *b, const struct kvm_memslot *s, 
 
 /* D5's PML half: on 5.12-6.2 PML hosts cpu_dirty_logging_count counts the
  * logged slots.  True with EV filled when the count disagrees with LOGGED. */
+bool pml_count_judge(int32_t count, uint64_t at, size_t logged, char *ev, size_t evlen);
 bool pml_count_mismatch(struct target *T, const struct pml_layout *L, const struct kvm_vm *vm,
 			size_t logged, char *ev, size_t evlen);
 
