@@ -192,8 +192,7 @@ static void check_d3(struct run *r, const struct walk_entry *e, const struct kvm
 	char ev[512];
 	enum d3_verdict v = d3_judge(r->b, s, e->level, e->gfn, &e->bits, r->pml, ev, sizeof(ev));
 	if (v != D3_NONE)
-		emit(r, CHK_D3, e, v == D3_INCONCLUSIVE, "dirty leaf whose gfn neither the dirty log "
-		     "nor any vCPU's PML page records", "%s", ev);
+		emit(r, CHK_D3, e, v == D3_INCONCLUSIVE, check_catalog[CHK_D3].title, "%s", ev);
 }
 
 static void check_leaf(struct run *r, const struct walk_entry *e)

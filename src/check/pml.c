@@ -262,7 +262,8 @@ enum d3_verdict d3_judge(const struct vm_books *b, const struct kvm_memslot *s, 
 	} else if (!p->loaded) {
 		why = "PML pages not read";
 	} else if (p->nunread) {
-		snprintf(buf, sizeof(buf), "PML pages of %d vCPUs not read", p->nunread);
+		snprintf(buf, sizeof(buf), "the PML page of %d vCPU%s not read", p->nunread,
+			 p->nunread == 1 ? "" : "s");
 		why = buf;
 	} else if (b->ring_mode && b->ring_unread)
 		why = "a vCPU's dirty ring could not be read";

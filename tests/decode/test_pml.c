@@ -370,7 +370,7 @@ int main(void)
 	b.pml.nunread = 1;
 	v = judge(&b, 0x10011, LEAF_RW_D, 1, true, ev);
 	CHECK("a vCPU's PML page unreadable: inconclusive, never a finding",
-	      v == D3_INCONCLUSIVE && strstr(ev, "PML pages of 1 vCPUs not read"));
+	      v == D3_INCONCLUSIVE && strstr(ev, "the PML page of 1 vCPU not read"));
 	b.pml.nunread = 0;
 	b.pml.loaded = false;
 	CHECK("PML pages not read at all: inconclusive",
