@@ -9,7 +9,7 @@ PML page to read -- each D3 is inconclusive (exit bit 2), never a finding,
 with a note saying why.  On 6.1 (kvm->arch.cpu_dirty_logging_count, 5.12-6.2)
 D5's PML half fires for the count KVM never kept on AMD, and not once the
 count is right.  The clean fixture shows none of it.
-Usage: pml_forced.py BINARY DUMP INJECTOR"""
+Usage: pml_forced.py BINARY DUMP INJECTOR PML-BTF-HELPER"""
 import json
 import os
 import subprocess
@@ -44,7 +44,8 @@ def case(name, cond, detail=""):
 
 def main():
     global BIN
-    BIN, dump, inject = sys.argv[1:4]
+    global PMLBTF
+    BIN, dump, inject, PMLBTF = sys.argv[1:5]
     tmp = tempfile.TemporaryDirectory()
 
     def injected(name, *args):
@@ -92,16 +93,15 @@ def main():
             exact.add(k)
     case("the fixture has dirty leaves of logged slots to judge", len(exact) > 0, len(exact))
 
-    def symbol_va(sym, off):
-        # `dis SYM+OFF 1` prints the address of SYM+OFF when the bytes there
-        # decode as an instruction; data may not, so step back a few bytes.
-        for k in range(16):
-            out = run(dump, "dis", f"{sym}+{off - k}", "1").stdout.split()
-            if out:
-                return int(out[0], 16) + k
-        raise AssertionError(f"no address for {sym}+{off}")
-
-    pa = vtop(symbol_va("kvm_x86_ops", offset("kvm_x86_ops.cpu_dirty_log_size")))
+    # kvm_intel-style BTF placing vcpu_vmx.pml_pg on kvm_vcpu.stat (a counter
+    # check never reads), and the dump's vmemmap_base, sizeof(struct page)
+    # and &kvm_x86_ops.
+    pml_off = offset("kvm_vcpu.stat")
+    ko = os.path.join(tmp.name, "kvm_intel.ko")
+    out = subprocess.run([PMLBTF, dump, str(pml_off), ko], capture_output=True, text=True,
+                         check=True).stdout.split()
+    vmemmap, page_size, ops = int(out[0], 16), int(out[1]), int(out[2], 16)
+    pa = vtop(ops + offset("kvm_x86_ops.cpu_dirty_log_size"))
     pml = injected("pml.kdump", "--poke", f"{pa:#x}=00020000")  # 512, little-endian
     rc, doc = jrun(pml, "check")
     got = doc["findings"]
@@ -150,6 +150,90 @@ def main():
              not any(f["check"] == "D5" for f in doc["findings"]) and
              {(f["root"], f["gfn"]) for f in doc["findings"] if f["check"] == "D3"} == got_exact
              and rc == 2, (rc, [f["check"] for f in doc["findings"] if f["check"] != "D3"]))
+
+
+    # With the PML page located (vcpu_vmx.pml_pg from --module) and read
+    # from the dump: one bitmap-mode VM's vCPU gets a PML page holding the
+    # GPAs of all its candidates but one, LOST; D3 must fire at exactly LOST,
+    # as an error, with the page named.  Its vCPU's kvm_run page (present in
+    # the dump, never read by check) serves as the PML page.
+    per_vm = {}
+    for kvm, root, gfn in exact:
+        per_vm.setdefault(kvm, set()).add(gfn)
+    kvm0 = max(per_vm, key=lambda k: (len(per_vm[k]), k))
+    gfns = sorted(per_vm[kvm0])
+    lost = gfns[len(gfns) // 2]
+    vcpu = int(vms[kvm0]["vcpus"][0]["vcpu"], 16)
+    run_va = int(run(dump, "__rd64", hex(vcpu + offset("kvm_vcpu.run"))).stdout, 16)
+    page_pa = vtop(run_va)
+    case("the PML page stand-in is a whole page", page_pa % 4096 == 0, hex(page_pa))
+    slots_ = [0] * 512
+    for i, g in enumerate(g for g in gfns if g != lost):
+        slots_[511 - i] = g << 12  # the CPU fills the page from index 511 down
+    page_hex = b"".join(v.to_bytes(8, "little") for v in slots_).hex()
+    ptr = vmemmap + (page_pa >> 12) * page_size
+    base = ["--poke", f"{pa:#x}=00020000",
+            "--poke", f"{vtop(vcpu + pml_off):#x}={ptr.to_bytes(8, 'little').hex()}"]
+    if count_off is not None:  # 6.1: cpu_dirty_logging_count right, no D5
+        for k, c in logged.items():
+            base += ["--poke", f"{vtop(int(k, 16) + count_off):#x}=" + c.to_bytes(4, "little").hex()]
+    others0 = {(f["root"], f["gfn"]) for f in d3 if f["kvm"] != kvm0}
+
+    def pml_run(name, *extra, page=page_hex):
+        x = injected(name, *base, "--poke", f"{page_pa:#x}={page}", *extra)
+        rc, doc = jrun("--module", ko, x, "check")
+        return rc, doc
+
+    rc, doc = pml_run("pml-read.kdump")
+    got = doc["findings"]
+    firm = [(f["check"], f["gfn"]) for f in got if not f["inconclusive"]]
+    case("PML page read: D3 at exactly the gfn missing from it, as an error",
+         firm == [("D3", lost)] * len([k for k in exact if k[0] == kvm0 and k[2] == lost]),
+         (firm, hex(lost)))
+    ev = [f["evidence"] for f in got if f["check"] == "D3" and not f["inconclusive"]]
+    print("# " + (ev[0] if ev else "no D3 error"))
+    case("PML page read: evidence names the bitmap word and the vCPU's PML page",
+         ev and "word " in ev[0] and
+         f"GPA {lost << 12:#x} not in the PML pages of vCPUs 0 (PA {page_pa:#x})" in ev[0], ev)
+    case("PML page read: the VM's other candidates are covered by the page; other VMs' "
+         "vCPUs have no PML page and stay inconclusive",
+         {(f["root"], f["gfn"]) for f in got if f["check"] == "D3" and f["kvm"] != kvm0} == others0
+         and all(f["inconclusive"] for f in got if f["kvm"] != kvm0) and
+         not any(f["check"] == "D3" and f["kvm"] == kvm0 and f["gfn"] != lost for f in got),
+         [(f["kvm"], f["gfn"], f["inconclusive"]) for f in got][:6])
+    case("PML page read: exit status", rc == (3 if others0 else 1), rc)
+
+    # Exceptions on the same dump: each turns the D3 at LOST inconclusive or away.
+    def d3_lost(doc):
+        return [f for f in doc["findings"] if f["check"] == "D3" and f["gfn"] == lost]
+
+    full = slots_[:]
+    full[0] = lost << 12  # a stale low slot: every slot counts
+    rc, doc = pml_run("pml-full.kdump",
+                      page=b"".join(v.to_bytes(8, "little") for v in full).hex())
+    case("gfn in a PML slot (slot 0): no D3 in the VM",
+         not any(f["check"] == "D3" and f["kvm"] == kvm0 for f in doc["findings"]),
+         [(f["check"], f["gfn"]) for f in doc["findings"]][:4])
+    mode_pa = vtop(vcpu + offset("kvm_vcpu.mode"))
+    rc, doc = pml_run("pml-guest.kdump", "--poke", f"{mode_pa:#x}=01000000")
+    f = d3_lost(doc)
+    case("vCPU IN_GUEST_MODE: D3 inconclusive, said why",
+         f and all(x["inconclusive"] and "vCPU 0 in guest mode" in x["evidence"] for x in f), f)
+    lock_pa = vtop(int(kvm0, 16) + offset("kvm.mmu_lock"))
+    rc, doc = pml_run("pml-lock.kdump", "--poke", f"{lock_pa:#x}=ff000000")
+    f = d3_lost(doc)
+    case("mmu_lock write-held (harvest): D3 inconclusive",
+         f and all(x["inconclusive"] and "mmu_lock held" in x["evidence"] for x in f), f)
+    owner_pa = vtop(int(kvm0, 16) + offset("kvm.slots_lock.owner"))
+    rc, doc = pml_run("pml-slots.kdump", "--u64", f"{owner_pa:#x}={vcpu:#x}")
+    f = d3_lost(doc)
+    case("slots_lock held (logging being enabled): D3 inconclusive",
+         f and all(x["inconclusive"] and "slots_lock held" in x["evidence"] for x in f), f)
+    rc, doc = pml_run("pml-drop.kdump", "--drop-pfn", hex(page_pa >> 12))
+    f = d3_lost(doc)
+    case("PML page filtered out of the dump: D3 inconclusive, noted, exit bit 2",
+         f and all(x["inconclusive"] for x in d3_lost(doc)) and rc & 2 and
+         any(f"PA {page_pa:#x}" in x for x in doc["incomplete"]), (rc, f, doc["incomplete"]))
 
     print(f"1..{n}")
     return 1 if failures else 0
