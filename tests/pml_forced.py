@@ -229,6 +229,15 @@ def main():
     f = d3_lost(doc)
     case("slots_lock held (logging being enabled): D3 inconclusive",
          f and all(x["inconclusive"] and "slots_lock held" in x["evidence"] for x in f), f)
+    online = vms[kvm0]["online_vcpus"]
+    online_pa = vtop(int(kvm0, 16) + offset("kvm.online_vcpus"))
+    rc, doc = pml_run("pml-online.kdump", "--poke",
+                      f"{online_pa:#x}={(online + 1).to_bytes(4, 'little').hex()}")
+    f = d3_lost(doc)
+    case("a vCPU kobj could not read (online_vcpus + 1): D3 inconclusive, noted",
+         f and all(x["inconclusive"] for x in f) and
+         any(f"1 of {online + 1} online vCPUs not read" in x for x in doc["incomplete"]),
+         (f, doc["incomplete"]))
     rc, doc = pml_run("pml-drop.kdump", "--drop-pfn", hex(page_pa >> 12))
     f = d3_lost(doc)
     case("PML page filtered out of the dump: D3 inconclusive, noted, exit bit 2",

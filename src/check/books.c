@@ -146,6 +146,9 @@ int books_ring_add(struct vm_books *b, uint32_t slot, uint64_t offset)
 static struct err *books_ring(struct target *T, const struct check_layout *L,
 			      const struct kvm_vm *vm, struct vm_books *b, struct notes *notes)
 {
+	/* vCPUs kobj could not read have rings nobody looked at. */
+	if (vm->online_vcpus > 0 && (size_t)vm->online_vcpus > vm->nvcpus)
+		b->ring_unread = true;
 	for (size_t i = 0; i < vm->nvcpus; i++) {
 		uint64_t base = vm->vcpus[i].addr + member_off(&L->vcpu_ring);
 		uint64_t gfns;

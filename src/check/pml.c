@@ -152,9 +152,13 @@ const struct pml_entry *pml_find(const struct pml_books *p, uint64_t gfn)
 
 static void pml_unread(struct pml_books *p, int idx, const char *why)
 {
-	if (p->nunread++ < 2)
-		ev_append(p->unread_ev, sizeof(p->unread_ev), "%svCPU %d: %s", p->nunread > 1 ? "; " : "",
-			  idx, why);
+	if (p->nunread++ >= 2)
+		return;
+	if (idx < 0)
+		ev_append(p->unread_ev, sizeof(p->unread_ev), "%s%s", p->nunread > 1 ? "; " : "", why);
+	else
+		ev_append(p->unread_ev, sizeof(p->unread_ev), "%svCPU %d: %s",
+			  p->nunread > 1 ? "; " : "", idx, why);
 }
 
 struct err *pml_load(struct target *T, const struct pml_layout *L, const struct kvm_vm *vm,
@@ -171,8 +175,6 @@ struct err *pml_load(struct target *T, const struct pml_layout *L, const struct 
 		return NULL; /* D3 needs a logged slot; spare the reads */
 	p->loaded = true;
 	p->in_guest_idx = -1;
-	if (!vm->nvcpus)
-		return NULL;
 	if (pml_reserve(p, vm->nvcpus) < 0) /* nvcpus is bounded by kobj */
 		return err_new(ERR_NOMEM, "out of memory");
 	uint64_t page[PML_ENTRIES];
@@ -206,6 +208,15 @@ struct err *pml_load(struct target *T, const struct pml_layout *L, const struct 
 		pml_add_page(p, v->idx, pfn << 12, page);
 	}
 	pml_finish(p);
+	if (vm->online_vcpus > 0 && (size_t)vm->online_vcpus > vm->nvcpus) {
+		/* vCPUs kobj could not read: their pages (and modes) are unknown */
+		char why[80];
+		snprintf(why, sizeof(why), "%zu of %d online vCPUs not read", vm->online_vcpus - vm->nvcpus,
+			 vm->online_vcpus);
+		int missing = vm->online_vcpus - (int)vm->nvcpus;
+		pml_unread(p, -1, why);
+		p->nunread += missing - 1;
+	}
 	if (p->nunread)
 		notes_add(notes, "VM %d: PML pages of %d of %zu vCPUs not read (%s): D3 inconclusive "
 			  "for dirty leaves the others do not explain", vm->pid, p->nunread, vm->nvcpus,
