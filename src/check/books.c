@@ -77,6 +77,7 @@ struct err *books_layout(struct target *T, struct check_layout *L, struct notes 
 	L->have_mm_users = types_member(mm, "mm_users.counter", &L->mm_users);
 	if (!L->have_pgd)
 		notes_add(notes, "H1-H5 not run: mm_struct has no pgd in type info");
+	pml_layout(T, &L->pml, notes);
 	return NULL;
 }
 
@@ -137,9 +138,17 @@ static bool pending_has(const struct pending_set *s, uint64_t key)
 	return false;
 }
 
+int books_ring_add(struct vm_books *b, uint32_t slot, uint64_t offset)
+{
+	return pending_add(&b->ring, ring_key(slot, offset)) < 0 ? -1 : 0;
+}
+
 static struct err *books_ring(struct target *T, const struct check_layout *L,
 			      const struct kvm_vm *vm, struct vm_books *b, struct notes *notes)
 {
+	/* vCPUs kobj could not read have rings nobody looked at. */
+	if (vm->online_vcpus > 0 && (size_t)vm->online_vcpus > vm->nvcpus)
+		b->ring_unread = true;
 	for (size_t i = 0; i < vm->nvcpus; i++) {
 		uint64_t base = vm->vcpus[i].addr + member_off(&L->vcpu_ring);
 		uint64_t gfns;
@@ -180,7 +189,7 @@ static struct err *books_ring(struct target *T, const struct check_layout *L,
 					 "memslot", vm->vcpus[i].idx, idx,
 					 (unsigned long long)(gfns + (uint64_t)idx * esz), slot,
 					 (unsigned long long)offset);
-			if (pending_add(&b->ring, ring_key(slot, offset)) < 0)
+			if (books_ring_add(b, slot, offset) < 0)
 				return err_new(ERR_NOMEM, "out of memory");
 		}
 	}
@@ -241,6 +250,8 @@ struct err *books_load(struct target *T, const struct check_layout *L, const str
 	}
 	if (b->ring_mode && L->have_ring && (e = books_ring(T, L, vm, b, notes)))
 		return e;
+	if ((e = pml_load(T, &L->pml, vm, b, notes)))
+		return e;
 	if (L->have_pgd && vm->mm) {
 		uint32_t users = 1;
 		if (L->have_mm_users)
@@ -269,6 +280,7 @@ void books_fini(struct vm_books *b)
 	free(b->arch);
 	free(b->slots);
 	free(b->ring.slot);
+	pml_fini(&b->pml);
 	memset(b, 0, sizeof(*b));
 }
 

@@ -5,6 +5,7 @@
 #define CHECK_BOOKS_H
 
 #include "check/check.h"
+#include "pml.h"
 
 struct check_layout {
 	bool have_lock, have_slots_lock, have_inval, inval_is_gfn, have_nr_logging,
@@ -22,6 +23,7 @@ struct check_layout {
 	bool have_lpage, have_track;
 	struct member s_lpage, s_track;
 	uint64_t lpage_info_size;
+	struct pml_layout pml;
 };
 
 struct pending_set {
@@ -48,6 +50,7 @@ struct vm_books {
 	uint64_t inval_count, inval_start, inval_end;
 	bool disable_nx;
 	uint64_t pgd_pa;
+	struct pml_books pml;		/* vCPUs' PML pages (PML hosts, logging VMs) */
 };
 
 struct host_map {
@@ -69,6 +72,8 @@ struct err *books_layout(struct target *T, struct check_layout *L, struct notes 
 struct err *books_load(struct target *T, const struct check_layout *L, const struct kvm_vm *vm,
 		       struct vm_books *b, struct notes *notes);
 void books_fini(struct vm_books *b);
+/* Record a pending dirty-ring entry (slot = as_id << 16 | id); -1 on ENOMEM. */
+int books_ring_add(struct vm_books *b, uint32_t slot, uint64_t offset);
 bool books_recorded(const struct vm_books *b, const struct kvm_memslot *s, uint64_t gfn);
 const struct kvm_memslot *books_slot(const struct vm_books *b, int as_id, uint64_t gfn);
 const uint64_t *books_bitmap(const struct vm_books *b, const struct kvm_memslot *s);

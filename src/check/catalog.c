@@ -75,6 +75,17 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	  "pending in any vCPU's dirty ring is a page live migration would silently lose. Ruled "
 	  "out (inconclusive instead): mmu_lock or slots_lock held, i.e. a harvest or logging "
 	  "change in progress." },
+	{ CHK_D3, "D3", SEV_ERROR, "dirty leaf whose gfn neither the log nor a PML buffer holds",
+	  "In D-bit dirty logging (Intel EPT with PML), enabling logging and every harvest clear D "
+	  "of 4K leaves; the CPU sets D on the first write and appends the GPA to the vCPU's "
+	  "512-entry PML page, which KVM drains into the bitmap or ring on VM exits, and a writable "
+	  "SPTE is created with D=1 and its gfn marked. A 4K leaf of A/D type 00 of a valid root in "
+	  "a logged slot with D=1 whose gfn is neither in the live dirty bitmap, nor pending in a "
+	  "dirty ring, nor in any of the 512 slots of any vCPU's PML page (the index lives in the "
+	  "VMCS, so every slot counts as pending) is a page live migration would lose. Ruled out "
+	  "(inconclusive instead): mmu_lock held (a harvest clearing D), slots_lock held (logging "
+	  "being enabled), a vCPU in or exiting guest mode (unflushed buffer), a PML page that "
+	  "could not be read. Verified only on constructed EPT values: the fixtures are AMD." },
 	{ CHK_D4, "D4", SEV_ERROR, "dirty bitmap inconsistent with the slot",
 	  "A dirty-logged slot of a VM logging to bitmaps has a bitmap, a slot that is not logged "
 	  "has none, and no bit is set past npages. Ruled out: ring-only VMs, which have no "

@@ -186,6 +186,15 @@ static void check_host(struct run *r, const struct walk_entry *e, const struct k
 			 PRIx64 " is read-only", hva, hm.entry, hm.entry_pa);
 }
 
+/* D3: D-bit dirty logging (PML); the judgement lives in pml.c. */
+static void check_d3(struct run *r, const struct walk_entry *e, const struct kvm_memslot *s)
+{
+	char ev[512];
+	enum d3_verdict v = d3_judge(r->b, s, e->level, e->gfn, &e->bits, r->pml, ev, sizeof(ev));
+	if (v != D3_NONE)
+		emit(r, CHK_D3, e, v == D3_INCONCLUSIVE, check_catalog[CHK_D3].title, "%s", ev);
+}
+
 static void check_leaf(struct run *r, const struct walk_entry *e)
 {
 	const struct spte_bits *bt = &e->bits;
@@ -297,6 +306,8 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 			     b->ring_mode ? "no pending entry in any vCPU's dirty ring"
 					  : "slot has no dirty bitmap");
 	}
+	if (logged && r->pml)
+		check_d3(r, e, s);
 	if (e->level == 1 && bt->ad_type == SPTE_AD_ENABLED && bt->writable && !bt->dirty &&
 	    bt->accessed)
 		emit(r, CHK_D7, e, false, "W=1, D=0, A=1: make_spte overwrite race fingerprint",
@@ -367,6 +378,9 @@ static void check_vm_level(struct run *r)
 			emit(r, CHK_D5, NULL, b->slots_lock_held, "nr_memslots_dirty_logging disagrees",
 			     "kvm->nr_memslots_dirty_logging = %u, %zu slots have LOG_DIRTY_PAGES", n, logged);
 	}
+	char ev5[256];
+	if (pml_count_mismatch(r->T, &r->L->pml, vm, logged, ev5, sizeof(ev5)))
+		emit(r, CHK_D5, NULL, b->slots_lock_held, "cpu_dirty_logging_count disagrees", "%s", ev5);
 	for (int i = 0; i < b->nring_bad; i++)
 		emit(r, CHK_D6, NULL, false, "dirty ring indices or entries out of range", "%s",
 		     b->ring_bad[i]);
@@ -409,16 +423,7 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 	r.huge_zero_pfn = found && hz != UINT64_MAX ? hz : 0;
 	r.nx_huge_pages = (int)(int32_t)read_global(T, "kvm", "nx_huge_pages", 4, &found);
 	r.ad_always = target_symbol(T, "kvm", "kvm_ad_enabled", &a);
-	struct type_ref ops = types_struct(&T->types, "kvm", "kvm_x86_ops");
-	struct member m;
-	if (types_member(ops, "cpu_dirty_log_size", &m) && target_symbol(T, "kvm", "kvm_x86_ops", &a)) {
-		uint32_t sz = 0;
-		dump_peek(T->dump, a + member_off(&m), &sz, sizeof(sz));
-		r.pml = sz != 0;
-	}
-	if (r.pml)
-		notes_add(&H->notes, "PML (D-bit) dirty logging is in use: D3 is not implemented, so "
-			  "A/D-enabled 4K leaves are not checked against the log");
+	r.pml = L.pml.in_use;
 	r.sp_buf = malloc(L.sp_size ? L.sp_size : 1);
 	struct walker *w = NULL;
 	if (!r.sp_buf || (e = walker_new(T, &w))) {

@@ -1,0 +1,304 @@
+/* PML (D-bit) dirty logging: each vCPU's PML page and the D3 judgement. */
+#include "pml.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "books.h"
+
+/* vcpu->mode values (ABI of KVM's own code, stable since 2011). */
+#define VCPU_IN_GUEST_MODE 1
+#define VCPU_EXITING_GUEST_MODE 2
+
+static void ev_append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void ev_append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strnlen(buf, len);
+	if (used + 1 >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+void pml_layout_types(const struct types *ty, struct pml_layout *L)
+{
+	L->have_count = types_member(types_struct(ty, "kvm", "kvm"), "arch.cpu_dirty_logging_count",
+				     &L->count) && L->count.size == 4;
+	L->page_size = types_size(types_struct(ty, NULL, "page"));
+	/* The page moved from vcpu_vmx.pml_pg to vcpu->arch.pml_page (shared
+	 * with SVM's PML) in 2025; vcpu_vmx embeds struct kvm_vcpu as vcpu. */
+	struct member pg, vcpu;
+	if (types_member(types_struct(ty, "kvm", "kvm_vcpu"), "arch.pml_page", &pg) &&
+	    types_is_pointer(pg.type)) {
+		L->have_page = true;
+		L->page_off = member_off(&pg);
+		L->page_field = "kvm_vcpu.arch.pml_page";
+		return;
+	}
+	struct type_ref vmx = types_struct(ty, "kvm_intel", "vcpu_vmx");
+	if (types_member(vmx, "vcpu", &vcpu) && types_is_struct(vcpu.type) &&
+	    types_member(vmx, "pml_pg", &pg) && types_is_pointer(pg.type) &&
+	    member_off(&pg) >= member_off(&vcpu)) {
+		L->have_page = true;
+		L->page_off = member_off(&pg) - member_off(&vcpu);
+		L->page_field = "vcpu_vmx.pml_pg";
+	}
+}
+
+void pml_layout(struct target *T, struct pml_layout *L, struct notes *notes)
+{
+	const struct types *ty = &T->types;
+	memset(L, 0, sizeof(*L));
+	struct type_ref ops = types_struct(ty, "kvm", "kvm_x86_ops");
+	struct member m;
+	uint64_t a;
+	if (types_member(ops, "cpu_dirty_log_size", &m) && target_symbol(T, "kvm", "kvm_x86_ops", &a)) {
+		uint32_t sz = 0;
+		dump_peek(T->dump, a + member_off(&m), &sz, sizeof(sz));
+		L->in_use = sz != 0;
+	}
+	if (!L->in_use)
+		return;
+	pml_layout_types(ty, L);
+	uint64_t base;
+	if (!target_symbol(T, "vmlinux", "vmemmap_base", &a) || !dump_peek(T->dump, a, &base, 8) ||
+	    !L->page_size) {
+		L->have_page = false;
+		notes_add(notes, "PML dirty logging is in use but vmemmap_base or struct page is "
+			  "unknown: PML pages not read, D3 only inconclusive");
+		return;
+	}
+	L->vmemmap_base = base;
+	if (!L->have_page)
+		notes_add(notes, "PML dirty logging is in use but neither kvm_vcpu.arch.pml_page nor "
+			  "vcpu_vmx.pml_pg is in type info: PML pages not read, D3 only inconclusive");
+}
+
+bool pml_page_pfn(uint64_t vmemmap_base, uint64_t page_size, uint64_t page, uint64_t *pfn)
+{
+	if (!page_size || page < vmemmap_base || (page - vmemmap_base) % page_size)
+		return false;
+	*pfn = (page - vmemmap_base) / page_size;
+	return *pfn < 1ull << (52 - 12);
+}
+
+int pml_reserve(struct pml_books *p, size_t nvcpus)
+{
+	free(p->e);
+	p->n = 0;
+	p->cap = (nvcpus ? nvcpus : 1) * PML_ENTRIES;
+	p->e = malloc(p->cap * sizeof(*p->e));
+	if (!p->e)
+		p->cap = 0;
+	return p->e ? 0 : -1;
+}
+
+void pml_add_page(struct pml_books *p, int vcpu, uint64_t pa, const uint64_t page[PML_ENTRIES])
+{
+	/* Every slot: the index (VMCS GUEST_PML_INDEX) is not readable, and
+	 * stale GPAs only hide losses, never invent them. */
+	if (p->cap - p->n < PML_ENTRIES)
+		return; /* more pages than reserved: a caller's bug, never an overrun */
+	for (int i = 0; i < PML_ENTRIES; i++)
+		p->e[p->n++] = (struct pml_entry){ .gfn = page[i] >> 12, .vcpu = vcpu, .slot = i };
+	if (p->nread++ < 4)
+		ev_append(p->read_ev, sizeof(p->read_ev), "%s%d (PA 0x%" PRIx64 ")",
+			  p->nread > 1 ? ", " : "", vcpu, pa);
+	else if (p->nread == 5)
+		ev_append(p->read_ev, sizeof(p->read_ev), ", ...");
+}
+
+void pml_vcpu_mode(struct pml_books *p, int vcpu, int mode)
+{
+	/* EXITING: kicked, but possibly still running the guest. */
+	if ((mode == VCPU_IN_GUEST_MODE || mode == VCPU_EXITING_GUEST_MODE) && !p->in_guest++)
+		p->in_guest_idx = vcpu;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct pml_entry *x = a, *y = b;
+	if (x->gfn != y->gfn)
+		return x->gfn < y->gfn ? -1 : 1;
+	if (x->vcpu != y->vcpu)
+		return x->vcpu < y->vcpu ? -1 : 1;
+	return x->slot - y->slot;
+}
+
+void pml_finish(struct pml_books *p)
+{
+	if (p->n)
+		qsort(p->e, p->n, sizeof(*p->e), entry_cmp);
+}
+
+const struct pml_entry *pml_find(const struct pml_books *p, uint64_t gfn)
+{
+	size_t lo = 0, hi = p->n;
+	while (lo < hi) { /* first entry with gfn >= GFN */
+		size_t mid = (lo + hi) / 2;
+		if (p->e[mid].gfn < gfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < p->n && p->e[lo].gfn == gfn ? &p->e[lo] : NULL;
+}
+
+static void pml_unread(struct pml_books *p, int idx, const char *why)
+{
+	if (p->nunread++ >= 2)
+		return;
+	if (idx < 0)
+		ev_append(p->unread_ev, sizeof(p->unread_ev), "%s%s", p->nunread > 1 ? "; " : "", why);
+	else
+		ev_append(p->unread_ev, sizeof(p->unread_ev), "%svCPU %d: %s",
+			  p->nunread > 1 ? "; " : "", idx, why);
+}
+
+struct err *pml_load(struct target *T, const struct pml_layout *L, const struct kvm_vm *vm,
+		     struct vm_books *b, struct notes *notes)
+{
+	struct pml_books *p = &b->pml;
+	memset(p, 0, sizeof(*p));
+	if (!L->in_use)
+		return NULL;
+	bool logs = false;
+	for (size_t i = 0; i < vm->nslots; i++)
+		logs |= (vm->slots[i].flags & KVM_MEM_LOG_DIRTY_PAGES) != 0;
+	if (!logs)
+		return NULL; /* D3 needs a logged slot; spare the reads */
+	p->loaded = true;
+	p->in_guest_idx = -1;
+	if (pml_reserve(p, vm->nvcpus) < 0) /* nvcpus is bounded by kobj */
+		return err_new(ERR_NOMEM, "out of memory");
+	uint64_t page[PML_ENTRIES];
+	for (size_t i = 0; i < vm->nvcpus; i++) {
+		const struct kvm_vcpu_info *v = &vm->vcpus[i];
+		pml_vcpu_mode(p, v->idx, v->mode);
+		if (!L->have_page) {
+			pml_unread(p, v->idx, "PML page field unknown");
+			continue;
+		}
+		uint64_t pg = 0, pfn;
+		char why[120];
+		if (!dump_peek(T->dump, v->addr + L->page_off, &pg, sizeof(pg))) {
+			snprintf(why, sizeof(why), "%s at 0x%" PRIx64 " unreadable", L->page_field,
+				 v->addr + L->page_off);
+			pml_unread(p, v->idx, why);
+			continue;
+		}
+		if (!pml_page_pfn(L->vmemmap_base, L->page_size, pg, &pfn)) {
+			snprintf(why, sizeof(why), "%s = 0x%" PRIx64 " is not a struct page", L->page_field, pg);
+			pml_unread(p, v->idx, why);
+			continue;
+		}
+		struct err *e = dump_read_phys(T->dump, pfn << 12, page, sizeof(page));
+		if (e) {
+			snprintf(why, sizeof(why), "PML page at PA 0x%" PRIx64 ": %s", pfn << 12, e->msg);
+			err_free(e);
+			pml_unread(p, v->idx, why);
+			continue;
+		}
+		pml_add_page(p, v->idx, pfn << 12, page);
+	}
+	pml_finish(p);
+	if (vm->online_vcpus > 0 && (size_t)vm->online_vcpus > vm->nvcpus) {
+		/* vCPUs kobj could not read: their pages (and modes) are unknown */
+		char why[80];
+		snprintf(why, sizeof(why), "%zu of %d online vCPUs not read", vm->online_vcpus - vm->nvcpus,
+			 vm->online_vcpus);
+		int missing = vm->online_vcpus - (int)vm->nvcpus;
+		pml_unread(p, -1, why);
+		p->nunread += missing - 1;
+	}
+	if (p->nunread)
+		notes_add(notes, "VM %d: PML pages of %d of %zu vCPUs not read (%s): D3 inconclusive "
+			  "for dirty leaves the others do not explain", vm->pid, p->nunread, vm->nvcpus,
+			  p->unread_ev);
+	return NULL;
+}
+
+void pml_fini(struct pml_books *p)
+{
+	free(p->e);
+	memset(p, 0, sizeof(*p));
+}
+
+enum d3_verdict d3_judge(const struct vm_books *b, const struct kvm_memslot *s, int level,
+			 uint64_t gfn, const struct spte_bits *bt, bool pml, char *ev, size_t evlen)
+{
+	if (evlen)
+		ev[0] = 0;
+	/* D-mode leaves only: type 10/01 and every SPTE without PML are W-mode
+	 * (D2); huge leaves are write-protected while logging (D1). */
+	if (!pml || level != 1 || bt->ad_type != SPTE_AD_ENABLED || !bt->dirty ||
+	    !(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
+		return D3_NONE;
+	if (books_recorded(b, s, gfn) || pml_find(&b->pml, gfn))
+		return D3_NONE;
+	uint64_t rel = gfn - s->base_gfn;
+	const uint64_t *bm = books_bitmap(b, s);
+	if (bm)
+		ev_append(ev, evlen, "slot %d dirty bitmap 0x%" PRIx64 ": word %" PRIu64 " at 0x%" PRIx64
+			  " = 0x%016" PRIx64 ", bit %" PRIu64 " clear%s", s->id, s->dirty_bitmap, rel / 64,
+			  s->dirty_bitmap + rel / 64 * 8, bm[rel / 64], rel % 64,
+			  b->ring_mode ? "; no pending dirty-ring entry" : "");
+	else
+		ev_append(ev, evlen, "slot %d (as %d) offset 0x%" PRIx64 ": %s", s->id, s->as_id, rel,
+			  b->ring_mode ? "no pending entry in any vCPU's dirty ring"
+				       : "slot has no dirty bitmap");
+	const struct pml_books *p = &b->pml;
+	if (p->nread)
+		ev_append(ev, evlen, "; GPA 0x%" PRIx64 " not in the PML pages of vCPUs %s (all %d slots)",
+			  gfn << 12, p->read_ev, PML_ENTRIES);
+	else
+		ev_append(ev, evlen, "; no vCPU's PML page read");
+	/* Reasons KVM may legitimately be between D=1 and the record. */
+	const char *why = NULL;
+	char buf[160];
+	if (b->mmu_lock_held)
+		why = "mmu_lock held (a harvest may be clearing D)";
+	else if (b->slots_lock_held || b->gen_updating)
+		why = "slots_lock held (logging may be being enabled, D not yet cleared)";
+	else if (p->in_guest) {
+		snprintf(buf, sizeof(buf), "vCPU %d in guest mode (its PML buffer may hold unflushed "
+			 "GPAs)", p->in_guest_idx);
+		why = buf;
+	} else if (!p->loaded) {
+		why = "PML pages not read";
+	} else if (p->nunread) {
+		snprintf(buf, sizeof(buf), "the PML page of %d vCPU%s not read", p->nunread,
+			 p->nunread == 1 ? "" : "s");
+		why = buf;
+	} else if (b->ring_mode && b->ring_unread)
+		why = "a vCPU's dirty ring could not be read";
+	if (why) {
+		ev_append(ev, evlen, "; inconclusive: %s", why);
+		return D3_INCONCLUSIVE;
+	}
+	return D3_FOUND;
+}
+
+bool pml_count_judge(int32_t count, uint64_t at, size_t logged, char *ev, size_t evlen)
+{
+	if (count >= 0 && (size_t)count == logged)
+		return false;
+	snprintf(ev, evlen, "kvm->arch.cpu_dirty_logging_count at 0x%" PRIx64 " = %d, %zu slots have "
+		 "LOG_DIRTY_PAGES", at, count, logged);
+	return true;
+}
+
+bool pml_count_mismatch(struct target *T, const struct pml_layout *L, const struct kvm_vm *vm,
+			size_t logged, char *ev, size_t evlen)
+{
+	int32_t n;
+	uint64_t at = vm->addr + member_off(&L->count);
+	return L->in_use && L->have_count && dump_peek(T->dump, at, &n, sizeof(n)) &&
+	       pml_count_judge(n, at, logged, ev, evlen);
+}
