@@ -22,7 +22,7 @@ _spte_inspect()
 {
 	local cur prev words cword split
 	_init_completion -s || return
-	local commands="summary info vms memslots roots sptes gfn check dis"
+	local commands="summary info vms memslots roots sptes gfn check browse dis"
 	local opts="-j --json -p --pretty --vm --root --gfn-range --level --vmlinux --module
 		--system-map --check --severity --list-checks -h --help -V --version"
 	local -a _spte_inspect_pos

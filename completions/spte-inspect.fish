@@ -46,7 +46,7 @@ function __spte_inspect_checks
     printf '%s\n' $prefix$ids
 end
 
-set -l cmds summary info vms memslots roots sptes gfn check dis
+set -l cmds summary info vms memslots roots sptes gfn check browse dis
 complete -c spte-inspect -n __spte_inspect_needs_command -f -a "$cmds"
 # a command's arguments (BITS, GFN, SYMBOL) are not file names
 complete -c spte-inspect -n __spte_inspect_has_command -f
