@@ -285,6 +285,9 @@ def main():
     s = t.wait(r"walk from root")
     case("detail: the SPTE's pfn is the VMM's host pfn (ground truth)",
          f"pfn     {page['host_pfn']:#x}" in s, s)
+    case("detail: the VMM's own PTE at the hva, walked through kvm->mm",
+         re.search(rf"host    VMM PTE at 0x[0-9a-f]+ = 0x[0-9a-f]{{16}}\n +pfn {page['host_pfn']:#x}, "
+                   rf"writable: the SPTE's frame", s), s)
     t.keys("q", "/")
     t.wait(r"jump to")
     t.type(f"pfn:{page['host_pfn']}")

@@ -88,6 +88,9 @@ enum gp_state gpmap_cell(const struct gpmap *m, uint64_t lo, uint64_t hi);
 struct err *gpmap_list(struct session *s, const struct gp_findings *F, const struct gpmap *m,
 		       uint64_t lo, uint64_t hi, size_t max, struct gp_leaf **out, size_t *n,
 		       bool *truncated);
+/* The VMM's own mapping of HVA, as H1-H5 see it. */
+struct err *gpmap_host(struct session *s, const struct gpmap *m, uint64_t hva,
+		       struct check_host_page *out);
 /* The first gfn whose leaf maps host frame PFN, or UINT64_MAX. */
 uint64_t gpmap_find_pfn(struct session *s, const struct gpmap *m, uint64_t pfn);
 

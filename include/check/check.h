@@ -66,17 +66,24 @@ void check_opts_default(struct check_opts *o);
 struct err *check_run(struct target *T, struct kvm_host *H, const struct check_opts *o,
 		      finding_fn fn, void *arg, struct check_stats *stats);
 
-/* One VM's dirty-log books (live bitmaps, pending dirty-ring entries) for
- * callers above the checks: whether a gfn's slot is logged and the gfn
- * recorded, judged as D2 judges it. */
-struct check_dirty_log;
+/* One VM's books (live dirty bitmaps, pending dirty-ring entries, the VMM's
+ * page tables) for callers above the checks, judged as the checks judge. */
+struct check_vm_books;
 enum dirty_log_state { DIRTY_LOG_OFF, DIRTY_LOG_RECORDED, DIRTY_LOG_NOT_RECORDED };
 
-struct err *check_dirty_log_open(struct target *T, const struct kvm_vm *vm, struct notes *notes,
-				 struct check_dirty_log **out);
-/* SLOT (if not NULL) receives the memslot holding GFN, or NULL. */
-enum dirty_log_state check_dirty_log_state(const struct check_dirty_log *d, int as_id, uint64_t gfn,
-					   const struct kvm_memslot **slot);
-void check_dirty_log_close(struct check_dirty_log *d);
+struct check_host_page {
+	bool present, writable;
+	int level;		/* 1 = 4K PTE, 2 = 2M PMD, 3 = 1G PUD */
+	uint64_t pfn;		/* of the 4K page at the hva */
+	uint64_t entry, entry_pa;	/* the host entry that maps it */
+};
+
+struct err *check_vm_books_open(struct target *T, const struct kvm_vm *vm, struct notes *notes,
+				struct check_vm_books **out);
+/* Whether GFN's slot in address space AS_ID logs dirty pages, and records GFN. */
+enum dirty_log_state check_vm_books_logged(const struct check_vm_books *d, int as_id, uint64_t gfn);
+/* The VMM's own mapping of HVA (through kvm->mm). */
+struct err *check_vm_books_host(struct check_vm_books *d, uint64_t hva, struct check_host_page *out);
+void check_vm_books_close(struct check_vm_books *d);
 
 #endif

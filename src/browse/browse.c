@@ -52,6 +52,8 @@ struct ui {
 	enum list_sort sort;
 	struct gp_leaf detail;
 	int detail_top;
+	struct check_host_page host;	/* the VMM's mapping of the detail's hva */
+	char host_err[160];		/* why it is not known, "" if it is */
 	char msg[160];
 };
 
@@ -580,6 +582,28 @@ static void jump(struct ui *u)
 }
 
 static void list_open(struct ui *u, uint64_t lo, uint64_t hi);
+static const struct kvm_memslot *slot_of(const struct ui *u, uint64_t gfn);
+
+/* The detail screen of leaf L; the host side is looked up once, here. */
+static void open_detail(struct ui *u, const struct gp_leaf *l)
+{
+	u->detail = *l;
+	u->detail_top = 0;
+	u->host_err[0] = '\0';
+	const struct kvm_memslot *s = slot_of(u, l->gfn);
+	if (!s) {
+		snprintf(u->host_err, sizeof(u->host_err), "no memslot, no hva");
+	} else {
+		struct err *e = gpmap_host(u->s, &u->map,
+					   s->userspace_addr + ((l->gfn - s->base_gfn) << PAGE_SHIFT),
+					   &u->host);
+		if (e) {
+			snprintf(u->host_err, sizeof(u->host_err), "%s", e->msg);
+			err_free(e);
+		}
+	}
+	push(u, SC_DETAIL);
+}
 
 static void key_map(struct ui *u, int k)
 {
@@ -617,13 +641,10 @@ static void key_map(struct ui *u, int k)
 		break;
 	case '\n': case KEY_ENTER:
 		list_open(u, u->cur, u->cur + u->zoom - 1);
-		if (u->nitems == 1 && u->filter == LF_ALL) {
-			u->detail = u->all[u->items[0]];
-			u->detail_top = 0;
-			push(u, SC_DETAIL);
-		} else {
+		if (u->nitems == 1 && u->filter == LF_ALL)
+			open_detail(u, &u->all[u->items[0]]);
+		else
 			push(u, SC_LIST);
-		}
 		break;
 	}
 	if (u->cur != before && u->focus - u->cur >= u->zoom)
@@ -768,16 +789,24 @@ static void key_list(struct ui *u, int k)
 		status(u, "no finding in this list");
 		break;
 	case '\n': case KEY_ENTER: case KEY_RIGHT: case 'l':
-		if (n) {
-			u->detail = u->all[u->items[u->list_sel]];
-			u->detail_top = 0;
-			push(u, SC_DETAIL);
-		}
+		if (n)
+			open_detail(u, &u->all[u->items[u->list_sel]]);
 		break;
 	}
 }
 
 /* ------------------------------------------------------------ SPTE detail */
+
+/* The memslot of the map root's address space holding GFN, or NULL. */
+static const struct kvm_memslot *slot_of(const struct ui *u, uint64_t gfn)
+{
+	const struct kvm_vm *vm = cur_vm(u);
+	int as = u->map.root < vm->nroots ? vm->roots[u->map.root].smm : 0;
+	for (size_t i = 0; i < vm->nslots; i++)
+		if (vm->slots[i].as_id == as && gfn - vm->slots[i].base_gfn < vm->slots[i].npages)
+			return &vm->slots[i];
+	return NULL;
+}
 
 /* Why a leaf is, or is not, a dirty-logging problem, in the words of D2. */
 static void explain_logging(struct ui *u, struct lines *L, const struct kvm_memslot *s,
@@ -867,10 +896,7 @@ static void draw_detail(struct ui *u)
 		pa = eb.pfn << PAGE_SHIFT;
 	}
 	addl(&L, "%s", "");
-	const struct kvm_memslot *s = NULL;
-	for (size_t i = 0; i < vm->nslots; i++)
-		if (vm->slots[i].as_id == r->smm && l->gfn - vm->slots[i].base_gfn < vm->slots[i].npages)
-			s = &vm->slots[i];
+	const struct kvm_memslot *s = slot_of(u, l->gfn);
 	if (s) {
 		uint64_t rel = l->gfn - s->base_gfn;
 		addl(&L, "memslot %d (as %d)  base gfn 0x%" PRIx64 "  flags 0x%x%s%s  hva 0x%" PRIx64, s->id,
@@ -890,6 +916,21 @@ static void draw_detail(struct ui *u)
 						      : "no pending entry for this gfn");
 		}
 		explain_logging(u, &L, s, &b, recorded);
+		if (u->host_err[0]) {
+			addl(&L, "host    %s", u->host_err);
+		} else if (!u->host.present) {
+			addl(&L, "host    the VMM has no page at this hva (entry 0x%016" PRIx64 ")",
+			     u->host.entry);
+		} else {
+			uint64_t want = b.kind == SPTE_PRESENT ? b.pfn : 0;
+			addl(&L, "host    VMM %s at 0x%" PRIx64 " = 0x%016" PRIx64,
+			     u->host.level == 1 ? "PTE" : u->host.level == 2 ? "PMD" : "PUD",
+			     u->host.entry_pa, u->host.entry);
+			addl(&L, "        pfn 0x%" PRIx64 ", %s%s", u->host.pfn,
+			     u->host.writable ? "writable" : "read-only",
+			     b.kind != SPTE_PRESENT ? "" : u->host.pfn == want ? ": the SPTE's frame"
+									: ": NOT the SPTE's frame (H1)");
+		}
 	} else {
 		addl(&L, "no memslot of address space %d covers this gfn%s", r->smm,
 		     b.kind == SPTE_MMIO ? " (an MMIO access)" : "");

@@ -158,7 +158,7 @@ struct classify {
 	const struct gp_findings *F;
 	uint32_t vm;
 	const struct kvm_root *root;
-	struct check_dirty_log *dl;	/* NULL if the books could not be read */
+	struct check_vm_books *dl;	/* NULL if the books could not be read */
 };
 
 static bool has_finding(const struct classify *c, uint64_t gfn)
@@ -189,7 +189,7 @@ static enum gp_state base_state(const struct classify *c, const struct walk_entr
 	if (b->access_tracked)
 		return GP_ACCESS_TRACKED;
 	if (b->writable && c->dl) {
-		enum dirty_log_state d = check_dirty_log_state(c->dl, c->root->smm, e->gfn, NULL);
+		enum dirty_log_state d = check_vm_books_logged(c->dl, c->root->smm, e->gfn);
 		if (d == DIRTY_LOG_RECORDED)
 			return GP_LOGGED_RECORDED;
 		if (d == DIRTY_LOG_NOT_RECORDED)
@@ -210,7 +210,7 @@ static struct err *classify_open(struct session *s, const struct gp_findings *F,
 				 const struct kvm_root *root, struct classify *c)
 {
 	*c = (struct classify){ s, F, vm, root, NULL };
-	struct err *e = check_dirty_log_open(s->T, &s->H.vms[vm], &s->H.notes, &c->dl);
+	struct err *e = check_vm_books_open(s->T, &s->H.vms[vm], &s->H.notes, &c->dl);
 	if (e) /* states without the log; the checks already said why */
 		notes_add_err(&s->H.notes, e, "browse: dirty log");
 	return NULL;
@@ -284,7 +284,7 @@ struct err *gpmap_build(struct session *s, const struct gp_findings *F, uint32_t
 			walker_free(w);
 		}
 	}
-	check_dirty_log_close(b.c.dl);
+	check_vm_books_close(b.c.dl);
 	if (!e && b.nomem)
 		e = err_new(ERR_NOMEM, "out of memory building the map of VM %d", v->pid);
 	if (e) {
@@ -397,7 +397,7 @@ struct err *gpmap_list(struct session *s, const struct gp_findings *F, const str
 		e = walker_run(w, &s->H.masks, &v->roots[m->root], &r, on_list_entry, &L, &st);
 		walker_free(w);
 	}
-	check_dirty_log_close(L.c.dl);
+	check_vm_books_close(L.c.dl);
 	if (!e && L.nomem)
 		e = err_new(ERR_NOMEM, "out of memory listing SPTEs");
 	if (e) {
@@ -408,6 +408,18 @@ struct err *gpmap_list(struct session *s, const struct gp_findings *F, const str
 	*n = L.n;
 	*truncated = L.truncated;
 	return NULL;
+}
+
+struct err *gpmap_host(struct session *s, const struct gpmap *m, uint64_t hva,
+		       struct check_host_page *out)
+{
+	struct check_vm_books *d;
+	struct err *e = check_vm_books_open(s->T, m->vm, &s->H.notes, &d);
+	if (e)
+		return e;
+	e = check_vm_books_host(d, hva, out);
+	check_vm_books_close(d);
+	return e;
 }
 
 struct pfn_search {
