@@ -224,6 +224,17 @@ def main():
         beyond = [e for e in sptes if e["kind"] == "present" and e["leaf"] and in_slot(s_, e)]
         x = damaged("s9", *slot_field(s_, "npages", cut, 8))
         expect("S9", x, [("S9", e["gfn"], e["level"]) for e in beyond], r"no memslot|crosses")
+        # Exception: a memslot update being published (generation bit 63,
+        # KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS) makes the same S9s inconclusive.
+        ms = rd64(int(kvm0, 16) + offset("kvm.memslots"))
+        gen_va = ms + offset("kvm_memslots.generation")
+        x = damaged("s9gen", *slot_field(s_, "npages", cut, 8), "--u64",
+                    f"{vtop(gen_va):#x}={rd64(gen_va) | (1 << 63):#x}")
+        rc, got = findings(x)
+        case("S9 while the memslot generation is being updated: inconclusive, exit 2",
+             rc == 2 and sorted(key(f) for f in got) ==
+             sorted(("S9", e["gfn"], e["level"]) for e in beyond)
+             and all(f["inconclusive"] for f in got), (rc, [key(f) for f in got]))
     # S12: the slot turns read-only under writable leaves.
     if plain_slot:
         s_ = plain_slot

@@ -33,7 +33,11 @@ struct err *books_layout(struct target *T, struct check_layout *L, struct notes 
 	L->inval_is_gfn = types_member(slot, "gmem", &probe);
 	L->have_nr_logging = types_member(kvm, "nr_memslots_dirty_logging.counter", &L->nr_logging);
 	L->have_disable_nx = types_member(kvm, "arch.disable_nx_huge_pages", &L->disable_nx);
-	types_member(L->memslots, "generation", &L->ms_generation);
+	struct type_ref elem;
+	L->have_gen = types_member(L->memslots, "generation", &L->ms_generation) &&
+		      L->ms_generation.size == 8 && types_member(kvm, "memslots", &L->kvm_memslots) &&
+		      types_array(L->kvm_memslots.type, &elem, &L->nas) && types_is_pointer(elem) &&
+		      types_size(elem) == 8 && L->nas <= 8;
 	struct type_ref dg = types_struct(ty, "kvm", "kvm_dirty_gfn");
 	L->gfn_entry_size = types_size(dg);
 	L->have_ring = types_member(dg, "slot", &L->gfn_slot) &&
@@ -242,6 +246,13 @@ struct err *books_load(struct target *T, const struct check_layout *L, const str
 			dump_peek(T->dump, vm->addr + member_off(&L->inval_start), &b->inval_start, 8);
 			dump_peek(T->dump, vm->addr + member_off(&L->inval_end), &b->inval_end, 8);
 		}
+	}
+	/* KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS: a memslot update is being published */
+	for (uint32_t as = 0; L->have_gen && as < L->nas && !b->gen_updating; as++) {
+		uint64_t ms = 0, gen = 0;
+		if (dump_peek(T->dump, vm->addr + member_off(&L->kvm_memslots) + 8 * as, &ms, 8) && ms &&
+		    dump_peek(T->dump, ms + member_off(&L->ms_generation), &gen, 8))
+			b->gen_updating = gen >> 63;
 	}
 	if (L->have_disable_nx) {
 		uint8_t v = 0;

@@ -12,6 +12,9 @@ struct check_layout {
 		have_disable_nx, have_ring, have_sp_check, have_ptep, have_pgd, have_mm_users;
 	struct member mmu_lock, slots_lock, inval, inval_start, inval_end, nr_logging, disable_nx,
 		ms_generation;
+	bool have_gen;		/* kvm.memslots[] and kvm_memslots.generation */
+	struct member kvm_memslots;
+	uint32_t nas;
 	struct member ring_gfns, ring_reset, ring_dirty, ring_size, vcpu_ring;
 	struct member gfn_slot, gfn_offset;	/* struct kvm_dirty_gfn */
 	uint64_t gfn_entry_size;
