@@ -3,6 +3,7 @@
 suggestions, and the text output of each command on a real fixture.
 Usage: cli.py BINARY DUMP VERSION"""
 import json
+import re
 import subprocess
 import sys
 
@@ -110,6 +111,13 @@ def main():
              for a, b in zip(ins, ins[1:])), ins)
     p = run(dump, "dis", "cpu0", "1")
     case("dis cpu0: the saved RIP", p.returncode == 0 and p.stdout.startswith("0x"), p.stderr)
+    # data is not code: every byte that does not decode is a "(bad)" line,
+    # COUNT lines in all, never silence
+    p = run(dump, "dis", "kvm:kvm_x86_ops", "5")
+    lines = p.stdout.splitlines()
+    case("dis of a data symbol: COUNT lines, undecodable bytes as (bad)",
+         p.returncode == 0 and len(lines) == 5 and all(re.match(r"0x[0-9a-f]+ <kvm_x86_ops", l)
+                                                        for l in lines), p.stdout)
     p = run(dump, "dis", "no_such_symbol_xyz")
     case("dis of an unknown symbol: usage error", p.returncode == 8 and "no symbol" in p.stderr,
          p.stderr)

@@ -128,8 +128,29 @@ struct err *cmd_dis(struct session *s, int argc, char **argv)
 		json_arr_begin(&s->j);
 	}
 	char sym[160], tsym[160];
-	while ((!count || n < count) && cs_disasm_iter(h, &p, &left, &pc, insn)) {
+	while ((!count || n < count) && left) {
 		n++;
+		if (!cs_disasm_iter(h, &p, &left, &pc, insn)) {
+			/* undecodable (data, or a torn page): one byte, as objdump's (bad) */
+			dis_sym(s, pc, sym, sizeof(sym));
+			if (s->json) {
+				json_obj_begin(&s->j);
+				json_khex(&s->j, "address", pc);
+				json_kstr(&s->j, "symbol", sym[0] ? sym : NULL);
+				char hex[3];
+				snprintf(hex, sizeof(hex), "%02x", *p);
+				json_kstr(&s->j, "bytes", hex);
+				json_kstr(&s->j, "mnemonic", "(bad)");
+				json_kstr(&s->j, "operands", "");
+				json_obj_end(&s->j);
+			} else {
+				fprintf(s->out, "0x%" PRIx64 " <%s>:\t(bad)   .byte 0x%02x\n", pc, sym, *p);
+			}
+			p++;
+			left--;
+			pc++;
+			continue;
+		}
 		uint64_t target = 0;
 		const cs_x86 *x = &insn->detail->x86;
 		for (int i = 0; i < x->op_count; i++) {
