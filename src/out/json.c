@@ -165,7 +165,27 @@ static void json_raw_str(struct json *j, const char *s)
 	json_putc(j, '"');
 }
 
-void json_key(struct json *j, const char *key)
+void json_key_lit_slow(struct json *j, const char *key, size_t len)
+{
+	if (len > 200) { /* never for an identifier; stay within the buffer */
+		json_key_any(j, key);
+		return;
+	}
+	json_sep(j);
+	json_reserve(j, len + 4);
+	char *o = j->buf + j->len;
+	*o++ = '"';
+	memcpy(o, key, len);
+	o += len;
+	*o++ = '"';
+	*o++ = ':';
+	if (j->pretty)
+		*o++ = ' ';
+	j->len = (size_t)(o - j->buf);
+	j->after_key = true;
+}
+
+void json_key_any(struct json *j, const char *key)
 {
 	json_sep(j);
 	json_raw_str(j, key);
@@ -182,11 +202,24 @@ void json_str(struct json *j, const char *s)
 	json_raw_str(j, s);
 }
 
+static inline unsigned json_dec_len(uint64_t v)
+{
+	unsigned n = 1;
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/* Numbers are formatted in place: no copy, no call per value. */
 void json_u64(struct json *j, uint64_t v)
 {
-	char buf[24], *e = buf + sizeof(buf), *b = json_utoa(v, 10, e);
 	json_sep(j);
-	json_put(j, b, (size_t)(e - b));
+	json_reserve(j, 24);
+	unsigned n = json_dec_len(v);
+	json_utoa(v, 10, j->buf + j->len + n);
+	j->len += n;
 }
 
 void json_i64(struct json *j, int64_t v)
@@ -201,22 +234,24 @@ void json_i64(struct json *j, int64_t v)
 
 void json_hex(struct json *j, uint64_t v)
 {
-	char buf[24], *e = buf + sizeof(buf) - 1, *b = json_utoa(v, 16, e);
-	*e++ = '"';
-	*--b = 'x';
-	*--b = '0';
-	*--b = '"';
 	json_sep(j);
-	json_put(j, b, (size_t)(e - b));
+	json_reserve(j, 24);
+	unsigned n = v ? (unsigned)(67 - __builtin_clzll(v)) / 4 : 1; /* hex digits */
+	char *o = j->buf + j->len;
+	o[0] = '"';
+	o[1] = '0';
+	o[2] = 'x';
+	json_utoa(v, 16, o + 3 + n);
+	o[3 + n] = '"';
+	j->len += n + 4;
 }
 
 void json_bool(struct json *j, bool v)
 {
 	json_sep(j);
-	if (v)
-		json_put(j, "true", 4);
-	else
-		json_put(j, "false", 5);
+	json_reserve(j, 5);
+	memcpy(j->buf + j->len, v ? "true" : "false", 5); /* 5 bytes are there */
+	j->len += v ? 4 : 5;
 }
 
 void json_null(struct json *j)
@@ -231,15 +266,10 @@ void json_end(struct json *j)
 	json_flush(j);
 }
 
-void json_kstr(struct json *j, const char *k, const char *v)
+void json_str_or_null(struct json *j, const char *s)
 {
-	json_key(j, k);
-	if (v)
-		json_str(j, v);
+	if (s)
+		json_str(j, s);
 	else
 		json_null(j);
 }
-void json_ku64(struct json *j, const char *k, uint64_t v) { json_key(j, k); json_u64(j, v); }
-void json_ki64(struct json *j, const char *k, int64_t v) { json_key(j, k); json_i64(j, v); }
-void json_khex(struct json *j, const char *k, uint64_t v) { json_key(j, k); json_hex(j, v); }
-void json_kbool(struct json *j, const char *k, bool v) { json_key(j, k); json_bool(j, v); }
