@@ -27,6 +27,28 @@ struct dump {
 	struct dump_overlay *overlays;
 	size_t noverlays;
 	kdump_bmp_t *pagemap;	/* pages stored in the file; NULL if unknown */
+	struct dump_tlb *tlb;	/* NULL: no caching (live memory changes) */
+	struct dump_pcache *pcache;
+};
+
+/* Small reads of kernel objects come in runs on the same few pages (a
+ * per-leaf write-track counter, struct page, memslot arrays).  Through
+ * libkdumpfile each costs a lock, a cache lookup and, for a virtual address,
+ * a page-table walk in libaddrxlat: that was half of `check` on a
+ * million-SPTE dump.  A dump file does not change, so recent translations
+ * and pages are remembered here (direct-mapped); /proc/kcore gets neither. */
+#define DUMP_TLB_SLOTS 256
+#define DUMP_KDUMP_CACHE_PAGES 64
+#define DUMP_PCACHE_SLOTS 16
+
+struct dump_tlb {
+	uint64_t vpage[DUMP_TLB_SLOTS];	/* va >> PAGE_SHIFT, plus 1; 0 = empty */
+	uint64_t ppage[DUMP_TLB_SLOTS];	/* pa >> PAGE_SHIFT */
+};
+
+struct dump_pcache {
+	uint64_t pfn[DUMP_PCACHE_SLOTS];	/* plus 1; 0 = empty */
+	uint8_t page[DUMP_PCACHE_SLOTS][PAGE_SIZE];
 };
 
 #define DUMP_MAX_OVERLAYS 64
@@ -147,6 +169,12 @@ struct err *dump_open(const char *path, struct dump **out)
 		goto fail;
 	}
 	kdump_get_string_attr(d->ctx, KDUMP_ATTR_FILE_FORMAT, &d->format);
+	/* libkdumpfile 0.5.1 searches its page cache linearly on every read:
+	 * at the default 1024 pages that search was 8% of a million-SPTE
+	 * summary.  Tables are read once per walk and small reads are cached
+	 * above (dump_read_phys), so a small cache loses no hits that matter. */
+	kdump_attr_t cs = { .type = KDUMP_NUMBER, .val.number = DUMP_KDUMP_CACHE_PAGES };
+	kdump_set_attr(d->ctx, "cache.size", &cs);
 	/* libkdumpfile files VMCOREINFO under the OS type, so say it first. */
 	ks = kdump_set_string_attr(d->ctx, KDUMP_ATTR_OSTYPE, "linux");
 	char xlat_err[256];
@@ -175,6 +203,10 @@ struct err *dump_open(const char *path, struct dump **out)
 		e = dump_kdump_err(d, ks, "address translation");
 		goto fail;
 	}
+	if (!d->live) { /* without them reads are only slower */
+		d->tlb = calloc(1, sizeof(*d->tlb));
+		d->pcache = calloc(1, sizeof(*d->pcache));
+	}
 	*out = d;
 	return NULL;
 fail:
@@ -200,6 +232,8 @@ void dump_close(struct dump *d)
 	if (d->fd >= 0)
 		close(d->fd);
 	free(d->overlays);
+	free(d->tlb);
+	free(d->pcache);
 	vmcoreinfo_fini(&d->vmcoreinfo);
 	free(d->path);
 	free(d);
@@ -236,10 +270,17 @@ static void dump_apply_overlays(const struct dump *d, uint64_t pa, void *buf, si
 	}
 }
 
+static void dump_pcache_flush(struct dump *d)
+{
+	if (d->pcache)
+		memset(d->pcache->pfn, 0, sizeof(d->pcache->pfn));
+}
+
 struct err *dump_overlay_page(struct dump *d, uint64_t pa, const void *page)
 {
 	if (pa & (PAGE_SIZE - 1))
 		return err_new(ERR_USAGE, "overlay at 0x%llx is not page aligned", (unsigned long long)pa);
+	dump_pcache_flush(d);
 	for (size_t i = 0; i < d->noverlays; i++)
 		if (d->overlays[i].pa == pa) {
 			memcpy(d->overlays[i].page, page, PAGE_SIZE);
@@ -256,6 +297,7 @@ struct err *dump_overlay_page(struct dump *d, uint64_t pa, const void *page)
 
 void dump_overlay_clear(struct dump *d)
 {
+	dump_pcache_flush(d);
 	d->noverlays = 0;
 }
 
@@ -283,7 +325,37 @@ static struct err *dump_read_virt_paged(struct dump *d, uint64_t va, void *buf, 
 	return NULL;
 }
 
+static struct err *dump_read_phys_uncached(struct dump *d, uint64_t pa, void *buf, size_t len);
+
 struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len)
+{
+	/* Whole-page reads (tables) are read once each: only small ones are
+	 * cached, and only within one page. */
+	uint64_t off = pa & (PAGE_SIZE - 1);
+	if (!d->pcache || len >= PAGE_SIZE || off + len > PAGE_SIZE || !len)
+		return dump_read_phys_uncached(d, pa, buf, len);
+	struct dump_pcache *c = d->pcache;
+	uint64_t pfn = pa >> PAGE_SHIFT;
+	size_t slot = (size_t)(pfn % DUMP_PCACHE_SLOTS);
+	if (c->pfn[slot] != pfn + 1) {
+		/* The same checks and the same error as an uncached read: a page
+		 * that cannot be read whole (an ELF segment ending inside it) is
+		 * read as asked, uncounted twice. */
+		uint64_t filtered = d->filtered_reads;
+		struct err *e = dump_read_phys_uncached(d, pa - off, c->page[slot], PAGE_SIZE);
+		if (e) {
+			c->pfn[slot] = 0;
+			err_free(e);
+			d->filtered_reads = filtered;
+			return dump_read_phys_uncached(d, pa, buf, len);
+		}
+		c->pfn[slot] = pfn + 1;
+	}
+	memcpy(buf, c->page[slot] + off, len);
+	return NULL;
+}
+
+static struct err *dump_read_phys_uncached(struct dump *d, uint64_t pa, void *buf, size_t len)
 {
 	/* Beyond the host's memory is not "filtered": no such page existed. */
 	if (d->max_pfn && ((pa + len - 1) >> PAGE_SHIFT) >= d->max_pfn)
@@ -338,12 +410,22 @@ struct err *dump_read_u32(struct dump *d, uint64_t va, uint32_t *val)
 
 struct err *dump_vtop(struct dump *d, uint64_t va, uint64_t *pa)
 {
+	uint64_t vpage = va >> PAGE_SHIFT;
+	size_t slot = (size_t)(vpage % DUMP_TLB_SLOTS);
+	if (d->tlb && d->tlb->vpage[slot] == vpage + 1) {
+		*pa = d->tlb->ppage[slot] << PAGE_SHIFT | (va & (PAGE_SIZE - 1));
+		return NULL;
+	}
 	addrxlat_fulladdr_t fa = { .addr = va, .as = ADDRXLAT_KVADDR };
 	addrxlat_status st = addrxlat_fulladdr_conv(&fa, ADDRXLAT_KPHYSADDR, d->axctx, d->axsys);
 	if (st != ADDRXLAT_OK)
 		return err_new(ERR_READ, "virtual address 0x%llx: cannot translate: %s",
 			       (unsigned long long)va, addrxlat_ctx_get_err(d->axctx));
 	*pa = fa.addr;
+	if (d->tlb) { /* pages map pages: one translation holds for all of it */
+		d->tlb->vpage[slot] = vpage + 1;
+		d->tlb->ppage[slot] = fa.addr >> PAGE_SHIFT;
+	}
 	return NULL;
 }
 

@@ -11,6 +11,13 @@ static void json_flush(struct json *j)
 	j->len = 0;
 }
 
+/* Room for N more bytes in the buffer (N <= JSON_BUF). */
+static inline void json_reserve(struct json *j, size_t n)
+{
+	if (j->len + n > sizeof(j->buf))
+		json_flush(j);
+}
+
 static void json_put(struct json *j, const char *s, size_t n)
 {
 	if (j->len + n > sizeof(j->buf)) {
@@ -24,27 +31,41 @@ static void json_put(struct json *j, const char *s, size_t n)
 	j->len += n;
 }
 
-static void json_putc(struct json *j, char c)
+static inline void json_putc(struct json *j, char c)
 {
 	if (j->len == sizeof(j->buf))
 		json_flush(j);
 	j->buf[j->len++] = c;
 }
 
-static void json_puts(struct json *j, const char *s)
-{
-	json_put(j, s, strlen(s));
-}
-
-/* Digits of V in BASE, written backwards from END; returns the start. */
+/* Digits of V in BASE, written backwards from END (not terminated);
+ * returns the start.  Decimal two digits at a time: a million-SPTE listing
+ * formats tens of millions of numbers. */
 static char *json_utoa(uint64_t v, unsigned base, char *end)
 {
 	static const char digits[] = "0123456789abcdef";
-	*--end = '\0';
-	do {
-		*--end = digits[v % base];
-		v /= base;
-	} while (v);
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+				    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+				    "8081828384858687888990919293949596979899";
+	if (base == 16) {
+		do {
+			*--end = digits[v & 15];
+			v >>= 4;
+		} while (v);
+		return end;
+	}
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		*--end = pairs[2 * r + 1];
+		*--end = pairs[2 * r];
+	}
+	if (v >= 10) {
+		*--end = pairs[2 * v + 1];
+		*--end = pairs[2 * v];
+	} else {
+		*--end = (char)('0' + v);
+	}
 	return end;
 }
 
@@ -68,7 +89,7 @@ static void json_indent(struct json *j)
 }
 
 /* Separator before a value (or key) at the current depth. */
-static void json_sep(struct json *j)
+static inline void json_sep(struct json *j)
 {
 	if (j->after_key) {
 		j->after_key = false;
@@ -105,16 +126,31 @@ void json_obj_end(struct json *j) { json_close(j, '}'); }
 void json_arr_begin(struct json *j) { json_open(j, '['); }
 void json_arr_end(struct json *j) { json_close(j, ']'); }
 
+/* Bytes that go into a JSON string as they are. */
+static const bool json_plain[256] = {
+	[0x20] = 1, 1, 0 /* '"' */, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* '\\' */, 1, 1, 1,	/* 0x50-0x5f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x60-0x7f */
+};
+
 static void json_raw_str(struct json *j, const char *s)
 {
 	json_putc(j, '"');
-	const unsigned char *p = (const unsigned char *)s, *run = p;
-	for (; *p; p++) {
+	const unsigned char *p = (const unsigned char *)s;
+	for (;;) {
+		/* Plain bytes straight into the buffer, a bounded run at a time. */
+		json_reserve(j, 64);
+		char *o = j->buf + j->len, *lim = o + 64;
+		while (o < lim && json_plain[*p])
+			*o++ = (char)*p++;
+		j->len = (size_t)(o - j->buf);
+		if (o == lim)
+			continue;
+		if (!*p)
+			break;
 		/* Dump strings are untrusted bytes: escape quotes, backslashes,
 		 * controls and non-ASCII so the output is always valid JSON. */
-		if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
-			continue;
-		json_put(j, (const char *)run, (size_t)(p - run));
 		char esc[8];
 		if (*p == '"' || *p == '\\') {
 			esc[0] = '\\';
@@ -124,17 +160,39 @@ static void json_raw_str(struct json *j, const char *s)
 			snprintf(esc, sizeof(esc), "\\u%04x", *p);
 			json_put(j, esc, 6);
 		}
-		run = p + 1;
+		p++;
 	}
-	json_put(j, (const char *)run, (size_t)(p - run));
 	json_putc(j, '"');
 }
 
-void json_key(struct json *j, const char *key)
+void json_key_lit_slow(struct json *j, const char *key, size_t len)
+{
+	if (len > 200) { /* never for an identifier; stay within the buffer */
+		json_key_any(j, key);
+		return;
+	}
+	json_sep(j);
+	json_reserve(j, len + 4);
+	char *o = j->buf + j->len;
+	*o++ = '"';
+	memcpy(o, key, len);
+	o += len;
+	*o++ = '"';
+	*o++ = ':';
+	if (j->pretty)
+		*o++ = ' ';
+	j->len = (size_t)(o - j->buf);
+	j->after_key = true;
+}
+
+void json_key_any(struct json *j, const char *key)
 {
 	json_sep(j);
 	json_raw_str(j, key);
-	json_puts(j, j->pretty ? ": " : ":");
+	if (j->pretty)
+		json_put(j, ": ", 2);
+	else
+		json_putc(j, ':');
 	j->after_key = true;
 }
 
@@ -144,38 +202,56 @@ void json_str(struct json *j, const char *s)
 	json_raw_str(j, s);
 }
 
+static inline unsigned json_dec_len(uint64_t v)
+{
+	unsigned n = 1;
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/* Numbers are formatted in place: no copy, no call per value. */
 void json_u64(struct json *j, uint64_t v)
 {
-	char buf[24];
 	json_sep(j);
-	json_puts(j, json_utoa(v, 10, buf + sizeof(buf)));
+	json_reserve(j, 24);
+	unsigned n = json_dec_len(v);
+	json_utoa(v, 10, j->buf + j->len + n);
+	j->len += n;
 }
 
 void json_i64(struct json *j, int64_t v)
 {
-	char buf[24];
+	char buf[24], *e = buf + sizeof(buf);
+	char *b = json_utoa(v < 0 ? -(uint64_t)v : (uint64_t)v, 10, e);
+	if (v < 0)
+		*--b = '-';
 	json_sep(j);
-	if (v < 0) {
-		json_putc(j, '-');
-		json_puts(j, json_utoa(-(uint64_t)v, 10, buf + sizeof(buf)));
-	} else {
-		json_puts(j, json_utoa((uint64_t)v, 10, buf + sizeof(buf)));
-	}
+	json_put(j, b, (size_t)(e - b));
 }
 
 void json_hex(struct json *j, uint64_t v)
 {
-	char buf[24];
 	json_sep(j);
-	json_put(j, "\"0x", 3);
-	json_puts(j, json_utoa(v, 16, buf + sizeof(buf)));
-	json_putc(j, '"');
+	json_reserve(j, 24);
+	unsigned n = v ? (unsigned)(67 - __builtin_clzll(v)) / 4 : 1; /* hex digits */
+	char *o = j->buf + j->len;
+	o[0] = '"';
+	o[1] = '0';
+	o[2] = 'x';
+	json_utoa(v, 16, o + 3 + n);
+	o[3 + n] = '"';
+	j->len += n + 4;
 }
 
 void json_bool(struct json *j, bool v)
 {
 	json_sep(j);
-	json_puts(j, v ? "true" : "false");
+	json_reserve(j, 5);
+	memcpy(j->buf + j->len, v ? "true" : "false", 5); /* 5 bytes are there */
+	j->len += v ? 4 : 5;
 }
 
 void json_null(struct json *j)
@@ -190,15 +266,10 @@ void json_end(struct json *j)
 	json_flush(j);
 }
 
-void json_kstr(struct json *j, const char *k, const char *v)
+void json_str_or_null(struct json *j, const char *s)
 {
-	json_key(j, k);
-	if (v)
-		json_str(j, v);
+	if (s)
+		json_str(j, s);
 	else
 		json_null(j);
 }
-void json_ku64(struct json *j, const char *k, uint64_t v) { json_key(j, k); json_u64(j, v); }
-void json_ki64(struct json *j, const char *k, int64_t v) { json_key(j, k); json_i64(j, v); }
-void json_khex(struct json *j, const char *k, uint64_t v) { json_key(j, k); json_hex(j, v); }
-void json_kbool(struct json *j, const char *k, bool v) { json_key(j, k); json_bool(j, v); }
