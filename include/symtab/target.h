@@ -47,6 +47,12 @@ const struct target_module *target_module(const struct target *T, const char *na
 
 /* Read SIZE bytes of a kernel object into a new buffer. */
 struct err *target_read_obj(struct target *T, uint64_t va, size_t size, void **buf);
+/* The same for an object a live host may change while it is read: read it
+ * twice and again (at most DUMP_LIVE_TRIES reads) until the members KEYS
+ * agree between two reads, ERR_CHANGED if they never do.  Other bytes (locks,
+ * counters) may differ.  One plain read on a dump. */
+struct err *target_read_obj_stable(struct target *T, uint64_t va, size_t size,
+				   const struct member *const *keys, size_t nkeys, void **buf);
 /* Resolve a member a layout cannot do without; the error names it. */
 struct err *target_need_member(struct type_ref t, const char *tname, const char *path,
 			       struct member *m);

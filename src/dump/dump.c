@@ -27,6 +27,10 @@ struct dump {
 	struct dump_overlay *overlays;
 	size_t noverlays;
 	kdump_bmp_t *pagemap;	/* pages stored in the file; NULL if unknown */
+	struct dump_live_stats live_stats;
+	dump_read_hook hook;	/* tests only */
+	void *hook_arg;
+	uint8_t again[PAGE_SIZE];	/* second copy of a stable read */
 };
 
 #define DUMP_MAX_OVERLAYS 64
@@ -102,8 +106,11 @@ struct err *dump_open(const char *path, struct dump **out)
 	struct err *e = NULL;
 	d->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (d->fd < 0) {
+		bool proc = !strncmp(path, "/proc/", 6);
 		e = err_new(ERR_OS, "%s: %s%s", path, strerror(errno),
-			    errno == EACCES && !strncmp(path, "/proc/", 6) ? " (live analysis needs root)" : "");
+			    proc && errno == EACCES ? " (live analysis needs root)"
+			    : proc && errno == EPERM ? " (live analysis needs root with CAP_SYS_RAWIO, and "
+						       "a kernel not in lockdown)" : "");
 		goto fail;
 	}
 	struct stat st;
@@ -283,7 +290,17 @@ static struct err *dump_read_virt_paged(struct dump *d, uint64_t va, void *buf, 
 	return NULL;
 }
 
+static struct err *dump_read_phys_once(struct dump *d, uint64_t pa, void *buf, size_t len);
+
 struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len)
+{
+	struct err *e = dump_read_phys_once(d, pa, buf, len);
+	if (d->hook)
+		d->hook(d->hook_arg, d, pa, len);
+	return e;
+}
+
+static struct err *dump_read_phys_once(struct dump *d, uint64_t pa, void *buf, size_t len)
 {
 	/* Beyond the host's memory is not "filtered": no such page existed. */
 	if (d->max_pfn && ((pa + len - 1) >> PAGE_SHIFT) >= d->max_pfn)
@@ -362,6 +379,53 @@ struct err *dump_cpu_reg(struct dump *d, unsigned cpu, const char *reg, uint64_t
 		return err_new(ERR_NOTFOUND, "the dump has no saved %s for CPU %u", reg, cpu);
 	*val = n;
 	return NULL;
+}
+
+static struct err *dump_read_stable(struct dump *d, bool phys, uint64_t addr, void *buf, size_t len)
+{
+	struct err *(*rd)(struct dump *, uint64_t, void *, size_t) = phys ? dump_read_phys : dump_read_virt;
+	struct err *e = rd(d, addr, buf, len);
+	if (e || !d->live)
+		return e;
+	uint8_t *again = len <= sizeof(d->again) ? d->again : malloc(len);
+	if (!again)
+		return err_new(ERR_NOMEM, "out of memory");
+	for (int tries = 2;; tries++) {
+		if ((e = rd(d, addr, again, len)) || !memcmp(buf, again, len))
+			break;
+		if (tries == 2)
+			d->live_stats.reads_retried++;
+		memcpy(buf, again, len);
+		if (tries == DUMP_LIVE_TRIES) {
+			d->live_stats.reads_changed++;
+			e = err_new(ERR_CHANGED, "%s address 0x%llx: %zu bytes changed under us on each of "
+				    "%d reads", phys ? "physical" : "virtual", (unsigned long long)addr, len,
+				    DUMP_LIVE_TRIES);
+			break;
+		}
+	}
+	if (again != d->again)
+		free(again);
+	return e;
+}
+
+struct err *dump_read_virt_stable(struct dump *d, uint64_t va, void *buf, size_t len)
+{
+	return dump_read_stable(d, false, va, buf, len);
+}
+
+struct err *dump_read_phys_stable(struct dump *d, uint64_t pa, void *buf, size_t len)
+{
+	return dump_read_stable(d, true, pa, buf, len);
+}
+
+struct dump_live_stats *dump_live_stats(struct dump *d) { return &d->live_stats; }
+
+void dump_test_live(struct dump *d, dump_read_hook hook, void *arg)
+{
+	d->live = true;
+	d->hook = hook;
+	d->hook_arg = arg;
 }
 
 bool dump_peek(struct dump *d, uint64_t va, void *buf, size_t len)

@@ -40,6 +40,45 @@ struct err *target_read_obj(struct target *T, uint64_t va, size_t size, void **b
 	return e;
 }
 
+static bool target_keys_equal(const void *a, const void *b, size_t size,
+			      const struct member *const *keys, size_t nkeys)
+{
+	for (size_t i = 0; i < nkeys; i++)
+		if (member_get(a, size, keys[i]) != member_get(b, size, keys[i]))
+			return false;
+	return true;
+}
+
+struct err *target_read_obj_stable(struct target *T, uint64_t va, size_t size,
+				   const struct member *const *keys, size_t nkeys, void **buf)
+{
+	struct err *e = target_read_obj(T, va, size, buf);
+	if (e || !dump_is_live(T->dump))
+		return e;
+	struct dump_live_stats *st = dump_live_stats(T->dump);
+	void *again;
+	for (int tries = 2;; tries++) {
+		if ((e = target_read_obj(T, va, size, &again)))
+			break;
+		bool same = target_keys_equal(*buf, again, size, keys, nkeys);
+		free(*buf);
+		*buf = again;
+		if (same)
+			return NULL;
+		if (tries == 2)
+			st->reads_retried++;
+		if (tries == DUMP_LIVE_TRIES) {
+			st->reads_changed++;
+			e = err_new(ERR_CHANGED, "object at 0x%llx (%zu bytes) changed under us on each of %d "
+				    "reads", (unsigned long long)va, size, DUMP_LIVE_TRIES);
+			break;
+		}
+	}
+	free(*buf);
+	*buf = NULL;
+	return e;
+}
+
 bool target_symbol(const struct target *T, const char *module, const char *name, uint64_t *addr)
 {
 	if (!module || !strcmp(module, "vmlinux"))
