@@ -37,6 +37,8 @@ bool dump_is_live(const struct dump *d);
 /* VMCOREINFO: the value of KEY (e.g. "OSRELEASE", "NUMBER(phys_base)") or
  * NULL; the string lives as long as the dump. */
 const char *dump_vmcoreinfo(struct dump *d, const char *key);
+/* Where VMCOREINFO came from: "dump", "kcore note" or "/sys/kernel/vmcoreinfo". */
+const char *dump_vmcoreinfo_source(const struct dump *d);
 /* VMCOREINFO SYMBOL(name), 0 if absent. */
 uint64_t dump_vmcoreinfo_symbol(struct dump *d, const char *name);
 

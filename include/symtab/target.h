@@ -1,6 +1,8 @@
 /* The analysed kernel: its dump, symbols (vmlinux and modules) and types,
  * assembled in the order each needs the previous one:
- * VMCOREINFO -> kallsyms -> vmlinux BTF -> module list -> module symbols/BTF. */
+ * VMCOREINFO -> kallsyms -> vmlinux BTF -> module list -> module symbols/BTF.
+ * A live kernel (/proc/kcore) gives symbols from /proc/kallsyms and BTF from
+ * /sys/kernel/btf/{vmlinux,MODULE} first; its memory is the fallback. */
 #ifndef SYMTAB_TARGET_H
 #define SYMTAB_TARGET_H
 
@@ -33,6 +35,8 @@ struct target {
 	struct types types;
 	uint64_t page_offset_base;
 	uint64_t physical_mask;		/* address bits of a PTE/SPTE */
+	struct symtab *proc_mods;	/* live: module symbols from /proc/kallsyms, */
+	size_t nproc_mods;		/* moved into mods[] as the module list is read */
 };
 
 struct err *target_open(const char *path, const struct target_opts *o, struct target **out);

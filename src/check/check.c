@@ -162,9 +162,8 @@ static void check_host(struct run *r, const struct walk_entry *e, const struct k
 	struct host_map hm;
 	struct err *err = host_lookup(&r->hw, r->b->pgd_pa, hva, &hm);
 	if (err) {
-		if (!r->dry)
-			notes_add(&r->H->notes, "VM %d gfn 0x%" PRIx64 ": host checks skipped: %s",
-				  r->b->vm->pid, e->gfn, err->msg);
+		notes_add(&r->H->notes, "VM %d gfn 0x%" PRIx64 ": host checks skipped: %s",
+			  r->b->vm->pid, e->gfn, err->msg);
 		err_free(err);
 		return;
 	}
@@ -356,14 +355,19 @@ static int check_entry_live(struct run *r, const struct walk_entry *e)
 	struct dump_live_stats *ls = dump_live_stats(r->T->dump);
 	struct walk_entry cur = *e;
 	for (int tries = 1;; tries++) {
+		/* The judgement without its findings: with none, it stands as
+		 * it is (counts and notes included); with some, it is undone. */
 		struct check_stats saved = *r->st;
+		size_t nnotes = r->H->notes.n;
 		r->dry = true;
 		r->dry_hits = 0;
 		check_entry_once(r, &cur);
 		r->dry = false;
-		*r->st = saved;
 		if (!r->dry_hits)
 			return 0;
+		*r->st = saved;
+		while (r->H->notes.n > nnotes)
+			free(r->H->notes.msg[--r->H->notes.n]);
 		if (tries == 1)
 			ls->findings_rechecked++;
 		uint64_t now;

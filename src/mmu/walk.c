@@ -206,9 +206,14 @@ enum walk_recheck walker_recheck(struct walker *w, const struct walk_entry *e, u
 		uint64_t v;
 		struct err *err = dump_read_phys_stable(w->T->dump, w->path_pa[l - 1] +
 							(uint64_t)w->path_idx[l - 1] * 8, &v, 8);
-		if (err) {
-			err_free(err);
+		/* An entry that never settles has still a last value read. */
+		bool failed = err != NULL, unsettled = failed && err->kind == ERR_CHANGED;
+		err_free(err);
+		if (failed && !(unsettled && l == e->level))
 			return WALK_PATH_CHANGED;
+		if (unsettled) {
+			*now = v;
+			return WALK_ENTRY_CHANGED;
 		}
 		if (l == e->level) {
 			*now = v;
