@@ -15,6 +15,7 @@ enum err_kind {
 	ERR_CORRUPT,	/* dump contents contradict themselves (loops, bad counts) */
 	ERR_NOTFOUND,	/* a symbol, type or object the analysis needs is missing */
 	ERR_LAYOUT,	/* type info does not explain a layout we rely on */
+	ERR_CHANGED,	/* a live target kept changing under every bounded re-read */
 };
 
 struct err {

@@ -37,6 +37,8 @@ bool dump_is_live(const struct dump *d);
 /* VMCOREINFO: the value of KEY (e.g. "OSRELEASE", "NUMBER(phys_base)") or
  * NULL; the string lives as long as the dump. */
 const char *dump_vmcoreinfo(struct dump *d, const char *key);
+/* Where VMCOREINFO came from: "dump", "kcore note" or "/sys/kernel/vmcoreinfo". */
+const char *dump_vmcoreinfo_source(const struct dump *d);
 /* VMCOREINFO SYMBOL(name), 0 if absent. */
 uint64_t dump_vmcoreinfo_symbol(struct dump *d, const char *name);
 
@@ -49,6 +51,34 @@ struct err *dump_cpu_reg(struct dump *d, unsigned cpu, const char *reg, uint64_t
  * with real dumps around the fuzzed bytes; the file is never written. */
 struct err *dump_overlay_page(struct dump *d, uint64_t pa, const void *page);
 void dump_overlay_clear(struct dump *d);
+
+/* A live target (/proc/kcore) changes while it is read.  A stable read reads
+ * twice and again, at most DUMP_LIVE_TRIES times, until two consecutive reads
+ * agree, and fails with ERR_CHANGED if they never do; on a dump it is one
+ * plain read.  For words and small objects read as a whole. */
+#define DUMP_LIVE_TRIES 4
+struct err *dump_read_virt_stable(struct dump *d, uint64_t va, void *buf, size_t len);
+struct err *dump_read_phys_stable(struct dump *d, uint64_t pa, void *buf, size_t len);
+
+/* What the live-consistency machinery did, counted by the layer doing it;
+ * printed at the end of a live run. */
+struct dump_live_stats {
+	uint64_t reads_retried;		/* stable reads whose first two copies differed */
+	uint64_t reads_changed;		/* ... that never settled (ERR_CHANGED) */
+	uint64_t entries_reread;	/* page-table entries that differed between two reads */
+	uint64_t objects_retried;	/* VMs, lists re-walked because they changed */
+	uint64_t objects_changed;	/* ... reported as changed under us */
+	uint64_t findings_rechecked;	/* findings re-read before being reported */
+	uint64_t findings_reevaluated;	/* ... whose SPTE or evidence had changed */
+	uint64_t findings_changed;	/* ... reported as inconclusive: changed while reading */
+};
+struct dump_live_stats *dump_live_stats(struct dump *d);
+
+/* For tests of the live paths on a real, fixed dump: treat D as live and
+ * call HOOK after every physical read (it may overlay pages, as a running
+ * host changes them between two reads).  HOOK NULL: only the live flag. */
+typedef void (*dump_read_hook)(void *arg, struct dump *d, uint64_t pa, size_t len);
+void dump_test_live(struct dump *d, dump_read_hook hook, void *arg);
 
 /* Count of reads that hit filtered pages, for the "incomplete" exit bit. */
 uint64_t dump_filtered_reads(const struct dump *d);

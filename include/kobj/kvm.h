@@ -38,6 +38,7 @@ struct kvm_root {
 
 struct kvm_vcpu_info {
 	uint64_t addr;
+	uint64_t mmu;		/* vcpu->arch.mmu */
 	int idx, vcpu_id, mode;
 	uint64_t root_hpa;	/* UINT64_MAX: no root loaded */
 };
@@ -58,6 +59,10 @@ struct kvm_vm {
 	struct kvm_vcpu_info *vcpus;
 	size_t nvcpus;
 	bool incomplete;	/* something of this VM could not be read */
+	/* What the VM's memslot sets were when read: on a live host, a set
+	 * that is no longer current (pointer or generation) means it changed
+	 * under us. */
+	uint64_t memslots_ptr[8], memslots_gen[8];
 };
 
 struct kvm_host {
@@ -73,6 +78,11 @@ struct kvm_host {
 
 struct err *kvm_host_load(struct target *T, struct kvm_host *H);
 void kvm_host_fini(struct kvm_host *H);
+
+/* Live hosts: true if VM's memslot sets, TDP MMU roots or vCPU roots are no
+ * longer what was read (or can no longer be read); WHAT names the first
+ * difference.  Always false on a dump, which does not change. */
+bool kvm_vm_changed(struct target *T, const struct kvm_vm *vm, char *what, size_t len);
 
 const struct kvm_memslot *kvm_vm_slot_for(const struct kvm_vm *vm, int as_id, uint64_t gfn);
 /* Read the live half of a slot's dirty bitmap: ceil(npages/64) words. */

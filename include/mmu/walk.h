@@ -50,6 +50,14 @@ void walker_free(struct walker *w);
 struct err *walker_run(struct walker *w, const struct spte_masks *m, const struct kvm_root *root,
 		       const struct walk_range *range, walk_fn fn, void *arg, struct walk_stats *stats);
 
+/* Live hosts, from inside the callback for entry E: read the entry again,
+ * and every entry on the path from the root down to it.  WALK_SAME: all as
+ * walked; WALK_ENTRY_CHANGED: the path holds, *NOW is the entry's new value;
+ * WALK_PATH_CHANGED: a table above it changed (or cannot be read): the entry
+ * is no longer part of the tree as walked. */
+enum walk_recheck { WALK_SAME, WALK_ENTRY_CHANGED, WALK_PATH_CHANGED };
+enum walk_recheck walker_recheck(struct walker *w, const struct walk_entry *e, uint64_t *now);
+
 /* One line naming a non-entry walk event: VM, root, table, entry, why. */
 void walk_event_describe(const struct walk_entry *e, int pid, char *buf, size_t len);
 

@@ -1,6 +1,8 @@
 /* The analysed kernel: its dump, symbols (vmlinux and modules) and types,
  * assembled in the order each needs the previous one:
- * VMCOREINFO -> kallsyms -> vmlinux BTF -> module list -> module symbols/BTF. */
+ * VMCOREINFO -> kallsyms -> vmlinux BTF -> module list -> module symbols/BTF.
+ * A live kernel (/proc/kcore) gives symbols from /proc/kallsyms and BTF from
+ * /sys/kernel/btf/{vmlinux,MODULE} first; its memory is the fallback. */
 #ifndef SYMTAB_TARGET_H
 #define SYMTAB_TARGET_H
 
@@ -33,6 +35,8 @@ struct target {
 	struct types types;
 	uint64_t page_offset_base;
 	uint64_t physical_mask;		/* address bits of a PTE/SPTE */
+	struct symtab *proc_mods;	/* live: module symbols from /proc/kallsyms, */
+	size_t nproc_mods;		/* moved into mods[] as the module list is read */
 };
 
 struct err *target_open(const char *path, const struct target_opts *o, struct target **out);
@@ -47,6 +51,12 @@ const struct target_module *target_module(const struct target *T, const char *na
 
 /* Read SIZE bytes of a kernel object into a new buffer. */
 struct err *target_read_obj(struct target *T, uint64_t va, size_t size, void **buf);
+/* The same for an object a live host may change while it is read: read it
+ * twice and again (at most DUMP_LIVE_TRIES reads) until the members KEYS
+ * agree between two reads, ERR_CHANGED if they never do.  Other bytes (locks,
+ * counters) may differ.  One plain read on a dump. */
+struct err *target_read_obj_stable(struct target *T, uint64_t va, size_t size,
+				   const struct member *const *keys, size_t nkeys, void **buf);
 /* Resolve a member a layout cannot do without; the error names it. */
 struct err *target_need_member(struct type_ref t, const char *tname, const char *path,
 			       struct member *m);

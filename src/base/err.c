@@ -69,6 +69,7 @@ const char *err_kind_name(enum err_kind kind)
 	case ERR_CORRUPT: return "corrupt";
 	case ERR_NOTFOUND: return "not-found";
 	case ERR_LAYOUT: return "layout";
+	case ERR_CHANGED: return "changed";
 	}
 	return "unknown";
 }

@@ -200,6 +200,40 @@ static struct err *books_ring(struct target *T, const struct check_layout *L,
 	return NULL;
 }
 
+/* Quiescence signals: KVM mid-operation makes a violation inconclusive. */
+static void books_signals(struct target *T, const struct check_layout *L, const struct kvm_vm *vm,
+			  struct vm_books *b)
+{
+	uint8_t buf[8];
+	if (L->have_lock && dump_peek(T->dump, vm->addr + member_off(&L->mmu_lock), buf, 4)) {
+		uint32_t cnts;
+		memcpy(&cnts, buf, 4);
+		b->mmu_lock_held = cnts != 0;
+	}
+	if (L->have_slots_lock) {
+		uint64_t owner = 0;
+		if (dump_peek(T->dump, vm->addr + member_off(&L->slots_lock), &owner, sizeof(owner)))
+			b->slots_lock_held = (owner & ~7ull) != 0;
+	}
+	if (L->have_inval) {
+		uint32_t cnt = 0;
+		b->inval_count = 0;
+		if (dump_peek(T->dump, vm->addr + member_off(&L->inval), &cnt, sizeof(cnt)) && cnt) {
+			b->inval_count = cnt;
+			dump_peek(T->dump, vm->addr + member_off(&L->inval_start), &b->inval_start, 8);
+			dump_peek(T->dump, vm->addr + member_off(&L->inval_end), &b->inval_end, 8);
+		}
+	}
+	/* KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS: a memslot update is being published */
+	b->gen_updating = false;
+	for (uint32_t as = 0; L->have_gen && as < L->nas && !b->gen_updating; as++) {
+		uint64_t ms = 0, gen = 0;
+		if (dump_peek(T->dump, vm->addr + member_off(&L->kvm_memslots) + 8 * as, &ms, 8) && ms &&
+		    dump_peek(T->dump, ms + member_off(&L->ms_generation), &gen, 8))
+			b->gen_updating = gen >> 63;
+	}
+}
+
 struct err *books_load(struct target *T, const struct check_layout *L, const struct kvm_vm *vm,
 		       struct vm_books *b, struct notes *notes)
 {
@@ -228,32 +262,7 @@ struct err *books_load(struct target *T, const struct check_layout *L, const str
 			dump_peek(T->dump, a + member_off(&L->s_track), &b->arch[i].track,
 				  sizeof(b->arch[i].track));
 	}
-	uint8_t buf[8];
-	if (L->have_lock && dump_peek(T->dump, vm->addr + member_off(&L->mmu_lock), buf, 4)) {
-		uint32_t cnts;
-		memcpy(&cnts, buf, 4);
-		b->mmu_lock_held = cnts != 0;
-	}
-	if (L->have_slots_lock) {
-		uint64_t owner = 0;
-		if (dump_peek(T->dump, vm->addr + member_off(&L->slots_lock), &owner, sizeof(owner)))
-			b->slots_lock_held = (owner & ~7ull) != 0;
-	}
-	if (L->have_inval) {
-		uint32_t cnt = 0;
-		if (dump_peek(T->dump, vm->addr + member_off(&L->inval), &cnt, sizeof(cnt)) && cnt) {
-			b->inval_count = cnt;
-			dump_peek(T->dump, vm->addr + member_off(&L->inval_start), &b->inval_start, 8);
-			dump_peek(T->dump, vm->addr + member_off(&L->inval_end), &b->inval_end, 8);
-		}
-	}
-	/* KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS: a memslot update is being published */
-	for (uint32_t as = 0; L->have_gen && as < L->nas && !b->gen_updating; as++) {
-		uint64_t ms = 0, gen = 0;
-		if (dump_peek(T->dump, vm->addr + member_off(&L->kvm_memslots) + 8 * as, &ms, 8) && ms &&
-		    dump_peek(T->dump, ms + member_off(&L->ms_generation), &gen, 8))
-			b->gen_updating = gen >> 63;
-	}
+	books_signals(T, L, vm, b);
 	if (L->have_disable_nx) {
 		uint8_t v = 0;
 		if (dump_peek(T->dump, vm->addr + member_off(&L->disable_nx), &v, 1))
@@ -280,6 +289,47 @@ struct err *books_load(struct target *T, const struct check_layout *L, const str
 		b->mm_gone = true;
 	}
 	return NULL;
+}
+
+bool books_live_refresh(struct target *T, const struct check_layout *L, struct vm_books *b,
+			struct host_walker *hw, const struct kvm_memslot *s, uint64_t gfn,
+			uint64_t npages)
+{
+	bool changed = false;
+	const struct kvm_vm *vm = b->vm;
+	struct vm_books was = *b;
+	books_signals(T, L, vm, b);
+	changed |= was.mmu_lock_held != b->mmu_lock_held || was.slots_lock_held != b->slots_lock_held ||
+		   was.inval_count != b->inval_count || was.inval_start != b->inval_start ||
+		   was.inval_end != b->inval_end;
+	if (s && s >= b->slots && s < b->slots + vm->nslots && b->bitmaps[s - b->slots] && npages) {
+		uint64_t *bm = b->bitmaps[s - b->slots];
+		uint64_t rel = gfn - s->base_gfn, nwords = (s->npages + 63) / 64;
+		for (uint64_t w = rel / 64; w <= (rel + npages - 1) / 64 && w < nwords; w++) {
+			uint64_t v;
+			struct err *e = dump_read_virt_stable(T->dump, s->dirty_bitmap + w * 8, &v, 8);
+			if (e && e->kind != ERR_CHANGED) {
+				err_free(e);
+				continue;
+			}
+			err_free(e);
+			changed |= v != bm[w];
+			bm[w] = v;
+		}
+	}
+	if (b->ring_mode && L->have_ring) {
+		/* Entries pushed since: added (the set keeps what it had). */
+		size_t n = b->ring.n;
+		int nbad = b->nring_bad;
+		struct notes scratch = { 0 };
+		err_free(books_ring(T, L, vm, b, &scratch));
+		notes_fini(&scratch);
+		b->nring_bad = nbad;
+		changed |= b->ring.n != n;
+	}
+	if (hw)
+		memset(hw->cache_ok, 0, sizeof(hw->cache_ok));
+	return changed;
 }
 
 void books_fini(struct vm_books *b)

@@ -75,6 +75,14 @@ struct err *books_layout(struct target *T, struct check_layout *L, struct notes 
 struct err *books_load(struct target *T, const struct check_layout *L, const struct kvm_vm *vm,
 		       struct vm_books *b, struct notes *notes);
 void books_fini(struct vm_books *b);
+/* Live hosts, before a finding on [GFN, GFN+NPAGES) of slot S (may be NULL)
+ * is reported: re-read what it rests on (the slot's dirty-bitmap words, the
+ * vCPUs' pending ring entries, the quiescence signals) into B and drop HW's
+ * cached VMM page tables.  True if any of it changed. */
+struct host_walker;
+bool books_live_refresh(struct target *T, const struct check_layout *L, struct vm_books *b,
+			struct host_walker *hw, const struct kvm_memslot *s, uint64_t gfn,
+			uint64_t npages);
 /* Record a pending dirty-ring entry (slot = as_id << 16 | id); -1 on ENOMEM. */
 int books_ring_add(struct vm_books *b, uint32_t slot, uint64_t offset);
 bool books_recorded(const struct vm_books *b, const struct kvm_memslot *s, uint64_t gfn);

@@ -23,6 +23,14 @@ struct run {
 	int nx_huge_pages;
 	bool pml, ad_always;	/* PML dirty logging; 6.13+ A/D semantics */
 	uint8_t *sp_buf;
+	/* Live hosts: a finding is re-read before it is reported. */
+	bool live;
+	struct walker *w;
+	bool dry;		/* count would-be findings, report nothing */
+	int dry_hits;
+	const char *changed;	/* report as inconclusive: changed while reading */
+	int vm_changed;		/* VM-level findings: -1 not yet asked */
+	char vm_why[256];
 };
 
 /* SEV < 0: the check's own severity. */
@@ -44,7 +52,18 @@ static void emit_sev(struct run *r, enum check_id id, int sev, const struct walk
 		f.severity = SEV_ERROR; /* 6.13+ never makes W=1,D=0 without PML */
 	if (f.severity < r->o->floor)
 		return;
-	f.inconclusive = inconclusive;
+	if (r->dry) {
+		r->dry_hits++;
+		return;
+	}
+	if (r->live && !e && r->vm_changed < 0) {
+		dump_live_stats(r->T->dump)->findings_rechecked++;
+		r->vm_changed = kvm_vm_changed(r->T, r->b->vm, r->vm_why, sizeof(r->vm_why));
+		if (r->vm_changed)
+			dump_live_stats(r->T->dump)->findings_changed++;
+	}
+	const char *changed = e ? r->changed : r->live && r->vm_changed > 0 ? r->vm_why : NULL;
+	f.inconclusive = inconclusive || changed;
 	f.vm = r->b->vm;
 	if (e) {
 		f.root = e->root;
@@ -59,7 +78,12 @@ static void emit_sev(struct run *r, enum check_id id, int sev, const struct walk
 	va_start(ap, evidence_fmt);
 	vsnprintf(f.evidence, sizeof(f.evidence), evidence_fmt, ap);
 	va_end(ap);
-	if (inconclusive)
+	if (changed) {
+		size_t n = strlen(f.evidence);
+		snprintf(f.evidence + n, sizeof(f.evidence) - n, "; live host: changed while reading (%s)",
+			 changed);
+	}
+	if (f.inconclusive)
 		r->st->inconclusive++;
 	else
 		r->st->findings[f.severity]++;
@@ -318,9 +342,67 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 		check_host(r, e, s, npages);
 }
 
+static int check_entry_once(struct run *r, const struct walk_entry *e);
+
+/* Live hosts: an entry with findings is read again, with the path to it and
+ * the evidence (dirty-bitmap words, rings, the VMM's page tables, the
+ * quiescence signals), before anything is reported.  Unchanged: reported as
+ * judged.  The entry or its evidence changed: judged again on the new values
+ * (bounded).  The path changed, or it never held still: reported as
+ * inconclusive, changed while reading, never as a plain finding. */
+static int check_entry_live(struct run *r, const struct walk_entry *e)
+{
+	struct dump_live_stats *ls = dump_live_stats(r->T->dump);
+	struct walk_entry cur = *e;
+	for (int tries = 1;; tries++) {
+		/* The judgement without its findings: with none, it stands as
+		 * it is (counts and notes included); with some, it is undone. */
+		struct check_stats saved = *r->st;
+		size_t nnotes = r->H->notes.n;
+		r->dry = true;
+		r->dry_hits = 0;
+		check_entry_once(r, &cur);
+		r->dry = false;
+		if (!r->dry_hits)
+			return 0;
+		*r->st = saved;
+		while (r->H->notes.n > nnotes)
+			free(r->H->notes.msg[--r->H->notes.n]);
+		if (tries == 1)
+			ls->findings_rechecked++;
+		uint64_t now;
+		enum walk_recheck rc = walker_recheck(r->w, &cur, &now);
+		const struct kvm_memslot *s = cur.bits.kind == SPTE_PRESENT && cur.bits.leaf
+			? books_slot(r->b, cur.root->smm, cur.gfn) : NULL;
+		bool books = books_live_refresh(r->T, r->L, r->b, &r->hw, s, cur.gfn,
+						walk_level_pages(cur.level));
+		if (rc == WALK_SAME && !books)
+			return check_entry_once(r, &cur);
+		if (tries == 1)
+			ls->findings_reevaluated++;
+		if (rc == WALK_PATH_CHANGED || tries == DUMP_LIVE_TRIES) {
+			ls->findings_changed++;
+			r->changed = rc == WALK_PATH_CHANGED ? "a table above the entry changed"
+				     : "the entry or its evidence changed on every re-read";
+			check_entry_once(r, &cur);
+			r->changed = NULL;
+			return 0;
+		}
+		cur.spte = now;
+		spte_decode(&r->H->masks, now, cur.level, &cur.bits);
+	}
+}
+
 static int check_entry(void *arg, const struct walk_entry *e)
 {
 	struct run *r = arg;
+	if (r->live && e->event == WALK_ENTRY)
+		return check_entry_live(r, e);
+	return check_entry_once(r, e);
+}
+
+static int check_entry_once(struct run *r, const struct walk_entry *e)
+{
 	if (e->event != WALK_ENTRY) {
 		char buf[512];
 		walk_event_describe(e, r->b->vm->pid, buf, sizeof(buf));
@@ -430,6 +512,8 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 		free(r.sp_buf);
 		return e ? e : err_new(ERR_NOMEM, "out of memory");
 	}
+	r.w = w;
+	r.live = dump_is_live(T->dump);
 	for (size_t i = 0; i < H->nvms && !e; i++) {
 		struct kvm_vm *vm = &H->vms[i];
 		struct vm_books b;
@@ -449,6 +533,7 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 			if (we)
 				notes_add_err(&H->notes, we, "check walk");
 		}
+		r.vm_changed = -1;
 		check_vm_level(&r);
 		books_fini(&b);
 	}

@@ -296,6 +296,17 @@ int main(int argc, char **argv)
 	}
 	if (fflush(stdout) && !e)
 		e = err_new(ERR_OS, "writing output: %s", strerror(errno));
+	if (s.T && dump_is_live(s.T->dump)) {
+		/* What the live-consistency machinery did, for the operator. */
+		const struct dump_live_stats *ls = dump_live_stats(s.T->dump);
+		fprintf(stderr, "spte-inspect: live %s: %llu reads retried (%llu never settled), %llu table "
+			"entries re-read, %llu objects re-read (%llu changed under us), %llu findings "
+			"re-checked (%llu re-judged, %llu changed while reading)\n", dump_path(s.T->dump),
+			(unsigned long long)ls->reads_retried, (unsigned long long)ls->reads_changed,
+			(unsigned long long)ls->entries_reread, (unsigned long long)ls->objects_retried,
+			(unsigned long long)ls->objects_changed, (unsigned long long)ls->findings_rechecked,
+			(unsigned long long)ls->findings_reevaluated, (unsigned long long)ls->findings_changed);
+	}
 	int code = s.exit_bits;
 	if (s.H.notes.n || (s.T && dump_filtered_reads(s.T->dump)))
 		code |= EXIT_INCOMPLETE;

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "dump/dump.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libkdumpfile/kdumpfile.h>
@@ -29,6 +30,13 @@ struct dump {
 	kdump_bmp_t *pagemap;	/* pages stored in the file; NULL if unknown */
 	struct dump_tlb *tlb;	/* NULL: no caching (live memory changes) */
 	struct dump_pcache *pcache;
+	struct dump_live_stats live_stats;
+	const char *vmcoreinfo_source;
+	struct dump_kcore_seg *kcore;	/* live: /proc/kcore's physical segments */
+	size_t nkcore;
+	dump_read_hook hook;	/* tests only */
+	void *hook_arg;
+	uint8_t again[PAGE_SIZE];	/* second copy of a stable read */
 };
 
 /* Small reads of kernel objects come in runs on the same few pages (a
@@ -53,6 +61,56 @@ struct dump_pcache {
 
 #define DUMP_MAX_OVERLAYS 64
 
+struct dump_kcore_seg {
+	uint64_t pa, off, size;
+};
+
+/* A live target's physical reads go to /proc/kcore itself with pread(2):
+ * libkdumpfile keeps the pages it read in a cache, which would answer every
+ * re-read with the first read's bytes, and resizing that cache mid-session
+ * breaks its address translation.  kcore's PT_LOADs give each RAM range's
+ * physical address in p_paddr (-1 where there is none). */
+static struct err *dump_kcore_segments(struct dump *d)
+{
+	Elf64_Ehdr eh;
+	if (pread(d->fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum == PN_XNUM)
+		return err_new(ERR_FORMAT, "%s: not an ELF core with program headers", d->path);
+	Elf64_Phdr *ph = calloc(eh.e_phnum, sizeof(*ph));
+	d->kcore = calloc(eh.e_phnum, sizeof(*d->kcore));
+	if (!ph || !d->kcore) {
+		free(ph);
+		return err_new(ERR_NOMEM, "out of memory");
+	}
+	size_t want = (size_t)eh.e_phnum * sizeof(*ph);
+	if (pread(d->fd, ph, want, (off_t)eh.e_phoff) != (ssize_t)want) {
+		free(ph);
+		return err_new(ERR_FORMAT, "%s: program headers cannot be read", d->path);
+	}
+	for (size_t i = 0; i < eh.e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_paddr != UINT64_MAX && ph[i].p_filesz)
+			d->kcore[d->nkcore++] = (struct dump_kcore_seg){ ph[i].p_paddr, ph[i].p_offset,
+									 ph[i].p_filesz };
+	free(ph);
+	return NULL;
+}
+
+static struct err *dump_kcore_read(struct dump *d, uint64_t pa, void *buf, size_t len)
+{
+	for (size_t i = 0; i < d->nkcore; i++) {
+		const struct dump_kcore_seg *s = &d->kcore[i];
+		if (pa < s->pa || pa - s->pa >= s->size || len > s->size - (pa - s->pa))
+			continue;
+		ssize_t n = pread(d->fd, buf, len, (off_t)(s->off + (pa - s->pa)));
+		if (n == (ssize_t)len)
+			return NULL;
+		return err_new(ERR_READ, "physical address 0x%llx: %s", (unsigned long long)pa,
+			       n < 0 ? strerror(errno) : "short read from /proc/kcore");
+	}
+	return err_new(ERR_READ, "physical address 0x%llx: not in a RAM range of %s",
+		       (unsigned long long)pa, d->path);
+}
+
 struct dump_overlay {
 	uint64_t pa;
 	uint8_t page[PAGE_SIZE];
@@ -63,6 +121,61 @@ static void dump_load_vmcoreinfo(struct dump *d)
 	char *raw = NULL;
 	if (kdump_vmcoreinfo_raw(d->ctx, &raw) == KDUMP_OK && raw)
 		vmcoreinfo_parse(&d->vmcoreinfo, raw);
+}
+
+#define DUMP_SYS_VMCOREINFO "/sys/kernel/vmcoreinfo"
+#define DUMP_VMCOREINFO_MAX (1u << 20)
+
+/* /proc/kcore carries VMCOREINFO as a note (since 4.19); without it,
+ * /sys/kernel/vmcoreinfo says where the kernel keeps that note in physical
+ * memory ("ADDRESS SIZE", hex), and it is read from there. */
+static struct err *dump_sys_vmcoreinfo(struct dump *d, bool tell_libkdumpfile)
+{
+	FILE *f = fopen(DUMP_SYS_VMCOREINFO, "r");
+	if (!f)
+		return err_new(ERR_OS, "%s: %s", DUMP_SYS_VMCOREINFO, strerror(errno));
+	unsigned long long pa, size;
+	int n = fscanf(f, "%llx %llx", &pa, &size);
+	fclose(f);
+	if (n != 2 || size < 12 || size > DUMP_VMCOREINFO_MAX)
+		return err_new(ERR_FORMAT, "%s: not \"ADDRESS SIZE\"", DUMP_SYS_VMCOREINFO);
+	uint8_t *note = malloc(size + 1);
+	if (!note)
+		return err_new(ERR_NOMEM, "out of memory");
+	struct err *e = dump_read_phys(d, pa, note, size);
+	if (e) {
+		free(note);
+		return err_wrap(e, "%s: the note at physical 0x%llx", DUMP_SYS_VMCOREINFO, pa);
+	}
+	uint32_t namesz, descsz;
+	memcpy(&namesz, note, 4);
+	memcpy(&descsz, note + 4, 4);
+	uint64_t desc = 12 + (((uint64_t)namesz + 3) & ~3ull);
+	if (namesz != sizeof("VMCOREINFO") || memcmp(note + 12, "VMCOREINFO", namesz) ||
+	    desc + descsz > size) {
+		free(note);
+		return err_new(ERR_FORMAT, "%s: physical 0x%llx holds no VMCOREINFO note",
+			       DUMP_SYS_VMCOREINFO, pa);
+	}
+	char *text = strndup((char *)note + desc, descsz);
+	free(note);
+	if (!text)
+		return err_new(ERR_NOMEM, "out of memory");
+	if (tell_libkdumpfile) { /* its address translation needs it too */
+		kdump_attr_t a = { .type = KDUMP_BLOB,
+				   .val.blob = kdump_blob_new_dup(text, strlen(text)) };
+		if (a.val.blob)
+			kdump_set_attr(d->ctx, "linux.vmcoreinfo.raw", &a);
+	}
+	vmcoreinfo_fini(&d->vmcoreinfo);
+	vmcoreinfo_parse(&d->vmcoreinfo, text);
+	d->vmcoreinfo_source = DUMP_SYS_VMCOREINFO;
+	return NULL;
+}
+
+const char *dump_vmcoreinfo_source(const struct dump *d)
+{
+	return d->vmcoreinfo_source ? d->vmcoreinfo_source : d->live ? "kcore note" : "dump";
 }
 
 const char *dump_vmcoreinfo(struct dump *d, const char *key)
@@ -124,8 +237,11 @@ struct err *dump_open(const char *path, struct dump **out)
 	struct err *e = NULL;
 	d->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (d->fd < 0) {
+		bool proc = !strncmp(path, "/proc/", 6);
 		e = err_new(ERR_OS, "%s: %s%s", path, strerror(errno),
-			    errno == EACCES && !strncmp(path, "/proc/", 6) ? " (live analysis needs root)" : "");
+			    proc && errno == EACCES ? " (live analysis needs root)"
+			    : proc && errno == EPERM ? " (live analysis needs root with CAP_SYS_RAWIO, and "
+						       "a kernel not in lockdown)" : "");
 		goto fail;
 	}
 	struct stat st;
@@ -134,6 +250,8 @@ struct err *dump_open(const char *path, struct dump **out)
 		goto fail;
 	}
 	d->live = !strcmp(path, "/proc/kcore");
+	if (d->live && (e = dump_kcore_segments(d)))
+		goto fail;
 	if (!d->live && st.st_size == 0) {
 		e = err_new(ERR_FORMAT, "%s: empty file, not a crash dump", path);
 		goto fail;
@@ -179,10 +297,30 @@ struct err *dump_open(const char *path, struct dump **out)
 	ks = kdump_set_string_attr(d->ctx, KDUMP_ATTR_OSTYPE, "linux");
 	char xlat_err[256];
 	snprintf(xlat_err, sizeof(xlat_err), "%s", ks == KDUMP_OK ? "" : kdump_get_err(d->ctx) ?: "");
-	dump_load_vmcoreinfo(d);
+	/* SPTE_INSPECT_TEST_SYS_VMCOREINFO (tests only): a live run takes its
+	 * VMCOREINFO from /sys/kernel/vmcoreinfo even when kcore has the note. */
+	bool sys_first = d->live && getenv("SPTE_INSPECT_TEST_SYS_VMCOREINFO");
+	char vwhy[256] = "";
+	if (!sys_first)
+		dump_load_vmcoreinfo(d);
+	if (d->live && !dump_vmcoreinfo(d, "OSRELEASE")) {
+		struct err *ve = dump_sys_vmcoreinfo(d, !sys_first);
+		if (ve && sys_first)
+			dump_load_vmcoreinfo(d);
+		if (!ve && !sys_first) {
+			ks = kdump_set_string_attr(d->ctx, KDUMP_ATTR_OSTYPE, "linux");
+			snprintf(xlat_err, sizeof(xlat_err), "%s",
+				 ks == KDUMP_OK ? "" : kdump_get_err(d->ctx) ?: "");
+		}
+		snprintf(vwhy, sizeof(vwhy), "%s", ve ? ve->msg : "");
+		err_free(ve);
+	}
 	if (!dump_vmcoreinfo(d, "OSRELEASE")) {
-		e = err_new(ERR_FORMAT, "%s: no VMCOREINFO in the %s dump (QEMU needs -device vmcoreinfo; "
-			    "kdump dumps always carry it)", path, d->format ? d->format : "");
+		if (d->live)
+			e = err_new(ERR_FORMAT, "%s: no VMCOREINFO note in kcore, and %s", path, vwhy);
+		else
+			e = err_new(ERR_FORMAT, "%s: no VMCOREINFO in the %s dump (QEMU needs -device "
+				    "vmcoreinfo; kdump dumps always carry it)", path, d->format ? d->format : "");
 		goto fail;
 	}
 	if (ks != KDUMP_OK) {
@@ -234,6 +372,7 @@ void dump_close(struct dump *d)
 	free(d->overlays);
 	free(d->tlb);
 	free(d->pcache);
+	free(d->kcore);
 	vmcoreinfo_fini(&d->vmcoreinfo);
 	free(d->path);
 	free(d);
@@ -242,6 +381,8 @@ void dump_close(struct dump *d)
 static struct err *dump_read(struct dump *d, kdump_addrspace_t as, uint64_t addr, void *buf,
 			     size_t len)
 {
+	if (d->nkcore && as == KDUMP_KPHYSADDR)
+		return dump_kcore_read(d, addr, buf, len);
 	size_t got = len;
 	kdump_status ks = kdump_read(d->ctx, as, addr, buf, &got);
 	if (ks == KDUMP_OK && got == len)
@@ -325,9 +466,19 @@ static struct err *dump_read_virt_paged(struct dump *d, uint64_t va, void *buf, 
 	return NULL;
 }
 
-static struct err *dump_read_phys_uncached(struct dump *d, uint64_t pa, void *buf, size_t len);
+static struct err *dump_read_phys_cached(struct dump *d, uint64_t pa, void *buf, size_t len);
 
 struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len)
+{
+	struct err *e = dump_read_phys_cached(d, pa, buf, len);
+	if (d->hook)
+		d->hook(d->hook_arg, d, pa, len);
+	return e;
+}
+
+static struct err *dump_read_phys_uncached(struct dump *d, uint64_t pa, void *buf, size_t len);
+
+static struct err *dump_read_phys_cached(struct dump *d, uint64_t pa, void *buf, size_t len)
 {
 	/* Whole-page reads (tables) are read once each: only small ones are
 	 * cached, and only within one page. */
@@ -444,6 +595,58 @@ struct err *dump_cpu_reg(struct dump *d, unsigned cpu, const char *reg, uint64_t
 		return err_new(ERR_NOTFOUND, "the dump has no saved %s for CPU %u", reg, cpu);
 	*val = n;
 	return NULL;
+}
+
+static struct err *dump_read_stable(struct dump *d, bool phys, uint64_t addr, void *buf, size_t len)
+{
+	struct err *(*rd)(struct dump *, uint64_t, void *, size_t) = phys ? dump_read_phys : dump_read_virt;
+	struct err *e = rd(d, addr, buf, len);
+	if (e || !d->live)
+		return e;
+	uint8_t *again = len <= sizeof(d->again) ? d->again : malloc(len);
+	if (!again)
+		return err_new(ERR_NOMEM, "out of memory");
+	for (int tries = 2;; tries++) {
+		if ((e = rd(d, addr, again, len)) || !memcmp(buf, again, len))
+			break;
+		if (tries == 2)
+			d->live_stats.reads_retried++;
+		memcpy(buf, again, len);
+		if (tries == DUMP_LIVE_TRIES) {
+			d->live_stats.reads_changed++;
+			e = err_new(ERR_CHANGED, "%s address 0x%llx: %zu bytes changed under us on each of "
+				    "%d reads", phys ? "physical" : "virtual", (unsigned long long)addr, len,
+				    DUMP_LIVE_TRIES);
+			break;
+		}
+	}
+	if (again != d->again)
+		free(again);
+	return e;
+}
+
+struct err *dump_read_virt_stable(struct dump *d, uint64_t va, void *buf, size_t len)
+{
+	return dump_read_stable(d, false, va, buf, len);
+}
+
+struct err *dump_read_phys_stable(struct dump *d, uint64_t pa, void *buf, size_t len)
+{
+	return dump_read_stable(d, true, pa, buf, len);
+}
+
+struct dump_live_stats *dump_live_stats(struct dump *d) { return &d->live_stats; }
+
+void dump_test_live(struct dump *d, dump_read_hook hook, void *arg)
+{
+	d->live = true;
+	/* a live target gets no caching of pages or translations */
+	free(d->tlb);
+	free(d->pcache);
+	d->tlb = NULL;
+	d->pcache = NULL;
+	d->hook = hook;
+	d->hook_arg = arg;
 }
 
 bool dump_peek(struct dump *d, uint64_t va, void *buf, size_t len)

@@ -31,6 +31,27 @@ struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn,
 		uint64_t back;
 		if ((e = dump_read_u64(T->dump, pos + member_off(&prev_m), &back)))
 			return err_wrap(e, "list entry 0x%llx", (unsigned long long)pos);
+		/* A live list may be mid-update: read the link again (bounded)
+		 * before calling it corrupt; one that never settles changed. */
+		for (int tries = 1; back != prev && dump_is_live(T->dump); tries++) {
+			if (tries == DUMP_LIVE_TRIES) {
+				dump_live_stats(T->dump)->objects_changed++;
+				return err_new(ERR_CHANGED, "list at 0x%llx changed under us at entry 0x%llx "
+					       "(%d reads)", (unsigned long long)head,
+					       (unsigned long long)pos, DUMP_LIVE_TRIES);
+			}
+			if (tries == 1)
+				dump_live_stats(T->dump)->reads_retried++;
+			if ((e = dump_read_u64(T->dump, prev + member_off(&next_m), &pos)))
+				return err_wrap(e, "list entry 0x%llx", (unsigned long long)prev);
+			if (pos == head)
+				return NULL; /* the entry was the last one and went away */
+			if (!pos || (e = dump_read_u64(T->dump, pos + member_off(&prev_m), &back))) {
+				err_free(e);
+				e = NULL;
+				back = prev + 1; /* not settled */
+			}
+		}
 		if (back != prev)
 			return err_new(ERR_CORRUPT, "list at 0x%llx: entry 0x%llx does not point back to "
 				       "0x%llx", (unsigned long long)head, (unsigned long long)pos,

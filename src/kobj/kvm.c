@@ -14,7 +14,8 @@ struct kvm_layout {
 		tdp_mmu_roots, tdp_mmu_enabled, manual_protect, ring_size, mmio_value;
 	bool has_tdp_mmu_enabled, has_manual, has_ring, has_mmio_value;
 	uint32_t nas;
-	struct member ms_gfn_tree, ms_node_idx;
+	struct member ms_gfn_tree, ms_node_idx, ms_generation;
+	bool has_ms_generation;
 	struct member s_gfn_node, s_base_gfn, s_npages, s_dirty_bitmap, s_uaddr, s_flags, s_id, s_as_id;
 	uint64_t gfn_node_stride;
 	struct member sp_link, sp_role, sp_gfn, sp_spt, sp_refcount, sp_level, sp_smm, sp_invalid,
@@ -65,6 +66,7 @@ static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 	L->memslots_size = types_size(L->memslots);
 	NEED(L->memslots, "kvm_memslots", "gfn_tree", &L->ms_gfn_tree);
 	NEED(L->memslots, "kvm_memslots", "node_idx", &L->ms_node_idx);
+	L->has_ms_generation = types_member(L->memslots, "generation", &L->ms_generation);
 	L->slot = types_struct(ty, "kvm", "kvm_memory_slot");
 	L->slot_size = types_size(L->slot);
 	NEED(L->slot, "kvm_memory_slot", "gfn_node", &L->s_gfn_node);
@@ -207,7 +209,9 @@ static struct err *kvm_slot_visit(void *arg, uint64_t node)
 		return err_new(ERR_CORRUPT, "more than %d memslots", KVM_MAX_SLOTS);
 	uint64_t addr = node - w->node_off;
 	uint8_t *buf;
-	struct err *e = target_read_obj(w->T, addr, L->slot_size, (void **)&buf);
+	const struct member *keys[] = { &L->s_base_gfn, &L->s_npages, &L->s_dirty_bitmap, &L->s_uaddr,
+					&L->s_flags, &L->s_id, &L->s_as_id };
+	struct err *e = target_read_obj_stable(w->T, addr, L->slot_size, keys, 7, (void **)&buf);
 	if (e)
 		return err_wrap(e, "memslot at 0x%llx", (unsigned long long)addr);
 	void *p = realloc(vm->slots, (vm->nslots + 1) * sizeof(*vm->slots));
@@ -245,9 +249,14 @@ static struct err *kvm_vm_slots(struct target *T, const struct kvm_layout *L, co
 		if (!ms)
 			continue;
 		uint8_t *buf;
-		struct err *e = target_read_obj(T, ms, L->memslots_size, (void **)&buf);
+		const struct member *keys[] = { &L->ms_node_idx, &L->ms_gfn_tree, &L->ms_generation };
+		struct err *e = target_read_obj_stable(T, ms, L->memslots_size, keys,
+						       L->has_ms_generation ? 3 : 2, (void **)&buf);
 		if (e)
 			return err_wrap(e, "kvm_memslots of address space %u", as);
+		vm->memslots_ptr[as] = ms;
+		vm->memslots_gen[as] = L->has_ms_generation ? member_get(buf, L->memslots_size,
+									 &L->ms_generation) : 0;
 		uint64_t node_idx = member_get(buf, L->memslots_size, &L->ms_node_idx);
 		uint64_t root;
 		memcpy(&root, buf + member_off(&L->ms_gfn_tree), 8);
@@ -276,7 +285,10 @@ static struct err *kvm_root_visit(void *arg, uint64_t link)
 	struct kvm_vm *vm = w->vm;
 	uint64_t addr = link - member_off(&L->sp_link);
 	uint8_t *buf;
-	struct err *e = target_read_obj(w->T, addr, L->sp_size, (void **)&buf);
+	const struct member *keys[] = { &L->sp_spt, &L->sp_gfn, &L->sp_role, &L->sp_refcount,
+					&L->sp_sched_zap };
+	struct err *e = target_read_obj_stable(w->T, addr, L->sp_size, keys, L->has_sched_zap ? 5 : 4,
+					       (void **)&buf);
 	if (e)
 		return err_wrap(e, "kvm_mmu_page at 0x%llx", (unsigned long long)addr);
 	void *p = realloc(vm->roots, (vm->nroots + 1) * sizeof(*vm->roots));
@@ -334,7 +346,9 @@ static struct err *kvm_vm_vcpus(struct target *T, const struct kvm_layout *L, co
 		if (!vcpu)
 			continue;
 		uint8_t *buf;
-		if ((e = target_read_obj(T, vcpu, L->vcpu_size, (void **)&buf)))
+		/* mode flips on every guest entry and exit: shown, not compared */
+		const struct member *keys[] = { &L->v_id, &L->v_idx, &L->v_mmu };
+		if ((e = target_read_obj_stable(T, vcpu, L->vcpu_size, keys, 3, (void **)&buf)))
 			return err_wrap(e, "vcpu %d at 0x%llx", i, (unsigned long long)vcpu);
 		struct kvm_vcpu_info *v = &vm->vcpus[vm->nvcpus++];
 		v->addr = vcpu;
@@ -343,6 +357,7 @@ static struct err *kvm_vm_vcpus(struct target *T, const struct kvm_layout *L, co
 		v->mode = (int)member_get(buf, L->vcpu_size, &L->v_mode);
 		uint64_t mmu = member_get(buf, L->vcpu_size, &L->v_mmu);
 		free(buf);
+		v->mmu = mmu;
 		v->root_hpa = UINT64_MAX;
 		if (mmu && (e = dump_read_u64(T->dump, mmu + member_off(&L->m_root_hpa), &v->root_hpa)))
 			return err_wrap(e, "vcpu %d mmu", i);
@@ -350,45 +365,83 @@ static struct err *kvm_vm_vcpus(struct target *T, const struct kvm_layout *L, co
 	return NULL;
 }
 
+static void kvm_vm_parts_free(struct kvm_vm *vm)
+{
+	free(vm->slots);
+	free(vm->roots);
+	free(vm->vcpus);
+	vm->slots = NULL;
+	vm->roots = NULL;
+	vm->vcpus = NULL;
+	vm->nslots = vm->nroots = vm->nvcpus = 0;
+	memset(vm->memslots_ptr, 0, sizeof(vm->memslots_ptr));
+	memset(vm->memslots_gen, 0, sizeof(vm->memslots_gen));
+}
+
+static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const struct kvm_vm *vm,
+			     char *what, size_t len);
+
+/* The struct kvm and what hangs off it.  On a live host the parts are read
+ * again (bounded) when one of them failed or changed while being read. */
 static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, struct kvm_host *H,
 			       uint64_t addr, struct kvm_vm *vm)
 {
-	uint8_t *kvm;
 	memset(vm, 0, sizeof(*vm));
 	vm->addr = addr;
-	struct err *e = target_read_obj(T, addr, L->kvm_size, (void **)&kvm);
-	if (e)
-		return e;
-	vm->pid = (int)member_get(kvm, L->kvm_size, &L->pid);
-	vm->mm = member_get(kvm, L->kvm_size, &L->mm_ptr);
-	vm->online_vcpus = (int)member_get(kvm, L->kvm_size, &L->online_vcpus);
-	vm->manual_dirty_log_protect = L->has_manual ? member_get(kvm, L->kvm_size, &L->manual_protect) : 0;
-	vm->dirty_ring_size = L->has_ring ? (uint32_t)member_get(kvm, L->kvm_size, &L->ring_size) : 0;
-	vm->tdp_mmu = L->has_tdp_mmu_enabled ? (int)member_get(kvm, L->kvm_size, &L->tdp_mmu_enabled)
-					     : H->tdp_mmu_enabled;
-	kvm_vm_read_comm(T, L, vm);
-	/* Each part of a VM can fail alone; what fails is noted, the rest stays. */
-	if ((e = kvm_vm_slots(T, L, kvm, vm))) {
-		notes_add(&H->notes, "VM %d (kvm 0x%llx): memslots: %s", vm->pid,
-			  (unsigned long long)addr, e->msg);
-		err_free(e);
-		vm->incomplete = true;
+	bool live = dump_is_live(T->dump);
+	const struct member *keys[] = { &L->pid, &L->mm_ptr, &L->online_vcpus, &L->ring_size,
+					&L->manual_protect };
+	for (int tries = 1;; tries++) {
+		uint8_t *kvm;
+		struct err *e = target_read_obj_stable(T, addr, L->kvm_size, keys,
+						       L->has_ring ? (L->has_manual ? 5 : 4) : 3, (void **)&kvm);
+		if (e)
+			return e;
+		vm->pid = (int)member_get(kvm, L->kvm_size, &L->pid);
+		vm->mm = member_get(kvm, L->kvm_size, &L->mm_ptr);
+		vm->online_vcpus = (int)member_get(kvm, L->kvm_size, &L->online_vcpus);
+		vm->manual_dirty_log_protect = L->has_manual ? member_get(kvm, L->kvm_size, &L->manual_protect) : 0;
+		vm->dirty_ring_size = L->has_ring ? (uint32_t)member_get(kvm, L->kvm_size, &L->ring_size) : 0;
+		vm->tdp_mmu = L->has_tdp_mmu_enabled ? (int)member_get(kvm, L->kvm_size, &L->tdp_mmu_enabled)
+						     : H->tdp_mmu_enabled;
+		if (tries == 1)
+			kvm_vm_read_comm(T, L, vm);
+		/* Each part of a VM can fail alone; what fails is noted, the rest stays. */
+		struct root_walk rw = { T, L, vm };
+		struct err *es = kvm_vm_slots(T, L, kvm, vm);
+		struct err *er = klist_walk(T, addr + member_off(&L->tdp_mmu_roots), KVM_MAX_ROOTS,
+					    kvm_root_visit, &rw);
+		struct err *ev = kvm_vm_vcpus(T, L, kvm, vm);
+		free(kvm);
+		char why[256] = "";
+		bool changed = live && (es || er || ev || kvm_vm_changed_L(T, L, vm, why, sizeof(why)));
+		if (changed && tries < DUMP_LIVE_TRIES) {
+			if (tries == 1)
+				dump_live_stats(T->dump)->objects_retried++;
+			err_free(es);
+			err_free(er);
+			err_free(ev);
+			kvm_vm_parts_free(vm);
+			continue;
+		}
+		if (changed && !es && !er && !ev) {
+			dump_live_stats(T->dump)->objects_changed++;
+			notes_add(&H->notes, "VM %d (kvm 0x%llx): changed under us on each of %d reads (%s)",
+				  vm->pid, (unsigned long long)addr, DUMP_LIVE_TRIES, why);
+			vm->incomplete = true;
+		}
+		const char *part[] = { "memslots", "TDP MMU roots", "vCPUs" };
+		struct err *pe[] = { es, er, ev };
+		for (int i = 0; i < 3; i++)
+			if (pe[i]) {
+				notes_add(&H->notes, "VM %d (kvm 0x%llx): %s: %s%s", vm->pid,
+					  (unsigned long long)addr, part[i], pe[i]->msg,
+					  live ? " (live host: on every bounded re-read)" : "");
+				err_free(pe[i]);
+				vm->incomplete = true;
+			}
+		return NULL;
 	}
-	struct root_walk rw = { T, L, vm };
-	if ((e = klist_walk(T, addr + member_off(&L->tdp_mmu_roots), KVM_MAX_ROOTS, kvm_root_visit, &rw))) {
-		notes_add(&H->notes, "VM %d (kvm 0x%llx): TDP MMU roots: %s", vm->pid,
-			  (unsigned long long)addr, e->msg);
-		err_free(e);
-		vm->incomplete = true;
-	}
-	if ((e = kvm_vm_vcpus(T, L, kvm, vm))) {
-		notes_add(&H->notes, "VM %d (kvm 0x%llx): vCPUs: %s", vm->pid, (unsigned long long)addr,
-			  e->msg);
-		err_free(e);
-		vm->incomplete = true;
-	}
-	free(kvm);
-	return NULL;
 }
 
 struct vm_walk {
@@ -446,9 +499,27 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	if (!target_symbol(T, "kvm", "vm_list", &head) && !target_symbol(T, "vmlinux", "vm_list", &head))
 		return err_new(ERR_NOTFOUND, "symbol vm_list not found in kvm or vmlinux");
 	struct vm_walk w = { T, &L, H };
-	if ((e = klist_walk(T, head, KVM_MAX_VMS, kvm_vm_visit, &w))) {
-		kvm_host_fini(H); /* a fatal error leaves nothing to free */
-		return err_wrap(e, "vm_list");
+	/* A live vm_list gains and loses VMs while it is walked: walk again
+	 * (bounded); one that never holds still is noted, not fatal. */
+	for (int tries = 1; (e = klist_walk(T, head, KVM_MAX_VMS, kvm_vm_visit, &w)); tries++) {
+		if (!dump_is_live(T->dump)) {
+			kvm_host_fini(H); /* a fatal error leaves nothing to free */
+			return err_wrap(e, "vm_list");
+		}
+		if (tries == DUMP_LIVE_TRIES) {
+			dump_live_stats(T->dump)->objects_changed++;
+			notes_add(&H->notes, "vm_list: changed under us on each of %d walks, VMs may be "
+				  "missing: %s", DUMP_LIVE_TRIES, e->msg);
+			err_free(e);
+			break;
+		}
+		if (tries == 1)
+			dump_live_stats(T->dump)->objects_retried++;
+		err_free(e);
+		for (size_t i = 0; i < H->nvms; i++)
+			kvm_vm_parts_free(&H->vms[i]);
+		H->nvms = 0;
+		notes_fini(&H->notes);
 	}
 	if (L.has_mmio_value)
 		for (size_t i = 0; i < H->nvms; i++) {
@@ -473,6 +544,81 @@ void kvm_host_fini(struct kvm_host *H)
 	memset(H, 0, sizeof(*H));
 }
 
+struct root_list {
+	struct target *T;
+	const struct kvm_layout *L;
+	const struct kvm_vm *vm;
+	size_t n;
+	bool differs;
+};
+
+static struct err *kvm_root_compare(void *arg, uint64_t link)
+{
+	struct root_list *c = arg;
+	uint64_t sp = link - member_off(&c->L->sp_link);
+	uint32_t role = 0;
+	if (c->n >= c->vm->nroots || c->vm->roots[c->n].sp != sp ||
+	    !dump_peek(c->T->dump, sp + member_off(&c->L->sp_role), &role, sizeof(role)) ||
+	    role != c->vm->roots[c->n].role)
+		c->differs = true;
+	c->n++;
+	return c->differs ? err_new(ERR_CHANGED, "root list differs") : NULL;
+}
+
+static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const struct kvm_vm *vm,
+			     char *what, size_t len)
+{
+	if (!dump_is_live(T->dump))
+		return false;
+	for (uint32_t as = 0; as < L->nas; as++) {
+		uint64_t ms = 0, gen = 0;
+		if (!dump_peek(T->dump, vm->addr + member_off(&L->memslots_arr) + 8 * as, &ms, 8) ||
+		    ms != vm->memslots_ptr[as] ||
+		    (ms && L->has_ms_generation &&
+		     (!dump_peek(T->dump, ms + member_off(&L->ms_generation), &gen, 8) ||
+		      gen != vm->memslots_gen[as]))) {
+			snprintf(what, len, "memslots of address space %u: set 0x%llx generation %llu, now "
+				 "0x%llx generation %llu", as, (unsigned long long)vm->memslots_ptr[as],
+				 (unsigned long long)vm->memslots_gen[as], (unsigned long long)ms,
+				 (unsigned long long)gen);
+			return true;
+		}
+	}
+	struct root_list c = { T, L, vm, 0, false };
+	struct err *e = klist_walk(T, vm->addr + member_off(&L->tdp_mmu_roots), KVM_MAX_ROOTS,
+				   kvm_root_compare, &c);
+	err_free(e);
+	if (e || c.n != vm->nroots) {
+		snprintf(what, len, "TDP MMU roots: %zu read, the list now differs", vm->nroots);
+		return true;
+	}
+	for (size_t i = 0; i < vm->nvcpus; i++) {
+		const struct kvm_vcpu_info *v = &vm->vcpus[i];
+		uint64_t hpa;
+		if (v->mmu && (!dump_peek(T->dump, v->mmu + member_off(&L->m_root_hpa), &hpa, 8) ||
+			       hpa != v->root_hpa)) {
+			snprintf(what, len, "vCPU %d root 0x%llx changed", v->idx,
+				 (unsigned long long)v->root_hpa);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool kvm_vm_changed(struct target *T, const struct kvm_vm *vm, char *what, size_t len)
+{
+	struct kvm_layout L;
+	struct err *e;
+	if (!dump_is_live(T->dump))
+		return false;
+	if ((e = kvm_layout_load(T, &L))) {
+		snprintf(what, len, "%s", e->msg);
+		err_free(e);
+		return true;
+	}
+	return kvm_vm_changed_L(T, &L, vm, what, len);
+}
+
 const struct kvm_memslot *kvm_vm_slot_for(const struct kvm_vm *vm, int as_id, uint64_t gfn)
 {
 	for (size_t i = 0; i < vm->nslots; i++) {
@@ -491,6 +637,8 @@ struct err *kvm_slot_bitmap(struct target *T, const struct kvm_memslot *s, uint6
 	if (!s->dirty_bitmap)
 		return NULL;
 	size_t n = (size_t)((s->npages + 63) / 64);
+	/* A plain read even on a live host: logging changes the bitmap all the
+	 * time, and the checks re-read the words of a finding before reporting. */
 	struct err *e = target_read_obj(T, s->dirty_bitmap, n * 8, (void **)words);
 	if (e)
 		return err_wrap(e, "dirty bitmap of slot %d", s->id);

@@ -17,6 +17,12 @@ struct pa_set {
 struct walker {
 	struct target *T;
 	uint64_t tables[WALK_MAX_LEVEL][WALK_ENTRIES];
+	uint64_t again[WALK_ENTRIES];	/* live: the second read of a table */
+	/* The entry being visited at each level (index level - 1), for
+	 * walker_recheck: table, index and the value walked. */
+	uint64_t path_pa[WALK_MAX_LEVEL], path_spte[WALK_MAX_LEVEL];
+	int path_idx[WALK_MAX_LEVEL];
+	int root_level;
 	struct pa_set seen;
 };
 
@@ -124,6 +130,19 @@ static int walk_table(struct walk_ctx *c, uint64_t pa, int level, uint64_t base_
 		err_free(e);
 		return stop;
 	}
+	/* A live table is read twice; an entry that differs was being written
+	 * and is read again until it holds still (bounded; the last value read
+	 * stands, and a finding on it is re-read before it is reported). */
+	if (dump_is_live(w->T->dump) && !dump_read_phys(w->T->dump, pa, w->again, PAGE_SIZE))
+		for (int i = 0; i < WALK_ENTRIES; i++)
+			if (t[i] != w->again[i]) {
+				dump_live_stats(w->T->dump)->entries_reread++;
+				uint64_t v;
+				struct err *re = dump_read_phys_stable(w->T->dump, pa + (uint64_t)i * 8, &v, 8);
+				if (!re || re->kind == ERR_CHANGED)
+					t[i] = v;
+				err_free(re);
+			}
 	c->st->tables++;
 	uint64_t span = walk_level_pages(level);
 	for (int i = 0; i < WALK_ENTRIES; i++) {
@@ -134,6 +153,9 @@ static int walk_table(struct walk_ctx *c, uint64_t pa, int level, uint64_t base_
 		enum spte_kind k = spte_classify(c->m, spte);
 		if (k == SPTE_EMPTY)
 			continue;
+		w->path_pa[level - 1] = pa;
+		w->path_idx[level - 1] = i;
+		w->path_spte[level - 1] = spte;
 		switch (k) {
 		case SPTE_MMIO: c->st->mmio++; break;
 		case SPTE_FROZEN: c->st->frozen++; break;
@@ -165,6 +187,7 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 	struct walk_range all = { 0, UINT64_MAX };
 	struct walk_ctx c = { w, m, root, range ? range : &all, fn, arg, stats };
 	w->seen.n = 0;
+	w->root_level = root->level;
 	if (w->seen.slot)
 		memset(w->seen.slot, 0, w->seen.cap * sizeof(*w->seen.slot));
 	if (root->level < 1 || root->level > WALK_MAX_LEVEL)
@@ -172,6 +195,34 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 			       root->level);
 	walk_table(&c, root->spt_pa, root->level, root->gfn, 0, -1, 0);
 	return NULL;
+}
+
+enum walk_recheck walker_recheck(struct walker *w, const struct walk_entry *e, uint64_t *now)
+{
+	*now = e->spte;
+	if (e->level < 1 || e->level > w->root_level || w->root_level > WALK_MAX_LEVEL)
+		return WALK_PATH_CHANGED;
+	for (int l = w->root_level; l >= e->level; l--) {
+		uint64_t v;
+		struct err *err = dump_read_phys_stable(w->T->dump, w->path_pa[l - 1] +
+							(uint64_t)w->path_idx[l - 1] * 8, &v, 8);
+		/* An entry that never settles has still a last value read. */
+		bool failed = err != NULL, unsettled = failed && err->kind == ERR_CHANGED;
+		err_free(err);
+		if (failed && !(unsettled && l == e->level))
+			return WALK_PATH_CHANGED;
+		if (unsettled) {
+			*now = v;
+			return WALK_ENTRY_CHANGED;
+		}
+		if (l == e->level) {
+			*now = v;
+			return v == e->spte ? WALK_SAME : WALK_ENTRY_CHANGED;
+		}
+		if (v != w->path_spte[l - 1])
+			return WALK_PATH_CHANGED;
+	}
+	return WALK_PATH_CHANGED;
 }
 
 void walk_event_describe(const struct walk_entry *e, int pid, char *buf, size_t len)

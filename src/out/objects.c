@@ -271,6 +271,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 		json_kbool(&s->j, "flattened", dump_is_flattened(T->dump));
 		json_kbool(&s->j, "live", dump_is_live(T->dump));
 		json_kstr(&s->j, "release", T->release);
+		json_kstr(&s->j, "vmcoreinfo", dump_vmcoreinfo_source(T->dump));
 		json_kstr(&s->j, "kernel_offset", ko);
 		json_khex(&s->j, "page_offset_base", T->page_offset_base);
 		json_khex(&s->j, "physical_mask", T->physical_mask);
@@ -306,6 +307,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 		dump_is_flattened(T->dump) ? " (flattened, rearranged in a temporary file)" : "",
 		dump_is_live(T->dump) ? " (live)" : "");
 	fprintf(s->out, "release:    %s\n", T->release);
+	fprintf(s->out, "vmcoreinfo: from %s\n", dump_vmcoreinfo_source(T->dump));
 	fprintf(s->out, "KASLR:      kernel offset 0x%s, page_offset_base 0x%" PRIx64 "\n",
 		ko ? ko : "0", T->page_offset_base);
 	fprintf(s->out, "symbols:    vmlinux from %s (%zu symbols)\n", T->syms_source, T->vmlinux_syms.n);

@@ -197,3 +197,81 @@ struct err *sysmap_load(struct dump *d, const char *path, struct symtab *out)
 		symtab_fini(out);
 	return e;
 }
+
+#define KALLSYMS_PROC_MAX_MODULES 8192
+
+struct err *kallsyms_load_proc(struct dump *d, const char *path, struct symtab *vmlinux,
+			       struct symtab **mods, size_t *nmods)
+{
+	*mods = NULL;
+	*nmods = 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return err_new(ERR_OS, "%s: %s", path, strerror(errno));
+	struct err *e = symtab_init(vmlinux, "vmlinux");
+	char line[1024];
+	unsigned long lineno = 0;
+	uint64_t nonzero = 0;
+	struct symtab *m = NULL; /* the module of the previous line: they come in runs */
+	while (!e && fgets(line, sizeof(line), f)) {
+		if (++lineno > KALLSYMS_MAX_SYMS) {
+			e = err_new(ERR_FORMAT, "%s: more than %u lines", path, KALLSYMS_MAX_SYMS);
+			break;
+		}
+		unsigned long long a;
+		char type, name[512], mod[80] = "";
+		int n = sscanf(line, "%llx %c %511s [%79[^]]]", &a, &type, name, mod);
+		if (n < 3) {
+			e = err_new(ERR_FORMAT, "%s:%lu: not a kallsyms line", path, lineno);
+			break;
+		}
+		nonzero += a != 0;
+		if (n < 4) {
+			e = symtab_add(vmlinux, name, strlen(name), a, type);
+			continue;
+		}
+		if (!m || strcmp(m->name, mod)) {
+			m = NULL;
+			for (size_t i = 0; i < *nmods && !m; i++)
+				if (!strcmp((*mods)[i].name, mod))
+					m = &(*mods)[i];
+		}
+		if (!m) {
+			void *p = *nmods < KALLSYMS_PROC_MAX_MODULES
+					  ? realloc(*mods, (*nmods + 1) * sizeof(**mods)) : NULL;
+			if (!p) {
+				e = err_new(ERR_NOMEM, "%s: out of memory for module %s", path, mod);
+				break;
+			}
+			*mods = p;
+			m = &(*mods)[*nmods];
+			if ((e = symtab_init(m, mod)))
+				break;
+			++*nmods;
+		}
+		e = symtab_add(m, name, strlen(name), a, type);
+	}
+	fclose(f);
+	if (!e && !nonzero)
+		e = err_new(ERR_NOTFOUND, "%s: every address reads 0 (hidden by kptr_restrict, or not "
+			    "root)", path);
+	if (!e)
+		e = symtab_finish(vmlinux);
+	for (size_t i = 0; i < *nmods && !e; i++)
+		e = symtab_finish(&(*mods)[i]);
+	if (!e) {
+		uint64_t want = dump_vmcoreinfo_symbol(d, "init_uts_ns"), got;
+		if (want && (!symtab_lookup(vmlinux, "init_uts_ns", &got) || got != want))
+			e = err_new(ERR_FORMAT, "%s: does not belong to this kernel (init_uts_ns differs "
+				    "from VMCOREINFO)", path);
+	}
+	if (e) {
+		symtab_fini(vmlinux);
+		for (size_t i = 0; i < *nmods; i++)
+			symtab_fini(&(*mods)[i]);
+		free(*mods);
+		*mods = NULL;
+		*nmods = 0;
+	}
+	return e;
+}

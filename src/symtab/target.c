@@ -2,7 +2,10 @@
 #include "symtab/target.h"
 
 #include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,50 @@
 #define TARGET_MAX_MODULES 8192
 #define TARGET_MAX_MOD_SYMS (1u << 20)
 #define TARGET_MAX_OBJ (16u << 20)
+#define TARGET_MAX_BTF (256u << 20)
+#define TARGET_PROC_KALLSYMS "/proc/kallsyms"
+#define TARGET_SYS_BTF "/sys/kernel/btf"
+
+/* A whole sysfs file (its size is not known before it is read). */
+static struct err *target_slurp(const char *path, void **data, size_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_new(errno == ENOENT ? ERR_NOTFOUND : ERR_OS, "%s: %s", path, strerror(errno));
+	size_t cap = 1u << 20, n = 0;
+	uint8_t *buf = malloc(cap);
+	struct err *e = NULL;
+	while (buf) {
+		if (n == cap) {
+			uint8_t *nb = cap < TARGET_MAX_BTF ? realloc(buf, cap *= 2) : NULL;
+			if (!nb) {
+				e = err_new(ERR_NOMEM, "%s: more than %zu bytes", path, n);
+				break;
+			}
+			buf = nb;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			e = err_new(ERR_OS, "%s: %s", path, strerror(errno));
+			break;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (!buf)
+		return err_new(ERR_NOMEM, "out of memory");
+	if (!e && n == 0)
+		e = err_new(ERR_FORMAT, "%s: empty", path);
+	if (e) {
+		free(buf);
+		return e;
+	}
+	*data = buf;
+	*size = n;
+	return NULL;
+}
 
 struct err *target_need_member(struct type_ref t, const char *tname, const char *path,
 			       struct member *m)
@@ -37,6 +84,45 @@ struct err *target_read_obj(struct target *T, uint64_t va, size_t size, void **b
 		free(*buf);
 		*buf = NULL;
 	}
+	return e;
+}
+
+static bool target_keys_equal(const void *a, const void *b, size_t size,
+			      const struct member *const *keys, size_t nkeys)
+{
+	for (size_t i = 0; i < nkeys; i++)
+		if (member_get(a, size, keys[i]) != member_get(b, size, keys[i]))
+			return false;
+	return true;
+}
+
+struct err *target_read_obj_stable(struct target *T, uint64_t va, size_t size,
+				   const struct member *const *keys, size_t nkeys, void **buf)
+{
+	struct err *e = target_read_obj(T, va, size, buf);
+	if (e || !dump_is_live(T->dump))
+		return e;
+	struct dump_live_stats *st = dump_live_stats(T->dump);
+	void *again;
+	for (int tries = 2;; tries++) {
+		if ((e = target_read_obj(T, va, size, &again)))
+			break;
+		bool same = target_keys_equal(*buf, again, size, keys, nkeys);
+		free(*buf);
+		*buf = again;
+		if (same)
+			return NULL;
+		if (tries == 2)
+			st->reads_retried++;
+		if (tries == DUMP_LIVE_TRIES) {
+			st->reads_changed++;
+			e = err_new(ERR_CHANGED, "object at 0x%llx (%zu bytes) changed under us on each of %d "
+				    "reads", (unsigned long long)va, size, DUMP_LIVE_TRIES);
+			break;
+		}
+	}
+	free(*buf);
+	*buf = NULL;
 	return e;
 }
 
@@ -94,6 +180,18 @@ static struct err *target_load_vmlinux_btf(struct target *T, const struct target
 		e = types_set_vmlinux(&T->types, data, size, o->vmlinux);
 		free(data);
 		return e;
+	}
+	if (dump_is_live(T->dump)) {
+		void *data;
+		size_t size;
+		struct err *fe = target_slurp(TARGET_SYS_BTF "/vmlinux", &data, &size);
+		if (!fe) {
+			fe = types_set_vmlinux(&T->types, data, size, TARGET_SYS_BTF "/vmlinux");
+			free(data);
+		}
+		if (!fe)
+			return NULL;
+		err_free(fe); /* the kernel's memory holds the same blob */
 	}
 	uint64_t start, stop;
 	if (!target_symbol(T, "vmlinux", "__start_BTF", &start) ||
@@ -252,6 +350,16 @@ static struct err *target_load_modules(struct target *T)
 		if ((e = symtab_init(&tm->syms, name)))
 			break;
 		T->nmods++;
+		bool from_proc = false;
+		for (size_t i = 0; i < T->nproc_mods && !from_proc; i++)
+			if (!strcmp(T->proc_mods[i].name, name)) {
+				symtab_fini(&tm->syms);
+				tm->syms = T->proc_mods[i];
+				T->proc_mods[i] = T->proc_mods[--T->nproc_mods];
+				from_proc = true;
+			}
+		if (from_proc)
+			continue;
 		if (kallsyms && (e = target_module_syms(T, &L, kallsyms, &tm->syms))) {
 			e = err_wrap(e, "module %s symbols", name);
 			break;
@@ -315,6 +423,27 @@ static struct err *target_load_module_btf(struct target *T)
 	return e;
 }
 
+/* A live kernel's module BTF as sysfs shows it; what is missing or does not
+ * load is left to btf_modules in memory. */
+static void target_load_sysfs_btf(struct target *T)
+{
+	for (size_t i = 0; i < T->nmods; i++) {
+		const char *name = T->mods[i].syms.name;
+		char path[128];
+		if (!*name || strchr(name, '/') || types_have_module(&T->types, name))
+			continue;
+		snprintf(path, sizeof(path), TARGET_SYS_BTF "/%s", name);
+		void *data;
+		size_t size;
+		struct err *e = target_slurp(path, &data, &size);
+		if (!e) {
+			e = types_add_module(&T->types, name, data, size, path);
+			free(data);
+		}
+		err_free(e);
+	}
+}
+
 static struct err *target_load_module_files(struct target *T, const struct target_opts *o)
 {
 	for (size_t i = 0; i < o->nmodule_files; i++) {
@@ -354,15 +483,26 @@ struct err *target_open(const char *path, const struct target_opts *o, struct ta
 	if (o->sysmap) {
 		e = sysmap_load(T->dump, o->sysmap, &T->vmlinux_syms);
 		T->syms_source = strdup(o->sysmap);
+	} else if (dump_is_live(T->dump) &&
+		   !(e = kallsyms_load_proc(T->dump, TARGET_PROC_KALLSYMS, &T->vmlinux_syms,
+					    &T->proc_mods, &T->nproc_mods))) {
+		T->syms_source = strdup(TARGET_PROC_KALLSYMS);
 	} else {
+		char why[200] = "";
+		if (e) /* live, and /proc/kallsyms would not do: say why */
+			snprintf(why, sizeof(why), "; %s", e->msg);
+		err_free(e);
 		e = kallsyms_load(T->dump, &T->vmlinux_syms);
-		T->syms_source = strdup("dump (kallsyms)");
+		if (asprintf(&T->syms_source, "dump (kallsyms)%s", why) < 0)
+			T->syms_source = NULL;
 	}
 	if (e)
 		goto fail;
 	if ((e = target_load_vmlinux_btf(T, o)) || (e = target_load_modules(T)) ||
 	    (e = target_load_module_files(T, o)))
 		goto fail;
+	if (dump_is_live(T->dump))
+		target_load_sysfs_btf(T);
 	if ((e = target_load_module_btf(T)))
 		goto fail;
 	uint64_t a;
@@ -391,6 +531,9 @@ void target_close(struct target *T)
 	for (size_t i = 0; i < T->nmods; i++)
 		symtab_fini(&T->mods[i].syms);
 	free(T->mods);
+	for (size_t i = 0; i < T->nproc_mods; i++)
+		symtab_fini(&T->proc_mods[i]);
+	free(T->proc_mods);
 	symtab_fini(&T->vmlinux_syms);
 	free(T->syms_source);
 	types_fini(&T->types);
