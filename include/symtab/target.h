@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dump/dump.h"
+#include "symtab/recover.h"
 #include "symtab/symtab.h"
 #include "symtab/types.h"
 
@@ -33,6 +34,8 @@ struct target {
 	struct types types;
 	uint64_t page_offset_base;
 	uint64_t physical_mask;		/* address bits of a PTE/SPTE */
+	char module_btf_problems[256];	/* module BTF that was absent or refused */
+	struct recover_report recovered;	/* offsets from machine code, if any */
 };
 
 struct err *target_open(const char *path, const struct target_opts *o, struct target **out);

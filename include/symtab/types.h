@@ -43,6 +43,9 @@ void types_fini(struct types *T);
 struct err *types_set_vmlinux(struct types *T, const void *data, size_t size, const char *source);
 struct err *types_add_module(struct types *T, const char *name, const void *data, size_t size,
 			     const char *source);
+/* Take ownership of a BTF built in memory (split on vmlinux). */
+struct err *types_add_module_btf(struct types *T, const char *name, struct btf *b,
+				 const char *source);
 /* BTF from an ELF file's .BTF section (vmlinux or a .ko, split on vmlinux). */
 struct err *types_load_elf_btf(const char *path, void **data, size_t *size);
 bool types_have_module(const struct types *T, const char *name);

@@ -79,6 +79,12 @@ struct err *types_add_module(struct types *T, const char *name, const void *data
 	if (!b)
 		return err_new(ERR_FORMAT, "module %s BTF from %s: not valid split BTF (%s)", name,
 			       source, strerror(errno));
+	return types_add_module_btf(T, name, b, source);
+}
+
+struct err *types_add_module_btf(struct types *T, const char *name, struct btf *b,
+				 const char *source)
+{
 	for (size_t i = 0; i < T->nmods; i++)
 		if (!strcmp(T->mods[i].name, name)) { /* a file given by the user wins */
 			btf__free(T->mods[i].btf);
