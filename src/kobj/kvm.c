@@ -431,6 +431,9 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	H->vendor = target_module(T, "kvm_amd") ? "kvm_amd" : target_module(T, "kvm_intel") ? "kvm_intel" : NULL;
 	struct kvm_layout L;
 	struct err *e = kvm_layout_load(T, &L);
+	if (e && T->recovered.ran && !T->recovered.used)
+		return err_wrap(e, "%s, and offsets from kvm.ko's code were refused (%s); give "
+				"--module kvm.ko", T->recovered.why, T->recovered.result);
 	if (e)
 		return e;
 	H->address_spaces = (int)L.nas;

@@ -1,0 +1,45 @@
+/* Type-info-free operation: when the dump has no BTF for kvm.ko (kernel
+ * without CONFIG_DEBUG_INFO_BTF_MODULES, or module BTF that does not parse)
+ * and no --module file supplies it, the few struct offsets the analysis
+ * needs are recovered from the machine code of known KVM functions in the
+ * dump (Capstone), cross-checked where two functions should agree, checked
+ * on the data (vm_list, roots, memslots), and handed to the layers above as
+ * a synthesized BTF for "kvm" holding just those members.  A member the code
+ * does not reveal is absent, so what needs it reports itself unavailable. */
+#ifndef SYMTAB_RECOVER_H
+#define SYMTAB_RECOVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+struct target;
+
+#define RECOVER_MAX_ITEMS 64
+
+struct recover_item {
+	char path[64];		/* "kvm.vm_list", "kvm_mmu_page.role.invalid" */
+	uint64_t off;		/* bytes from the start of the struct */
+	uint32_t bit, bits;	/* bit within OFF and width for bitfields, else 0 */
+	uint32_t size;		/* bytes */
+	char from[96];		/* the functions it was read from, "a, b" */
+};
+
+struct recover_report {
+	bool ran;		/* recovery was attempted */
+	bool used;		/* and its layout is installed as "kvm" type info */
+	char why[160];		/* what type info was missing */
+	char result[256];	/* "", or why the recovered layout was refused */
+	char validated[160];	/* what on the data confirmed it */
+	struct recover_item items[RECOVER_MAX_ITEMS];
+	size_t nitems;
+	char missing[512];	/* members the code did not reveal, comma-separated */
+};
+
+/* Recover kvm's layout and install it in T->types as module "kvm".  Never
+ * fails the open: a refusal is recorded in T->recovered.result. */
+struct err *recover_kvm_types(struct target *T);
+
+#endif
