@@ -86,7 +86,8 @@ def doc(dump, cmd):
 
 # Members whose presence differs between kernels: the code must decide.
 OPTIONAL = ["kvm.arch.tdp_mmu_enabled", "kvm.arch.shadow_mmio_value",
-            "kvm_mmu_page.tdp_mmu_scheduled_root_to_zap"]
+            "kvm_mmu_page.tdp_mmu_scheduled_root_to_zap", "kvm.nr_memslots_dirty_logging.counter",
+            "kvm_memory_slot.arch.gfn_track", "kvm_memory_slot.arch.gfn_write_track"]
 
 
 def main():

@@ -36,6 +36,7 @@ struct recover_report {
 	struct recover_item items[RECOVER_MAX_ITEMS];
 	size_t nitems;
 	char missing[512];	/* members the code did not reveal, comma-separated */
+	int inval_gfn;		/* mmu_invalidate ranges are gfns (1), hvas (0), unknown (-1) */
 };
 
 /* Recover kvm's layout and install it in T->types as module "kvm".  Never

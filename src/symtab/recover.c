@@ -27,7 +27,7 @@
 #define REC_MAX_VMS 64		/* VMs and roots checked on the data */
 #define REC_MAX_ROOTS 64
 
-enum rec_kind { K_INT, K_SINT, K_PTR, K_LIST, K_XARRAY, K_PTRARRAY, K_NODEARRAY };
+enum rec_kind { K_INT, K_SINT, K_PTR, K_LIST, K_XARRAY, K_PTRARRAY, K_NODEARRAY, K_MUTEX, K_RWLOCK, K_BLOB };
 
 struct rec_meta {
 	enum rec_kind kind;
@@ -1079,6 +1079,273 @@ static void rule_invalidate_roots(struct rec *r, const struct rfn *f)
 	}
 }
 
+
+/* Name and offset of the symbol a RIP-relative operand points into. */
+static const char *rec_rip_sym(const struct rec *r, const cs_insn *in, uint64_t *off)
+{
+	const cs_x86_op *m = rec_mem(in, NULL);
+	const char *mod;
+	if (!m || m->mem.base != X86_REG_RIP)
+		return NULL;
+	const char *s = target_symbolize(r->T, in->address + in->size + (uint64_t)m->mem.disp, off, &mod);
+	return s && *off < 4096 ? s : NULL;
+}
+
+/* make_spte: is_nx_huge_page_enabled(kvm) = nx_huge_pages &&
+ * !kvm->arch.disable_nx_huge_pages; kvm_mmu_page_ad_need_write_protect()
+ * reads kvm_x86_ops.cpu_dirty_log_size. */
+static void rule_make_spte_globals(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		uint64_t off;
+		const char *s = rec_rip_sym(r, &f->in[i], &off);
+		if (!s || !is_op(&f->in[i], X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM))
+			continue;
+		if (!strcmp(s, "kvm_x86_ops") && op_size(&f->in[i], 0) == 4 &&
+		    !rec_find(r, "kvm_x86_ops.cpu_dirty_log_size"))
+			rec_put(r, "kvm_x86_ops.cpu_dirty_log_size", (int64_t)off, 0, 0, 4, K_INT, f->name);
+		if (strcmp(s, "nx_huge_pages") || off)
+			continue;
+		for (size_t k = i + 1; k < f->n && k < i + 6; k++) {
+			const cs_x86_op *m = rec_mem(&f->in[k], NULL);
+			if (is_op(&f->in[k], X86_INS_CMP, 2, X86_OP_MEM, X86_OP_IMM) && op_size(&f->in[k], 0) == 1 &&
+			    op_imm(&f->in[k], 1) == 0 && mem_plain(m)) {
+				rec_put(r, "kvm.arch.disable_nx_huge_pages", m->mem.disp, 0, 0, 1, K_INT, f->name);
+				break;
+			}
+		}
+	}
+}
+
+/* write_lock(&kvm->mmu_lock) first thing: an rwlock on x86's TDP MMU. */
+static void rule_mmu_lock(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		bool rw = callee_is(r, &f->in[i], "_raw_write_lock") || callee_is(r, &f->in[i], "_raw_read_lock");
+		if (!rw)
+			continue;
+		struct origin o = rec_origin(r, f, i, 7);
+		if (origin_is_arg(o, 0))
+			rec_put(r, "kvm.mmu_lock", o.off, 0, 0, 8, K_RWLOCK, f->name);
+		return;
+	}
+}
+
+/* kvm_set_memory_region: mutex_lock(&kvm->slots_lock);
+ * __kvm_set_memory_region(kvm, mem); */
+static void rule_slots_lock(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		if (!callee_is(r, &f->in[i], "mutex_lock"))
+			continue;
+		struct origin o = rec_origin(r, f, i, 7);
+		for (size_t k = i + 1; k < f->n && k < i + 5; k++)
+			if (callee_is(r, &f->in[k], "__kvm_set_memory_region") && origin_is_arg(o, 0))
+				rec_put(r, "kvm.slots_lock", o.off, 0, 0, 32, K_MUTEX, f->name);
+		return;
+	}
+}
+
+/* kvm_mmu_invalidate_begin(kvm[, start, end]): in_progress++, and the range
+ * from the arguments (there, or in kvm_mmu_invalidate_range_add from 6.8,
+ * whose ranges are gfns). */
+static void rule_invalidate(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i + 2 < f->n; i++) {
+		int64_t off, off2;
+		const cs_insn *in = &f->in[i];
+		if (is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) && op_size(in, 0) == 8 &&
+		    mem_from_arg(r, f, i, 0, &off) && is_op(&f->in[i + 1], X86_INS_ADD, 2, X86_OP_REG, X86_OP_IMM) &&
+		    op_imm(&f->in[i + 1], 1) == 1 && is_op(&f->in[i + 2], X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) &&
+		    mem_from_arg(r, f, i + 2, 0, &off2) && off2 == off)
+			rec_put(r, "kvm.mmu_invalidate_in_progress", off, 0, 0, 8, K_INT, f->name);
+		if (is_op(in, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) && op_size(in, 0) == 8 &&
+		    mem_from_arg(r, f, i, 0, &off)) {
+			struct origin v = rec_origin(r, f, i, op_fam(in, 1));
+			if (origin_is_arg(v, 1) && !v.off)
+				rec_put(r, "kvm.mmu_invalidate_range_start", off, 0, 0, 8, K_INT, f->name);
+			if (origin_is_arg(v, 2) && !v.off)
+				rec_put(r, "kvm.mmu_invalidate_range_end", off, 0, 0, 8, K_INT, f->name);
+			if ((origin_is_arg(v, 1) || origin_is_arg(v, 2)) && strstr(f->name, "range_add"))
+				r->R->inval_gfn = 1;
+		}
+	}
+	if (r->R->inval_gfn < 0 && !strstr(f->name, "range_add") && rec_find(r, "kvm.mmu_invalidate_range_start"))
+		r->R->inval_gfn = 0;
+}
+
+/* kvm_commit_memory_region: atomic_set(&kvm->nr_memslots_dirty_logging,
+ * ... + change) just before kvm_arch_commit_memory_region(). */
+static void rule_nr_logging(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t off, off2;
+		const cs_insn *in = &f->in[i];
+		if (!is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(in, 0) != 4 ||
+		    !mem_from_arg(r, f, i, 0, &off))
+			continue;
+		bool added = false;
+		for (size_t k = i + 1; k < f->n && k < i + 8; k++) {
+			const cs_insn *a = &f->in[k];
+			if (is_op(a, X86_INS_ADD, 2, X86_OP_REG, 0) && op_fam(a, 0) == op_fam(in, 0))
+				added = true;
+			if (added && is_op(a, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) && op_size(a, 0) == 4 &&
+			    op_fam(a, 1) == op_fam(in, 0) && mem_from_arg(r, f, k, 0, &off2) && off2 == off) {
+				for (size_t c = k + 1; c < f->n && c < k + 4; c++)
+					if (callee_is(r, &f->in[c], "kvm_arch_commit_memory_region"))
+						rec_put(r, "kvm.nr_memslots_dirty_logging.counter", off, 0, 0, 4,
+							K_SINT, f->name);
+				break;
+			}
+		}
+	}
+}
+
+/* update_gfn_disallow_lpage_count(slot, gfn, count): for each huge level,
+ * slot->arch.lpage_info[level - 2][index].disallow_lpage += count. */
+static void rule_lpage_info(struct rec *r, const struct rfn *f)
+{
+	int64_t lo = -1, hi = -1;
+	int scale = 0, n = 0;
+	for (size_t i = 0; i + 1 < f->n; i++) {
+		int64_t off;
+		const cs_insn *in = &f->in[i], *l = &f->in[i + 1];
+		const cs_x86_op *m = rec_mem(l, NULL);
+		if (!is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(in, 0) != 8 ||
+		    !mem_from_arg(r, f, i, 0, &off) || l->id != X86_INS_LEA || !m ||
+		    reg_fam(m->mem.base) != op_fam(in, 0) || m->mem.index == X86_REG_INVALID)
+			continue;
+		if (scale && scale != m->mem.scale)
+			return;
+		scale = m->mem.scale;
+		if (lo < 0 || off < lo)
+			lo = off;
+		if (off > hi)
+			hi = off;
+		n++;
+	}
+	if (n < 1 || n > 4 || hi - lo != 8 * (n - 1) || scale < 4)
+		return;
+	rec_put(r, "kvm_memory_slot.arch.lpage_info", lo, 0, 0, (uint32_t)(8 * n), K_PTRARRAY, f->name);
+	struct recover_item *it = rec_find(r, "kvm_memory_slot.arch.lpage_info");
+	if (it)
+		r->meta[it - r->R->items].count = (uint32_t)n;
+	rec_put(r, "kvm_lpage_info.disallow_lpage", 0, 0, 0, (uint32_t)scale, K_SINT, f->name);
+}
+
+/* kvm_slot_page_track_is_active / kvm_gfn_is_write_tracked(kvm, slot, gfn):
+ * slot->arch.gfn_[write_]track[index] (u16 counts). */
+static void rule_write_track(struct rec *r, const struct rfn *f)
+{
+	const char *path = strstr(f->name, "write_tracked") ? "kvm_memory_slot.arch.gfn_write_track"
+							    : "kvm_memory_slot.arch.gfn_track";
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t off;
+		const cs_insn *in = &f->in[i];
+		if (!is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(in, 0) != 8 ||
+		    !mem_from_arg(r, f, i, 1, &off))
+			continue;
+		for (size_t k = i + 1; k < f->n && k < i + 6; k++) {
+			const cs_x86_op *m = rec_mem(&f->in[k], NULL);
+			if (f->in[k].id == X86_INS_LEA && m && reg_fam(m->mem.base) == op_fam(in, 0) &&
+			    m->mem.scale == 2 && rec_def(r, f, k, op_fam(in, 0)) == (long)i) {
+				rec_put(r, path, off, 0, 0, 8, K_PTR, f->name);
+				return;
+			}
+		}
+	}
+}
+
+/* kvm_dirty_ring_push(ring or vcpu, slot, offset): entry =
+ * &ring->dirty_gfns[ring->dirty_index & (ring->size - 1)]; entry->slot,
+ * entry->offset; ring->dirty_index++; full when dirty - reset >= size.
+ * trace_kvm_dirty_ring_push(ring, ...) names the ring's address. */
+static void rule_dirty_ring(struct rec *r, const struct rfn *f)
+{
+	int64_t base = -1;
+	for (size_t i = 0; i < f->n && base < 0; i++)
+		if (callee_is(r, &f->in[i], "__traceiter_kvm_dirty_ring_push")) {
+			struct origin o = rec_origin(r, f, i, 6);
+			if (origin_is_arg(o, 0))
+				base = o.off;
+		}
+	if (base < 0)
+		return;
+	if (base > 0)
+		rec_put(r, "kvm_vcpu.dirty_ring", base, 0, 0, 32, K_BLOB, f->name);
+	for (size_t i = 0; i + 1 < f->n; i++) {
+		int64_t off;
+		const cs_insn *in = &f->in[i];
+		if (!rec_mem(in, NULL) || !mem_from_arg(r, f, i, 0, &off) || off < base)
+			continue;
+		off -= base;
+		if (is_op(in, X86_INS_ADD, 2, X86_OP_MEM, X86_OP_IMM) && op_size(in, 0) == 4 && op_imm(in, 1) == 1)
+			rec_put(r, "kvm_dirty_ring.dirty_index", off, 0, 0, 4, K_INT, f->name);
+		else if (is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) && op_size(in, 0) == 4 &&
+			 !rec_find(r, "kvm_dirty_ring.size")) {
+			/* size - 1 masks the index */
+			for (size_t k = i + 1; k < f->n && k < i + 8; k++) {
+				const cs_insn *sb = &f->in[k];
+				if (is_op(sb, X86_INS_SUB, 2, X86_OP_REG, X86_OP_IMM) && op_imm(sb, 1) == 1 &&
+				    op_fam(sb, 0) == op_fam(in, 0) && rec_def(r, f, k, op_fam(in, 0)) == (long)i) {
+					rec_put(r, "kvm_dirty_ring.size", off, 0, 0, 4, K_INT, f->name);
+					break;
+				}
+			}
+		}
+		else if (is_op(in, X86_INS_ADD, 2, X86_OP_REG, X86_OP_MEM) && op_size(in, 0) == 8 && i > 0 &&
+			 is_op(&f->in[i - 1], X86_INS_SHL, 2, X86_OP_REG, X86_OP_IMM)) {
+			rec_put(r, "kvm_dirty_ring.dirty_gfns", off, 0, 0, 8, K_PTR, f->name);
+			uint32_t esz = 1u << op_imm(&f->in[i - 1], 1);
+			/* the entry's fields, stored through the computed pointer */
+			for (size_t k = i + 1; k < f->n && k < i + 6; k++) {
+				const cs_insn *st = &f->in[k];
+				const cs_x86_op *m = rec_mem(st, NULL);
+				if (!is_op(st, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) || !mem_plain(m) ||
+				    reg_fam(m->mem.base) != op_fam(in, 0) || (uint32_t)m->mem.disp >= esz)
+					continue;
+				struct origin v = rec_origin(r, f, k, op_fam(st, 1));
+				if (origin_is_arg(v, 1) && op_size(st, 0) == 4)
+					rec_put(r, "kvm_dirty_gfn.slot", m->mem.disp, 0, 0, 4, K_INT, f->name);
+				if (origin_is_arg(v, 2) && op_size(st, 0) == 8)
+					rec_put(r, "kvm_dirty_gfn.offset", m->mem.disp, 0, 0, 8, K_INT, f->name);
+			}
+		}
+	}
+	/* reset_index: subtracted from dirty_index in the fullness test */
+	uint64_t dirty;
+	if (!rec_get(r, "kvm_dirty_ring.dirty_index", &dirty))
+		return;
+	for (size_t i = 0; i < f->n; i++) {
+		const cs_insn *in = &f->in[i];
+		if (!is_op(in, X86_INS_SUB, 2, X86_OP_REG, X86_OP_REG))
+			continue;
+		long a = rec_def(r, f, i, op_fam(in, 0)), b = rec_def(r, f, i, op_fam(in, 1));
+		int64_t oa, ob;
+		if (a >= 0 && b >= 0 && rec_mem(&f->in[a], NULL) && rec_mem(&f->in[b], NULL) &&
+		    mem_from_arg(r, f, (size_t)a, 0, &oa) && mem_from_arg(r, f, (size_t)b, 0, &ob) &&
+		    oa - base == (int64_t)dirty) {
+			rec_put(r, "kvm_dirty_ring.reset_index", ob - base, 0, 0, 4, K_INT, f->name);
+			return;
+		}
+	}
+}
+
+/* mark_page_dirty_in_slot, when the ring push takes the ring:
+ * kvm_dirty_ring_push(&vcpu->dirty_ring, ...). */
+static void rule_vcpu_ring(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		if (!callee_is(r, &f->in[i], "kvm_dirty_ring_push"))
+			continue;
+		long d = rec_def(r, f, i, 7);
+		const cs_x86_op *m = d >= 0 ? rec_mem(&f->in[d], NULL) : NULL;
+		if (d >= 0 && f->in[d].id == X86_INS_LEA && mem_plain(m) && m->mem.disp > 0)
+			rec_put(r, "kvm_vcpu.dirty_ring", m->mem.disp, 0, 0, 32, K_BLOB, f->name);
+		return;
+	}
+}
+
 /* ---- validation on the data ---------------------------------------------- */
 
 static bool kaddr(uint64_t v) { return v >= 0xffff800000000000ull; }
@@ -1192,7 +1459,7 @@ static bool rec_validate(struct rec *r, char *why, size_t len)
 struct rec_btf {
 	struct btf *b;
 	int u[9], s[9];	/* ints by size */
-	int ptr, list, xarray;
+	int ptr, list, xarray, mutex, rwlock;
 };
 
 static int rec_leaf_type(struct rec_btf *bt, const struct recover_item *it, const struct rec_meta *m)
@@ -1209,6 +1476,12 @@ static int rec_leaf_type(struct rec_btf *bt, const struct recover_item *it, cons
 		return bt->list;
 	case K_XARRAY:
 		return bt->xarray;
+	case K_BLOB: /* a member only its offset is known of */
+		return btf__add_struct(bt->b, NULL, it->size);
+	case K_MUTEX:
+		return bt->mutex;
+	case K_RWLOCK:
+		return bt->rwlock;
 	case K_PTRARRAY:
 		return btf__add_array(bt->b, bt->u[4], bt->ptr, m->count);
 	case K_NODEARRAY: {
@@ -1281,8 +1554,10 @@ static struct err *rec_install(struct rec *r)
 	struct rec_btf bt = { 0 };
 	bt.list = btf__find_by_name_kind(base, "list_head", BTF_KIND_STRUCT);
 	bt.xarray = btf__find_by_name_kind(base, "xarray", BTF_KIND_STRUCT);
-	if (bt.list <= 0 || bt.xarray <= 0)
-		return err_new(ERR_LAYOUT, "vmlinux type info has no list_head or xarray");
+	bt.mutex = btf__find_by_name_kind(base, "mutex", BTF_KIND_STRUCT);
+	bt.rwlock = btf__find_by_name_kind(base, "rwlock_t", BTF_KIND_TYPEDEF);
+	if (bt.list <= 0 || bt.xarray <= 0 || bt.mutex <= 0 || bt.rwlock <= 0)
+		return err_new(ERR_LAYOUT, "vmlinux type info has no list_head, xarray, mutex or rwlock_t");
 	bt.b = btf__new_empty_split(base);
 	if (libbpf_get_error(bt.b))
 		return err_new(ERR_NOMEM, "cannot create BTF");
@@ -1294,7 +1569,8 @@ static struct err *rec_install(struct rec *r)
 	}
 	bt.ptr = btf__add_ptr(bt.b, 0);
 	static const char *const structs[] = { "kvm", "kvm_memslots", "kvm_memory_slot", "kvm_mmu_page",
-					       "kvm_vcpu", "kvm_mmu" };
+					       "kvm_vcpu", "kvm_mmu", "kvm_dirty_ring", "kvm_dirty_gfn",
+					       "kvm_lpage_info", "kvm_x86_ops" };
 	for (size_t s = 0; s < sizeof(structs) / sizeof(structs[0]); s++) {
 		char pre[64];
 		snprintf(pre, sizeof(pre), "%s.", structs[s]);
@@ -1349,6 +1625,19 @@ static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_tdp_mmu_get_vcpu_root_hpa", rule_root_refcount },
 	{ "kvm", "kvm_tdp_mmu_alloc_root", rule_root_refcount },
 	{ "kvm", "kvm_tdp_mmu_invalidate_all_roots", rule_invalidate_roots },
+	/* what `check` reads besides the walk */
+	{ "kvm", "make_spte", rule_make_spte_globals },
+	{ "kvm", "kvm_mmu_zap_all", rule_mmu_lock },
+	{ "kvm", "kvm_arch_flush_shadow_all", rule_mmu_lock },
+	{ "kvm", "kvm_set_memory_region", rule_slots_lock },
+	{ "kvm", "kvm_mmu_invalidate_begin", rule_invalidate },
+	{ "kvm", "kvm_mmu_invalidate_range_add", rule_invalidate },
+	{ "kvm", "kvm_set_memslot", rule_nr_logging },
+	{ "kvm", "update_gfn_disallow_lpage_count", rule_lpage_info },
+	{ "kvm", "kvm_slot_page_track_is_active", rule_write_track },
+	{ "kvm", "kvm_gfn_is_write_tracked", rule_write_track },
+	{ "kvm", "kvm_dirty_ring_push", rule_dirty_ring },
+	{ "kvm", "mark_page_dirty_in_slot", rule_vcpu_ring },
 };
 
 /* What kvm.c cannot do without, for the report. */
@@ -1363,12 +1652,20 @@ static const char *const wanted[] = {
 	"kvm_mmu_page.role.guest_mode", "kvm_mmu_page.role.ad_disabled", "kvm_mmu_page.gfn",
 	"kvm_mmu_page.spt", "kvm_mmu_page.tdp_mmu_root_count.refs.counter", "kvm_vcpu.vcpu_id",
 	"kvm_vcpu.vcpu_idx", "kvm_vcpu.mode", "kvm_vcpu.arch.mmu", "kvm_mmu.root.hpa",
+	/* for check */
+	"kvm.mmu_lock", "kvm.slots_lock", "kvm.mmu_invalidate_in_progress",
+	"kvm.mmu_invalidate_range_start", "kvm.mmu_invalidate_range_end",
+	"kvm.arch.disable_nx_huge_pages", "kvm_vcpu.dirty_ring", "kvm_dirty_ring.dirty_gfns",
+	"kvm_dirty_ring.reset_index", "kvm_dirty_ring.dirty_index", "kvm_dirty_ring.size",
+	"kvm_dirty_gfn.slot", "kvm_dirty_gfn.offset", "kvm_memory_slot.arch.lpage_info",
+	"kvm_lpage_info.disallow_lpage", "kvm_x86_ops.cpu_dirty_log_size",
 };
 
 struct err *recover_kvm_types(struct target *T)
 {
 	struct recover_report *R = &T->recovered;
 	R->ran = true;
+	R->inval_gfn = -1;
 	if (!T->types.vmlinux) {
 		snprintf(R->result, sizeof(R->result), "needs vmlinux type info (for list_head, xarray, "
 			 "page and the module list)");
