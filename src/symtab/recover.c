@@ -1492,11 +1492,33 @@ static int rec_leaf_type(struct rec_btf *bt, const struct recover_item *it, cons
 	return -1;
 }
 
-/* Struct SNAME's members under PREFIX ("" or "arch."): nested prefixes
- * become anonymous structs at offset 0 that hold their members at the
- * outer offsets, so paths resolve to the same totals as real BTF. */
+/* Containers whose offset is that of one member: the role union is its
+ * word, refcount_t and atomic_t hold nothing else. */
+static const char *const rec_same_offset[][2] = {
+	{ "kvm_mmu_page.role", "kvm_mmu_page.role.word" },
+	{ "kvm_mmu_page.tdp_mmu_root_count", "kvm_mmu_page.tdp_mmu_root_count.refs.counter" },
+	{ "kvm_mmu_page.tdp_mmu_root_count.refs", "kvm_mmu_page.tdp_mmu_root_count.refs.counter" },
+	{ "kvm.nr_memslots_dirty_logging", "kvm.nr_memslots_dirty_logging.counter" },
+};
+
+/* Bit offset of container PATH ("kvm.arch"): known for the ones above,
+ * else the start of the outer struct (only full paths are meaningful). */
+static uint64_t rec_container_bits(struct rec *r, const char *path)
+{
+	for (size_t i = 0; i < sizeof(rec_same_offset) / sizeof(rec_same_offset[0]); i++) {
+		uint64_t off;
+		if (!strcmp(rec_same_offset[i][0], path) && rec_get(r, rec_same_offset[i][1], &off))
+			return off * 8;
+	}
+	return 0;
+}
+
+/* Struct SNAME's members under PREFIX ("" or "arch."), whose container
+ * starts at bit BASE of the outer struct: nested prefixes become anonymous
+ * structs holding their members, so paths resolve to the same totals as
+ * real BTF. */
 static int rec_build(struct rec *r, struct rec_btf *bt, const char *sname, const char *prefix,
-		     uint64_t size, int depth)
+		     uint64_t size, uint64_t base_bits, int depth)
 {
 	if (depth > 4)
 		return -1;
@@ -1525,11 +1547,28 @@ static int rec_build(struct rec *r, struct rec_btf *bt, const char *sname, const
 		n++;
 	}
 	/* types first: libbpf appends fields to the last type added */
+	uint64_t cbits[RECOVER_MAX_ITEMS];
 	for (size_t k = 0; k < n; k++) {
 		if (nested[k]) {
-			char sub[96];
+			char sub[96], cpath[160];
 			snprintf(sub, sizeof(sub), "%s%s.", prefix, names[k]);
-			ids[k] = rec_build(r, bt, sname, sub, size, depth + 1);
+			snprintf(cpath, sizeof(cpath), "%s%s", base, names[k]);
+			cbits[k] = rec_container_bits(r, cpath);
+			if (cbits[k] < base_bits)
+				cbits[k] = base_bits;
+			/* the container ends with its last known member */
+			uint64_t end = 0;
+			char full[200];
+			snprintf(full, sizeof(full), "%s.", cpath);
+			for (size_t i = 0; i < r->R->nitems; i++) {
+				const struct recover_item *it = &r->R->items[i];
+				if (!r->meta[i].conflict && !strncmp(it->path, full, strlen(full)) &&
+				    it->off + it->size > end)
+					end = it->off + it->size;
+			}
+			if (end * 8 <= cbits[k])
+				return -1;
+			ids[k] = rec_build(r, bt, sname, sub, end - cbits[k] / 8, cbits[k], depth + 1);
 		} else {
 			ids[k] = rec_leaf_type(bt, &r->R->items[idx[k]], &r->meta[idx[k]]);
 		}
@@ -1541,8 +1580,10 @@ static int rec_build(struct rec *r, struct rec_btf *bt, const char *sname, const
 		return id;
 	for (size_t k = 0; k < n; k++) {
 		const struct recover_item *it = &r->R->items[idx[k]];
-		uint32_t bitoff = nested[k] ? 0 : (uint32_t)(it->off * 8 + it->bit);
-		if (btf__add_field(bt->b, names[k], ids[k], bitoff, nested[k] ? 0 : it->bits) < 0)
+		uint64_t abs = nested[k] ? cbits[k] : it->off * 8 + it->bit;
+		if (abs < base_bits ||
+		    btf__add_field(bt->b, names[k], ids[k], (uint32_t)(abs - base_bits),
+				   nested[k] ? 0 : it->bits) < 0)
 			return -1;
 	}
 	return id;
@@ -1583,7 +1624,7 @@ static struct err *rec_install(struct rec *r)
 		}
 		if (!size)
 			continue;
-		if (rec_build(r, &bt, structs[s], "", (size + 7) & ~7ull, 0) < 0) {
+		if (rec_build(r, &bt, structs[s], "", (size + 7) & ~7ull, 0, 0) < 0) {
 			btf__free(bt.b);
 			return err_new(ERR_LAYOUT, "cannot build type info for struct %s", structs[s]);
 		}
