@@ -17,7 +17,7 @@
 
 struct target;
 
-#define RECOVER_MAX_ITEMS 64
+#define RECOVER_MAX_ITEMS 128
 
 struct recover_item {
 	char path[64];		/* "kvm.vm_list", "kvm_mmu_page.role.invalid" */
@@ -25,11 +25,15 @@ struct recover_item {
 	uint32_t bit, bits;	/* bit within OFF and width for bitfields, else 0 */
 	uint32_t size;		/* bytes */
 	char from[96];		/* the functions it was read from, "a, b" */
+	int kind;		/* for the synthesized BTF (recover.c) */
+	uint32_t count, stride;	/* arrays */
+	bool conflict;		/* two functions disagreed: not used */
 };
 
 struct recover_report {
 	bool ran;		/* recovery was attempted */
 	bool used;		/* and its layout is installed as "kvm" type info */
+	bool vmlinux;		/* vmlinux types were recovered too (no vmlinux BTF) */
 	char why[160];		/* what type info was missing */
 	char result[256];	/* "", or why the recovered layout was refused */
 	char validated[160];	/* what on the data confirmed it */
@@ -39,8 +43,12 @@ struct recover_report {
 	int inval_gfn;		/* mmu_invalidate ranges are gfns (1), hvas (0), unknown (-1) */
 };
 
-/* Recover kvm's layout and install it in T->types as module "kvm".  Never
- * fails the open: a refusal is recorded in T->recovered.result. */
+/* Without vmlinux BTF: the module list's layout from vmlinux code, as
+ * vmlinux type info, so module symbols can be loaded. */
+struct err *recover_vmlinux_types(struct target *T);
+/* Recover kvm's layout and install it in T->types as module "kvm" (and,
+ * after recover_vmlinux_types, the vmlinux types the analysis reads).
+ * Never fails the open: a refusal is recorded in T->recovered.result. */
 struct err *recover_kvm_types(struct target *T);
 
 #endif

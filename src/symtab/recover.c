@@ -29,12 +29,6 @@
 
 enum rec_kind { K_INT, K_SINT, K_PTR, K_LIST, K_XARRAY, K_PTRARRAY, K_NODEARRAY, K_MUTEX, K_RWLOCK, K_BLOB };
 
-struct rec_meta {
-	enum rec_kind kind;
-	uint32_t count, stride;	/* arrays */
-	bool conflict;
-};
-
 struct rfn {
 	const char *name;
 	uint64_t addr;
@@ -48,7 +42,6 @@ struct rec {
 	struct target *T;
 	csh cs;
 	struct recover_report *R;
-	struct rec_meta meta[RECOVER_MAX_ITEMS];
 	char conflicts[256];
 };
 
@@ -430,11 +423,10 @@ static void rec_put(struct rec *r, const char *path, int64_t off, uint32_t bit, 
 		return;
 	struct recover_item *it = rec_find(r, path);
 	if (it) {
-		struct rec_meta *m = &r->meta[it - r->R->items];
 		if (it->off != (uint64_t)off || it->bit != bit || it->bits != bits) {
-			if (!m->conflict)
+			if (!it->conflict)
 				rec_conflict(r, path);
-			m->conflict = true;
+			it->conflict = true;
 			return;
 		}
 		if (!strstr(it->from, from)) {
@@ -453,14 +445,14 @@ static void rec_put(struct rec *r, const char *path, int64_t off, uint32_t bit, 
 	it->bits = bits;
 	it->size = size;
 	snprintf(it->from, sizeof(it->from), "%s", from);
-	r->meta[r->R->nitems] = (struct rec_meta){ kind, 0, 0, false };
+	it->kind = kind;
 	r->R->nitems++;
 }
 
 static bool rec_get(struct rec *r, const char *path, uint64_t *off)
 {
 	struct recover_item *it = rec_find(r, path);
-	if (!it || r->meta[it - r->R->items].conflict)
+	if (!it || it->conflict)
 		return false;
 	*off = it->off;
 	return true;
@@ -584,7 +576,7 @@ static void rule_vcpu_array(struct rec *r, const struct rfn *f)
  * atomic_read(&kvm->online_vcpus). */
 static void rule_vcpu_ids(struct rec *r, const struct rfn *f)
 {
-	uint64_t online;
+	uint64_t online = 0;
 	bool have_online = rec_get(r, "kvm.online_vcpus", &online);
 	for (size_t i = 0; i < f->n; i++) {
 		const cs_insn *in = &f->in[i];
@@ -741,7 +733,7 @@ static void rule_memslots(struct rec *r, const struct rfn *f)
 			rec_put(r, "kvm.memslots", off, 0, 0, (uint32_t)(8 * nas), K_PTRARRAY, f->name);
 			struct recover_item *it = rec_find(r, "kvm.memslots");
 			if (it)
-				r->meta[it - r->R->items].count = (uint32_t)nas;
+				it->count = (uint32_t)nas;
 			ms = (long)i;
 		}
 	}
@@ -788,8 +780,8 @@ static void rule_memslots(struct rec *r, const struct rfn *f)
 						(uint32_t)(2 * mult), K_NODEARRAY, f->name);
 					struct recover_item *it = rec_find(r, "kvm_memory_slot.gfn_node");
 					if (it) {
-						r->meta[it - r->R->items].count = 2;
-						r->meta[it - r->R->items].stride = (uint32_t)mult;
+						it->count = 2;
+						it->stride = (uint32_t)mult;
 					}
 				}
 				break;
@@ -1229,7 +1221,7 @@ static void rule_lpage_info(struct rec *r, const struct rfn *f)
 	rec_put(r, "kvm_memory_slot.arch.lpage_info", lo, 0, 0, (uint32_t)(8 * n), K_PTRARRAY, f->name);
 	struct recover_item *it = rec_find(r, "kvm_memory_slot.arch.lpage_info");
 	if (it)
-		r->meta[it - r->R->items].count = (uint32_t)n;
+		it->count = (uint32_t)n;
 	rec_put(r, "kvm_lpage_info.disallow_lpage", 0, 0, 0, (uint32_t)scale, K_SINT, f->name);
 }
 
@@ -1462,10 +1454,11 @@ struct rec_btf {
 	int ptr, list, xarray, mutex, rwlock;
 };
 
-static int rec_leaf_type(struct rec_btf *bt, const struct recover_item *it, const struct rec_meta *m)
+static int rec_leaf_type(struct rec_btf *bt, const struct recover_item *it)
 {
 	uint32_t sz = it->bits ? 4 : it->size;
-	switch (m->kind) {
+	const struct recover_item *m = it;
+	switch ((enum rec_kind)it->kind) {
 	case K_INT:
 		return sz <= 8 ? bt->u[sz] : -1;
 	case K_SINT:
@@ -1531,7 +1524,7 @@ static int rec_build(struct rec *r, struct rec_btf *bt, const char *sname, const
 	size_t idx[RECOVER_MAX_ITEMS], n = 0;
 	for (size_t i = 0; i < r->R->nitems; i++) {
 		const struct recover_item *it = &r->R->items[i];
-		if (r->meta[i].conflict || strncmp(it->path, base, bl))
+		if (it->conflict || strncmp(it->path, base, bl))
 			continue;
 		const char *rest = it->path + bl, *dot = strchr(rest, '.');
 		size_t len = dot ? (size_t)(dot - rest) : strlen(rest);
@@ -1562,7 +1555,7 @@ static int rec_build(struct rec *r, struct rec_btf *bt, const char *sname, const
 			snprintf(full, sizeof(full), "%s.", cpath);
 			for (size_t i = 0; i < r->R->nitems; i++) {
 				const struct recover_item *it = &r->R->items[i];
-				if (!r->meta[i].conflict && !strncmp(it->path, full, strlen(full)) &&
+				if (!it->conflict && !strncmp(it->path, full, strlen(full)) &&
 				    it->off + it->size > end)
 					end = it->off + it->size;
 			}
@@ -1570,7 +1563,7 @@ static int rec_build(struct rec *r, struct rec_btf *bt, const char *sname, const
 				return -1;
 			ids[k] = rec_build(r, bt, sname, sub, end - cbits[k] / 8, cbits[k], depth + 1);
 		} else {
-			ids[k] = rec_leaf_type(bt, &r->R->items[idx[k]], &r->meta[idx[k]]);
+			ids[k] = rec_leaf_type(bt, &r->R->items[idx[k]]);
 		}
 		if (ids[k] < 0)
 			return -1;
@@ -1618,7 +1611,7 @@ static struct err *rec_install(struct rec *r)
 		uint64_t size = 0;
 		for (size_t i = 0; i < r->R->nitems; i++) {
 			const struct recover_item *it = &r->R->items[i];
-			if (!r->meta[i].conflict && !strncmp(it->path, pre, strlen(pre)) &&
+			if (!it->conflict && !strncmp(it->path, pre, strlen(pre)) &&
 			    it->off + it->size > size)
 				size = it->off + it->size;
 		}
