@@ -41,6 +41,7 @@ struct recover_report {
 	size_t nitems;
 	char missing[512];	/* members the code did not reveal, comma-separated */
 	int inval_gfn;		/* mmu_invalidate ranges are gfns (1), hvas (0), unknown (-1) */
+	char conflicts[256];	/* members two functions disagreed on */
 };
 
 /* Without vmlinux BTF: the module list's layout from vmlinux code, as

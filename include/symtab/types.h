@@ -43,7 +43,9 @@ void types_fini(struct types *T);
 struct err *types_set_vmlinux(struct types *T, const void *data, size_t size, const char *source);
 struct err *types_add_module(struct types *T, const char *name, const void *data, size_t size,
 			     const char *source);
-/* Take ownership of a BTF built in memory (split on vmlinux). */
+/* Take ownership of a BTF built in memory: vmlinux's, or a module's split
+ * on vmlinux. */
+struct err *types_set_vmlinux_btf(struct types *T, struct btf *b, const char *source);
 struct err *types_add_module_btf(struct types *T, const char *name, struct btf *b,
 				 const char *source);
 /* BTF from an ELF file's .BTF section (vmlinux or a .ko, split on vmlinux). */

@@ -259,6 +259,7 @@ static void info_recovered(struct session *s)
 		}
 		json_obj_begin(&s->j);
 		json_kbool(&s->j, "used", R->used);
+		json_kbool(&s->j, "vmlinux", R->vmlinux);
 		json_kstr(&s->j, "method", "heuristic: struct offsets read from the machine code of "
 			  "known kvm.ko functions (Capstone), checked on vm_list and TDP MMU roots");
 		json_kstr(&s->j, "why", R->why);
@@ -287,8 +288,9 @@ static void info_recovered(struct session *s)
 		fprintf(s->out, "recovered:  none: %s; %s\n", R->why, R->result);
 		return;
 	}
-	fprintf(s->out, "recovered:  kvm offsets recovered heuristically from kvm.ko machine code "
-		"(%s)\n", R->why);
+	fprintf(s->out, "recovered:  %s offsets recovered heuristically from %s machine code (%s)\n",
+		R->vmlinux ? "vmlinux and kvm" : "kvm", R->vmlinux ? "vmlinux and kvm.ko" : "kvm.ko",
+		R->why);
 	fprintf(s->out, "  checked on data: %s\n", R->validated);
 	for (size_t i = 0; i < R->nitems; i++) {
 		const struct recover_item *it = &R->items[i];

@@ -27,7 +27,7 @@
 #define REC_MAX_VMS 64		/* VMs and roots checked on the data */
 #define REC_MAX_ROOTS 64
 
-enum rec_kind { K_INT, K_SINT, K_PTR, K_LIST, K_XARRAY, K_PTRARRAY, K_NODEARRAY, K_MUTEX, K_RWLOCK, K_BLOB };
+enum rec_kind { K_INT, K_SINT, K_PTR, K_LIST, K_XARRAY, K_PTRARRAY, K_NODEARRAY, K_MUTEX, K_RWLOCK, K_BLOB, K_CHARS, K_SIZE };
 
 struct rfn {
 	const char *name;
@@ -42,7 +42,6 @@ struct rec {
 	struct target *T;
 	csh cs;
 	struct recover_report *R;
-	char conflicts[256];
 };
 
 /* ---- registers ---------------------------------------------------------- */
@@ -410,8 +409,8 @@ static struct recover_item *rec_find(struct rec *r, const char *path)
 
 static void rec_conflict(struct rec *r, const char *path)
 {
-	size_t l = strlen(r->conflicts);
-	snprintf(r->conflicts + l, sizeof(r->conflicts) - l, "%s%s", l ? ", " : "", path);
+	size_t l = strlen(r->R->conflicts);
+	snprintf(r->R->conflicts + l, sizeof(r->R->conflicts) - l, "%s%s", l ? ", " : "", path);
 }
 
 /* Record PATH at OFF (bit BIT, BITS wide; 0 0 for whole members) as FROM
@@ -1338,6 +1337,289 @@ static void rule_vcpu_ring(struct rec *r, const struct rfn *f)
 	}
 }
 
+
+/* ---- rules on vmlinux code (no vmlinux BTF) ------------------------------ */
+
+/* find_module_all: list_for_each_entry(mod, &modules, list) and
+ * strnlen(mod->name, MODULE_NAME_LEN). */
+static void rule_modules(struct rec *r, const struct rfn *f)
+{
+	int64_t list = -1;
+	for (size_t i = 0; i < f->n; i++) {
+		const char *s = rec_rip_name(r, &f->in[i]);
+		if (list < 0 && s && !strcmp(s, "modules") &&
+		    is_op(&f->in[i], X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM)) {
+			int d = op_fam(&f->in[i], 0);
+			for (size_t k = i + 1; k < f->n && k < i + 16 && list < 0; k++) {
+				const cs_x86_op *m = rec_mem(&f->in[k], NULL);
+				if (f->in[k].id == X86_INS_LEA && mem_plain(m) && reg_fam(m->mem.base) == d &&
+				    m->mem.disp < 0 && rec_def(r, f, k, d) == (long)i)
+					list = -m->mem.disp;
+			}
+			if (list >= 0)
+				rec_put(r, "module.list", list, 0, 0, 16, K_LIST, f->name);
+		}
+		if (list < 0 || !callee_is(r, &f->in[i], "strnlen"))
+			continue;
+		struct origin o = rec_origin(r, f, i, 7);
+		long d = rec_def(r, f, i, 6);
+		if (o.kind == O_INSN && d >= 0 && is_op(&f->in[d], X86_INS_MOV, 2, X86_OP_REG, X86_OP_IMM) &&
+		    op_imm(&f->in[d], 1) > 8 && op_imm(&f->in[d], 1) <= 256) {
+			struct recover_item *it;
+			rec_put(r, "module.name", o.off + list, 0, 0, (uint32_t)op_imm(&f->in[d], 1), K_CHARS,
+				f->name);
+			if ((it = rec_find(r, "module.name")))
+				it->count = it->size;
+		}
+		return;
+	}
+}
+
+/* find_kallsyms_symbol_value(mod, name): kallsyms = mod->kallsyms; for i <
+ * kallsyms->num_symtab: strcmp(kallsyms->strtab + symtab[i].st_name). */
+static void rule_mod_kallsyms(struct rec *r, const struct rfn *f)
+{
+	long ks = -1;
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t off;
+		const cs_insn *in = &f->in[i];
+		const cs_x86_op *m = rec_mem(in, NULL);
+		if (ks < 0) {
+			if (is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) && op_size(in, 0) == 8 &&
+			    mem_from_arg(r, f, i, 0, &off) && off > 0) {
+				rec_put(r, "module.kallsyms", off, 0, 0, 8, K_PTR, f->name);
+				ks = (long)i;
+			}
+			continue;
+		}
+		if (!is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || !mem_plain(m))
+			continue;
+		struct origin o = rec_origin(r, f, i, reg_fam(m->mem.base));
+		if (o.kind != O_INSN || o.insn != ks)
+			continue;
+		int64_t at = o.off + m->mem.disp;
+		if (op_size(in, 0) == 4) {
+			rec_put(r, "mod_kallsyms.num_symtab", at, 0, 0, 4, K_INT, f->name);
+			continue;
+		}
+		/* symtab is walked (st_name read through it), strtab added to */
+		int d = op_fam(in, 0);
+		for (size_t k = i + 1; k < f->n && k < i + 16; k++) {
+			const cs_insn *u = &f->in[k];
+			const cs_x86_op *um = rec_mem(u, NULL);
+			if (um && reg_fam(um->mem.base) == d && rec_def(r, f, k, d) == (long)i &&
+			    is_op(u, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) && op_size(u, 0) == 4) {
+				rec_put(r, "mod_kallsyms.symtab", at, 0, 0, 8, K_PTR, f->name);
+				break;
+			}
+			if (is_op(u, X86_INS_ADD, 2, X86_OP_REG, X86_OP_REG) && op_fam(u, 1) == d &&
+			    rec_def(r, f, k, d) == (long)i) {
+				rec_put(r, "mod_kallsyms.strtab", at, 0, 0, 8, K_PTR, f->name);
+				break;
+			}
+		}
+	}
+}
+
+/* list_del_rcu(&root->link) in kvm_tdp_mmu_put_root: next->prev = prev;
+ * prev->next = next; entry->prev = LIST_POISON2. */
+static void rule_list_head(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const cs_insn *in = &f->in[i];
+		const cs_x86_op *m = rec_mem(in, NULL);
+		if (!is_op(in, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) || op_size(in, 0) != 8 || !mem_plain(m))
+			continue;
+		long d = rec_def(r, f, i, op_fam(in, 1));
+		if (d < 0 || !is_op(&f->in[d], X86_INS_MOVABS, 2, X86_OP_REG, X86_OP_IMM) ||
+		    ((uint64_t)op_imm(&f->in[d], 1) & 0xffff000000000fffull) != 0xdead000000000122ull)
+			continue;
+		/* the entry's two pointers were loaded just before */
+		for (size_t k = d > 4 ? (size_t)d - 4 : 0; k < (size_t)d; k++) {
+			const cs_x86_op *l = rec_mem(&f->in[k], NULL);
+			if (is_op(&f->in[k], X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) && op_size(&f->in[k], 0) == 8 &&
+			    mem_plain(l) && reg_fam(l->mem.base) == reg_fam(m->mem.base) &&
+			    l->mem.disp != m->mem.disp) {
+				int64_t lo = l->mem.disp < m->mem.disp ? l->mem.disp : m->mem.disp;
+				rec_put(r, "list_head.next", l->mem.disp - lo, 0, 0, 8, K_PTR, f->name);
+				rec_put(r, "list_head.prev", m->mem.disp - lo, 0, 0, 8, K_PTR, f->name);
+				return;
+			}
+		}
+	}
+}
+
+/* search_memslots in gfn_to_memslot: gfn below the slot goes rb_left, past
+ * its end rb_right: the self-loads after the jae/jb of those tests. */
+static void rule_rb_node(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 1; i < f->n; i++) {
+		const cs_insn *in = &f->in[i];
+		const cs_x86_op *m = rec_mem(in, NULL);
+		if (!is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(in, 0) != 8 ||
+		    !mem_plain(m) || reg_fam(m->mem.base) != op_fam(in, 0) || m->mem.disp <= 0)
+			continue;
+		if (f->in[i - 1].id == X86_INS_JAE)
+			rec_put(r, "rb_node.rb_left", m->mem.disp, 0, 0, 8, K_PTR, f->name);
+		else if (f->in[i - 1].id == X86_INS_JB)
+			rec_put(r, "rb_node.rb_right", m->mem.disp, 0, 0, 8, K_PTR, f->name);
+	}
+	struct recover_item *it = rec_find(r, "kvm_memory_slot.gfn_node");
+	if (it && it->stride)
+		rec_put(r, "rb_node", 0, 0, 0, it->stride, K_SIZE, f->name);
+}
+
+/* xas_start(xas): xa_head(xas->xa), and for a node entry
+ * node->slots[(index >> node->shift) & XA_CHUNK_MASK]. */
+static void rule_xarray(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const cs_insn *in = &f->in[i];
+		const cs_x86_op *m = rec_mem(in, NULL);
+		if (!is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(in, 0) != 8 || !m)
+			continue;
+		if (mem_plain(m) && !rec_find(r, "xarray.xa_head")) {
+			struct origin o = rec_origin(r, f, i, reg_fam(m->mem.base));
+			int64_t xa;
+			if (o.kind == O_INSN && !o.off && rec_mem(&f->in[o.insn], NULL) &&
+			    mem_from_arg(r, f, (size_t)o.insn, 0, &xa) && xa == 0 && m->mem.disp > 0)
+				rec_put(r, "xarray.xa_head", m->mem.disp, 0, 0, 8, K_PTR, f->name);
+			continue;
+		}
+		/* [node + (idx + k) * 8 + d]: slots at k * 8 + d */
+		if (m->mem.index == X86_REG_INVALID || m->mem.scale != 8 || reg_fam(m->mem.base) < 0 || i < 1)
+			continue;
+		const cs_insn *a = &f->in[i - 1];
+		if (!is_op(a, X86_INS_ADD, 2, X86_OP_REG, X86_OP_IMM) || op_fam(a, 0) != reg_fam(m->mem.index))
+			continue;
+		for (size_t k = 0; k < i; k++) {
+			const cs_x86_op *sm = rec_mem(&f->in[k], NULL);
+			if (is_op(&f->in[k], X86_INS_MOVZX, 2, X86_OP_REG, X86_OP_MEM) && op_size(&f->in[k], 1) == 1 &&
+			    mem_plain(sm) && reg_fam(sm->mem.base) == reg_fam(m->mem.base) && k + 3 < i &&
+			    (f->in[k + 1].id == X86_INS_SHR || f->in[k + 2].id == X86_INS_SHR)) {
+				rec_put(r, "xa_node.shift", sm->mem.disp, 0, 0, 1, K_INT, f->name);
+				rec_put(r, "xa_node.slots", op_imm(a, 1) * 8 + m->mem.disp, 0, 0, 512, K_PTRARRAY,
+					f->name);
+				struct recover_item *it = rec_find(r, "xa_node.slots");
+				if (it)
+					it->count = 64;
+				return;
+			}
+		}
+	}
+}
+
+/* __get_task_comm(buf, size, tsk): strscpy(buf, tsk->comm, size). */
+static void rule_task_comm(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		if (!callee_is(r, &f->in[i], "strscpy_pad") && !callee_is(r, &f->in[i], "sized_strscpy") &&
+		    !callee_is(r, &f->in[i], "strscpy") && !callee_is(r, &f->in[i], "strncpy"))
+			continue;
+		struct origin o = rec_origin(r, f, i, 6);
+		if (origin_is_arg(o, 2) && o.off > 0) {
+			struct recover_item *it;
+			rec_put(r, "task_struct.comm", o.off, 0, 0, 16, K_CHARS, f->name);
+			if ((it = rec_find(r, "task_struct.comm")))
+				it->count = 16;
+		}
+		return;
+	}
+}
+
+/* mm_update_next_owner(mm): if (mm->owner != current) return; */
+static void rule_mm_owner(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t off;
+		const cs_insn *in = &f->in[i];
+		if (in->id != X86_INS_CMP || !rec_mem(in, NULL) || op_size(in, 0) != 8 ||
+		    !mem_from_arg(r, f, i, 0, &off))
+			continue;
+		int other = in->detail->x86.operands[0].type == X86_OP_REG ? op_fam(in, 0) : op_fam(in, 1);
+		long d = rec_def(r, f, i, other);
+		const cs_x86_op *cm = d >= 0 ? rec_mem(&f->in[d], NULL) : NULL;
+		if (cm && cm->mem.segment == X86_REG_GS)
+			rec_put(r, "mm_struct.owner", off, 0, 0, 8, K_PTR, f->name);
+		return;
+	}
+}
+
+/* mmput(mm): if (atomic_dec_and_test(&mm->mm_users)) __mmput(mm); */
+static void rule_mm_users(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t off;
+		const cs_insn *in = &f->in[i];
+		if ((in->id == X86_INS_DEC || in->id == X86_INS_SUB || in->id == X86_INS_XADD) &&
+		    rec_mem(in, NULL) && op_size(in, 0) == 4 && mem_from_arg(r, f, i, 0, &off)) {
+			rec_put(r, "mm_struct.mm_users.counter", off, 0, 0, 4, K_SINT, f->name);
+			return;
+		}
+	}
+}
+
+/* pgd_alloc(mm): mm->pgd = the page just allocated. */
+static void rule_mm_pgd(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t off;
+		const cs_insn *in = &f->in[i];
+		if (!is_op(in, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) || op_size(in, 0) != 8 ||
+		    !mem_from_arg(r, f, i, 0, &off))
+			continue;
+		struct origin v = rec_origin(r, f, i, op_fam(in, 1));
+		if (v.kind == O_INSN && !v.off && f->in[v.insn].id == X86_INS_CALL)
+			rec_put(r, "mm_struct.pgd", off, 0, 0, 8, K_PTR, f->name);
+		return;
+	}
+}
+
+/* tdp_mmu_init_sp: set_page_private(virt_to_page(sp->spt), sp):
+ * (pa >> PAGE_SHIFT) << log2(sizeof(struct page)) + vmemmap_base. */
+static void rule_page(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i + 1 < f->n; i++) {
+		const cs_insn *a = &f->in[i], *b = &f->in[i + 1];
+		if (!is_op(a, X86_INS_SHR, 2, X86_OP_REG, X86_OP_IMM) || op_imm(a, 1) != 12 ||
+		    !is_op(b, X86_INS_SHL, 2, X86_OP_REG, X86_OP_IMM) || op_fam(b, 0) != op_fam(a, 0) ||
+		    op_imm(b, 1) < 5 || op_imm(b, 1) > 8)
+			continue;
+		rec_put(r, "page", 0, 0, 0, 1u << op_imm(b, 1), K_SIZE, f->name);
+		for (size_t k = i + 2; k < f->n && k < i + 6; k++) {
+			int64_t sp;
+			const cs_insn *st = &f->in[k];
+			const cs_x86_op *m = rec_mem(st, NULL);
+			if (is_op(st, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) && op_size(st, 0) == 8 &&
+			    mem_plain(m) && reg_fam(m->mem.base) == op_fam(a, 0)) {
+				struct origin v = rec_origin(r, f, k, op_fam(st, 1));
+				(void)sp;
+				if (origin_is_arg(v, 0) && !v.off)
+					rec_put(r, "page.private", m->mem.disp, 0, 0, 8, K_INT, f->name);
+				break;
+			}
+		}
+		return;
+	}
+}
+
+/* mutex_lock fast path: cmpxchg(&lock->owner, 0, current);
+ * _raw_write_lock: cmpxchg(&lock->raw_lock.cnts, 0, _QW_LOCKED). */
+static void rule_locks(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t off;
+		const cs_insn *in = &f->in[i];
+		if (in->id != X86_INS_CMPXCHG || !rec_mem(in, NULL) || !mem_from_arg(r, f, i, 0, &off))
+			continue;
+		if (!strcmp(f->name, "mutex_lock") && op_size(in, 0) == 8)
+			rec_put(r, "mutex.owner.counter", off, 0, 0, 8, K_SINT, f->name);
+		else if (!strcmp(f->name, "_raw_write_lock") && op_size(in, 0) == 4)
+			rec_put(r, "rwlock_t.raw_lock.cnts.counter", off, 0, 0, 4, K_SINT, f->name);
+		return;
+	}
+}
+
 /* ---- validation on the data ---------------------------------------------- */
 
 static bool kaddr(uint64_t v) { return v >= 0xffff800000000000ull; }
@@ -1437,12 +1719,16 @@ static bool rec_validate(struct rec *r, char *why, size_t len)
 		if (!rec_u64(r, pos, &pos))
 			break;
 	}
+	char mods[64] = "";
+	if (r->R->vmlinux) /* what recover_vmlinux_types checked */
+		snprintf(mods, sizeof(mods), "; %.60s", r->R->validated);
 	if (!nvm)
-		snprintf(r->R->validated, sizeof(r->R->validated), "not checked on data: vm_list is empty");
+		snprintf(r->R->validated, sizeof(r->R->validated), "not checked on data: vm_list is "
+			 "empty%s", mods);
 	else
 		snprintf(r->R->validated, sizeof(r->R->validated),
 			 "%zu VM(s) on vm_list with readable mm and memslots, %zu root(s) with page-aligned "
-			 "tables, %zu pointed back to by page->private", nvm, nroot, nback);
+			 "tables, %zu pointed back to by page->private%s", nvm, nroot, nback, mods);
 	return true;
 }
 
@@ -1471,6 +1757,10 @@ static int rec_leaf_type(struct rec_btf *bt, const struct recover_item *it)
 		return bt->xarray;
 	case K_BLOB: /* a member only its offset is known of */
 		return btf__add_struct(bt->b, NULL, it->size);
+	case K_CHARS:
+		return btf__add_array(bt->b, bt->u[4], bt->u[1], m->count);
+	case K_SIZE:
+		return -1;
 	case K_MUTEX:
 		return bt->mutex;
 	case K_RWLOCK:
@@ -1582,48 +1872,91 @@ static int rec_build(struct rec *r, struct rec_btf *bt, const char *sname, const
 	return id;
 }
 
-static struct err *rec_install(struct rec *r)
+/* Build STRUCTS from the recovered items into B (base ids from BASE). */
+static struct err *rec_fill(struct rec *r, struct btf *b, const struct btf *base,
+			    const char *const *structs, size_t nstructs)
 {
-	struct btf *base = r->T->types.vmlinux;
-	struct rec_btf bt = { 0 };
-	bt.list = btf__find_by_name_kind(base, "list_head", BTF_KIND_STRUCT);
-	bt.xarray = btf__find_by_name_kind(base, "xarray", BTF_KIND_STRUCT);
-	bt.mutex = btf__find_by_name_kind(base, "mutex", BTF_KIND_STRUCT);
-	bt.rwlock = btf__find_by_name_kind(base, "rwlock_t", BTF_KIND_TYPEDEF);
-	if (bt.list <= 0 || bt.xarray <= 0 || bt.mutex <= 0 || bt.rwlock <= 0)
-		return err_new(ERR_LAYOUT, "vmlinux type info has no list_head, xarray, mutex or rwlock_t");
-	bt.b = btf__new_empty_split(base);
-	if (libbpf_get_error(bt.b))
-		return err_new(ERR_NOMEM, "cannot create BTF");
+	struct rec_btf bt = { .b = b };
+	if (base) {
+		bt.list = btf__find_by_name_kind(base, "list_head", BTF_KIND_STRUCT);
+		bt.xarray = btf__find_by_name_kind(base, "xarray", BTF_KIND_STRUCT);
+		bt.mutex = btf__find_by_name_kind(base, "mutex", BTF_KIND_STRUCT);
+		bt.rwlock = btf__find_by_name_kind(base, "rwlock_t", BTF_KIND_TYPEDEF);
+		if (bt.rwlock <= 0)
+			bt.rwlock = btf__find_by_name_kind(base, "rwlock_t", BTF_KIND_STRUCT);
+		if (bt.list <= 0 || bt.xarray <= 0 || bt.mutex <= 0 || bt.rwlock <= 0)
+			return err_new(ERR_LAYOUT, "vmlinux type info has no list_head, xarray, mutex or "
+				       "rwlock_t");
+	}
 	static const char *const un[9] = { 0, "u8", "u16", 0, "u32", 0, 0, 0, "u64" };
 	static const char *const sn[9] = { 0, "s8", "s16", 0, "s32", 0, 0, 0, "s64" };
 	for (int s = 1; s <= 8; s *= 2) {
-		bt.u[s] = btf__add_int(bt.b, un[s], s, 0);
-		bt.s[s] = btf__add_int(bt.b, sn[s], s, BTF_INT_SIGNED);
+		bt.u[s] = btf__add_int(b, un[s], s, 0);
+		bt.s[s] = btf__add_int(b, sn[s], s, BTF_INT_SIGNED);
 	}
-	bt.ptr = btf__add_ptr(bt.b, 0);
-	static const char *const structs[] = { "kvm", "kvm_memslots", "kvm_memory_slot", "kvm_mmu_page",
-					       "kvm_vcpu", "kvm_mmu", "kvm_dirty_ring", "kvm_dirty_gfn",
-					       "kvm_lpage_info", "kvm_x86_ops" };
-	for (size_t s = 0; s < sizeof(structs) / sizeof(structs[0]); s++) {
+	bt.ptr = btf__add_ptr(b, 0);
+	if (!base) /* vmlinux itself: a list is two pointers */
+		bt.list = btf__add_struct(b, NULL, 16);
+	for (size_t s = 0; s < nstructs; s++) {
 		char pre[64];
 		snprintf(pre, sizeof(pre), "%s.", structs[s]);
-		uint64_t size = 0;
+		uint64_t size = 0, fixed = 0;
 		for (size_t i = 0; i < r->R->nitems; i++) {
 			const struct recover_item *it = &r->R->items[i];
-			if (!it->conflict && !strncmp(it->path, pre, strlen(pre)) &&
-			    it->off + it->size > size)
+			if (it->conflict)
+				continue;
+			if (it->kind == K_SIZE && !strcmp(it->path, structs[s]))
+				fixed = it->size;
+			else if (!strncmp(it->path, pre, strlen(pre)) && it->off + it->size > size)
 				size = it->off + it->size;
 		}
 		if (!size)
 			continue;
-		if (rec_build(r, &bt, structs[s], "", (size + 7) & ~7ull, 0, 0) < 0) {
-			btf__free(bt.b);
+		size = (size + 7) & ~7ull;
+		if (fixed && fixed >= size)
+			size = fixed;
+		if (rec_build(r, &bt, structs[s], "", size, 0, 0) < 0)
 			return err_new(ERR_LAYOUT, "cannot build type info for struct %s", structs[s]);
-		}
 	}
-	return types_add_module_btf(&r->T->types, "kvm", bt.b,
-				    "recovered heuristically from kvm.ko machine code");
+	return NULL;
+}
+
+static const char *const kvm_structs[] = { "kvm", "kvm_memslots", "kvm_memory_slot", "kvm_mmu_page",
+					   "kvm_vcpu", "kvm_mmu", "kvm_dirty_ring", "kvm_dirty_gfn",
+					   "kvm_lpage_info", "kvm_x86_ops" };
+static const char *const vmlinux_structs[] = { "module", "mod_kallsyms", "list_head", "rb_node",
+					       "xa_node", "xarray", "mm_struct", "task_struct",
+					       "page", "mutex", "rwlock_t" };
+
+static struct err *rec_install(struct rec *r)
+{
+	struct btf *b = btf__new_empty_split(r->T->types.vmlinux);
+	if (libbpf_get_error(b))
+		return err_new(ERR_NOMEM, "cannot create BTF");
+	struct err *e = rec_fill(r, b, r->T->types.vmlinux, kvm_structs,
+				 sizeof(kvm_structs) / sizeof(kvm_structs[0]));
+	if (e) {
+		btf__free(b);
+		return e;
+	}
+	return types_add_module_btf(&r->T->types, "kvm", b,
+				    "none (offsets recovered heuristically from kvm.ko machine code)");
+}
+
+/* The vmlinux types recovered so far, as vmlinux type info. */
+static struct err *rec_install_vmlinux(struct rec *r)
+{
+	struct btf *b = btf__new_empty();
+	if (libbpf_get_error(b))
+		return err_new(ERR_NOMEM, "cannot create BTF");
+	struct err *e = rec_fill(r, b, NULL, vmlinux_structs,
+				 sizeof(vmlinux_structs) / sizeof(vmlinux_structs[0]));
+	if (e) {
+		btf__free(b);
+		return e;
+	}
+	return types_set_vmlinux_btf(&r->T->types, b,
+				     "none (offsets recovered heuristically from vmlinux machine code)");
 }
 
 /* ---- driver -------------------------------------------------------------- */
@@ -1695,30 +2028,141 @@ static const char *const wanted[] = {
 	"kvm_lpage_info.disallow_lpage", "kvm_x86_ops.cpu_dirty_log_size",
 };
 
+static const struct rec_rule vmlinux_rules[] = {
+	{ "vmlinux", "find_module_all", rule_modules },
+	{ "vmlinux", "__find_kallsyms_symbol_value", rule_mod_kallsyms },
+	{ "vmlinux", "find_kallsyms_symbol_value", rule_mod_kallsyms },
+};
+
+/* vmlinux types read from code once the kvm module's symbols are known. */
+static const struct rec_rule vmlinux_late_rules[] = {
+	{ "kvm", "kvm_tdp_mmu_put_root", rule_list_head },
+	{ "kvm", "gfn_to_memslot", rule_rb_node },
+	{ "vmlinux", "xas_start", rule_xarray },
+	{ "vmlinux", "__get_task_comm", rule_task_comm },
+	{ "vmlinux", "mm_update_next_owner", rule_mm_owner },
+	{ "vmlinux", "mmput", rule_mm_users },
+	{ "vmlinux", "pgd_alloc", rule_mm_pgd },
+	{ "kvm", "tdp_mmu_init_sp", rule_page },
+	{ "vmlinux", "mutex_lock", rule_locks },
+	{ "vmlinux", "_raw_write_lock", rule_locks },
+};
+
+static const char *const wanted_vmlinux[] = {
+	"module.list", "module.name", "module.kallsyms", "mod_kallsyms.symtab",
+	"mod_kallsyms.num_symtab", "mod_kallsyms.strtab", "list_head.next", "list_head.prev",
+	"rb_node.rb_left", "rb_node.rb_right", "xa_node.shift", "xa_node.slots", "xarray.xa_head",
+	"mm_struct.owner", "mm_struct.pgd", "mm_struct.mm_users.counter", "task_struct.comm",
+	"page.private", "mutex.owner.counter", "rwlock_t.raw_lock.cnts.counter",
+};
+
+static bool rec_open(struct rec *r)
+{
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &r->cs) != CS_ERR_OK) {
+		snprintf(r->R->result, sizeof(r->R->result), "Capstone cannot disassemble x86-64");
+		return false;
+	}
+	cs_option(r->cs, CS_OPT_DETAIL, CS_OPT_ON);
+	return true;
+}
+
+static void rec_run(struct rec *r, const struct rec_rule *rs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct rfn f;
+		if (!rec_fn(r, rs[i].module, rs[i].fn, &f))
+			continue;
+		rs[i].rule(r, &f);
+		rec_fn_free(&f);
+	}
+}
+
+static void rec_missing(struct rec *r, const char *const *w, size_t n)
+{
+	struct recover_report *R = r->R;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t off;
+		if (rec_get(r, w[i], &off))
+			continue;
+		size_t l = strlen(R->missing);
+		snprintf(R->missing + l, sizeof(R->missing) - l, "%s%s", l ? ", " : "", w[i]);
+	}
+}
+
+/* The module list: every entry's name a module name, its symbol table a
+ * plausible pointer and count. */
+static bool rec_validate_modules(struct rec *r, char *why, size_t len)
+{
+	uint64_t list, name, ks, nsym, head, pos;
+	if (!rec_get(r, "module.list", &list) || !rec_get(r, "module.name", &name) ||
+	    !rec_get(r, "module.kallsyms", &ks) || !rec_get(r, "mod_kallsyms.num_symtab", &nsym) ||
+	    !target_symbol(r->T, "vmlinux", "modules", &head) || !rec_u64(r, head, &pos)) {
+		snprintf(why, len, "the code did not reveal the module list's layout");
+		return false;
+	}
+	size_t n = 0;
+	for (; pos != head && n < 1024; n++) {
+		char nm[57] = "";
+		uint64_t k;
+		uint32_t cnt;
+		if (!dump_peek(r->T->dump, pos - list + name, nm, 56) || !nm[0] ||
+		    strspn(nm, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(nm)) {
+			snprintf(why, len, "module at 0x%llx: no module name at +%llu",
+				 (unsigned long long)(pos - list), (unsigned long long)name);
+			return false;
+		}
+		if (!rec_u64(r, pos - list + ks, &k) || (k && (!kaddr(k) ||
+		    !dump_peek(r->T->dump, k + nsym, &cnt, 4) || cnt > (1u << 20)))) {
+			snprintf(why, len, "module %s: implausible kallsyms", nm);
+			return false;
+		}
+		if (!rec_u64(r, pos, &pos))
+			break;
+	}
+	snprintf(r->R->validated, sizeof(r->R->validated), "%zu module(s) on the module list", n);
+	return n > 0;
+}
+
+struct err *recover_vmlinux_types(struct target *T)
+{
+	struct recover_report *R = &T->recovered;
+	R->ran = R->vmlinux = true;
+	R->inval_gfn = -1;
+	struct rec r = { .T = T, .R = R };
+	if (!rec_open(&r))
+		return NULL;
+	rec_run(&r, vmlinux_rules, sizeof(vmlinux_rules) / sizeof(vmlinux_rules[0]));
+	cs_close(&r.cs);
+	char why[200];
+	if (!rec_validate_modules(&r, why, sizeof(why))) {
+		snprintf(R->result, sizeof(R->result), "%s", why);
+		return NULL;
+	}
+	struct err *e = rec_install_vmlinux(&r);
+	if (e) {
+		snprintf(R->result, sizeof(R->result), "%s", e->msg);
+		err_free(e);
+	}
+	return NULL;
+}
+
 struct err *recover_kvm_types(struct target *T)
 {
 	struct recover_report *R = &T->recovered;
+	if (!R->ran)
+		R->inval_gfn = -1;
 	R->ran = true;
-	R->inval_gfn = -1;
 	if (!T->types.vmlinux) {
-		snprintf(R->result, sizeof(R->result), "needs vmlinux type info (for list_head, xarray, "
-			 "page and the module list)");
+		if (!*R->result)
+			snprintf(R->result, sizeof(R->result), "needs vmlinux type info (for list_head, "
+				 "xarray, page and the module list)");
 		return NULL;
 	}
 	struct rec r = { .T = T, .R = R };
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &r.cs) != CS_ERR_OK) {
-		snprintf(R->result, sizeof(R->result), "Capstone cannot disassemble x86-64");
+	if (!rec_open(&r))
 		return NULL;
-	}
-	cs_option(r.cs, CS_OPT_DETAIL, CS_OPT_ON);
 	bool era_known = false;
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		struct rfn f;
-		if (!rec_fn(&r, rules[i].module, rules[i].fn, &f))
-			continue;
-		rules[i].rule(&r, &f);
-		rec_fn_free(&f);
-	}
+	rec_run(&r, rules, sizeof(rules) / sizeof(rules[0]));
 	/* The per-VM MMIO value changes how empty SPTEs look: decide it from
 	 * kvm_mmu_init_vm or not at all. */
 	struct rfn f;
@@ -1727,18 +2171,17 @@ struct err *recover_kvm_types(struct target *T)
 		rule_mmio_value(&r, &f);
 		rec_fn_free(&f);
 	}
+	if (R->vmlinux)
+		rec_run(&r, vmlinux_late_rules, sizeof(vmlinux_late_rules) / sizeof(vmlinux_late_rules[0]));
 	cs_close(&r.cs);
-	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
-		uint64_t off;
-		if (rec_get(&r, wanted[i], &off))
-			continue;
-		size_t l = strlen(R->missing);
-		snprintf(R->missing + l, sizeof(R->missing) - l, "%s%s", l ? ", " : "", wanted[i]);
-	}
-	if (*r.conflicts) {
+	R->missing[0] = '\0';
+	if (R->vmlinux)
+		rec_missing(&r, wanted_vmlinux, sizeof(wanted_vmlinux) / sizeof(wanted_vmlinux[0]));
+	rec_missing(&r, wanted, sizeof(wanted) / sizeof(wanted[0]));
+	if (*R->conflicts) {
 		size_t l = strlen(R->missing);
 		snprintf(R->missing + l, sizeof(R->missing) - l, "%s%s (functions disagree)",
-			 l ? ", " : "", r.conflicts);
+			 l ? ", " : "", R->conflicts);
 	}
 	char why[200];
 	if (!era_known) {
@@ -1746,13 +2189,19 @@ struct err *recover_kvm_types(struct target *T)
 			 "VMs carry their own MMIO value (SPTE encoding)");
 		return NULL;
 	}
+	struct err *e = NULL;
+	/* vmlinux types now complete: reinstall them (no split BTF uses them yet) */
+	if (R->vmlinux && (e = rec_install_vmlinux(&r))) {
+		snprintf(R->result, sizeof(R->result), "%s", e->msg);
+		err_free(e);
+		return NULL;
+	}
 	if (!rec_validate(&r, why, sizeof(why))) {
 		snprintf(R->result, sizeof(R->result), "%s%s",
 			 strncmp(why, "the code", 8) ? "recovered offsets do not fit the data: " : "", why);
 		return NULL;
 	}
-	struct err *e = rec_install(&r);
-	if (e) {
+	if ((e = rec_install(&r))) {
 		snprintf(R->result, sizeof(R->result), "%s", e->msg);
 		err_free(e);
 		return NULL;

@@ -278,6 +278,10 @@ static struct err *target_load_module_btf(struct target *T)
 	struct type_ref mt = types_struct(&T->types, NULL, "module");
 	struct member list, module, btf, data, data_size, name;
 	struct err *e;
+	if (!bm.id) { /* vmlinux type info recovered from code, or no module BTF support */
+		target_note_btf(T, "all modules", "no struct btf_module in vmlinux type info");
+		return NULL;
+	}
 	if ((e = target_need_member(bm, "btf_module", "list", &list)) ||
 	    (e = target_need_member(bm, "btf_module", "module", &module)) ||
 	    (e = target_need_member(bm, "btf_module", "btf", &btf)) ||
@@ -372,15 +376,35 @@ struct err *target_open(const char *path, const struct target_opts *o, struct ta
 	}
 	if (e)
 		goto fail;
-	if ((e = target_load_vmlinux_btf(T, o)) || (e = target_load_modules(T)) ||
-	    (e = target_load_module_files(T, o)))
+	if ((e = target_load_vmlinux_btf(T, o))) {
+		if (o->vmlinux || e->kind == ERR_NOMEM)
+			goto fail;
+		/* No vmlinux BTF in the dump: read the layouts from code. */
+		snprintf(T->recovered.why, sizeof(T->recovered.why), "no vmlinux BTF: %.140s", e->msg);
+		err_free(e);
+		if ((e = recover_vmlinux_types(T)))
+			goto fail;
+		if (o->nmodule_files) {
+			e = err_new(ERR_USAGE, "--module needs the vmlinux BTF its BTF is split on; "
+				    "give --vmlinux too");
+			goto fail;
+		}
+	}
+	if ((e = target_load_modules(T))) {
+		if (T->recovered.vmlinux && !T->types.vmlinux)
+			e = err_wrap(e, "%s, and offsets from vmlinux code were refused (%s); give "
+				     "--vmlinux", T->recovered.why, T->recovered.result);
+		goto fail;
+	}
+	if ((e = target_load_module_files(T, o)))
 		goto fail;
 	if ((e = target_load_module_btf(T)))
 		goto fail;
 	/* No type info for kvm.ko anywhere: read its layout from its code. */
 	if (target_module(T, "kvm") && !types_have_module(&T->types, "kvm")) {
-		snprintf(T->recovered.why, sizeof(T->recovered.why), "no BTF for kvm: %.140s",
-			 *T->module_btf_problems ? T->module_btf_problems : "not on btf_modules");
+		if (!T->recovered.vmlinux)
+			snprintf(T->recovered.why, sizeof(T->recovered.why), "no BTF for kvm: %.140s",
+				 *T->module_btf_problems ? T->module_btf_problems : "not on btf_modules");
 		if ((e = recover_kvm_types(T)))
 			goto fail;
 	}

@@ -46,6 +46,15 @@ struct err *types_set_vmlinux(struct types *T, const void *data, size_t size, co
 	return NULL;
 }
 
+struct err *types_set_vmlinux_btf(struct types *T, struct btf *b, const char *source)
+{
+	btf__free(T->vmlinux);
+	free(T->vmlinux_source);
+	T->vmlinux = b;
+	T->vmlinux_source = strdup(source);
+	return NULL;
+}
+
 /* Debian 12's libbpf 1.1.2 declares btf__new_split() but does not export
  * it; its btf__parse_raw_split() reads a path, so hand it the blob through an
  * anonymous memory file. */
