@@ -28,6 +28,7 @@ struct recover_item {
 	int kind;		/* for the synthesized BTF (recover.c) */
 	uint32_t count, stride;	/* arrays */
 	bool conflict;		/* two functions disagreed: not used */
+	bool is_size;		/* PATH names a struct and SIZE is its size */
 };
 
 struct recover_report {

@@ -271,6 +271,8 @@ static void info_recovered(struct session *s)
 			const struct recover_item *it = &R->items[i];
 			json_obj_begin(&s->j);
 			json_kstr(&s->j, "member", it->path);
+			json_kbool(&s->j, "size_of", it->is_size);
+			json_ku64(&s->j, "size", it->size);
 			json_ku64(&s->j, "offset", it->off);
 			json_ku64(&s->j, "bit", it->bit);
 			json_ku64(&s->j, "bits", it->bits);
@@ -295,7 +297,9 @@ static void info_recovered(struct session *s)
 	for (size_t i = 0; i < R->nitems; i++) {
 		const struct recover_item *it = &R->items[i];
 		char where[40];
-		if (it->bits == 1)
+		if (it->is_size)
+			snprintf(where, sizeof(where), "size %u", it->size);
+		else if (it->bits == 1)
 			snprintf(where, sizeof(where), "%" PRIu64 " bit %u", it->off, it->bit);
 		else if (it->bits)
 			snprintf(where, sizeof(where), "%" PRIu64 " bits %u-%u", it->off, it->bit,
@@ -431,18 +435,29 @@ struct err *cmd_rd64(struct session *s, int argc, char **argv)
 
 struct err *cmd_offset(struct session *s, int argc, char **argv)
 {
-	if (argc != 2 || !strchr(argv[1], '.'))
-		return err_new(ERR_USAGE, "__offset STRUCT.MEMBER[.MEMBER...]");
-	char name[128];
-	snprintf(name, sizeof(name), "%s", argv[1]);
-	char *dot = strchr(name, '.');
-	*dot = '\0';
-	struct type_ref t = types_struct(&s->T->types, "kvm", name);
-	struct member m;
-	struct err *e = target_need_member(t, name, dot + 1, &m);
-	if (e)
-		return e;
-	fprintf(s->out, "%" PRIu64 " %" PRIu64 " %u %" PRIu64 "\n", m.bit_off / 8, m.bit_off % 8,
-		m.bit_size, m.size);
+	if (argc < 2 || !strchr(argv[1], '.'))
+		return err_new(ERR_USAGE, "__offset STRUCT.MEMBER[.MEMBER...] ...");
+	/* One member: its offset or an error; several: one line each, "-" for
+	 * those the type info lacks (for tests that ask many at once). */
+	for (int i = 1; i < argc; i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "%s", argv[i]);
+		char *dot = strchr(name, '.');
+		if (!dot)
+			return err_new(ERR_USAGE, "__offset: '%s' is not STRUCT.MEMBER", argv[i]);
+		*dot = '\0';
+		struct type_ref t = types_struct(&s->T->types, "kvm", name);
+		struct member m;
+		struct err *e = target_need_member(t, name, dot + 1, &m);
+		if (e && argc == 2)
+			return e;
+		if (e) {
+			err_free(e);
+			fprintf(s->out, "-\n");
+			continue;
+		}
+		fprintf(s->out, "%" PRIu64 " %" PRIu64 " %u %" PRIu64 "\n", m.bit_off / 8, m.bit_off % 8,
+			m.bit_size, m.size);
+	}
 	return NULL;
 }

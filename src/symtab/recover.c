@@ -445,6 +445,7 @@ static void rec_put(struct rec *r, const char *path, int64_t off, uint32_t bit, 
 	it->size = size;
 	snprintf(it->from, sizeof(it->from), "%s", from);
 	it->kind = kind;
+	it->is_size = kind == K_SIZE;
 	r->R->nitems++;
 }
 
