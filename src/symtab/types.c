@@ -116,6 +116,17 @@ struct err *types_add_module_btf(struct types *T, const char *name, struct btf *
 	return NULL;
 }
 
+void types_drop_module(struct types *T, const char *name)
+{
+	for (size_t i = 0; i < T->nmods; i++)
+		if (!strcmp(T->mods[i].name, name)) {
+			btf__free(T->mods[i].btf);
+			free(T->mods[i].source);
+			T->mods[i] = T->mods[--T->nmods];
+			return;
+		}
+}
+
 bool types_have_module(const struct types *T, const char *name)
 {
 	for (size_t i = 0; i < T->nmods; i++)
