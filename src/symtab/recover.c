@@ -1588,13 +1588,11 @@ static void rule_page(struct rec *r, const struct rfn *f)
 			continue;
 		rec_put(r, "page", 0, 0, 0, 1u << op_imm(b, 1), K_SIZE, f->name);
 		for (size_t k = i + 2; k < f->n && k < i + 6; k++) {
-			int64_t sp;
 			const cs_insn *st = &f->in[k];
 			const cs_x86_op *m = rec_mem(st, NULL);
 			if (is_op(st, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) && op_size(st, 0) == 8 &&
 			    mem_plain(m) && reg_fam(m->mem.base) == op_fam(a, 0)) {
 				struct origin v = rec_origin(r, f, k, op_fam(st, 1));
-				(void)sp;
 				if (origin_is_arg(v, 0) && !v.off)
 					rec_put(r, "page.private", m->mem.disp, 0, 0, 8, K_INT, f->name);
 				break;
