@@ -24,6 +24,9 @@
 #define REC_MAX_FN_BYTES 32768
 #define REC_MAX_INSNS 8192
 #define REC_MAX_DEPTH 16
+#define REC_MAX_STEPS 4096	/* instructions one register search walks back */
+#define REC_MAX_REDIRECTS 32	/* branches it follows back */
+#define REC_FN_BUDGET 4000000	/* search steps for all rules on one function */
 #define REC_MAX_VMS 64		/* VMs and roots checked on the data */
 #define REC_MAX_ROOTS 64
 
@@ -36,6 +39,8 @@ struct rfn {
 	size_t n;
 	long *jump_to;	/* per instruction: index of its direct branch target, or -1 */
 	bool *target;	/* per instruction: some direct branch goes there */
+	long *jumper;	/* per target: the branch to follow back (closest before it) */
+	long *budget;	/* steps left for all register searches in this function */
 };
 
 struct rec {
@@ -107,28 +112,23 @@ static bool insn_ends_flow(const cs_insn *in)
  * continues from a branch into the block being walked. */
 static long rec_def(const struct rec *r, const struct rfn *f, size_t i, int fam)
 {
-	long j = (long)i, budget = 4 * REC_MAX_INSNS;
-	while (j-- > 0 && budget-- > 0) {
-		if (insn_ends_flow(&f->in[j]) && f->jump_to) {
-			/* the earliest branch target in (j, i]: where control entered */
-			long b = -1;
-			for (long k = j + 1; k <= (long)i && k < (long)f->n; k++)
-				if (f->target[k]) {
-					b = k;
-					break;
-				}
-			long p = -1;
-			for (long k = 0; b >= 0 && k < (long)f->n; k++)
-				if (f->jump_to[k] == b && (p < 0 || (k < b && (p > b || k > p))))
-					p = k;
-			if (p >= 0) {
-				j = p; /* the branch writes no register: continue before it */
-				i = (size_t)p;
-				continue;
-			}
+	long j = (long)i, entered = -1, steps = REC_MAX_STEPS;
+	int redirects = 0;
+	if (j < (long)f->n && f->target && f->target[j])
+		entered = j;
+	while (j-- > 0 && steps-- > 0 && (!f->budget || (*f->budget)-- > 0)) {
+		/* entered: the earliest branch target walked over, where control
+		 * came in if the code before it does not fall through */
+		if (insn_ends_flow(&f->in[j]) && f->jumper && entered >= 0 &&
+		    f->jumper[entered] >= 0 && redirects++ < REC_MAX_REDIRECTS) {
+			j = f->jumper[entered]; /* the branch writes no register */
+			entered = f->target[j] ? j : -1;
+			continue;
 		}
 		if (insn_writes(r, &f->in[j], fam))
 			return j;
+		if (f->target && f->target[j])
+			entered = j;
 	}
 	return -1;
 }
@@ -377,11 +377,26 @@ static bool rec_fn(struct rec *r, const char *module, const char *name, struct r
 			f->target[lo] = true;
 		}
 	}
-	if (f->n && (!f->jump_to || !f->target)) {
+	if (f->n)
+		f->jumper = malloc(f->n * sizeof(*f->jumper));
+	if (f->n && (!f->jump_to || !f->target || !f->jumper)) {
 		free(f->jump_to);
 		free(f->target);
+		free(f->jumper);
 		f->jump_to = NULL;
 		f->target = NULL;
+		f->jumper = NULL;
+	}
+	/* per target, the branch to it closest before it, else the first after */
+	for (size_t i = 0; f->jumper && i < f->n; i++)
+		f->jumper[i] = -1;
+	for (size_t k = 0; f->jumper && k < f->n; k++) {
+		long b = f->jump_to[k];
+		if (b < 0)
+			continue;
+		long p = f->jumper[b];
+		if (p < 0 || ((long)k < b && (p > b || (long)k > p)))
+			f->jumper[b] = (long)k;
 	}
 	f->name = name;
 	f->addr = addr;
@@ -394,6 +409,7 @@ static void rec_fn_free(struct rfn *f)
 		cs_free(f->in, f->n);
 	free(f->jump_to);
 	free(f->target);
+	free(f->jumper);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -1286,7 +1302,8 @@ static void rule_dirty_ring(struct rec *r, const struct rfn *f)
 			}
 		}
 		else if (is_op(in, X86_INS_ADD, 2, X86_OP_REG, X86_OP_MEM) && op_size(in, 0) == 8 && i > 0 &&
-			 is_op(&f->in[i - 1], X86_INS_SHL, 2, X86_OP_REG, X86_OP_IMM)) {
+			 is_op(&f->in[i - 1], X86_INS_SHL, 2, X86_OP_REG, X86_OP_IMM) &&
+			 op_imm(&f->in[i - 1], 1) >= 3 && op_imm(&f->in[i - 1], 1) <= 6) {
 			rec_put(r, "kvm_dirty_ring.dirty_gfns", off, 0, 0, 8, K_PTR, f->name);
 			uint32_t esz = 1u << op_imm(&f->in[i - 1], 1);
 			/* the entry's fields, stored through the computed pointer */
@@ -2069,8 +2086,10 @@ static void rec_run(struct rec *r, const struct rec_rule *rs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct rfn f;
+		long budget = REC_FN_BUDGET;
 		if (!rec_fn(r, rs[i].module, rs[i].fn, &f))
 			continue;
+		f.budget = &budget;
 		rs[i].rule(r, &f);
 		rec_fn_free(&f);
 	}
@@ -2165,8 +2184,10 @@ struct err *recover_kvm_types(struct target *T)
 	/* The per-VM MMIO value changes how empty SPTEs look: decide it from
 	 * kvm_mmu_init_vm or not at all. */
 	struct rfn f;
+	long budget = REC_FN_BUDGET;
 	if (rec_fn(&r, "kvm", "kvm_mmu_init_vm", &f)) {
 		era_known = true;
+		f.budget = &budget;
 		rule_mmio_value(&r, &f);
 		rec_fn_free(&f);
 	}
