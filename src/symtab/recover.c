@@ -26,7 +26,8 @@
 #define REC_MAX_DEPTH 16
 #define REC_MAX_STEPS 4096	/* instructions one register search walks back */
 #define REC_MAX_REDIRECTS 32	/* branches it follows back */
-#define REC_FN_BUDGET 4000000	/* search steps for all rules on one function */
+#define REC_FN_BUDGET 200000	/* search steps for all rules on one function (the
+				   fixtures' largest need about 2000) */
 #define REC_MAX_VMS 64		/* VMs and roots checked on the data */
 #define REC_MAX_ROOTS 64
 
