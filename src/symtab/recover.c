@@ -1,14 +1,18 @@
-/* Struct offsets from KVM's machine code, for dumps without kvm.ko BTF.
+/* Struct offsets from the kernel's own machine code, for dumps without BTF
+ * for kvm.ko (or without any BTF).
  *
  * Each rule disassembles one known function (its extent from kallsyms,
- * bounded), follows registers back to the function's arguments along the
- * linear instruction order, and reads the displacement that reveals a
- * member: e.g. gfn_to_hva_memslot(slot, gfn) computes
- * (gfn - slot->base_gfn) << 12 + slot->userspace_addr, so its `sub` and
- * `add` displacements from the first argument are those two offsets.  Where
- * two functions reveal the same member they must agree.  What the code
- * shows decides per kernel (e.g. a per-VM shadow_mmio_value exists only if
- * kvm_mmu_init_vm stores one), never the version string. */
+ * bounded), follows registers back to the function's arguments (in linear
+ * order, past code that ends in ret/jmp to a branch into the block, through
+ * register copies, lea, constant adds and stack spills), and reads the
+ * displacement that reveals a member: e.g. gfn_to_hva_memslot(slot, gfn)
+ * computes (gfn - slot->base_gfn) << 12 + slot->userspace_addr, so its
+ * `sub` and `add` displacements from the first argument are those two
+ * offsets.  Where two functions reveal the same member they must agree, or
+ * the member is void.  What the code shows decides per kernel (e.g. a per-VM
+ * shadow_mmio_value exists only if kvm_mmu_init_vm stores one), never the
+ * version string.  The result is checked on the data before it is
+ * installed as BTF built with libbpf's writer. */
 #define _GNU_SOURCE
 #include "symtab/recover.h"
 
@@ -31,7 +35,18 @@
 #define REC_MAX_VMS 64		/* VMs and roots checked on the data */
 #define REC_MAX_ROOTS 64
 
-enum rec_kind { K_INT, K_SINT, K_PTR, K_LIST, K_XARRAY, K_PTRARRAY, K_NODEARRAY, K_MUTEX, K_RWLOCK, K_BLOB, K_CHARS, K_SIZE };
+/* What a recovered member is, for the BTF built from it. */
+enum rec_kind {
+	K_INT, K_SINT, K_PTR,
+	K_LIST,		/* struct list_head */
+	K_XARRAY,	/* struct xarray */
+	K_PTRARRAY,	/* COUNT pointers */
+	K_NODEARRAY,	/* COUNT structs of STRIDE bytes (rb_node gfn_node[2]) */
+	K_MUTEX, K_RWLOCK,
+	K_BLOB,		/* SIZE bytes of which only the offset matters */
+	K_CHARS,	/* char[COUNT] */
+	K_SIZE,		/* not a member: the size of the struct PATH names */
+};
 
 struct rfn {
 	const char *name;
