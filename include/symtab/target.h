@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "dump/dump.h"
+#include "symtab/recover.h"
 #include "symtab/symtab.h"
 #include "symtab/types.h"
 
@@ -37,6 +38,8 @@ struct target {
 	uint64_t physical_mask;		/* address bits of a PTE/SPTE */
 	struct symtab *proc_mods;	/* live: module symbols from /proc/kallsyms, */
 	size_t nproc_mods;		/* moved into mods[] as the module list is read */
+	char module_btf_problems[256];	/* module BTF that was absent or refused */
+	struct recover_report recovered;	/* offsets from machine code, if any */
 };
 
 struct err *target_open(const char *path, const struct target_opts *o, struct target **out);

@@ -43,9 +43,16 @@ void types_fini(struct types *T);
 struct err *types_set_vmlinux(struct types *T, const void *data, size_t size, const char *source);
 struct err *types_add_module(struct types *T, const char *name, const void *data, size_t size,
 			     const char *source);
+/* Take ownership of a BTF built in memory: vmlinux's, or a module's split
+ * on vmlinux. */
+struct err *types_set_vmlinux_btf(struct types *T, struct btf *b, const char *source);
+struct err *types_add_module_btf(struct types *T, const char *name, struct btf *b,
+				 const char *source);
 /* BTF from an ELF file's .BTF section (vmlinux or a .ko, split on vmlinux). */
 struct err *types_load_elf_btf(const char *path, void **data, size_t *size);
 bool types_have_module(const struct types *T, const char *name);
+/* Forget a module's type info (the recovery fuzzer starts over each run). */
+void types_drop_module(struct types *T, const char *name);
 
 /* Search the named module first (NULL: none), then every module, then vmlinux. */
 struct type_ref types_struct(const struct types *T, const char *module, const char *name);

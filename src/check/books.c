@@ -31,6 +31,12 @@ struct err *books_layout(struct target *T, struct check_layout *L, struct notes 
 	/* guest_memfd (6.8) came with gfn-based invalidation ranges. */
 	struct member probe;
 	L->inval_is_gfn = types_member(slot, "gmem", &probe);
+	/* Offsets recovered from code: the code said which (recover.h). */
+	if (T->recovered.used && L->have_inval) {
+		L->inval_is_gfn = T->recovered.inval_gfn == 1;
+		if (T->recovered.inval_gfn < 0)
+			L->have_inval = false;
+	}
 	L->have_nr_logging = types_member(kvm, "nr_memslots_dirty_logging.counter", &L->nr_logging);
 	L->have_disable_nx = types_member(kvm, "arch.disable_nx_huge_pages", &L->disable_nx);
 	struct type_ref elem;

@@ -20,7 +20,7 @@ struct kvm_layout {
 	uint64_t gfn_node_stride;
 	struct member sp_link, sp_role, sp_gfn, sp_spt, sp_refcount, sp_level, sp_smm, sp_invalid,
 		sp_guest_mode, sp_ad_disabled, sp_direct, sp_sched_zap;
-	bool has_sched_zap;
+	bool has_sched_zap, has_direct;
 	struct member v_id, v_idx, v_mode, v_mmu, m_root_hpa;
 	struct member mm_owner, t_comm;
 	bool has_owner;
@@ -91,7 +91,8 @@ static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 	NEED(L->sp, "kvm_mmu_page", "role.invalid", &L->sp_invalid);
 	NEED(L->sp, "kvm_mmu_page", "role.guest_mode", &L->sp_guest_mode);
 	NEED(L->sp, "kvm_mmu_page", "role.ad_disabled", &L->sp_ad_disabled);
-	NEED(L->sp, "kvm_mmu_page", "role.direct", &L->sp_direct);
+	/* Always set on TDP MMU pages, and read for nothing else: optional. */
+	L->has_direct = types_member(L->sp, "role.direct", &L->sp_direct);
 	NEED(L->sp, "kvm_mmu_page", "gfn", &L->sp_gfn);
 	NEED(L->sp, "kvm_mmu_page", "spt", &L->sp_spt);
 	NEED(L->sp, "kvm_mmu_page", "tdp_mmu_root_count.refs.counter", &L->sp_refcount);
@@ -309,7 +310,7 @@ static struct err *kvm_root_visit(void *arg, uint64_t link)
 		     (L->has_sched_zap && member_get(buf, L->sp_size, &L->sp_sched_zap));
 	r->guest_mode = member_get(buf, L->sp_size, &L->sp_guest_mode);
 	r->ad_disabled = member_get(buf, L->sp_size, &L->sp_ad_disabled);
-	r->direct = member_get(buf, L->sp_size, &L->sp_direct);
+	r->direct = L->has_direct ? member_get(buf, L->sp_size, &L->sp_direct) : true;
 	r->refcount = (int32_t)member_get(buf, L->sp_size, &L->sp_refcount);
 	free(buf);
 	if (r->level < 2 || r->level > 5)
@@ -483,6 +484,9 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	H->vendor = target_module(T, "kvm_amd") ? "kvm_amd" : target_module(T, "kvm_intel") ? "kvm_intel" : NULL;
 	struct kvm_layout L;
 	struct err *e = kvm_layout_load(T, &L);
+	if (e && T->recovered.ran && !T->recovered.used)
+		return err_wrap(e, "%s, and offsets from kvm.ko's code were refused (%s); give "
+				"--module kvm.ko", T->recovered.why, T->recovered.result);
 	if (e)
 		return e;
 	H->address_spaces = (int)L.nas;

@@ -247,6 +247,71 @@ static const char *mmu_mode(const struct kvm_host *H)
 	return H->masks.ept ? "EPT" : "NPT";
 }
 
+/* Offsets recovered from machine code (no kvm BTF): say so, and how. */
+static void info_recovered(struct session *s)
+{
+	const struct recover_report *R = &s->T->recovered;
+	if (s->json) {
+		json_key(&s->j, "recovered");
+		if (!R->ran) {
+			json_null(&s->j);
+			return;
+		}
+		json_obj_begin(&s->j);
+		json_kbool(&s->j, "used", R->used);
+		json_kbool(&s->j, "vmlinux", R->vmlinux);
+		json_kstr(&s->j, "method", "heuristic: struct offsets read from the machine code of "
+			  "known kvm.ko functions (Capstone), checked on vm_list and TDP MMU roots");
+		json_kstr(&s->j, "why", R->why);
+		json_kstr(&s->j, "refused", *R->result ? R->result : NULL);
+		json_kstr(&s->j, "validated", R->validated);
+		json_key(&s->j, "members");
+		json_arr_begin(&s->j);
+		for (size_t i = 0; i < R->nitems && R->used; i++) {
+			const struct recover_item *it = &R->items[i];
+			json_obj_begin(&s->j);
+			json_kstr(&s->j, "member", it->path);
+			json_kbool(&s->j, "size_of", it->is_size);
+			json_ku64(&s->j, "size", it->size);
+			json_ku64(&s->j, "offset", it->off);
+			json_ku64(&s->j, "bit", it->bit);
+			json_ku64(&s->j, "bits", it->bits);
+			json_kstr(&s->j, "from", it->from);
+			json_obj_end(&s->j);
+		}
+		json_arr_end(&s->j);
+		json_kstr(&s->j, "not_recovered", R->missing);
+		json_obj_end(&s->j);
+		return;
+	}
+	if (!R->ran)
+		return;
+	if (!R->used) {
+		fprintf(s->out, "recovered:  none: %s; %s\n", R->why, R->result);
+		return;
+	}
+	fprintf(s->out, "recovered:  %s offsets recovered heuristically from %s machine code (%s)\n",
+		R->vmlinux ? "vmlinux and kvm" : "kvm", R->vmlinux ? "vmlinux and kvm.ko" : "kvm.ko",
+		R->why);
+	fprintf(s->out, "  checked on data: %s\n", R->validated);
+	for (size_t i = 0; i < R->nitems; i++) {
+		const struct recover_item *it = &R->items[i];
+		char where[40];
+		if (it->is_size)
+			snprintf(where, sizeof(where), "size %u", it->size);
+		else if (it->bits == 1)
+			snprintf(where, sizeof(where), "%" PRIu64 " bit %u", it->off, it->bit);
+		else if (it->bits)
+			snprintf(where, sizeof(where), "%" PRIu64 " bits %u-%u", it->off, it->bit,
+				 it->bit + it->bits - 1);
+		else
+			snprintf(where, sizeof(where), "%" PRIu64, it->off);
+		fprintf(s->out, "  %-46s %-14s from %s\n", it->path, where, it->from);
+	}
+	if (*R->missing)
+		fprintf(s->out, "  not recovered (what needs them is unavailable): %s\n", R->missing);
+}
+
 struct err *cmd_info(struct session *s, int argc, char **argv)
 {
 	(void)argc;
@@ -293,6 +358,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 			json_obj_end(&s->j);
 		}
 		json_arr_end(&s->j);
+		info_recovered(s);
 		json_kstr(&s->j, "mmu", mmu_mode(&s->H));
 		json_key(&s->j, "masks");
 		json_obj_begin(&s->j);
@@ -320,6 +386,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 		fprintf(s->out, "module:     %-14s 0x%" PRIx64 "  %5zu symbols, BTF from %s\n",
 			T->mods[i].syms.name, T->mods[i].addr, T->mods[i].syms.n, src);
 	}
+	info_recovered(s);
 	fprintf(s->out, "MMU:        %s, SPTE masks from kvm.ko globals:\n", mmu_mode(&s->H));
 	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++)
 		fprintf(s->out, "  %-28s 0x%016" PRIx64 "\n", masks[i].name,
@@ -370,18 +437,29 @@ struct err *cmd_rd64(struct session *s, int argc, char **argv)
 
 struct err *cmd_offset(struct session *s, int argc, char **argv)
 {
-	if (argc != 2 || !strchr(argv[1], '.'))
-		return err_new(ERR_USAGE, "__offset STRUCT.MEMBER[.MEMBER...]");
-	char name[128];
-	snprintf(name, sizeof(name), "%s", argv[1]);
-	char *dot = strchr(name, '.');
-	*dot = '\0';
-	struct type_ref t = types_struct(&s->T->types, "kvm", name);
-	struct member m;
-	struct err *e = target_need_member(t, name, dot + 1, &m);
-	if (e)
-		return e;
-	fprintf(s->out, "%" PRIu64 " %" PRIu64 " %u %" PRIu64 "\n", m.bit_off / 8, m.bit_off % 8,
-		m.bit_size, m.size);
+	if (argc < 2 || !strchr(argv[1], '.'))
+		return err_new(ERR_USAGE, "__offset STRUCT.MEMBER[.MEMBER...] ...");
+	/* One member: its offset or an error; several: one line each, "-" for
+	 * those the type info lacks (for tests that ask many at once). */
+	for (int i = 1; i < argc; i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "%s", argv[i]);
+		char *dot = strchr(name, '.');
+		if (!dot)
+			return err_new(ERR_USAGE, "__offset: '%s' is not STRUCT.MEMBER", argv[i]);
+		*dot = '\0';
+		struct type_ref t = types_struct(&s->T->types, "kvm", name);
+		struct member m;
+		struct err *e = target_need_member(t, name, dot + 1, &m);
+		if (e && argc == 2)
+			return e;
+		if (e) {
+			err_free(e);
+			fprintf(s->out, "-\n");
+			continue;
+		}
+		fprintf(s->out, "%" PRIu64 " %" PRIu64 " %u %" PRIu64 "\n", m.bit_off / 8, m.bit_off % 8,
+			m.bit_size, m.size);
+	}
 	return NULL;
 }

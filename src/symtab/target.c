@@ -371,6 +371,13 @@ static struct err *target_load_modules(struct target *T)
 	return e;
 }
 
+/* Why kvm has no BTF, for `info`; other modules' losses do not matter. */
+static void target_note_btf(struct target *T, const char *module, const char *why)
+{
+	if (!strcmp(module, "kvm") || !strcmp(module, "all modules"))
+		snprintf(T->module_btf_problems, sizeof(T->module_btf_problems), "%s", why);
+}
+
 /* Module BTF from the kernel's own parsed copies on btf_modules. */
 static struct err *target_load_module_btf(struct target *T)
 {
@@ -379,6 +386,10 @@ static struct err *target_load_module_btf(struct target *T)
 	struct type_ref mt = types_struct(&T->types, NULL, "module");
 	struct member list, module, btf, data, data_size, name;
 	struct err *e;
+	if (!bm.id) { /* vmlinux type info recovered from code, or no module BTF support */
+		target_note_btf(T, "all modules", "no struct btf_module in vmlinux type info");
+		return NULL;
+	}
 	if ((e = target_need_member(bm, "btf_module", "list", &list)) ||
 	    (e = target_need_member(bm, "btf_module", "module", &module)) ||
 	    (e = target_need_member(bm, "btf_module", "btf", &btf)) ||
@@ -387,8 +398,11 @@ static struct err *target_load_module_btf(struct target *T)
 	    (e = target_need_member(mt, "module", "name", &name)))
 		return err_wrap(e, "module BTF");
 	uint64_t head, pos;
-	if (!target_symbol(T, "vmlinux", "btf_modules", &head))
-		return err_new(ERR_NOTFOUND, "symbol 'btf_modules' not found (no module BTF)");
+	if (!target_symbol(T, "vmlinux", "btf_modules", &head)) {
+		target_note_btf(T, "all modules", "no btf_modules (kernel without "
+				"CONFIG_DEBUG_INFO_BTF_MODULES)");
+		return NULL;
+	}
 	if ((e = dump_read_u64(T->dump, head, &pos)))
 		return err_wrap(e, "btf_modules");
 	size_t n = 0;
@@ -413,11 +427,13 @@ static struct err *target_load_module_btf(struct target *T)
 		uint64_t d = member_get(bo, btsize, &data), size = member_get(bo, btsize, &data_size);
 		free(bo);
 		void *blob;
-		if ((e = target_read_obj(T, d, size, &blob))) {
-			e = err_wrap(e, "module %s BTF", mname);
-			break;
+		if ((e = target_read_obj(T, d, size, &blob)) ||
+		    (e = types_add_module(&T->types, mname, blob, size, "dump (btf_modules)"))) {
+			/* One module's BTF lost or damaged: that module has none. */
+			target_note_btf(T, mname, e->msg);
+			err_free(e);
+			e = NULL;
 		}
-		e = types_add_module(&T->types, mname, blob, size, "dump (btf_modules)");
 		free(blob);
 	}
 	return e;
@@ -498,13 +514,40 @@ struct err *target_open(const char *path, const struct target_opts *o, struct ta
 	}
 	if (e)
 		goto fail;
-	if ((e = target_load_vmlinux_btf(T, o)) || (e = target_load_modules(T)) ||
-	    (e = target_load_module_files(T, o)))
+	if ((e = target_load_vmlinux_btf(T, o))) {
+		if (o->vmlinux || e->kind == ERR_NOMEM)
+			goto fail;
+		/* No vmlinux BTF in the dump: read the layouts from code. */
+		snprintf(T->recovered.why, sizeof(T->recovered.why), "no vmlinux BTF: %.140s", e->msg);
+		err_free(e);
+		if ((e = recover_vmlinux_types(T)))
+			goto fail;
+		if (o->nmodule_files) {
+			e = err_new(ERR_USAGE, "--module needs the vmlinux BTF its BTF is split on; "
+				    "give --vmlinux too");
+			goto fail;
+		}
+	}
+	if ((e = target_load_modules(T))) {
+		if (T->recovered.vmlinux && !T->types.vmlinux)
+			e = err_wrap(e, "%s, and offsets from vmlinux code were refused (%s); give "
+				     "--vmlinux", T->recovered.why, T->recovered.result);
+		goto fail;
+	}
+	if ((e = target_load_module_files(T, o)))
 		goto fail;
 	if (dump_is_live(T->dump))
 		target_load_sysfs_btf(T);
 	if ((e = target_load_module_btf(T)))
 		goto fail;
+	/* No type info for kvm.ko anywhere: read its layout from its code. */
+	if (target_module(T, "kvm") && !types_have_module(&T->types, "kvm")) {
+		if (!T->recovered.vmlinux)
+			snprintf(T->recovered.why, sizeof(T->recovered.why), "no BTF for kvm: %.140s",
+				 *T->module_btf_problems ? T->module_btf_problems : "not on btf_modules");
+		if ((e = recover_kvm_types(T)))
+			goto fail;
+	}
 	uint64_t a;
 	if (!target_symbol(T, "vmlinux", "page_offset_base", &a) ||
 	    (e = dump_read_u64(T->dump, a, &T->page_offset_base))) {

@@ -46,6 +46,15 @@ struct err *types_set_vmlinux(struct types *T, const void *data, size_t size, co
 	return NULL;
 }
 
+struct err *types_set_vmlinux_btf(struct types *T, struct btf *b, const char *source)
+{
+	btf__free(T->vmlinux);
+	free(T->vmlinux_source);
+	T->vmlinux = b;
+	T->vmlinux_source = strdup(source);
+	return NULL;
+}
+
 /* Debian 12's libbpf 1.1.2 declares btf__new_split() but does not export
  * it; its btf__parse_raw_split() reads a path, so hand it the blob through an
  * anonymous memory file. */
@@ -79,6 +88,12 @@ struct err *types_add_module(struct types *T, const char *name, const void *data
 	if (!b)
 		return err_new(ERR_FORMAT, "module %s BTF from %s: not valid split BTF (%s)", name,
 			       source, strerror(errno));
+	return types_add_module_btf(T, name, b, source);
+}
+
+struct err *types_add_module_btf(struct types *T, const char *name, struct btf *b,
+				 const char *source)
+{
 	for (size_t i = 0; i < T->nmods; i++)
 		if (!strcmp(T->mods[i].name, name)) { /* a file given by the user wins */
 			btf__free(T->mods[i].btf);
@@ -99,6 +114,17 @@ struct err *types_add_module(struct types *T, const char *name, const void *data
 	m->btf = b;
 	m->source = strdup(source);
 	return NULL;
+}
+
+void types_drop_module(struct types *T, const char *name)
+{
+	for (size_t i = 0; i < T->nmods; i++)
+		if (!strcmp(T->mods[i].name, name)) {
+			btf__free(T->mods[i].btf);
+			free(T->mods[i].source);
+			T->mods[i] = T->mods[--T->nmods];
+			return;
+		}
 }
 
 bool types_have_module(const struct types *T, const char *name)
