@@ -40,7 +40,7 @@ def main():
     case("no dump: usage error 8", p.returncode == 8 and "Usage:" in p.stderr, p.stderr)
     p = run(dump, "sptse")
     case("unknown command suggests the closest", p.returncode == 8 and
-         p.stderr.strip() == "spte-inspect: unknown command 'sptse'; did you mean 'sptes'?",
+         p.stderr.strip() == "spte-inspect: sptse: unknown command; did you mean 'sptes'?",
          p.stderr)
     p = run("--jsno", dump)
     case("unknown option suggests the closest", p.returncode == 8 and "did you mean '--json'" in
@@ -118,6 +118,19 @@ def main():
     case("dis of a data symbol: COUNT lines, undecodable bytes as (bad)",
          p.returncode == 0 and len(lines) == 5 and all(re.match(r"0x[0-9a-f]+ <kvm_x86_ops", l)
                                                         for l in lines), p.stdout)
+    # every command's --help: its usage line, and the JSON keys it names exist
+    for cmd, args in [("summary", []), ("info", []), ("vms", []), ("memslots", []), ("roots", []),
+                      ("sptes", []), ("gfn", ["0x10011"]), ("check", []),
+                      ("dis", ["kvm:mark_page_dirty_in_slot", "2"])]:
+        h = run(dump, cmd, "--help").stdout
+        named = re.findall(r'"([a-z_]+)"', h.split("JSON:")[1]) if "JSON:" in h else []
+        d = json.loads(run("-j", dump, cmd, *args).stdout)
+        keys = set(d) | {k for v in d.values() if isinstance(v, list) and v and
+                         isinstance(v[0], dict) for k in v[0]}
+        case(f"{cmd} --help: usage, details and real JSON keys",
+             h.startswith(f"Usage: spte-inspect [OPTIONS] DUMP {cmd}")
+             and not h.split("\n")[0].endswith(" ") and bool(named) and set(named) <= keys,
+             (h, set(named) - keys))
     p = run(dump, "dis", "no_such_symbol_xyz")
     case("dis of an unknown symbol: usage error", p.returncode == 8 and "no symbol" in p.stderr,
          p.stderr)

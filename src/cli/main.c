@@ -18,24 +18,57 @@ struct command {
 	cmd_fn fn;
 	const char *args;
 	const char *help;
+	const char *details;	/* COMMAND --help: arguments, options that apply, JSON */
 };
 
 static const struct command commands[] = {
-	{ "summary", cmd_summary, "", "kernel, MMU mode, every VM and its SPTE counts (default)" },
-	{ "info", cmd_info, "", "dump format, kernel release, where symbols and types came from" },
-	{ "vms", cmd_vms, "", "every VM on vm_list: owner pid, command, vCPUs, memslots, roots" },
-	{ "memslots", cmd_memslots, "", "memslots of every address space, with dirty-bitmap state" },
-	{ "roots", cmd_roots, "", "every TDP MMU root: role, validity, refcount, vCPUs using it" },
-	{ "sptes", cmd_sptes, "[BITS]", "every non-empty SPTE; BITS filters, e.g. W=1,D=0" },
-	{ "gfn", cmd_gfn, "GFN", "the walk from each root to GFN, one line per level" },
-	{ "check", cmd_check, "", "audit every SPTE against memslots, dirty logs, the VMM's page tables" },
-	{ "browse", cmd_browse, "", "full-screen browser of the VMs and their guest-physical space" },
-	{ "dis", cmd_dis, "SYM [N]", "disassemble kernel/module code (SYMBOL, ADDRESS or cpuN's RIP)" },
+	{ "summary", cmd_summary, "", "kernel, MMU mode, every VM and its SPTE counts (default)",
+	  "Runs the walk and every check. Applies: --vm, --root, --gfn-range,\n"
+	  "--level (the counts), --check, --severity (the findings at the end).\n"
+	  "JSON: \"vms\" (\"leaves_by_level\", \"leaves_by_wad\", ...), \"findings\",\n"
+	  "\"finding_counts\".\n" },
+	{ "info", cmd_info, "", "dump format, kernel release, where symbols and types came from",
+	  "JSON: \"format\", \"release\", \"kernel_offset\", \"symbols\", \"types\", \"modules\",\n"
+	  "\"recovered\" (offsets recovered from machine code), \"masks\".\n" },
+	{ "vms", cmd_vms, "", "every VM on vm_list: owner pid, command, vCPUs, memslots, roots",
+	  "Applies: --vm. JSON: \"vms\", each with pid, comm, kvm, mm, online_vcpus,\n"
+	  "memslots, roots, tdp_mmu, dirty_log and \"vcpus\" (idx, vcpu_id, root_hpa, mode).\n" },
+	{ "memslots", cmd_memslots, "", "memslots of every address space, with dirty-bitmap state",
+	  "Applies: --vm. JSON: \"memslots\", each with vm, kvm, as_id, id, base_gfn,\n"
+	  "npages, flags, userspace_addr, dirty_bitmap and \"dirty_gfns\" (the set bits).\n" },
+	{ "roots", cmd_roots, "", "every TDP MMU root: role, validity, refcount, vCPUs using it",
+	  "VCPUS lists the indices of the vCPUs whose root.hpa is the root's table.\n"
+	  "Applies: --vm, --root. JSON: \"roots\", each with sp, spt, spt_pa, role, level,\n"
+	  "smm, guest_mode, ad_disabled, invalid, refcount, vcpus.\n" },
+	{ "sptes", cmd_sptes, "[BITS]", "every non-empty SPTE; BITS filters, e.g. W=1,D=0",
+	  "BITS: comma-separated NAME=0|1 with NAME one of P R U W X A D PS HW MW AT\n"
+	  "leaf; a filter selects leaves unless it names leaf=0. Applies: --vm, --root,\n"
+	  "--gfn-range, --level. JSON: \"sptes\", each with vm, kvm, root, level, gfn, spte,\n"
+	  "kind, leaf, pfn and the decoded bits by name.\n" },
+	{ "gfn", cmd_gfn, "GFN", "the walk from each root to GFN, one line per level",
+	  "GFN: a guest frame number (0x... or decimal). One walk per root of the\n"
+	  "selected VMs. Applies: --vm, --root. JSON: \"walks\", each with vm, root,\n"
+	  "memslot, \"walk\" (level, table_pa, index, entry_pa, spte, decoded bits), result.\n" },
+	{ "check", cmd_check, "", "audit every SPTE against memslots, dirty logs, the VMM's page tables",
+	  "Applies: --check ID,..., --severity, --vm, --root, --gfn-range. See\n"
+	  "--list-checks for the catalogue. Exit bit 1 when a finding at or above the\n"
+	  "floor is reported, bit 2 when a part is inconclusive. JSON: \"findings\" (check,\n"
+	  "severity, inconclusive, vm, root, gfn, level, spte, message, evidence),\n"
+	  "\"finding_counts\".\n" },
+	{ "browse", cmd_browse, "", "full-screen browser of the VMs and their guest-physical space",
+	  "Keys: arrows/hjkl move, Enter opens, Esc/q back, +/- zoom, / jump to a\n"
+	  "gfn, gpa:ADDR, hva:ADDR or pfn:N, n/N next/previous finding, r next root,\n"
+	  "f filter, s sort, ? every key. Applies: --vm (opens that VM), --check,\n"
+	  "--severity. Needs a terminal; NO_COLOR draws without colors.\n" },
+	{ "dis", cmd_dis, "SYM [N]", "disassemble kernel/module code (SYMBOL, ADDRESS or cpuN's RIP)",
+	  "SYM: a symbol (module:name, +offset allowed), an address, or cpuN (that\n"
+	  "CPU's saved RIP); N: the number of instructions (default: to the symbol's\n"
+	  "end). JSON: \"instructions\" (address, symbol, bytes, mnemonic, operands, target).\n" },
 	/* Hidden: machine-readable lists for shell completion. */
-	{ "__pids", cmd_pids, "", NULL },
-	{ "__vtop", cmd_vtop, "VA", NULL },
-	{ "__offset", cmd_offset, "STRUCT.MEMBER", NULL },
-	{ "__rd64", cmd_rd64, "VA", NULL },
+	{ "__pids", cmd_pids, "", NULL, NULL },
+	{ "__vtop", cmd_vtop, "VA", NULL, NULL },
+	{ "__offset", cmd_offset, "STRUCT.MEMBER", NULL, NULL },
+	{ "__rd64", cmd_rd64, "VA", NULL, NULL },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -60,8 +93,12 @@ static const struct option long_opts[] = {
 static void usage(FILE *f, const struct command *only)
 {
 	if (only) {
-		fprintf(f, "Usage: spte-inspect [OPTIONS] DUMP %s %s\n  %s\n", only->name, only->args,
-			only->help);
+		fprintf(f, "Usage: spte-inspect [OPTIONS] DUMP %s%s%s\n  %s\n", only->name,
+			only->args[0] ? " " : "", only->args, only->help);
+		if (only->details)
+			fprintf(f, "\n%s", only->details);
+		fprintf(f, "\nOptions that apply to every command: -j/--json, -p/--pretty, --vmlinux,\n"
+			   "--module, --system-map (see spte-inspect --help and spte-inspect(1)).\n");
 		return;
 	}
 	fprintf(f,
@@ -251,8 +288,8 @@ int main(int argc, char **argv)
 			}
 			const char *sug = closest(bad, names, n);
 			if (sug)
-				return fail(EXIT_USAGE, "unknown option '%s'; did you mean '%s'?", bad, sug);
-			return fail(EXIT_USAGE, "unknown option or missing argument '%s' (see --help)%s",
+				return fail(EXIT_USAGE, "%s: unknown option; did you mean '%s'?", bad, sug);
+			return fail(EXIT_USAGE, "%s: unknown option or missing argument (see --help)%s",
 				    bad, "");
 		}
 		}
@@ -271,8 +308,8 @@ int main(int argc, char **argv)
 				names[i] = commands[i].help ? commands[i].name : "";
 			const char *sug = closest(args[1], names, NCOMMANDS);
 			if (sug)
-				return fail(EXIT_USAGE, "unknown command '%s'; did you mean '%s'?", args[1], sug);
-			return fail(EXIT_USAGE, "unknown command '%s' (see --help)%s", args[1], "");
+				return fail(EXIT_USAGE, "%s: unknown command; did you mean '%s'?", args[1], sug);
+			return fail(EXIT_USAGE, "%s: unknown command (see --help)%s", args[1], "");
 		}
 	}
 	if (help) {
