@@ -848,8 +848,12 @@ static void draw_detail(struct ui *u)
 	char flags[96] = "";
 	if (b.kind == SPTE_PRESENT)
 		spte_flags_str(&b, m->ept, flags, sizeof(flags));
-	addl(&L, "spte    0x%016" PRIx64 "  %s leaf, level %d (%s)  [%s]", l->spte,
-	     spte_kind_name(b.kind), l->level, level_size(l->level), flags);
+	if (b.kind == SPTE_PRESENT)
+		addl(&L, "spte    0x%016" PRIx64 "  present leaf, level %d (%s)  [%s]", l->spte, l->level,
+		     level_size(l->level), flags);
+	else
+		addl(&L, "spte    0x%016" PRIx64 "  %s SPTE at level %d (%s)", l->spte,
+		     spte_kind_name(b.kind), l->level, level_size(l->level));
 	addl(&L, "gpa     0x%" PRIx64 "   state %c %s%s%s%s", l->gfn << PAGE_SHIFT,
 	     gp_state_glyph((enum gp_state)l->state), gp_state_name((enum gp_state)l->state),
 	     l->state != l->base ? " (" : "", l->state != l->base ? gp_state_name((enum gp_state)l->base) : "",
