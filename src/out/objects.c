@@ -287,7 +287,8 @@ static void info_recovered(struct session *s)
 	if (!R->ran)
 		return;
 	if (!R->used) {
-		fprintf(s->out, "recovered:  none: %s; %s\n", R->why, R->result);
+		fprintf(s->out, "recovered:  %s; kvm offsets not recovered%s%s\n", R->why,
+			*R->result ? ": " : "", R->result);
 		return;
 	}
 	fprintf(s->out, "recovered:  %s offsets recovered heuristically from %s machine code (%s)\n",
