@@ -490,6 +490,11 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	if (e)
 		return e;
 	H->address_spaces = (int)L.nas;
+	/* Offsets recovered from code without some members: what they feed
+	 * (a dirty-log mode, a check) is missing, so the analysis is incomplete. */
+	if (T->recovered.used && *T->recovered.missing)
+		notes_add(&H->notes, "offsets recovered from code lack %s: what needs them is not "
+			  "analysed", T->recovered.missing);
 	if ((e = kvm_masks_load(T, H, L.has_mmio_value)))
 		return e;
 	bool found;

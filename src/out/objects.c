@@ -260,8 +260,12 @@ static void info_recovered(struct session *s)
 		json_obj_begin(&s->j);
 		json_kbool(&s->j, "used", R->used);
 		json_kbool(&s->j, "vmlinux", R->vmlinux);
-		json_kstr(&s->j, "method", "heuristic: struct offsets read from the machine code of "
-			  "known kvm.ko functions (Capstone), checked on vm_list and TDP MMU roots");
+		json_kstr(&s->j, "method", R->vmlinux
+			  ? "heuristic: struct offsets read from the machine code of known vmlinux and "
+			    "kvm.ko functions (Capstone), checked on the module list, vm_list and TDP "
+			    "MMU roots"
+			  : "heuristic: struct offsets read from the machine code of known kvm.ko "
+			    "functions (Capstone), checked on vm_list and TDP MMU roots");
 		json_kstr(&s->j, "why", R->why);
 		json_kstr(&s->j, "refused", *R->result ? R->result : NULL);
 		json_kstr(&s->j, "validated", R->validated);
@@ -287,7 +291,8 @@ static void info_recovered(struct session *s)
 	if (!R->ran)
 		return;
 	if (!R->used) {
-		fprintf(s->out, "recovered:  none: %s; %s\n", R->why, R->result);
+		fprintf(s->out, "recovered:  %s; kvm offsets not recovered%s%s\n", R->why,
+			*R->result ? ": " : "", R->result);
 		return;
 	}
 	fprintf(s->out, "recovered:  %s offsets recovered heuristically from %s machine code (%s)\n",

@@ -442,7 +442,8 @@ static struct recover_item *rec_find(struct rec *r, const char *path)
 static void rec_conflict(struct rec *r, const char *path)
 {
 	size_t l = strlen(r->R->conflicts);
-	snprintf(r->R->conflicts + l, sizeof(r->R->conflicts) - l, "%s%s", l ? ", " : "", path);
+	snprintf(r->R->conflicts + l, sizeof(r->R->conflicts) - l, "%s%s (functions disagree)",
+		 l ? ", " : "", path);
 }
 
 /* Record PATH at OFF (bit BIT, BITS wide; 0 0 for whole members) as FROM
@@ -1661,6 +1662,38 @@ static bool rec_u64(struct rec *r, uint64_t va, uint64_t *v)
 	return dump_peek(r->T->dump, va, v, sizeof(*v));
 }
 
+/* Members read from one function only, checked on each VM for values KVM
+ * can hold; one that does not fit is voided, not used. */
+static void rec_plausible(struct rec *r, uint64_t kvm)
+{
+	static const struct {
+		const char *path;
+		unsigned size;
+		int what;	/* 0 pid, 1 manual-protect caps, 2 ring bytes, 3 bool */
+	} checks[] = {
+		{ "kvm.userspace_pid", 4, 0 },
+		{ "kvm.manual_dirty_log_protect", 8, 1 },
+		{ "kvm.dirty_ring_size", 4, 2 },
+		{ "kvm.arch.tdp_mmu_enabled", 1, 3 },
+		{ "kvm.arch.disable_nx_huge_pages", 1, 3 },
+	};
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		struct recover_item *it = rec_find(r, checks[i].path);
+		uint64_t v = 0;
+		if (!it || it->conflict || !dump_peek(r->T->dump, kvm + it->off, &v, checks[i].size))
+			continue;
+		bool ok = checks[i].what == 0 ? v > 0 && v <= 4194304 :	/* PID_MAX_LIMIT */
+			  checks[i].what == 1 ? v == 0 || v == 1 || v == 3 :
+			  checks[i].what == 2 ? v == 0 || (v >= 4096 && !(v & (v - 1))) : v <= 1;
+		if (!ok) {
+			it->conflict = true;
+			size_t l = strlen(r->R->conflicts);
+			snprintf(r->R->conflicts + l, sizeof(r->R->conflicts) - l, "%s%s (does not fit the data)",
+				 l ? ", " : "", checks[i].path);
+		}
+	}
+}
+
 /* Walk vm_list and each VM's roots with the recovered offsets: every
  * struct kvm must have a readable mm and memslots, every root a
  * page-aligned table whose struct page points back to it. */
@@ -1747,6 +1780,7 @@ static bool rec_validate(struct rec *r, char *why, size_t len)
 			if (!rec_u64(r, rpos, &rpos))
 				break;
 		}
+		rec_plausible(r, kvm);
 		nvm++;
 		if (!rec_u64(r, pos, &pos))
 			break;
@@ -2210,15 +2244,6 @@ struct err *recover_kvm_types(struct target *T)
 	if (R->vmlinux)
 		rec_run(&r, vmlinux_late_rules, sizeof(vmlinux_late_rules) / sizeof(vmlinux_late_rules[0]));
 	cs_close(&r.cs);
-	R->missing[0] = '\0';
-	if (R->vmlinux)
-		rec_missing(&r, wanted_vmlinux, sizeof(wanted_vmlinux) / sizeof(wanted_vmlinux[0]));
-	rec_missing(&r, wanted, sizeof(wanted) / sizeof(wanted[0]));
-	if (*R->conflicts) {
-		size_t l = strlen(R->missing);
-		snprintf(R->missing + l, sizeof(R->missing) - l, "%s%s (functions disagree)",
-			 l ? ", " : "", R->conflicts);
-	}
 	char why[200];
 	if (!era_known) {
 		snprintf(R->result, sizeof(R->result), "kvm_mmu_init_vm not found: cannot tell whether "
@@ -2232,7 +2257,16 @@ struct err *recover_kvm_types(struct target *T)
 		err_free(e);
 		return NULL;
 	}
-	if (!rec_validate(&r, why, sizeof(why))) {
+	bool fits = rec_validate(&r, why, sizeof(why));
+	R->missing[0] = '\0';
+	if (R->vmlinux)
+		rec_missing(&r, wanted_vmlinux, sizeof(wanted_vmlinux) / sizeof(wanted_vmlinux[0]));
+	rec_missing(&r, wanted, sizeof(wanted) / sizeof(wanted[0]));
+	if (*R->conflicts) {
+		size_t l = strlen(R->missing);
+		snprintf(R->missing + l, sizeof(R->missing) - l, "%s%s", l ? ", " : "", R->conflicts);
+	}
+	if (!fits) {
 		snprintf(R->result, sizeof(R->result), "%s%s",
 			 strncmp(why, "the code", 8) ? "recovered offsets do not fit the data: " : "", why);
 		return NULL;
