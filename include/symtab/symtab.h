@@ -21,6 +21,7 @@ struct symtab {
 	uint32_t *hash;		/* open addressing: index + 1, 0 = empty */
 	size_t hash_cap;
 	uint32_t *by_addr;	/* sorted lazily */
+	bool by_addr_sorted;
 };
 
 struct err *symtab_init(struct symtab *t, const char *name);

@@ -19,7 +19,20 @@ struct name_stream {
 	uint64_t buf_start, buf_len;
 };
 
-static struct err *name_stream_byte(struct name_stream *s, uint8_t *b)
+static struct err *name_stream_fill(struct name_stream *s, uint8_t *b);
+
+/* Inline: called once per byte of 94k compressed names. */
+static inline struct err *name_stream_byte(struct name_stream *s, uint8_t *b)
+{
+	if (s->pos >= s->buf_start && s->pos < s->buf_start + s->buf_len &&
+	    s->pos - s->base < KALLSYMS_MAX_NAMES) {
+		*b = s->buf[s->pos++ - s->buf_start];
+		return NULL;
+	}
+	return name_stream_fill(s, b);
+}
+
+static struct err *name_stream_fill(struct name_stream *s, uint8_t *b)
 {
 	if (s->pos - s->base >= KALLSYMS_MAX_NAMES)
 		return err_new(ERR_CORRUPT, "kallsyms_names: longer than %u bytes", KALLSYMS_MAX_NAMES);
@@ -114,7 +127,7 @@ struct err *kallsyms_load(struct dump *d, struct symtab *out)
 	ns->base = ns->pos = names;
 	char name[1024];
 	for (uint32_t i = 0; i < nsyms; i++) {
-		uint8_t b;
+		uint8_t b = 0;
 		if ((e = name_stream_byte(ns, &b)))
 			goto out;
 		uint32_t len = b;
