@@ -56,7 +56,7 @@ class Kdump:
             sys.exit(f"block size {bs} not supported")
         version = struct.unpack_from("<i", self.data, 8)[0]
         if version >= 6:  # max_mapnr_64 in the sub header
-            self.max_mapnr = struct.unpack_from("<Q", self.data, bs + 64)[0] or self.max_mapnr
+            self.max_mapnr = struct.unpack_from("<Q", self.data, bs + 96)[0] or self.max_mapnr
         self.bitmap_off = (1 + self.sub_hdr_size) * bs
         self.bitmap_len = self.bitmap_blocks * bs // 2
         self.desc_off = (1 + self.sub_hdr_size + self.bitmap_blocks) * bs
