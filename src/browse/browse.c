@@ -327,10 +327,10 @@ static void draw_vm(struct ui *u)
 		addl(&L, "          %-5d %-18s %s", c->idx, hpa, vm_mode_name(c->mode));
 	}
 	addl(&L, "%s", "");
-	size_t nf = gp_findings_count(&u->F, (uint32_t)u->vm_sel), vmlevel = 0;
+	size_t nf = gp_findings_count(&u->F, (uint32_t)u->vm_sel);
 	addl(&L, "Findings: %zu  (n on the map jumps to each)", nf);
 	for (size_t i = gp_findings_lower_bound(&u->F, (uint32_t)u->vm_sel, UINT64_MAX);
-	     i < u->F.n && u->F.v[i].vm == (uint32_t)u->vm_sel; i++, vmlevel++)
+	     i < u->F.n && u->F.v[i].vm == (uint32_t)u->vm_sel; i++)
 		add_finding(u, &L, &u->F.v[i], false);
 	show_lines(&L, &u->vm_scroll);
 	footer(u, vm->nroots ? "Enter: guest-physical map of the first valid root" : "no TDP MMU root");
@@ -754,9 +754,11 @@ static void draw_list(struct ui *u)
 	if (!u->nitems)
 		mvprintw(4, 1, "no SPTE in this range%s", u->filter ? " with this filter (f)" : "");
 	char pos[128];
+	char cut[32] = "";
+	if (u->list_truncated)
+		snprintf(cut, sizeof(cut), " (first %d only)", LIST_MAX);
 	snprintf(pos, sizeof(pos), "%d/%zu%s  f:filter s:sort n:next finding",
-		 u->nitems ? u->list_sel + 1 : 0, u->nitems,
-		 u->list_truncated ? " (first " "100000" " only)" : "");
+		 u->nitems ? u->list_sel + 1 : 0, u->nitems, cut);
 	footer(u, pos);
 }
 
