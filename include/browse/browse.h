@@ -4,7 +4,7 @@
 #ifndef BROWSE_BROWSE_H
 #define BROWSE_BROWSE_H
 
-#include "out/session.h"
+#include "cmd/session.h"
 
 struct err *cmd_browse(struct session *s, int argc, char **argv);
 

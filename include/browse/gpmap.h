@@ -13,7 +13,7 @@
 
 #include "check/check.h"
 #include "kobj/kvm.h"
-#include "out/session.h"
+#include "cmd/session.h"
 
 /* Cell states, in the order a cell covering several leaves shows them. */
 enum gp_state {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "browse/browse.h"
-#include "out/session.h"
+#include "cmd/session.h"
 
 #ifndef SPTE_INSPECT_VERSION
 #define SPTE_INSPECT_VERSION "unknown"

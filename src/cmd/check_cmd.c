@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check/check.h"
-#include "out/session.h"
+#include "cmd/session.h"
 
 struct err *cmd_list_checks(struct session *s)
 {

@@ -10,7 +10,7 @@
 #include "check/check.h"
 #include "kobj/kvm.h"
 #include "mmu/walk.h"
-#include "out/json.h"
+#include "base/json.h"
 
 #define JSON_SCHEMA_VERSION 1
 

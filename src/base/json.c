@@ -1,4 +1,4 @@
-#include "out/json.h"
+#include "base/json.h"
 
 #include <inttypes.h>
 #include <stdio.h>

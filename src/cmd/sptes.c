@@ -1,7 +1,7 @@
 /* `sptes`: every non-empty SPTE of the selected roots, streamed. */
 #include <inttypes.h>
 
-#include "out/session.h"
+#include "cmd/session.h"
 
 struct sptes_ctx {
 	struct session *s;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """D3's plumbing on a real dump.  The fixtures are AMD (no PML), so D3 and its
-PML-page parsing are proven on constructed EPT values (tests/decode/
+PML-page parsing are proven on constructed EPT values (tests/unit/
 test_pml.c); here a copy of a real fixture gets kvm_x86_ops.cpu_dirty_log_size
 = 512, as a PML host has it, and `check` must go the PML way end to end:
 D2 no longer judges A/D type 00 leaves, D3 judges every dirty 4K leaf of a

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "out/session.h"
+#include "cmd/session.h"
 
 static const char *tri(int v)
 {

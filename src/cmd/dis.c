@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "out/session.h"
+#include "cmd/session.h"
 
 #define DIS_MAX_BYTES 65536
 #define DIS_DEFAULT_FALLBACK 256	/* bytes when the symbol's end is unknown */

@@ -1,4 +1,4 @@
-/* Test helper for tests/pml_forced.py: writes OUT, an ELF file whose .BTF
+/* Test helper for tests/cli/pml_forced.py: writes OUT, an ELF file whose .BTF
  * section is kvm_intel-style split BTF on the dump's own vmlinux BTF with
  *   struct vcpu_vmx { struct (vcpu) vcpu; ...; struct page *pml_pg @ OFF; }
  * so `--module OUT` tells spte-inspect where a vCPU's PML page pointer is,

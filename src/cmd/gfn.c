@@ -4,7 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "out/session.h"
+#include "cmd/session.h"
 
 static const char *level_name(int level)
 {

@@ -1,4 +1,4 @@
-#include "out/session.h"
+#include "cmd/session.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "out/session.h"
+#include "cmd/session.h"
 
 struct summary_counts {
 	struct walk_stats st;
