@@ -597,10 +597,11 @@ struct err *sysmap_load(struct dump *d, const char *path, struct symtab *out)
 	const char *ko = dump_vmcoreinfo(d, "KERNELOFFSET");
 	uint64_t slide = ko ? strtoull(ko, NULL, 16) : 0;
 	struct err *e = symtab_init(out, "vmlinux");
-	char line[1024];
+	char line[1024], first[160] = "";
 	unsigned long lineno = 0;
 	while (!e && fgets(line, sizeof(line), f)) {
-		lineno++;
+		if (!lineno++)
+			snprintf(first, sizeof(first), "%.*s", (int)strcspn(line, "\n"), line);
 		unsigned long long a;
 		char type, name[512];
 		if (sscanf(line, "%llx %c %511s", &a, &type, name) != 3) {
@@ -614,8 +615,16 @@ struct err *sysmap_load(struct dump *d, const char *path, struct symtab *out)
 	fclose(f);
 	if (!e)
 		e = symtab_finish(out);
+	/* Debian's image packages ship a one-line stand-in ("ffffffffffffffff B
+	 * The real System.map is in the linux-image-<version>-dbg package"). */
+	uint64_t got;
+	if (!e && lineno < 16 && !symtab_lookup(out, "init_uts_ns", &got) &&
+	    !symtab_lookup(out, "_stext", &got))
+		e = err_new(ERR_FORMAT, "%s: a placeholder, not a System.map (%lu line%s: \"%s\"); the "
+			    "real one is in the kernel's -dbg package, and the dump's own kallsyms "
+			    "needs none", path, lineno, lineno == 1 ? "" : "s", first);
 	if (!e) {
-		uint64_t want = dump_vmcoreinfo_symbol(d, "init_uts_ns"), got;
+		uint64_t want = dump_vmcoreinfo_symbol(d, "init_uts_ns");
 		if (want && (!symtab_lookup(out, "init_uts_ns", &got) || got != want))
 			e = err_new(ERR_FORMAT, "%s: does not belong to this dump (init_uts_ns differs)", path);
 	}
