@@ -376,6 +376,18 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 				json_khex(&s->j, masks[i].name,
 					  *(const uint64_t *)((const char *)m + masks[i].off));
 		json_obj_end(&s->j);
+		/* where this kernel keeps KVM's software bits (include/kobj/masks.h) */
+		json_key(&s->j, "spte_bits");
+		json_obj_begin(&s->j);
+		json_ku64(&s->j, "ad_type_shift", (uint64_t)m->ad_shift);
+		json_ku64(&s->j, "saved_r_bit", (uint64_t)m->saved_shift);
+		json_ku64(&s->j, "saved_x_bit", (uint64_t)m->saved_shift + 2);
+		if (m->saved_xu_bit)
+			json_ku64(&s->j, "saved_xu_bit", (uint64_t)m->saved_xu_bit);
+		json_ku64(&s->j, "mmio_generation_low_bits", (uint64_t)m->mmio_gen_low_bits);
+		json_khex(&s->j, "frozen", m->frozen);
+		json_khex(&s->j, "empty", m->nonpresent);
+		json_obj_end(&s->j);
 		json_doc_end(s);
 		return NULL;
 	}
@@ -403,6 +415,12 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 		if (masks[i].split < 0 || masks[i].split == m->split_x)
 			fprintf(s->out, "  %-28s 0x%016" PRIx64 "\n", masks[i].name,
 				*(const uint64_t *)((const char *)m + masks[i].off));
+	fprintf(s->out, "SPTE bits:  A/D type %d-%d, saved R/X %d/%d", m->ad_shift, m->ad_shift + 1,
+		m->saved_shift, m->saved_shift + 2);
+	if (m->saved_xu_bit)
+		fprintf(s->out, " (XU %d)", m->saved_xu_bit);
+	fprintf(s->out, ", MMIO generation bits 3-%d and 52-62, frozen 0x%" PRIx64 "\n",
+		2 + m->mmio_gen_low_bits, m->frozen);
 	return NULL;
 }
 
