@@ -526,6 +526,8 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 			books_fini(&b);
 			continue;
 		}
+		if (L.pml.per_vm) /* 7.x: PML is a per-VM choice */
+			r.pml = b.pml.in_use;
 		if (b.mm_gone)
 			notes_add(&H->notes, "VM %d: the VMM's mm is gone (mm_users 0): H1-H5 skipped", vm->pid);
 		for (size_t k = 0; k < vm->nroots; k++) {
