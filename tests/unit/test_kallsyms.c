@@ -124,7 +124,8 @@ int main(int argc, char **argv)
 	struct symtab scanned, located;
 	char how[96] = "", how2[96] = "", why[700] = "";
 	e = kallsyms_scan(d, &scanned, how, sizeof(how));
-	OK(!e, "tables found by their structure: %s", e ? e->msg : how);
+	OK(!e, "tables found by their structure: %s, %zu symbols", e ? e->msg : how,
+	   e ? (size_t)0 : scanned.n);
 	bool have_scanned = !e;
 	err_free(e);
 	if (dump_vmcoreinfo_symbol(d, "kallsyms_names")) {
