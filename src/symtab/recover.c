@@ -627,24 +627,52 @@ static void rule_vcpu_ids(struct rec *r, const struct rfn *f)
 			}
 		}
 		const cs_x86_op *m = rec_mem(in, NULL);
-		if (have_online && i + 1 < f->n && is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) &&
-		    op_size(in, 0) == 4 && mem_plain(m) && (uint64_t)m->mem.disp == online) {
-			const cs_insn *s = &f->in[i + 1];
-			const cs_x86_op *sm = rec_mem(s, NULL);
-			if (is_op(s, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) && op_size(s, 0) == 4 &&
-			    op_fam(s, 1) == op_fam(in, 0) && mem_plain(sm) &&
-			    reg_fam(sm->mem.base) != reg_fam(m->mem.base))
-				rec_put(r, "kvm_vcpu.vcpu_idx", sm->mem.disp, 0, 0, 4, K_INT, f->name);
+		/* the load (7.x: sign-extended, the store a few instructions on) */
+		if (have_online && i + 1 < f->n &&
+		    ((is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) && op_size(in, 0) == 4) ||
+		     is_op(in, X86_INS_MOVSXD, 2, X86_OP_REG, X86_OP_MEM)) &&
+		    mem_plain(m) && (uint64_t)m->mem.disp == online) {
+			for (size_t k = i + 1; k < f->n && k <= i + 4; k++) {
+				const cs_insn *s = &f->in[k];
+				const cs_x86_op *sm = rec_mem(s, NULL);
+				if (is_op(s, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) && op_size(s, 0) == 4 &&
+				    op_fam(s, 1) == op_fam(in, 0) && mem_plain(sm) &&
+				    reg_fam(sm->mem.base) != reg_fam(m->mem.base)) {
+					rec_put(r, "kvm_vcpu.vcpu_idx", sm->mem.disp, 0, 0, 4, K_INT,
+						f->name);
+					break;
+				}
+				if (s->detail->x86.op_count && s->detail->x86.operands[0].type == X86_OP_REG &&
+				    op_fam(s, 0) == op_fam(in, 0))
+					break; /* the value is gone */
+			}
 		}
 	}
 }
 
-/* kvm_vcpu_exiting_guest_mode: cmpxchg IN_GUEST_MODE (1) -> EXITING (2). */
+/* kvm_vcpu_exiting_guest_mode: cmpxchg IN_GUEST_MODE (1) -> EXITING (2),
+ * compiled as a compare and a store, or (7.x, kvm_arch_vcpu_should_kick) as
+ * a real lock cmpxchg with 1 in EAX and 2 in the source register. */
 static void rule_vcpu_mode(struct rec *r, const struct rfn *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		int64_t off, off2;
 		const cs_insn *in = &f->in[i];
+		if (is_op(in, X86_INS_CMPXCHG, 2, X86_OP_MEM, X86_OP_REG) && op_size(in, 0) == 4 &&
+		    mem_from_arg(r, f, i, 0, &off)) {
+			bool one = false, two = false;
+			for (size_t k = i >= 4 ? i - 4 : 0; k < i; k++) {
+				const cs_insn *p = &f->in[k];
+				if (!is_op(p, X86_INS_MOV, 2, X86_OP_REG, X86_OP_IMM))
+					continue;
+				one |= op_fam(p, 0) == 0 && op_imm(p, 1) == 1;
+				two |= op_fam(p, 0) == op_fam(in, 1) && op_imm(p, 1) == 2;
+			}
+			if (one && two) {
+				rec_put(r, "kvm_vcpu.mode", off, 0, 0, 4, K_INT, f->name);
+				return;
+			}
+		}
 		if (!is_op(in, X86_INS_CMP, 2, X86_OP_MEM, X86_OP_IMM) || op_size(in, 0) != 4 ||
 		    op_imm(in, 1) != 1 || !mem_from_arg(r, f, i, 0, &off))
 			continue;
@@ -2067,6 +2095,7 @@ static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_make_all_cpus_request", rule_vcpu_array },
 	{ "kvm", "kvm_vm_ioctl", rule_vcpu_ids },
 	{ "kvm", "kvm_vcpu_kick", rule_vcpu_mode },
+	{ "kvm", "kvm_arch_vcpu_should_kick", rule_vcpu_mode },
 	{ "kvm", "kvm_mmu_load", rule_vcpu_mmu },
 	{ "kvm", "kvm_mmu_free_roots", rule_root_hpa },
 	{ "kvm", "kvm_mmu_init_tdp_mmu", rule_init_tdp_mmu },
