@@ -24,7 +24,7 @@ enum {
 
 /* A bit-state filter such as "W=1,D=0": each named bit must match. */
 enum spte_bit {
-	BIT_P, BIT_R, BIT_W, BIT_X, BIT_A, BIT_D, BIT_PS, BIT_HW, BIT_MW, BIT_AT, BIT_LEAF, BIT_COUNT
+	BIT_P, BIT_R, BIT_W, BIT_X, BIT_XU, BIT_A, BIT_D, BIT_PS, BIT_HW, BIT_MW, BIT_AT, BIT_LEAF, BIT_COUNT
 };
 
 struct bit_filter {

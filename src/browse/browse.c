@@ -868,11 +868,14 @@ static void draw_detail(struct ui *u)
 		addl(&L, "bits    present %d  %s %d  writable %d  executable %d  huge %d",
 		     b.hw_present, m->ept ? "readable" : "user", b.readable, b.writable, b.executable,
 		     b.huge);
+		if (b.has_xu)
+			addl(&L, "        user-executable %d (EPT bit 10)", b.user_executable);
 		addl(&L, "        accessed %d  dirty %d", b.accessed, b.dirty);
 		addl(&L, "        host-writable %d  MMU-writable %d  access-tracked %d  A/D type %s",
 		     b.host_writable, b.mmu_writable, b.access_tracked, spte_ad_type_name(b.ad_type));
 		if (b.access_tracked)
-			addl(&L, "        saved R %d  saved X %d", b.saved_r, b.saved_x);
+			addl(&L, "        saved R %d  saved X %d%s", b.saved_r, b.saved_x,
+			     b.has_xu ? (b.saved_xu ? "  saved XU 1" : "  saved XU 0") : "");
 		if (m->ept)
 			addl(&L, "        memtype %d  ipat %d", b.memtype, b.ipat);
 	}

@@ -239,15 +239,16 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 	if (bt->ad_type == SPTE_AD_INVALID ||
 	    (bt->ad_type != want && !(bt->ad_type == SPTE_AD_WRPROT_ONLY && root->guest_mode && r->pml)))
 		emit(r, CHK_S3, e, false, "A/D type does not fit the root",
-		     "spte bits 52-53 = %d (%s); root role 0x%x has ad_disabled=%d guest_mode=%d",
-		     bt->ad_type, spte_ad_type_name(bt->ad_type), root->role, root->ad_disabled,
+		     "spte bits %d-%d = %d (%s); root role 0x%x has ad_disabled=%d guest_mode=%d",
+		     m->ad_shift, m->ad_shift + 1, bt->ad_type, spte_ad_type_name(bt->ad_type), root->role, root->ad_disabled,
 		     root->guest_mode);
 	if (bt->access_tracked && (!m->ept || bt->ad_type != SPTE_AD_DISABLED || bt->writable))
 		emit(r, CHK_S4, e, false, "access-tracked form where it cannot be",
 		     "spte 0x%" PRIx64 ", A/D type %s, ept=%d", e->spte, spte_ad_type_name(bt->ad_type), m->ept);
-	else if (!bt->access_tracked && (bt->saved_r || bt->saved_x))
+	else if (!bt->access_tracked && (bt->saved_r || bt->saved_x || bt->saved_xu))
 		emit(r, CHK_S4, e, false, "saved R/X bits on an SPTE that is not access-tracked",
-		     "spte 0x%" PRIx64 ": bit 54=%d bit 56=%d", e->spte, bt->saved_r, bt->saved_x);
+		     "spte 0x%" PRIx64 ": bit %d=%d bit %d=%d%s", e->spte, m->saved_shift, bt->saved_r,
+		     m->saved_shift + 2, bt->saved_x, bt->saved_xu ? " (saved XU set)" : "");
 	if (bt->huge && (e->level >= 4 || e->level > r->H->max_huge_page_level))
 		emit(r, CHK_S5, e, false, "huge page bit at an impossible level",
 		     "PS at level %d; max_huge_page_level %d", e->level, r->H->max_huge_page_level);
@@ -525,6 +526,8 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 			books_fini(&b);
 			continue;
 		}
+		if (L.pml.per_vm) /* 7.x: PML is a per-VM choice */
+			r.pml = b.pml.in_use;
 		if (b.mm_gone)
 			notes_add(&H->notes, "VM %d: the VMM's mm is gone (mm_users 0): H1-H5 skipped", vm->pid);
 		for (size_t k = 0; k < vm->nroots; k++) {

@@ -62,20 +62,24 @@ void pml_layout(struct target *T, struct pml_layout *L, struct notes *notes)
 		uint32_t sz = 0;
 		dump_peek(T->dump, a + member_off(&m), &sz, sizeof(sz));
 		L->in_use = sz != 0;
+	} else if (types_member(types_struct(ty, "kvm", "kvm"), "arch.cpu_dirty_log_size",
+				&L->vm_size) && L->vm_size.size == 4) {
+		L->per_vm = true; /* 7.x: the size moved into struct kvm_arch */
 	}
-	if (!L->in_use)
+	if (!L->in_use && !L->per_vm)
 		return;
 	pml_layout_types(ty, L);
 	uint64_t base;
 	if (!target_symbol(T, "vmlinux", "vmemmap_base", &a) || !dump_peek(T->dump, a, &base, 8) ||
 	    !L->page_size) {
 		L->have_page = false;
-		notes_add(notes, "PML dirty logging is in use but vmemmap_base or struct page is "
-			  "unknown: PML pages not read, D3 only inconclusive");
+		if (!L->per_vm) /* per VM: the vCPUs' pages are noted unread where PML is used */
+			notes_add(notes, "PML dirty logging is in use but vmemmap_base or struct page "
+				  "is unknown: PML pages not read, D3 only inconclusive");
 		return;
 	}
 	L->vmemmap_base = base;
-	if (!L->have_page)
+	if (!L->have_page && !L->per_vm)
 		notes_add(notes, "PML dirty logging is in use but neither kvm_vcpu.arch.pml_page nor "
 			  "vcpu_vmx.pml_pg is in type info: PML pages not read, D3 only inconclusive");
 }
@@ -166,7 +170,19 @@ struct err *pml_load(struct target *T, const struct pml_layout *L, const struct 
 {
 	struct pml_books *p = &b->pml;
 	memset(p, 0, sizeof(*p));
-	if (!L->in_use)
+	p->in_use = L->in_use;
+	if (L->per_vm) {
+		uint32_t sz = 0;
+		struct err *e = dump_read_virt(T->dump, vm->addr + member_off(&L->vm_size), &sz, 4);
+		if (e)
+			return err_wrap(e, "kvm->arch.cpu_dirty_log_size");
+		p->in_use = sz != 0;
+		if (p->in_use && !L->have_page)
+			notes_add(notes, "VM %d logs dirty pages with PML but neither kvm_vcpu.arch."
+				  "pml_page nor vcpu_vmx.pml_pg (or vmemmap_base) is known: PML pages "
+				  "not read, D3 only inconclusive", vm->pid);
+	}
+	if (!p->in_use)
 		return NULL;
 	bool logs = false;
 	for (size_t i = 0; i < vm->nslots; i++)

@@ -20,6 +20,8 @@
 
 struct pml_layout {
 	bool in_use;		/* kvm_x86_ops.cpu_dirty_log_size != 0 */
+	bool per_vm;		/* 7.x: kvm->arch.cpu_dirty_log_size, read per VM */
+	struct member vm_size;
 	bool have_page;		/* where a vCPU's PML page pointer lives */
 	uint64_t page_off;	/* of that struct page * from the struct kvm_vcpu */
 	const char *page_field;	/* "kvm_vcpu.arch.pml_page" or "vcpu_vmx.pml_pg" */
@@ -36,6 +38,7 @@ struct pml_entry {
 
 /* The PML pages of one VM's vCPUs, gathered once per VM. */
 struct pml_books {
+	bool in_use;		/* this VM logs with PML (per_vm), or every VM does */
 	bool loaded;		/* PML in use and the VM logs: D3 applies */
 	struct pml_entry *e;	/* sorted by gfn */
 	size_t n, cap;

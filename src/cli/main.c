@@ -41,8 +41,8 @@ static const struct command commands[] = {
 	  "Applies: --vm, --root. JSON: \"roots\", each with sp, spt, spt_pa, role, level,\n"
 	  "smm, guest_mode, ad_disabled, invalid, refcount, vcpus.\n" },
 	{ "sptes", cmd_sptes, "[BITS]", "every non-empty SPTE; BITS filters, e.g. W=1,D=0",
-	  "BITS: comma-separated NAME=0|1 with NAME one of P R U W X A D PS HW MW AT\n"
-	  "leaf; a filter selects leaves unless it names leaf=0. Applies: --vm, --root,\n"
+	  "BITS: comma-separated NAME=0|1 with NAME one of P R U W X XU A D PS HW\n"
+	  "MW AT leaf; a filter selects leaves unless it names leaf=0. Applies: --vm, --root,\n"
 	  "--gfn-range, --level. JSON: \"sptes\", each with vm, kvm, root, level, gfn, spte,\n"
 	  "kind, leaf, pfn and the decoded bits by name.\n" },
 	{ "gfn", cmd_gfn, "GFN", "the walk from each root to GFN, one line per level",

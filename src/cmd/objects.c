@@ -324,9 +324,13 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 	struct target *T = s->T;
 	const char *ko = dump_vmcoreinfo(T->dump, "KERNELOFFSET");
 	const struct spte_masks *m = &s->H.masks;
-	static const struct { const char *name; size_t off; } masks[] = {
-#define M(n, f) { n, offsetof(struct spte_masks, f) }
-		M("shadow_present_mask", present), M("shadow_user_mask", user), M("shadow_x_mask", x),
+	/* the execute masks under the names kvm.ko gives them: one, or split */
+	static const struct { const char *name; size_t off; int split; } masks[] = {
+#define M(n, f) { n, offsetof(struct spte_masks, f), -1 }
+		M("shadow_present_mask", present), M("shadow_user_mask", user),
+		{ "shadow_x_mask", offsetof(struct spte_masks, x), 0 },
+		{ "shadow_xs_mask", offsetof(struct spte_masks, x), 1 },
+		{ "shadow_xu_mask", offsetof(struct spte_masks, xu), 1 },
 		M("shadow_nx_mask", nx), M("shadow_accessed_mask", accessed),
 		M("shadow_dirty_mask", dirty), M("shadow_host_writable_mask", host_writable),
 		M("shadow_mmu_writable_mask", mmu_writable), M("shadow_acc_track_mask", acc_track),
@@ -368,7 +372,21 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 		json_key(&s->j, "masks");
 		json_obj_begin(&s->j);
 		for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++)
-			json_khex(&s->j, masks[i].name, *(const uint64_t *)((const char *)m + masks[i].off));
+			if (masks[i].split < 0 || masks[i].split == m->split_x)
+				json_khex(&s->j, masks[i].name,
+					  *(const uint64_t *)((const char *)m + masks[i].off));
+		json_obj_end(&s->j);
+		/* where this kernel keeps KVM's software bits (include/kobj/masks.h) */
+		json_key(&s->j, "spte_bits");
+		json_obj_begin(&s->j);
+		json_ku64(&s->j, "ad_type_shift", (uint64_t)m->ad_shift);
+		json_ku64(&s->j, "saved_r_bit", (uint64_t)m->saved_shift);
+		json_ku64(&s->j, "saved_x_bit", (uint64_t)m->saved_shift + 2);
+		if (m->saved_xu_bit)
+			json_ku64(&s->j, "saved_xu_bit", (uint64_t)m->saved_xu_bit);
+		json_ku64(&s->j, "mmio_generation_low_bits", (uint64_t)m->mmio_gen_low_bits);
+		json_khex(&s->j, "frozen", m->frozen);
+		json_khex(&s->j, "empty", m->nonpresent);
 		json_obj_end(&s->j);
 		json_doc_end(s);
 		return NULL;
@@ -394,8 +412,15 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 	info_recovered(s);
 	fprintf(s->out, "MMU:        %s, SPTE masks from kvm.ko globals:\n", mmu_mode(&s->H));
 	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++)
-		fprintf(s->out, "  %-28s 0x%016" PRIx64 "\n", masks[i].name,
-			*(const uint64_t *)((const char *)m + masks[i].off));
+		if (masks[i].split < 0 || masks[i].split == m->split_x)
+			fprintf(s->out, "  %-28s 0x%016" PRIx64 "\n", masks[i].name,
+				*(const uint64_t *)((const char *)m + masks[i].off));
+	fprintf(s->out, "SPTE bits:  A/D type %d-%d, saved R/X %d/%d", m->ad_shift, m->ad_shift + 1,
+		m->saved_shift, m->saved_shift + 2);
+	if (m->saved_xu_bit)
+		fprintf(s->out, " (XU %d)", m->saved_xu_bit);
+	fprintf(s->out, ", MMIO generation bits 3-%d and 52-62, frozen 0x%" PRIx64 "\n",
+		2 + m->mmio_gen_low_bits, m->frozen);
 	return NULL;
 }
 

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const bit_names[BIT_COUNT] = { "P", "R", "W", "X", "A", "D", "PS", "HW",
-						  "MW", "AT", "leaf" };
+static const char *const bit_names[BIT_COUNT] = { "P", "R", "W", "X", "XU", "A", "D", "PS",
+						  "HW", "MW", "AT", "leaf" };
 
 struct err *bit_filter_parse(const char *spec, struct bit_filter *f)
 {
@@ -27,7 +27,8 @@ struct err *bit_filter_parse(const char *spec, struct bit_filter *f)
 		if (!strcasecmp(tok, "U"))
 			bit = BIT_R; /* NPT's user bit is KVM's "readable" */
 		if (bit < 0) {
-			e = err_new(ERR_USAGE, "bit filter: unknown bit '%s' (P R/U W X A D PS HW MW AT leaf)",
+			e = err_new(ERR_USAGE, "bit filter: unknown bit '%s' (P R/U W X XU A D PS HW MW AT "
+				    "leaf)",
 				    tok);
 			break;
 		}
@@ -52,6 +53,7 @@ bool bit_filter_match(const struct bit_filter *f, const struct spte_bits *b)
 		return true;
 	uint32_t have = (uint32_t)b->hw_present << BIT_P | (uint32_t)b->readable << BIT_R |
 			(uint32_t)b->writable << BIT_W | (uint32_t)b->executable << BIT_X |
+			(uint32_t)b->user_executable << BIT_XU |
 			(uint32_t)b->accessed << BIT_A | (uint32_t)b->dirty << BIT_D |
 			(uint32_t)b->huge << BIT_PS | (uint32_t)b->host_writable << BIT_HW |
 			(uint32_t)b->mmu_writable << BIT_MW | (uint32_t)b->access_tracked << BIT_AT |
@@ -141,6 +143,8 @@ void json_spte_bits(struct json *j, const struct spte_bits *b, bool ept)
 	json_kbool(j, ept ? "readable" : "user", b->readable);
 	json_kbool(j, "writable", b->writable);
 	json_kbool(j, "executable", b->executable);
+	if (b->has_xu)
+		json_kbool(j, "user_executable", b->user_executable);
 	json_kbool(j, "accessed", b->accessed);
 	if (b->leaf)
 		json_kbool(j, "dirty", b->dirty);
@@ -152,6 +156,8 @@ void json_spte_bits(struct json *j, const struct spte_bits *b, bool ept)
 	if (b->access_tracked) {
 		json_kbool(j, "saved_r", b->saved_r);
 		json_kbool(j, "saved_x", b->saved_x);
+		if (b->has_xu)
+			json_kbool(j, "saved_xu", b->saved_xu);
 	}
 	if (ept && b->memtype >= 0) {
 		json_ku64(j, "memtype", (uint64_t)b->memtype);

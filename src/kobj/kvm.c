@@ -142,7 +142,7 @@ static struct err *kvm_masks_load(struct target *T, struct kvm_host *H, bool era
 	} vars[] = {
 #define V(n, f, r) { n, offsetof(struct spte_masks, f), r }
 		V("shadow_present_mask", present, true), V("shadow_user_mask", user, true),
-		V("shadow_x_mask", x, true), V("shadow_nx_mask", nx, true),
+		V("shadow_x_mask", x, false), V("shadow_nx_mask", nx, true),
 		V("shadow_accessed_mask", accessed, true), V("shadow_dirty_mask", dirty, true),
 		V("shadow_host_writable_mask", host_writable, true),
 		V("shadow_mmu_writable_mask", mmu_writable, true),
@@ -162,7 +162,27 @@ static struct err *kvm_masks_load(struct target *T, struct kvm_host *H, bool era
 				       "KALLSYMS_ALL, or KVM too old)", vars[i].name);
 		*(uint64_t *)((char *)m + vars[i].off) = v;
 	}
-	bool found;
+	bool found, found_xs, found_xu;
+	/* Execute permission: one mask, or (when kvm.ko has them) EPT's
+	 * supervisor- and user-mode execute masks, the split that also moved
+	 * KVM's software bits (include/kobj/masks.h). */
+	uint64_t xs = kvm_read_global(T, "shadow_xs_mask", 8, &found_xs);
+	uint64_t xu = kvm_read_global(T, "shadow_xu_mask", 8, &found_xu);
+	kvm_read_global(T, "shadow_x_mask", 8, &found);
+	if (found_xs != found_xu || (found_xs && found) || (!found_xs && !found))
+		return err_new(ERR_NOTFOUND, "kvm.ko globals: %s", found ? "shadow_x_mask beside "
+			       "shadow_xs_mask/shadow_xu_mask" : !found_xs && !found_xu ?
+			       "neither shadow_x_mask nor shadow_xs_mask/shadow_xu_mask found" :
+			       "only one of shadow_xs_mask and shadow_xu_mask");
+	m->split_x = found_xs;
+	if (m->split_x) {
+		m->x = xs;
+		m->xu = xu;
+	}
+	m->ad_shift = m->split_x ? 60 : 52;
+	m->saved_shift = m->split_x ? 52 : 54;
+	m->saved_xu_bit = m->split_x ? 62 : 0;
+	m->mmio_gen_low_bits = m->split_x ? 7 : 8;
 	m->ept = m->x != 0;
 	m->ad_enabled = m->accessed != 0;
 	bool caching = kvm_read_global(T, "enable_mmio_caching", 1, &found) & 1;
@@ -171,7 +191,7 @@ static struct err *kvm_masks_load(struct target *T, struct kvm_host *H, bool era
 	/* From 6.10 (detected by the per-VM MMIO value) empty SPTEs hold bit 63
 	 * and FROZEN_SPTE carries it too. */
 	m->nonpresent = era_bit63 ? 1ull << 63 : 0;
-	m->frozen = m->nonpresent | 0x5a0;
+	m->frozen = m->nonpresent | (m->split_x ? 0x1a0 : 0x5a0);
 	int lvl = (int)kvm_read_global(T, "max_huge_page_level", 4, &found);
 	H->max_huge_page_level = found ? lvl : 3;
 	return NULL;

@@ -627,24 +627,52 @@ static void rule_vcpu_ids(struct rec *r, const struct rfn *f)
 			}
 		}
 		const cs_x86_op *m = rec_mem(in, NULL);
-		if (have_online && i + 1 < f->n && is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) &&
-		    op_size(in, 0) == 4 && mem_plain(m) && (uint64_t)m->mem.disp == online) {
-			const cs_insn *s = &f->in[i + 1];
-			const cs_x86_op *sm = rec_mem(s, NULL);
-			if (is_op(s, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) && op_size(s, 0) == 4 &&
-			    op_fam(s, 1) == op_fam(in, 0) && mem_plain(sm) &&
-			    reg_fam(sm->mem.base) != reg_fam(m->mem.base))
-				rec_put(r, "kvm_vcpu.vcpu_idx", sm->mem.disp, 0, 0, 4, K_INT, f->name);
+		/* the load (7.x: sign-extended, the store a few instructions on) */
+		if (have_online && i + 1 < f->n &&
+		    ((is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) && op_size(in, 0) == 4) ||
+		     is_op(in, X86_INS_MOVSXD, 2, X86_OP_REG, X86_OP_MEM)) &&
+		    mem_plain(m) && (uint64_t)m->mem.disp == online) {
+			for (size_t k = i + 1; k < f->n && k <= i + 4; k++) {
+				const cs_insn *s = &f->in[k];
+				const cs_x86_op *sm = rec_mem(s, NULL);
+				if (is_op(s, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) && op_size(s, 0) == 4 &&
+				    op_fam(s, 1) == op_fam(in, 0) && mem_plain(sm) &&
+				    reg_fam(sm->mem.base) != reg_fam(m->mem.base)) {
+					rec_put(r, "kvm_vcpu.vcpu_idx", sm->mem.disp, 0, 0, 4, K_INT,
+						f->name);
+					break;
+				}
+				if (s->detail->x86.op_count && s->detail->x86.operands[0].type == X86_OP_REG &&
+				    op_fam(s, 0) == op_fam(in, 0))
+					break; /* the value is gone */
+			}
 		}
 	}
 }
 
-/* kvm_vcpu_exiting_guest_mode: cmpxchg IN_GUEST_MODE (1) -> EXITING (2). */
+/* kvm_vcpu_exiting_guest_mode: cmpxchg IN_GUEST_MODE (1) -> EXITING (2),
+ * compiled as a compare and a store, or (7.x, kvm_arch_vcpu_should_kick) as
+ * a real lock cmpxchg with 1 in EAX and 2 in the source register. */
 static void rule_vcpu_mode(struct rec *r, const struct rfn *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		int64_t off, off2;
 		const cs_insn *in = &f->in[i];
+		if (is_op(in, X86_INS_CMPXCHG, 2, X86_OP_MEM, X86_OP_REG) && op_size(in, 0) == 4 &&
+		    mem_from_arg(r, f, i, 0, &off)) {
+			bool one = false, two = false;
+			for (size_t k = i >= 4 ? i - 4 : 0; k < i; k++) {
+				const cs_insn *p = &f->in[k];
+				if (!is_op(p, X86_INS_MOV, 2, X86_OP_REG, X86_OP_IMM))
+					continue;
+				one |= op_fam(p, 0) == 0 && op_imm(p, 1) == 1;
+				two |= op_fam(p, 0) == op_fam(in, 1) && op_imm(p, 1) == 2;
+			}
+			if (one && two) {
+				rec_put(r, "kvm_vcpu.mode", off, 0, 0, 4, K_INT, f->name);
+				return;
+			}
+		}
 		if (!is_op(in, X86_INS_CMP, 2, X86_OP_MEM, X86_OP_IMM) || op_size(in, 0) != 4 ||
 		    op_imm(in, 1) != 1 || !mem_from_arg(r, f, i, 0, &off))
 			continue;
@@ -963,6 +991,28 @@ static void rec_role_bits(struct rec *r, const char *name, int64_t off, int bit,
 		4, K_INT, from);
 }
 
+/* The low-bits mask (0x0f for role.level) applied to the byte that the
+ * MOVZX at I loaded, by the first AND on its register within a few
+ * instructions (7.x compilers put other work between the two), as long as
+ * nothing else writes that register first; 0 if there is none. */
+static int64_t movzx_mask(const struct rfn *f, size_t i)
+{
+	int fam = op_fam(&f->in[i], 0);
+	for (size_t k = i + 1; k < f->n && k <= i + 16; k++) {
+		const cs_insn *t = &f->in[k];
+		if (t->detail->x86.op_count < 1 || t->detail->x86.operands[0].type != X86_OP_REG ||
+		    op_fam(t, 0) != fam)
+			continue;
+		if (is_op(t, X86_INS_AND, 2, X86_OP_REG, X86_OP_IMM)) {
+			int64_t mask = op_imm(t, 1);
+			return mask > 0 && mask < 0x100 && !(mask & (mask + 1)) ? mask : 0;
+		}
+		if (t->id != X86_INS_TEST && t->id != X86_INS_CMP)
+			return 0;
+	}
+	return 0;
+}
+
 /* tdp_iter_start(iter, root, ...): root->role.level (low bits of its byte,
  * masked), root->spt, and kvm_mmu_page_as_id(root) = role.smm != 0. */
 static void rule_iter_start(struct rec *r, const struct rfn *f)
@@ -972,13 +1022,11 @@ static void rule_iter_start(struct rec *r, const struct rfn *f)
 		const cs_insn *in = &f->in[i];
 		if (!rec_mem(in, NULL) || !mem_from_arg(r, f, i, 1, &off))
 			continue;
+		int64_t mask;
 		if (is_op(in, X86_INS_MOVZX, 2, X86_OP_REG, X86_OP_MEM) && op_size(in, 1) == 1 &&
-		    i + 1 < f->n && is_op(&f->in[i + 1], X86_INS_AND, 2, X86_OP_REG, X86_OP_IMM) &&
-		    op_fam(&f->in[i + 1], 0) == op_fam(in, 0)) {
-			int64_t mask = op_imm(&f->in[i + 1], 1);
-			if (mask > 0 && mask < 0x100 && !(mask & (mask + 1)))
-				rec_role_bits(r, "level", off, 0, __builtin_popcountll((unsigned long long)mask),
-					      f->name);
+		    (mask = movzx_mask(f, i))) {
+			rec_role_bits(r, "level", off, 0, __builtin_popcountll((unsigned long long)mask),
+				      f->name);
 		} else if (is_op(in, X86_INS_CMP, 2, X86_OP_MEM, X86_OP_IMM) && op_size(in, 0) == 1 &&
 			   op_imm(in, 1) == 0) {
 			rec_role_bits(r, "smm", off, 0, 8, f->name);
@@ -993,12 +1041,16 @@ static void rule_iter_start(struct rec *r, const struct rfn *f)
 static void rule_make_spte(struct rec *r, const struct rfn *f)
 {
 	int64_t ad_off = -1;
-	int ad_bit = -1;
+	int ad_bit = -1, ad_fam = -1;
 	for (size_t i = 0; i < f->n; i++) {
 		int64_t off;
 		const cs_insn *in = &f->in[i];
-		if (ad_off >= 0 && is_op(in, X86_INS_TEST, 2, X86_OP_REG, X86_OP_IMM) &&
-		    op_size(in, 0) == 1 && op_fam(in, 0) == 0) {
+		/* guest_mode: another bit of the ad_disabled byte, tested on AL
+		 * (6.x) or masked on the register that byte was loaded into (7.x) */
+		if (ad_off >= 0 && ((is_op(in, X86_INS_TEST, 2, X86_OP_REG, X86_OP_IMM) &&
+				     op_size(in, 0) == 1 && op_fam(in, 0) == 0) ||
+				    (is_op(in, X86_INS_AND, 2, X86_OP_REG, X86_OP_IMM) &&
+				     op_fam(in, 0) == ad_fam && ad_fam != 0))) {
 			int b = single_bit(op_imm(in, 1));
 			if (b >= 0 && b != ad_bit) {
 				rec_role_bits(r, "guest_mode", ad_off, b, 1, f->name);
@@ -1009,19 +1061,18 @@ static void rule_make_spte(struct rec *r, const struct rfn *f)
 		if (!is_op(in, X86_INS_MOVZX, 2, X86_OP_REG, X86_OP_MEM) || op_size(in, 1) != 1 ||
 		    !mem_from_arg(r, f, i, 1, &off) || i + 1 >= f->n)
 			continue;
-		const cs_insn *t = &f->in[i + 1];
-		if (is_op(t, X86_INS_AND, 2, X86_OP_REG, X86_OP_IMM) && op_fam(t, 0) == op_fam(in, 0)) {
-			int64_t mask = op_imm(t, 1);
-			if (mask > 0 && mask < 0x100 && !(mask & (mask + 1)))
-				rec_role_bits(r, "level", off, 0, __builtin_popcountll((unsigned long long)mask),
-					      f->name);
-		}
-		/* ad_disabled: the first role byte tested for a single bit */
-		for (size_t k = i + 1; k < f->n && k < i + 4 && ad_off < 0; k++) {
+		int64_t mask = movzx_mask(f, i);
+		if (mask)
+			rec_role_bits(r, "level", off, 0, __builtin_popcountll((unsigned long long)mask),
+				      f->name);
+		/* ad_disabled: the first role byte tested for a single bit (in AL
+		 * on 6.x; 7.x loads it into another register) */
+		for (size_t k = i + 1; k < f->n && k < i + 4 && ad_off < 0 && !mask; k++) {
 			const cs_insn *tt = &f->in[k];
 			if (is_op(tt, X86_INS_TEST, 2, X86_OP_REG, X86_OP_IMM) && op_fam(tt, 0) == op_fam(in, 0) &&
-			    op_fam(in, 0) == 0 && single_bit(op_imm(tt, 1)) >= 0) {
+			    single_bit(op_imm(tt, 1)) >= 0) {
 				ad_off = off;
+				ad_fam = op_fam(in, 0);
 				ad_bit = single_bit(op_imm(tt, 1));
 				rec_role_bits(r, "ad_disabled", off, ad_bit, 1, f->name);
 				i = k;
@@ -2044,6 +2095,7 @@ static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_make_all_cpus_request", rule_vcpu_array },
 	{ "kvm", "kvm_vm_ioctl", rule_vcpu_ids },
 	{ "kvm", "kvm_vcpu_kick", rule_vcpu_mode },
+	{ "kvm", "kvm_arch_vcpu_should_kick", rule_vcpu_mode },
 	{ "kvm", "kvm_mmu_load", rule_vcpu_mmu },
 	{ "kvm", "kvm_mmu_free_roots", rule_root_hpa },
 	{ "kvm", "kvm_mmu_init_tdp_mmu", rule_init_tdp_mmu },

@@ -508,8 +508,9 @@ struct err *target_open(const char *path, const struct target_opts *o, struct ta
 		if (e) /* live, and /proc/kallsyms would not do: say why */
 			snprintf(why, sizeof(why), "; %s", e->msg);
 		err_free(e);
-		e = kallsyms_load(T->dump, &T->vmlinux_syms);
-		if (asprintf(&T->syms_source, "dump (kallsyms)%s", why) < 0)
+		char how[96] = "";
+		e = kallsyms_load(T->dump, &T->vmlinux_syms, how, sizeof(how));
+		if (asprintf(&T->syms_source, "dump (kallsyms: %s)%s", how, why) < 0)
 			T->syms_source = NULL;
 	}
 	if (e)

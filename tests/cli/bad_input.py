@@ -70,6 +70,15 @@ def main():
             cut = int(len(data) * frac)
             p = run(binary, f(f"cutf{frac}", data[:cut]), "sptes")
             expect(f"kdump cut at {int(frac * 100)}%", p, {2, 4}, "")
+        # Debian's image packages ship a one-line stand-in for System.map
+        stub = f("System.map", b"ffffffffffffffff B The real System.map is in the "
+                 b"linux-image-6.1.0-56-amd64-dbg package\n")
+        expect("placeholder System.map", run(binary, "--system-map", stub, good, "vms"), {4},
+               "a placeholder, not a System.map")
+        expect("System.map of another kernel",
+               run(binary, "--system-map", f("other.map", b"ffffffff81000000 T _stext\n"
+                                             b"ffffffff82000000 D init_uts_ns\n"), good, "vms"),
+               {4}, "does not belong to this dump")
         flat_hdr = b"makedumpfile".ljust(16, b"\0") + struct.pack(">qq", 1, 1)
         flat = flat_hdr.ljust(4096, b"\0") + struct.pack(">qq", 0, 100) + b"x" * 50
         expect("flattened, truncated record", run(binary, f("flat1", flat)), {4}, "truncated")

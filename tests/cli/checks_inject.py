@@ -126,7 +126,10 @@ def main():
         # Exception: invalid roots are not judged for dirty logging.
         root = e["root"]
         rootinfo = [r for r in jrun(dump, "roots")[1]["roots"] if r["sp"] == root][0]
-        role = int(rootinfo["role"], 16) | (1 << 11)  # role.invalid
+        inv = run(dump, "__offset", "kvm_mmu_page.role.invalid", "kvm_mmu_page.role")
+        inv_byte, inv_bit = (int(x) for x in inv.stdout.split()[:2])
+        role_byte = int(inv.stdout.split()[4])
+        role = int(rootinfo["role"], 16) | (1 << ((inv_byte - role_byte) * 8 + inv_bit))
         role_pa = vtop(int(root, 16) + offset("kvm_mmu_page.role"))
         x = damaged("d2inv", "--poke", f"{bit_pa:#x}=00", "--poke",
                     f"{role_pa:#x}={role.to_bytes(4, 'little').hex()}")
@@ -204,19 +207,22 @@ def main():
         return s_["base_gfn"] <= e["gfn"] < s_["base_gfn"] + s_["npages"]
 
     plain_slot = slot_of(plain[0]["gfn"]) if plain else None
+    # where this kernel keeps KVM's software bits (A/D type, saved R/X, FROZEN)
+    sbits = jrun(dump, "info")[1]["spte_bits"]
+    ad = sbits["ad_type_shift"]
     # S3: an A/D type the root did not ask for (01 on an A/D-enabled root).
     if plain:
         e = plain[0]
-        x = damaged("s3", "--u64", f"{entry_pa(e):#x}={int(e['spte'], 16) | (1 << 52):#x}")
-        expect("S3", x, [("S3", e["gfn"], 1)], r"bits 52-53 = 1")
+        x = damaged("s3", "--u64", f"{entry_pa(e):#x}={int(e['spte'], 16) | (1 << ad):#x}")
+        expect("S3", x, [("S3", e["gfn"], 1)], rf"bits {ad}-{ad + 1} = 1")
     # S7: a FROZEN SPTE where a leaf was (the era's value, from the masks).
     if plain:
         e = plain[1]
-        # 6.10+ kernels mark empty entries with bit 63; a frozen entry carries it too
-        empty63 = "6.1." not in jrun(dump, "info")[1]["release"]
-        frozen = 0x5a0 | ((1 << 63) if empty63 else 0)
+        # 6.10+ kernels mark empty entries with bit 63 and a frozen entry carries
+        # it too; 7.x moved the value (0x5a0 -> 0x1a0): both as the dump says
+        frozen = int(sbits["frozen"], 16)
         x = damaged("s7", "--u64", f"{entry_pa(e):#x}={frozen:#x}")
-        expect("S7 (info)", x, [("S7", e["gfn"], 1)], r"0x[0-9a-f]*5a0", rc_want=1)
+        expect("S7 (info)", x, [("S7", e["gfn"], 1)], rf"0x0*{frozen:x}", rc_want=1)
     # S9: the slot shrinks under its leaves.
     if plain_slot:
         s_ = plain_slot
@@ -279,8 +285,9 @@ def main():
     # S4: saved-R/X bits on an SPTE that is not access-tracked.
     if plain:
         e = plain[0]
-        x = damaged("s4", "--u64", f"{entry_pa(e):#x}={int(e['spte'], 16) | (1 << 54):#x}")
-        expect("S4", x, [("S4", e["gfn"], 1)], r"bit 54=1")
+        sr = sbits["saved_r_bit"]
+        x = damaged("s4", "--u64", f"{entry_pa(e):#x}={int(e['spte'], 16) | (1 << sr):#x}")
+        expect("S4", x, [("S4", e["gfn"], 1)], rf"bit {sr}=1")
     # S5: PS on a top-level entry (a 512 GiB "leaf"); it lies outside every
     # memslot too (S9).
     top = [e for e in sptes if e["kind"] == "present" and not e["leaf"] and

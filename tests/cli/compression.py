@@ -99,9 +99,18 @@ def main():
         try:
             for alg, opts in (("lzo", ["-l"]), ("none", [])):
                 out = os.path.join(t, f"{alg}.kdump")
-                p = subprocess.run([makedumpfile, *opts, "-d", "31", elf, out],
+                level = "31"
+                p = subprocess.run([makedumpfile, *opts, "-d", level, elf, out],
                                    capture_output=True, text=True, timeout=300)
-                case(f"makedumpfile {' '.join(opts + ['-d', '31'])} writes a kdump",
+                if "kernel version is not supported" in p.stdout + p.stderr:
+                    # makedumpfile older than the kernel misreads its page
+                    # flags and drops pages in use (7.x with Debian 12's
+                    # 1.7.2): exclude only zero pages, which it reads by content
+                    os.unlink(out)
+                    level = "1"
+                    p = subprocess.run([makedumpfile, *opts, "-d", level, elf, out],
+                                       capture_output=True, text=True, timeout=300)
+                case(f"makedumpfile {' '.join(opts + ['-d', level])} writes a kdump",
                      p.returncode == 0 and os.path.exists(out), p.stderr[-300:])
                 dumps[f"{alg} (makedumpfile)"] = (out, alg)
         finally:

@@ -101,8 +101,13 @@ def main():
     out = subprocess.run([PMLBTF, dump, str(pml_off), ko], capture_output=True, text=True,
                          check=True).stdout.split()
     vmemmap, page_size, ops = int(out[0], 16), int(out[1]), int(out[2], 16)
-    pa = vtop(ops + offset("kvm_x86_ops.cpu_dirty_log_size"))
-    pml = injected("pml.kdump", "--poke", f"{pa:#x}=00020000")  # 512, little-endian
+    # 512, little-endian: in kvm_x86_ops, or (7.x) in every VM's kvm->arch
+    if offset("kvm_x86_ops.cpu_dirty_log_size") is not None:
+        pml_on = ["--poke", f"{vtop(ops + offset('kvm_x86_ops.cpu_dirty_log_size')):#x}=00020000"]
+    else:
+        per_vm = offset("kvm.arch.cpu_dirty_log_size")
+        pml_on = [x for k in vms for x in ("--poke", f"{vtop(int(k, 16) + per_vm):#x}=00020000")]
+    pml = injected("pml.kdump", *pml_on)
     rc, doc = jrun(pml, "check")
     got = doc["findings"]
     d3 = [f for f in got if f["check"] == "D3"]
@@ -140,7 +145,7 @@ def main():
     case("PML forced: exit status", rc == (3 if want_d5 else 2), rc)
 
     if count_off is not None:
-        pokes = ["--poke", f"{pa:#x}=00020000"]
+        pokes = list(pml_on)
         for k, c in logged.items():
             pokes += ["--poke", f"{vtop(int(k, 16) + count_off):#x}=" +
                       c.to_bytes(4, "little").hex()]
@@ -172,8 +177,7 @@ def main():
         slots_[511 - i] = g << 12  # the CPU fills the page from index 511 down
     page_hex = b"".join(v.to_bytes(8, "little") for v in slots_).hex()
     ptr = vmemmap + (page_pa >> 12) * page_size
-    base = ["--poke", f"{pa:#x}=00020000",
-            "--poke", f"{vtop(vcpu + pml_off):#x}={ptr.to_bytes(8, 'little').hex()}"]
+    base = pml_on + ["--poke", f"{vtop(vcpu + pml_off):#x}={ptr.to_bytes(8, 'little').hex()}"]
     if count_off is not None:  # 6.1: cpu_dirty_logging_count right, no D5
         for k, c in logged.items():
             base += ["--poke", f"{vtop(int(k, 16) + count_off):#x}=" + c.to_bytes(4, "little").hex()]
