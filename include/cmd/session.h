@@ -1,16 +1,17 @@
 /* What every command works on: the opened target, KVM's objects in it, the
  * user's selection and output mode, and the exit bits gathered on the way. */
-#ifndef OUT_SESSION_H
-#define OUT_SESSION_H
+#ifndef CMD_SESSION_H
+#define CMD_SESSION_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/json.h"
 #include "check/check.h"
+#include "cmd/select.h"
 #include "kobj/kvm.h"
 #include "mmu/walk.h"
-#include "base/json.h"
 
 #define JSON_SCHEMA_VERSION 1
 
@@ -20,23 +21,6 @@ enum {
 	EXIT_INCOMPLETE = 2,
 	EXIT_FATAL = 4,
 	EXIT_USAGE = 8,
-};
-
-/* A bit-state filter such as "W=1,D=0": each named bit must match. */
-enum spte_bit {
-	BIT_P, BIT_R, BIT_W, BIT_X, BIT_A, BIT_D, BIT_PS, BIT_HW, BIT_MW, BIT_AT, BIT_LEAF, BIT_COUNT
-};
-
-struct bit_filter {
-	uint32_t care, want;	/* bitmask over enum spte_bit */
-};
-
-struct select {
-	int vm_pid;			/* -1: every VM */
-	uint64_t root;			/* 0: every root */
-	struct walk_range range;	/* gfn range */
-	int level;			/* 0: every level */
-	struct bit_filter bits;
 };
 
 struct session {
@@ -49,6 +33,7 @@ struct session {
 	struct json j;
 	int exit_bits;
 	struct notes walk_notes;	/* unreadable tables and the like */
+	bool list_open;		/* out_open's JSON array not yet closed */
 };
 
 typedef struct err *(*cmd_fn)(struct session *s, int argc, char **argv);
@@ -72,15 +57,25 @@ void check_exit_bits(struct session *s, const struct check_stats *st);
 void check_counts_text(struct session *s, const struct check_stats *st);
 void check_counts_json(struct json *j, const struct check_stats *st);
 
-struct err *bit_filter_parse(const char *spec, struct bit_filter *f);
-bool bit_filter_match(const struct bit_filter *f, const struct spte_bits *b);
-bool select_vm(const struct session *s, const struct kvm_vm *vm);
-bool select_root(const struct session *s, const struct kvm_root *r);
 const char *vm_mode_name(int mode);
 
+/* The frame every command's output shares. out_open: in JSON the document
+ * begins and, when KEY is set, KEY's array opens; in text the table header
+ * FMT, when set, is printed. out_list_open opens another array (JSON only);
+ * out_list_close closes it (what follows belongs to the document); out_close
+ * closes an open array, then writes the "incomplete" notes (JSON) or the
+ * INCOMPLETE trailer (text). */
+void out_open(struct session *s, const char *command, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void out_list_open(struct session *s, const char *key);	/* JSON only */
+void out_list_close(struct session *s);
+void out_close(struct session *s);
+
+/* Walk every selected root of VM; a failed walk becomes an incomplete note. */
+void walk_selected_roots(struct session *s, struct walker *w, const struct kvm_vm *vm, walk_fn fn,
+			 void *arg, struct walk_stats *st);
+
 /* Shared text/JSON pieces. */
-void json_doc_begin(struct session *s, const char *command);
-void json_doc_end(struct session *s);	/* writes "incomplete" notes, closes */
 void text_notes(struct session *s);
 void json_spte_bits(struct json *j, const struct spte_bits *b, bool ept);
 void session_note_walk(struct session *s, const struct kvm_vm *vm, const struct walk_entry *e);

@@ -159,24 +159,19 @@ struct err *cmd_check(struct session *s, int argc, char **argv)
 	struct check_stats st;
 	memset(&st, 0, sizeof(st));
 	struct check_out o = { s, 0 };
-	if (s->json) {
-		json_doc_begin(s, "check");
-		json_key(&s->j, "findings");
-		json_arr_begin(&s->j);
-	}
+	out_open(s, "check", "findings", NULL);
 	struct err *e = check_run(s->T, &s->H, &s->copts, on_finding, &o, &st);
 	if (e)
 		return e;
 	check_exit_bits(s, &st);
+	out_list_close(s);
 	if (s->json) {
-		json_arr_end(&s->j);
 		check_counts_json(&s->j, &st);
-		json_doc_end(s);
 	} else {
 		if (o.shown)
 			fputc('\n', s->out);
 		check_counts_text(s, &st);
-		text_notes(s);
 	}
+	out_close(s);
 	return NULL;
 }

@@ -122,10 +122,9 @@ struct err *cmd_dis(struct session *s, int argc, char **argv)
 	size_t left = size;
 	uint64_t pc = addr, n = 0;
 	if (s->json) {
-		json_doc_begin(s, "dis");
+		out_open(s, "dis", NULL, NULL);
 		json_khex(&s->j, "address", addr);
-		json_key(&s->j, "instructions");
-		json_arr_begin(&s->j);
+		out_list_open(s, "instructions");
 	}
 	char sym[160], tsym[160];
 	while ((!count || n < count) && left) {
@@ -190,9 +189,7 @@ struct err *cmd_dis(struct session *s, int argc, char **argv)
 	cs_free(insn, 1);
 	cs_close(&h);
 	free(code);
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	}
+	if (s->json) /* the listing is the answer: no INCOMPLETE trailer in text */
+		out_close(s);
 	return NULL;
 }

@@ -120,19 +120,17 @@ struct err *cmd_gfn(struct session *s, int argc, char **argv)
 	uint64_t gfn = strtoull(argv[1], &end, 0);
 	if (errno || *end || end == argv[1] || gfn >> 40)
 		return err_new(ERR_USAGE, "gfn: '%s' is not a guest frame number", argv[1]);
-	if (s->json) {
-		json_doc_begin(s, "gfn");
+	out_open(s, "gfn", NULL, NULL);
+	if (s->json)
 		json_ku64(&s->j, "gfn", gfn);
-		json_key(&s->j, "walks");
-		json_arr_begin(&s->j);
-	}
+	out_list_open(s, "walks");
 	size_t n = 0;
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		for (size_t k = 0; k < vm->nroots; k++) {
-			if (!select_root(s, &vm->roots[k]))
+			if (!select_root(&s->sel, &vm->roots[k]))
 				continue;
 			if (!s->json && n)
 				fputc('\n', s->out);
@@ -140,13 +138,8 @@ struct err *cmd_gfn(struct session *s, int argc, char **argv)
 			n++;
 		}
 	}
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		if (!n)
-			fprintf(s->out, "no TDP MMU root selected\n");
-		text_notes(s);
-	}
+	if (!s->json && !n)
+		fprintf(s->out, "no TDP MMU root selected\n");
+	out_close(s);
 	return NULL;
 }

@@ -23,17 +23,11 @@ struct err *cmd_vms(struct session *s, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (s->json) {
-		json_doc_begin(s, "vms");
-		json_key(&s->j, "vms");
-		json_arr_begin(&s->j);
-	} else {
-		fprintf(s->out, "%-8s %-16s %-18s %5s %8s %5s %-8s %s\n", "PID", "COMMAND", "KVM",
-			"VCPUS", "MEMSLOTS", "ROOTS", "TDP_MMU", "DIRTY_LOG");
-	}
+	out_open(s, "vms", "vms", "%-8s %-16s %-18s %5s %8s %5s %-8s %s\n", "PID", "COMMAND", "KVM",
+		 "VCPUS", "MEMSLOTS", "ROOTS", "TDP_MMU", "DIRTY_LOG");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		const char *mode = vm->dirty_ring_size ? "ring"
 				   : vm->manual_dirty_log_protect ? "manual-protect" : "bitmap";
@@ -75,12 +69,7 @@ struct err *cmd_vms(struct session *s, int argc, char **argv)
 				vm->nroots, tri(vm->tdp_mmu), mode);
 		}
 	}
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		text_notes(s);
-	}
+	out_close(s);
 	return NULL;
 }
 
@@ -100,17 +89,11 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (s->json) {
-		json_doc_begin(s, "memslots");
-		json_key(&s->j, "memslots");
-		json_arr_begin(&s->j);
-	} else {
-		fprintf(s->out, "%-8s %2s %5s %-12s %-12s %-18s %-18s %8s %s\n", "PID", "AS", "SLOT",
-			"BASE_GFN", "NPAGES", "USERSPACE_ADDR", "DIRTY_BITMAP", "DIRTY", "FLAGS");
-	}
+	out_open(s, "memslots", "memslots", "%-8s %2s %5s %-12s %-12s %-18s %-18s %8s %s\n", "PID",
+		 "AS", "SLOT", "BASE_GFN", "NPAGES", "USERSPACE_ADDR", "DIRTY_BITMAP", "DIRTY", "FLAGS");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		for (size_t k = 0; k < vm->nslots; k++) {
 			const struct kvm_memslot *m = &vm->slots[k];
@@ -167,12 +150,7 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 			free(words);
 		}
 	}
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		text_notes(s);
-	}
+	out_close(s);
 	return NULL;
 }
 
@@ -180,21 +158,15 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (s->json) {
-		json_doc_begin(s, "roots");
-		json_key(&s->j, "roots");
-		json_arr_begin(&s->j);
-	} else {
-		fprintf(s->out, "%-8s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %s\n", "PID", "ROOT",
-			"TABLE_PA", "ROLE", "LVL", "SMM", "GUEST", "AD", "VALID", "REFS", "VCPUS");
-	}
+	out_open(s, "roots", "roots", "%-8s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %s\n", "PID",
+		 "ROOT", "TABLE_PA", "ROLE", "LVL", "SMM", "GUEST", "AD", "VALID", "REFS", "VCPUS");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		for (size_t k = 0; k < vm->nroots; k++) {
 			const struct kvm_root *r = &vm->roots[k];
-			if (!select_root(s, r))
+			if (!select_root(&s->sel, r))
 				continue;
 			char users[128] = "";
 			size_t ul = 0;
@@ -231,12 +203,7 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 			}
 		}
 	}
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		text_notes(s);
-	}
+	out_close(s);
 	return NULL;
 }
 
@@ -336,7 +303,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 #undef M
 	};
 	if (s->json) {
-		json_doc_begin(s, "info");
+		out_open(s, "info", NULL, NULL);
 		json_kstr(&s->j, "format", dump_format(T->dump));
 		json_kbool(&s->j, "flattened", dump_is_flattened(T->dump));
 		json_kbool(&s->j, "live", dump_is_live(T->dump));
@@ -370,7 +337,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 		for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++)
 			json_khex(&s->j, masks[i].name, *(const uint64_t *)((const char *)m + masks[i].off));
 		json_obj_end(&s->j);
-		json_doc_end(s);
+		out_close(s);
 		return NULL;
 	}
 	fprintf(s->out, "dump:       %s\n", dump_path(T->dump));

@@ -1,73 +1,8 @@
 #include "cmd/session.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-static const char *const bit_names[BIT_COUNT] = { "P", "R", "W", "X", "A", "D", "PS", "HW",
-						  "MW", "AT", "leaf" };
-
-struct err *bit_filter_parse(const char *spec, struct bit_filter *f)
-{
-	char *copy = strdup(spec), *save = NULL;
-	if (!copy)
-		return err_new(ERR_NOMEM, "out of memory");
-	struct err *e = NULL;
-	for (char *tok = strtok_r(copy, ",", &save); tok && !e; tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '=');
-		if (!eq || (strcmp(eq + 1, "0") && strcmp(eq + 1, "1"))) {
-			e = err_new(ERR_USAGE, "bit filter '%s': expected NAME=0 or NAME=1", tok);
-			break;
-		}
-		*eq = '\0';
-		int bit = -1;
-		for (int i = 0; i < BIT_COUNT; i++)
-			if (!strcasecmp(tok, bit_names[i]))
-				bit = i;
-		if (!strcasecmp(tok, "U"))
-			bit = BIT_R; /* NPT's user bit is KVM's "readable" */
-		if (bit < 0) {
-			e = err_new(ERR_USAGE, "bit filter: unknown bit '%s' (P R/U W X A D PS HW MW AT leaf)",
-				    tok);
-			break;
-		}
-		f->care |= 1u << bit;
-		if (eq[1] == '1')
-			f->want |= 1u << bit;
-		else
-			f->want &= ~(1u << bit);
-	}
-	free(copy);
-	/* A/W/D questions are about leaves; tables match only when asked for. */
-	if (!e && f->care && !(f->care & (1u << BIT_LEAF))) {
-		f->care |= 1u << BIT_LEAF;
-		f->want |= 1u << BIT_LEAF;
-	}
-	return e;
-}
-
-bool bit_filter_match(const struct bit_filter *f, const struct spte_bits *b)
-{
-	if (!f->care)
-		return true;
-	uint32_t have = (uint32_t)b->hw_present << BIT_P | (uint32_t)b->readable << BIT_R |
-			(uint32_t)b->writable << BIT_W | (uint32_t)b->executable << BIT_X |
-			(uint32_t)b->accessed << BIT_A | (uint32_t)b->dirty << BIT_D |
-			(uint32_t)b->huge << BIT_PS | (uint32_t)b->host_writable << BIT_HW |
-			(uint32_t)b->mmu_writable << BIT_MW | (uint32_t)b->access_tracked << BIT_AT |
-			(uint32_t)b->leaf << BIT_LEAF;
-	return ((have ^ f->want) & f->care) == 0;
-}
-
-bool select_vm(const struct session *s, const struct kvm_vm *vm)
-{
-	return s->sel.vm_pid < 0 || s->sel.vm_pid == vm->pid;
-}
-
-bool select_root(const struct session *s, const struct kvm_root *r)
-{
-	return !s->sel.root || s->sel.root == r->sp;
-}
 
 const char *vm_mode_name(int mode)
 {
@@ -76,7 +11,7 @@ const char *vm_mode_name(int mode)
 	return mode >= 0 && mode < 4 ? names[mode] : "unknown";
 }
 
-void json_doc_begin(struct session *s, const char *command)
+static void json_doc_begin(struct session *s, const char *command)
 {
 	json_init(&s->j, s->out, s->pretty);
 	json_obj_begin(&s->j);
@@ -96,7 +31,7 @@ static void notes_json(struct json *j, const struct notes *n)
 	}
 }
 
-void json_doc_end(struct session *s)
+static void json_doc_end(struct session *s)
 {
 	json_key(&s->j, "incomplete");
 	json_arr_begin(&s->j);
@@ -167,4 +102,59 @@ void session_note_walk(struct session *s, const struct kvm_vm *vm, const struct 
 	char buf[512];
 	walk_event_describe(e, vm->pid, buf, sizeof(buf));
 	notes_add(&s->H.notes, "%s", buf);
+}
+
+void out_open(struct session *s, const char *command, const char *key, const char *fmt, ...)
+{
+	if (s->json) {
+		json_doc_begin(s, command);
+		if (key)
+			out_list_open(s, key);
+		return;
+	}
+	if (!fmt)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(s->out, fmt, ap);
+	va_end(ap);
+}
+
+void out_list_open(struct session *s, const char *key)
+{
+	if (!s->json)
+		return;
+	json_key(&s->j, key);
+	json_arr_begin(&s->j);
+	s->list_open = true;
+}
+
+void out_list_close(struct session *s)
+{
+	if (s->json && s->list_open)
+		json_arr_end(&s->j);
+	s->list_open = false;
+}
+
+void out_close(struct session *s)
+{
+	out_list_close(s);
+	if (s->json)
+		json_doc_end(s);
+	else
+		text_notes(s);
+}
+
+void walk_selected_roots(struct session *s, struct walker *w, const struct kvm_vm *vm, walk_fn fn,
+			 void *arg, struct walk_stats *st)
+{
+	for (size_t k = 0; k < vm->nroots; k++) {
+		if (!select_root(&s->sel, &vm->roots[k]))
+			continue;
+		struct err *e = walker_run(w, &s->H.masks, &vm->roots[k], &s->sel.range, fn, arg, st);
+		if (e) {
+			notes_add_err(&s->walk_notes, e, "walk");
+			s->exit_bits |= EXIT_INCOMPLETE;
+		}
+	}
 }

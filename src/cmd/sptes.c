@@ -61,35 +61,17 @@ struct err *cmd_sptes(struct session *s, int argc, char **argv)
 	struct err *e = walker_new(s->T, &w);
 	if (e)
 		return e;
-	if (s->json) {
-		json_doc_begin(s, "sptes");
-		json_key(&s->j, "sptes");
-		json_arr_begin(&s->j);
-	} else {
-		fprintf(s->out, "%-8s %-18s %3s %-12s %-18s %-10s %s\n", "PID", "ROOT", "LVL", "GFN",
-			"SPTE", "PFN", "FLAGS");
-	}
+	out_open(s, "sptes", "sptes", "%-8s %-18s %3s %-12s %-18s %-10s %s\n", "PID", "ROOT", "LVL",
+		 "GFN", "SPTE", "PFN", "FLAGS");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		struct sptes_ctx c = { s, vm, s->H.masks.ept, 0 };
-		for (size_t k = 0; k < vm->nroots; k++) {
-			if (!select_root(s, &vm->roots[k]))
-				continue;
-			struct walk_stats st = { 0 };
-			if ((e = walker_run(w, &s->H.masks, &vm->roots[k], &s->sel.range, sptes_entry, &c, &st))) {
-				notes_add_err(&s->walk_notes, e, "walk");
-				s->exit_bits |= EXIT_INCOMPLETE;
-			}
-		}
+		struct walk_stats st = { 0 };
+		walk_selected_roots(s, w, vm, sptes_entry, &c, &st);
 	}
 	walker_free(w);
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		text_notes(s);
-	}
+	out_close(s);
 	return NULL;
 }

@@ -111,7 +111,7 @@ static void summary_on_finding(void *arg, const struct finding *f)
 {
 	struct summary_findings_ctx *x = arg;
 	struct session *s = x->s;
-	if (s->sel.vm_pid >= 0 && f->vm->pid != s->sel.vm_pid)
+	if (!select_vm(&s->sel, f->vm))
 		return;
 	if (s->json) {
 		finding_json(&s->j, f, s->H.masks.ept);
@@ -132,26 +132,22 @@ static struct err *summary_findings(struct session *s)
 	struct check_stats st;
 	memset(&st, 0, sizeof(st));
 	struct summary_findings_ctx x = { s, 0 };
-	if (s->json) {
-		json_key(&s->j, "findings");
-		json_arr_begin(&s->j);
-	} else {
+	out_list_open(s, "findings");
+	if (!s->json)
 		fprintf(s->out, "\nchecks:   ");
-	}
 	struct err *e = check_run(s->T, &s->H, &s->copts, summary_on_finding, &x, &st);
 	if (e)
 		return e;
 	check_exit_bits(s, &st);
+	out_list_close(s);
 	if (s->json) {
-		json_arr_end(&s->j);
 		check_counts_json(&s->j, &st);
-		json_doc_end(s);
 	} else {
 		if (x.n)
 			fprintf(s->out, "          ");
 		check_counts_text(s, &st);
-		text_notes(s);
 	}
+	out_close(s);
 	return NULL;
 }
 
@@ -168,7 +164,7 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 		return e;
 	const char *mmu = H->tdp_enabled == 0 ? "shadow paging" : m->ept ? "EPT" : "NPT";
 	if (s->json) {
-		json_doc_begin(s, "summary");
+		out_open(s, "summary", NULL, NULL);
 		json_kstr(&s->j, "release", s->T->release);
 		json_kstr(&s->j, "vendor", H->vendor);
 		json_kstr(&s->j, "mmu", mmu);
@@ -176,8 +172,7 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 		H->tdp_mmu_enabled < 0 ? json_null(&s->j) : json_bool(&s->j, H->tdp_mmu_enabled);
 		json_kbool(&s->j, "ad_bits", m->ad_enabled);
 		json_kbool(&s->j, "mmio_caching", m->mmio_caching);
-		json_key(&s->j, "vms");
-		json_arr_begin(&s->j);
+		out_list_open(s, "vms");
 	} else {
 		fprintf(s->out, "kernel:   %s (%s)\n", s->T->release, dump_format(s->T->dump));
 		fprintf(s->out, "MMU:      %s, TDP MMU %s, A/D bits %s, MMIO caching %s%s\n", mmu,
@@ -191,17 +186,12 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 	}
 	for (size_t i = 0; i < H->nvms; i++) {
 		const struct kvm_vm *vm = &H->vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		struct summary_counts c;
 		memset(&c, 0, sizeof(c));
 		struct summary_ctx x = { s, vm, &c };
-		for (size_t k = 0; k < vm->nroots; k++)
-			if (select_root(s, &vm->roots[k]) &&
-			    (e = walker_run(w, m, &vm->roots[k], &s->sel.range, summary_entry, &x, &c.st))) {
-				notes_add_err(&s->walk_notes, e, "walk");
-				s->exit_bits |= EXIT_INCOMPLETE;
-			}
+		walk_selected_roots(s, w, vm, summary_entry, &x, &c.st);
 		size_t logged = 0;
 		for (size_t k = 0; k < vm->nslots; k++)
 			logged += (vm->slots[k].flags & KVM_MEM_LOG_DIRTY_PAGES) != 0;
@@ -232,7 +222,6 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 		}
 	}
 	walker_free(w);
-	if (s->json)
-		json_arr_end(&s->j);
+	out_list_close(s);
 	return summary_findings(s);
 }
