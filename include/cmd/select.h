@@ -19,6 +19,8 @@ struct bit_filter {
 };
 
 struct select {
+	const char *vm_spec;		/* --vm as given; NULL: every VM */
+	uint64_t vm_kvm;		/* the struct kvm --vm resolved to */
 	int vm_pid;			/* -1: every VM */
 	uint64_t root;			/* 0: every root */
 	struct walk_range range;	/* gfn range */
@@ -29,6 +31,12 @@ struct select {
 struct err *bit_filter_parse(const char *spec, struct bit_filter *f);
 bool bit_filter_match(const struct bit_filter *f, const struct spte_bits *b);
 bool select_vm(const struct select *sel, const struct kvm_vm *vm);
+/* --vm PID | PID:N | KVM_ADDRESS and --root against the VMs the dump holds:
+ * a selection that matches nothing is a usage error naming what exists. */
+struct err *select_resolve(struct select *sel, const struct kvm_host *H);
+/* The VM's name in tables: "PID:N", N counting that process's VMs from 0 in
+ * vm_list order, so two VMs of one process are told apart. */
+int vm_nth(const struct kvm_host *H, const struct kvm_vm *vm);
 bool select_root(const struct select *sel, const struct kvm_root *r);
 
 #endif

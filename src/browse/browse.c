@@ -1105,9 +1105,9 @@ struct err *cmd_browse(struct session *s, int argc, char **argv)
 	}
 	if (u->F.dropped)
 		status(u, "%" PRIu64 " findings beyond the first %zu not kept", u->F.dropped, u->F.n);
-	/* --vm PID opens that VM directly */
+	/* --vm opens that VM directly */
 	for (size_t i = 0; i < s->H.nvms; i++)
-		if (s->sel.vm_pid >= 0 && s->H.vms[i].pid == s->sel.vm_pid) {
+		if (s->sel.vm_spec && select_vm(&s->sel, &s->H.vms[i])) {
 			u->vm_sel = (int)i;
 			push(u, SC_VM);
 			break;

@@ -37,7 +37,9 @@ def main():
     p = run(dump, "gfn", "--help")
     case("COMMAND --help is that command's", p.returncode == 0 and "gfn GFN" in p.stdout, p.stdout)
     p = run()
-    case("no dump: usage error 8", p.returncode == 8 and "Usage:" in p.stderr, p.stderr)
+    case("no arguments: one usage line and where to look, exit 8", p.returncode == 8 and
+         p.stderr == "Usage: spte-inspect [OPTIONS] DUMP [COMMAND [ARGS]]\n"
+         "Try 'spte-inspect --help' for more information.\n" and not p.stdout, p.stderr)
     p = run(dump, "sptse")
     case("unknown command suggests the closest", p.returncode == 8 and
          p.stderr.strip() == "spte-inspect: sptse: unknown command; did you mean 'sptes'?",
@@ -46,8 +48,48 @@ def main():
     case("unknown option suggests the closest", p.returncode == 8 and "did you mean '--json'" in
          p.stderr, p.stderr)
     p = run(dump, "gfn")
-    case("gfn without GFN: usage error", p.returncode == 8 and "expected one GFN" in p.stderr,
+    case("gfn without GFN: usage error", p.returncode == 8 and p.stderr ==
+         "spte-inspect: gfn: missing argument (spte-inspect [OPTIONS] DUMP gfn GFN)\n", p.stderr)
+    # a missing option value is said as such, not as an unknown option
+    for opt, what in [("--vm", "a VM (PID, PID:N or a struct kvm address)"),
+                      ("--root", "a root (a kvm_mmu_page address)"),
+                      ("--gfn-range", "a gfn range (LO or LO-HI)")]:
+        p = run(dump, opt)
+        case(f"DUMP {opt}: needs a value", p.returncode == 8 and
+             p.stderr == f"spte-inspect: {opt}: needs {what}\n", p.stderr)
+    # stray arguments: one rule for every command, before the dump is read
+    for cmd, extra in [("summary", ["x"]), ("info", ["x"]), ("vms", ["x"]), ("memslots", ["x"]),
+                       ("roots", ["x"]), ("check", ["x"]), ("browse", ["x"]),
+                       ("sptes", ["W=1", "x"]), ("gfn", ["1", "x"]), ("dis", ["cpu0", "1", "x"])]:
+        p = run(dump, cmd, *extra)
+        case(f"{cmd}: a stray argument is a usage error", p.returncode == 8 and
+             p.stderr == f"spte-inspect: {cmd}: unexpected argument 'x'\n" and not p.stdout,
+             (p.returncode, p.stderr))
+    # the command first, the dump after it
+    p, q = run("vms", dump), run(dump, "vms")
+    case("COMMAND DUMP equals DUMP COMMAND", p.returncode == 0 and p.stdout == q.stdout and
+         "PID" in p.stdout, p.stderr)
+    p = run("gfn", dump, "0x1", "-j")
+    case("COMMAND DUMP ARGS: the args stay the command's", p.returncode == 0 and
+         json.loads(p.stdout)["gfn"] == 1, p.stderr)
+    p = run("sptes")
+    case("COMMAND without a dump: says the dump is missing", p.returncode == 8 and
+         p.stderr == "spte-inspect: sptes: needs a DUMP (spte-inspect [OPTIONS] DUMP sptes)\n",
          p.stderr)
+    p = run("help", "sptes")
+    case("help COMMAND: that command's help, exit 0", p.returncode == 0 and
+         p.stdout.startswith("Usage: spte-inspect [OPTIONS] DUMP sptes [BITS]\n"), p.stderr)
+    p = run("help")
+    case("help: the general help, exit 0", p.returncode == 0 and "Commands:" in p.stdout, p.stderr)
+    p = run("help", "sptse")
+    case("help of an unknown command: usage error with a suggestion", p.returncode == 8 and
+         "did you mean 'sptes'" in p.stderr, p.stderr)
+    p = run("help", "qqqqqqq")
+    case("an unknown command far from every name: no empty suggestion", p.returncode == 8 and
+         "did you mean" not in p.stderr, p.stderr)
+    p = run("sptes", "--help")
+    case("COMMAND --help without a dump: the command's help", p.returncode == 0 and
+         p.stdout.startswith("Usage: spte-inspect [OPTIONS] DUMP sptes [BITS]\n"), p.stdout[:80])
     p = run(dump, "gfn", "zz")
     case("gfn with garbage: usage error", p.returncode == 8, p.stderr)
     p = run("--level", "7", dump)
@@ -134,8 +176,29 @@ def main():
     p = run(dump, "dis", "no_such_symbol_xyz")
     case("dis of an unknown symbol: usage error", p.returncode == 8 and "no symbol" in p.stderr,
          p.stderr)
-    p = run("--vm", "999999", "-j", dump, "sptes")
-    case("--vm of no VM: empty list", json.loads(p.stdout)["sptes"] == [], p.stdout[:200])
+    vms = json.loads(run("-j", dump, "vms").stdout)["vms"]
+    for cmd in ("sptes", "roots", "memslots", "vms", "summary", "check", "browse"):
+        p = run("--vm", "999999", dump, cmd)
+        case(f"{cmd} --vm of no VM: usage error listing the VMs", p.returncode == 8 and
+             p.stderr.startswith("spte-inspect: --vm: no VM is '999999'; the dump has ") and
+             all(v["kvm"] in p.stderr for v in vms) and not p.stdout, p.stderr)
+    p = run("--vm", "999999", dump, "gfn", "1")
+    case("gfn --vm of no VM: usage error", p.returncode == 8 and "no VM is" in p.stderr, p.stderr)
+    p = run("--root", "0x1234", dump, "gfn", "1")
+    case("--root of no root: usage error listing the roots", p.returncode == 8 and
+         p.stderr.startswith("spte-inspect: --root: no root 0x1234; the roots are 0x"), p.stderr)
+    p = run("--vm", "12:x", dump, "vms")
+    case("--vm garbage: usage error", p.returncode == 8 and
+         "is not a pid, PID:N or a struct kvm address" in p.stderr, p.stderr)
+    # --vm by struct kvm address and by PID:N select exactly that VM
+    v = vms[-1]
+    p = run("-j", "--vm", v["kvm"], dump, "vms")
+    case("--vm KVM_ADDRESS selects that VM", p.returncode == 0 and
+         [x["kvm"] for x in json.loads(p.stdout)["vms"]] == [v["kvm"]], p.stderr)
+    nth = sum(1 for x in vms[:-1] if x["pid"] == v["pid"])
+    p = run("-j", "--vm", f"{v['pid']}:{nth}", dump, "roots")
+    case("--vm PID:N selects the Nth VM of that process", p.returncode == 0 and
+         {x["kvm"] for x in json.loads(p.stdout)["roots"]} == {v["kvm"]}, p.stderr)
     print(f"{n - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
