@@ -12,16 +12,27 @@
 #define DIS_MAX_BYTES 65536
 #define DIS_DEFAULT_FALLBACK 256	/* bytes when the symbol's end is unknown */
 
-/* "sym", "module:sym", "sym+0x10", "0xffff..." or "cpuN" (saved RIP). */
+/* "sym", "module:sym", "sym+0x10", "0xffff..." or "cpuN" (saved RIP).
+ * Whatever the user named that the dump does not have (no such symbol, CPU
+ * or mapped address) is a usage error, exit 8; a dump that cannot give the
+ * bytes of what exists is fatal, exit 4. */
 static struct err *dis_resolve(struct session *s, const char *spec, uint64_t *addr)
 {
 	char buf[256];
 	snprintf(buf, sizeof(buf), "%s", spec);
-	if (!strncmp(buf, "cpu", 3) && buf[3] >= '0' && buf[3] <= '9') {
-		unsigned cpu = (unsigned)strtoul(buf + 3, NULL, 10);
-		return dump_cpu_reg(s->T->dump, cpu, "rip", addr);
-	}
 	char *end;
+	if (!strncmp(buf, "cpu", 3) && buf[3] >= '0' && buf[3] <= '9') {
+		errno = 0;
+		unsigned long cpu = strtoul(buf + 3, &end, 10);
+		if (errno || *end || cpu > 0xffffffffUL)
+			return err_new(ERR_USAGE, "dis: '%s' is not cpuN", spec);
+		struct err *e = dump_cpu_reg(s->T->dump, (unsigned)cpu, "rip", addr);
+		if (e) {
+			e->kind = ERR_USAGE;
+			return err_wrap(e, "dis: %s", spec);
+		}
+		return NULL;
+	}
 	errno = 0;
 	uint64_t v = strtoull(buf, &end, 0);
 	if (!errno && !*end && end != buf) {
@@ -32,7 +43,10 @@ static struct err *dis_resolve(struct session *s, const char *spec, uint64_t *ad
 	char *plus = strchr(buf, '+');
 	if (plus) {
 		*plus = '\0';
-		off = strtoull(plus + 1, NULL, 0);
+		errno = 0;
+		off = strtoull(plus + 1, &end, 0);
+		if (errno || *end || end == plus + 1)
+			return err_new(ERR_USAGE, "dis: '%s': the offset is not a number", spec);
 	}
 	char *colon = strchr(buf, ':');
 	const char *mod = NULL, *name = buf;
@@ -89,10 +103,15 @@ struct err *cmd_dis(struct session *s, int argc, char **argv)
 	struct err *e = dis_resolve(s, argv[1], &addr);
 	if (e)
 		return e;
+	uint64_t pa;
+	if ((e = dump_vtop(s->T->dump, addr, &pa))) {
+		e->kind = ERR_USAGE;
+		return err_wrap(e, "dis: %s is not a mapped kernel address", argv[1]);
+	}
 	if (argc == 3) {
 		char *end;
 		count = strtoull(argv[2], &end, 0);
-		if (*end || !count || count > 100000)
+		if (*end || end == argv[2] || !count || count > 100000)
 			return err_new(ERR_USAGE, "dis: COUNT '%s' is not an instruction count", argv[2]);
 	}
 	uint64_t size = count ? count * 15 : dis_extent(s, addr);

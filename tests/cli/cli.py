@@ -173,6 +173,13 @@ def main():
              h.startswith(f"Usage: spte-inspect [OPTIONS] DUMP {cmd}")
              and not h.split("\n")[0].endswith(" ") and bool(named) and set(named) <= keys,
              (h, set(named) - keys))
+    # dis: whatever names nothing in the dump is a usage error (8), every kind alike
+    for spec in (["cpu9999"], ["cpu0x"], ["0x10"], ["kvm:mark_page_dirty_in_slot+zz"],
+                 ["kvm:no_such_symbol_xyz"], ["cpu0", "0"], ["cpu0", "x"]):
+        p = run(dump, "dis", *spec)
+        case(f"dis {' '.join(spec)}: usage error 8", p.returncode == 8 and
+             p.stderr.startswith("spte-inspect: dis: ") and p.stderr.count("\n") == 1 and
+             not p.stdout, (p.returncode, p.stderr))
     p = run(dump, "dis", "no_such_symbol_xyz")
     case("dis of an unknown symbol: usage error", p.returncode == 8 and "no symbol" in p.stderr,
          p.stderr)
