@@ -216,7 +216,20 @@ def main():
         empty63 = "6.1." not in jrun(dump, "info")[1]["release"]
         frozen = 0x5a0 | ((1 << 63) if empty63 else 0)
         x = damaged("s7", "--u64", f"{entry_pa(e):#x}={frozen:#x}")
-        expect("S7 (info)", x, [("S7", e["gfn"], 1)], r"0x[0-9a-f]*5a0", rc_want=1)
+        lock_va = int(kvm0, 16) + offset("kvm.mmu_lock")
+        got = expect("S7 with mmu_lock free", x, [("S7", e["gfn"], 1)],
+                     rf"0x[0-9a-f]*5a0; mmu_lock at {lock_va:#x} free \(cnts 0x0\), no vCPU",
+                     rc_want=1)
+        case("S7 with mmu_lock free and no vCPU mid-walk: a warning",
+             [f["severity"] for f in got if f["check"] == "S7"] == ["warning"], got)
+        # Exception: mmu_lock held (a reader: a fault in flight) makes it info, inconclusive.
+        x = damaged("s7held", "--u64", f"{entry_pa(e):#x}={frozen:#x}",
+                    "--poke", f"{vtop(lock_va):#x}=01000000")
+        rc, got = findings(x)
+        s7 = [f for f in got if f["check"] == "S7"]
+        case("S7 with mmu_lock held: info, inconclusive, the lock as evidence",
+             rc == 2 and len(s7) == 1 and s7[0]["severity"] == "info" and s7[0]["inconclusive"]
+             and f"mmu_lock at {lock_va:#x} held (cnts 0x1)" in s7[0]["evidence"], (rc, s7))
     # S9: the slot shrinks under its leaves.
     if plain_slot:
         s_ = plain_slot
