@@ -13,7 +13,7 @@
 #include "kobj/kvm.h"
 #include "mmu/walk.h"
 
-#define JSON_SCHEMA_VERSION 1
+#define JSON_SCHEMA_VERSION 2
 
 /* Exit status bits, fsck style (documented in the man page). */
 enum {
@@ -28,9 +28,15 @@ struct session {
 	struct kvm_host H;
 	struct select sel;
 	struct check_opts copts;
-	bool json, pretty;
+	bool json, pretty, lines;	/* lines: --json-lines */
 	FILE *out;
 	struct json j;
+	/* --json-lines: the document without its lists, kept aside while a list
+	 * streams one record per line, and written last. */
+	struct json *env;
+	FILE *env_f;
+	char *env_buf;
+	size_t env_len;
 	int exit_bits;
 	struct notes walk_notes;	/* unreadable tables and the like */
 	bool list_open;		/* out_open's JSON array not yet closed */
@@ -52,7 +58,7 @@ struct err *cmd_rd64(struct session *s, int argc, char **argv);
 struct err *cmd_check(struct session *s, int argc, char **argv);
 struct err *cmd_dis(struct session *s, int argc, char **argv);
 struct err *cmd_list_checks(struct session *s);
-void finding_json(struct json *j, const struct finding *f, bool ept);
+void finding_json(struct json *j, const struct kvm_host *H, const struct finding *f);
 void check_exit_bits(struct session *s, const struct check_stats *st);
 void check_counts_text(struct session *s, const struct check_stats *st);
 void check_counts_json(struct json *j, const struct check_stats *st);
@@ -77,7 +83,15 @@ void walk_selected_roots(struct session *s, struct walker *w, const struct kvm_v
 
 /* Shared text/JSON pieces. */
 void text_notes(struct session *s);
+/* "bits": the decoded SPTE, one shape wherever an SPTE is written. */
 void json_spte_bits(struct json *j, const struct spte_bits *b, bool ept);
+/* "vm" ("PID:N", see vm_nth), "pid" and "kvm": one VM, named the same way
+ * wherever a VM is written. */
+void json_vm(struct json *j, const struct kvm_host *H, const struct kvm_vm *vm);
+/* A sentence of evidence or of what is incomplete, as an object: "text" the
+ * sentence, "values" every number in it in order, each {"name": the words
+ * before it in its clause, "value": the number as written}. */
+void json_sentence(struct json *j, const char *text);
 void session_note_walk(struct session *s, const struct kvm_vm *vm, const struct walk_entry *e);
 
 #endif

@@ -77,6 +77,7 @@ static const struct command commands[] = {
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "pretty", no_argument, NULL, 'p' },
+	{ "json-lines", no_argument, NULL, 'J' },
 	{ "vm", required_argument, NULL, 'v' },
 	{ "root", required_argument, NULL, 'r' },
 	{ "gfn-range", required_argument, NULL, 'g' },
@@ -115,6 +116,7 @@ static void usage(FILE *f, const struct command *only)
 		"\nOptions:\n"
 		"  -j, --json              JSON output (schema_version %d)\n"
 		"  -p, --pretty            pretty-printed JSON (implies --json)\n"
+		"      --json-lines        JSON Lines: one record per line, the document last\n"
 		"      --vm VM             only the VMs of pid VM, or PID:N (its Nth VM, from 0),\n"
 		"                          or the VM whose struct kvm is at address VM\n"
 		"      --root ADDR         only the root with this kvm_mmu_page address\n"
@@ -276,6 +278,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'j': s.json = true; break;
 		case 'p': s.json = s.pretty = true; break;
+		case 'J': s.json = s.lines = true; break;
 		case 'v': s.sel.vm_spec = optarg; break;
 		case 'r':
 			if (parse_u64(optarg, &s.sel.root))
@@ -433,6 +436,7 @@ int main(int argc, char **argv)
 		code |= e->kind == ERR_USAGE ? EXIT_USAGE : EXIT_FATAL;
 		err_free(e);
 	}
+	free(s.env);
 	notes_fini(&s.walk_notes);
 	kvm_host_fini(&s.H);
 	target_close(s.T);

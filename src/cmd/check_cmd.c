@@ -78,15 +78,15 @@ static void finding_text(struct session *s, const struct finding *f)
 	fprintf(s->out, "\n     evidence: %s\n", f->evidence);
 }
 
-void finding_json(struct json *j, const struct finding *f, bool ept)
+void finding_json(struct json *j, const struct kvm_host *H, const struct finding *f)
 {
+	bool ept = H->masks.ept;
 	json_obj_begin(j);
 	json_kstr(j, "check", f->check->name);
 	json_kstr(j, "severity", severity_name(f->severity));
 	json_kbool(j, "inconclusive", f->inconclusive);
 	json_kstr(j, "title", f->check->title);
-	json_ki64(j, "vm", f->vm->pid);
-	json_khex(j, "kvm", f->vm->addr);
+	json_vm(j, H, f->vm);
 	json_key(j, "root");
 	if (f->root)
 		json_hex(j, f->root->sp);
@@ -96,17 +96,16 @@ void finding_json(struct json *j, const struct finding *f, bool ept)
 		json_ku64(j, "gfn", f->gfn);
 		json_ki64(j, "level", f->level);
 		json_khex(j, "spte", f->spte);
-		json_key(j, "bits");
-		json_obj_begin(j);
 		json_spte_bits(j, &f->bits, ept);
-		json_obj_end(j);
 	} else {
 		json_kstr(j, "gfn", NULL);
 		json_kstr(j, "level", NULL);
 		json_kstr(j, "spte", NULL);
+		json_kstr(j, "bits", NULL);
 	}
 	json_kstr(j, "message", f->message);
-	json_kstr(j, "evidence", f->evidence);
+	json_key(j, "evidence");
+	json_sentence(j, f->evidence);
 	json_obj_end(j);
 }
 
@@ -116,7 +115,7 @@ static void on_finding(void *arg, const struct finding *f)
 	struct session *s = o->s;
 	o->shown++;
 	if (s->json)
-		finding_json(&s->j, f, s->H.masks.ept);
+		finding_json(&s->j, &s->H, f);
 	else
 		finding_text(s, f);
 }

@@ -20,7 +20,7 @@ static void gfn_walk(struct session *s, const struct kvm_vm *vm, const struct kv
 	const struct kvm_memslot *slot = kvm_vm_slot_for(vm, r->smm, gfn);
 	if (s->json) {
 		json_obj_begin(&s->j);
-		json_ki64(&s->j, "vm", vm->pid);
+		json_vm(&s->j, &s->H, vm);
 		json_khex(&s->j, "root", r->sp);
 		json_key(&s->j, "memslot");
 		if (slot) {

@@ -33,9 +33,8 @@ struct err *cmd_vms(struct session *s, int argc, char **argv)
 				   : vm->manual_dirty_log_protect ? "manual-protect" : "bitmap";
 		if (s->json) {
 			json_obj_begin(&s->j);
-			json_ki64(&s->j, "pid", vm->pid);
+			json_vm(&s->j, &s->H, vm);
 			json_kstr(&s->j, "comm", vm->comm[0] ? vm->comm : NULL);
-			json_khex(&s->j, "kvm", vm->addr);
 			json_khex(&s->j, "mm", vm->mm);
 			json_ki64(&s->j, "online_vcpus", vm->online_vcpus);
 			json_ku64(&s->j, "memslots", vm->nslots);
@@ -111,8 +110,7 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 			slot_flags_str(m->flags, flags, sizeof(flags));
 			if (s->json) {
 				json_obj_begin(&s->j);
-				json_ki64(&s->j, "vm", vm->pid);
-				json_khex(&s->j, "kvm", vm->addr);
+				json_vm(&s->j, &s->H, vm);
 				json_ki64(&s->j, "as_id", m->as_id);
 				json_ki64(&s->j, "id", m->id);
 				json_ku64(&s->j, "base_gfn", m->base_gfn);
@@ -176,14 +174,13 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 							       ul ? "," : "", vm->vcpus[v].idx);
 			if (s->json) {
 				json_obj_begin(&s->j);
-				json_ki64(&s->j, "vm", vm->pid);
-				json_khex(&s->j, "kvm", vm->addr);
+				json_vm(&s->j, &s->H, vm);
 				json_khex(&s->j, "sp", r->sp);
 				json_khex(&s->j, "spt", r->spt);
 				json_khex(&s->j, "spt_pa", r->spt_pa);
 				json_khex(&s->j, "role", r->role);
 				json_ki64(&s->j, "level", r->level);
-				json_ki64(&s->j, "smm", r->smm);
+				json_kbool(&s->j, "smm", r->smm);
 				json_kbool(&s->j, "guest_mode", r->guest_mode);
 				json_kbool(&s->j, "ad_disabled", r->ad_disabled);
 				json_kbool(&s->j, "invalid", r->invalid);
@@ -191,8 +188,12 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 				json_key(&s->j, "vcpus");
 				json_arr_begin(&s->j);
 				for (size_t v = 0; v < vm->nvcpus; v++)
-					if (vm->vcpus[v].root_hpa == r->spt_pa)
-						json_i64(&s->j, vm->vcpus[v].idx);
+					if (vm->vcpus[v].root_hpa == r->spt_pa) {
+						json_obj_begin(&s->j);
+						json_ki64(&s->j, "idx", vm->vcpus[v].idx);
+						json_ki64(&s->j, "vcpu_id", vm->vcpus[v].vcpu_id);
+						json_obj_end(&s->j);
+					}
 				json_arr_end(&s->j);
 				json_obj_end(&s->j);
 			} else {

@@ -1,6 +1,7 @@
 #include "cmd/session.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,10 @@ const char *vm_mode_name(int mode)
 
 static void json_doc_begin(struct session *s, const char *command)
 {
-	json_init(&s->j, s->out, s->pretty);
+	FILE *f = s->out;
+	if (s->lines && (s->env_f = open_memstream(&s->env_buf, &s->env_len)))
+		f = s->env_f;
+	json_init(&s->j, f, s->pretty && !s->lines);
 	json_obj_begin(&s->j);
 	json_ku64(&s->j, "schema_version", JSON_SCHEMA_VERSION);
 	json_kstr(&s->j, "command", command);
@@ -23,11 +27,11 @@ static void json_doc_begin(struct session *s, const char *command)
 static void notes_json(struct json *j, const struct notes *n)
 {
 	for (size_t i = 0; i < n->n; i++)
-		json_str(j, n->msg[i]);
+		json_sentence(j, n->msg[i]);
 	if (n->dropped) {
 		char buf[64];
 		snprintf(buf, sizeof(buf), "%zu more not shown", n->dropped);
-		json_str(j, buf);
+		json_sentence(j, buf);
 	}
 }
 
@@ -40,6 +44,13 @@ static void json_doc_end(struct session *s)
 	json_arr_end(&s->j);
 	json_obj_end(&s->j);
 	json_end(&s->j);
+	if (s->env_f) { /* --json-lines: the document is the last line */
+		fclose(s->env_f);
+		s->env_f = NULL;
+		fwrite(s->env_buf, 1, s->env_len, s->out);
+		free(s->env_buf);
+		s->env_buf = NULL;
+	}
 }
 
 static void notes_text(FILE *f, const struct notes *n)
@@ -61,15 +72,18 @@ void text_notes(struct session *s)
 
 void json_spte_bits(struct json *j, const struct spte_bits *b, bool ept)
 {
+	json_key(j, "bits");
+	json_obj_begin(j);
 	json_kstr(j, "kind", spte_kind_name(b->kind));
 	if (b->kind == SPTE_MMIO) {
 		json_ku64(j, "mmio_gfn", b->mmio_gfn);
 		json_ku64(j, "mmio_generation", b->mmio_gen);
 		json_khex(j, "mmio_access", b->mmio_access);
+	}
+	if (b->kind != SPTE_PRESENT) {
+		json_obj_end(j);
 		return;
 	}
-	if (b->kind != SPTE_PRESENT)
-		return;
 	json_kbool(j, "leaf", b->leaf);
 	json_ku64(j, "pfn", b->pfn);
 	json_kbool(j, "present", b->hw_present);
@@ -92,6 +106,75 @@ void json_spte_bits(struct json *j, const struct spte_bits *b, bool ept)
 		json_ku64(j, "memtype", (uint64_t)b->memtype);
 		json_kbool(j, "ipat", b->ipat);
 	}
+	json_obj_end(j);
+}
+
+void json_vm(struct json *j, const struct kvm_host *H, const struct kvm_vm *vm)
+{
+	char id[32];
+	snprintf(id, sizeof(id), "%d:%d", vm->pid, vm_nth(H, vm));
+	json_kstr(j, "vm", id);
+	json_ki64(j, "pid", vm->pid);
+	json_khex(j, "kvm", vm->addr);
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+void json_sentence(struct json *j, const char *text)
+{
+	json_obj_begin(j);
+	json_kstr(j, "text", text);
+	json_key(j, "values");
+	json_arr_begin(j);
+	const char *name = text, *p = text;
+	while (*p) {
+		/* a number starts at a digit not inside a word */
+		bool start = is_digit(*p) && (p == text || !(is_hex(p[-1]) || p[-1] == '_' ||
+							   (p[-1] >= 'g' && p[-1] <= 'z') ||
+							   (p[-1] >= 'G' && p[-1] <= 'Z') || p[-1] == '.'));
+		if (!start) {
+			if (strchr(",;:()", *p))
+				name = p + 1;
+			p++;
+			continue;
+		}
+		const char *q = p;
+		if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X') && is_hex(q[2]))
+			for (q += 2; is_hex(*q); q++)
+				;
+		else
+			while (is_digit(*q))
+				q++;
+		if (is_hex(*q) || *q == '_' || (*q >= 'g' && *q <= 'z') || (*q >= 'G' && *q <= 'Z')) {
+			p = q; /* part of a word, e.g. "4K" */
+			continue;
+		}
+		/* the name: the words since the last number or clause mark,
+		 * without the "=" and spaces around them */
+		const char *a = name, *b = p;
+		while (a < b && strchr(" =]", *a))
+			a++;
+		while (b > a && strchr(" =[-", b[-1]))
+			b--;
+		char nm[128], val[32];
+		snprintf(nm, sizeof(nm), "%.*s", (int)(b - a), a);
+		snprintf(val, sizeof(val), "%.*s", (int)(q - p), p);
+		json_obj_begin(j);
+		json_kstr(j, "name", nm);
+		json_kstr(j, "value", val);
+		json_obj_end(j);
+		name = p = q;
+	}
+	json_arr_end(j);
+	json_obj_end(j);
 }
 
 void session_note_walk(struct session *s, const struct kvm_vm *vm, const struct walk_entry *e)
@@ -124,15 +207,36 @@ void out_list_open(struct session *s, const char *key)
 {
 	if (!s->json)
 		return;
-	json_key(&s->j, key);
-	json_arr_begin(&s->j);
 	s->list_open = true;
+	if (!s->env_f) {
+		json_key(&s->j, key);
+		json_arr_begin(&s->j);
+		return;
+	}
+	/* --json-lines: the list's elements go out as they come, one a line,
+	 * each saying which list it belongs to; the document waits. */
+	if (!s->env && !(s->env = malloc(sizeof(*s->env)))) {
+		s->list_open = false;
+		return;
+	}
+	*s->env = s->j;
+	json_init(&s->j, s->out, false);
+	s->j.lines = true;
+	s->j.record = key;
 }
 
 void out_list_close(struct session *s)
 {
-	if (s->json && s->list_open)
-		json_arr_end(&s->j);
+	if (s->json && s->list_open) {
+		if (s->env_f) {
+			json_flush_out(&s->j);
+			if (!s->j.first[0])
+				fputc('\n', s->j.f);
+			s->j = *s->env;
+		} else {
+			json_arr_end(&s->j);
+		}
+	}
 	s->list_open = false;
 }
 

@@ -25,8 +25,7 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 	c->shown++;
 	if (s->json) {
 		json_obj_begin(&s->j);
-		json_ki64(&s->j, "vm", c->vm->pid);
-		json_khex(&s->j, "kvm", c->vm->addr);
+		json_vm(&s->j, &s->H, c->vm);
 		json_khex(&s->j, "root", e->root->sp);
 		json_ki64(&s->j, "level", e->level);
 		json_ku64(&s->j, "gfn", e->gfn);

@@ -114,7 +114,7 @@ static void summary_on_finding(void *arg, const struct finding *f)
 	if (!select_vm(&s->sel, f->vm))
 		return;
 	if (s->json) {
-		finding_json(&s->j, f, s->H.masks.ept);
+		finding_json(&s->j, &s->H, f);
 		return;
 	}
 	if (!x->n++)
@@ -199,10 +199,9 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 				   : vm->manual_dirty_log_protect ? "bitmap, manual protect" : "bitmap";
 		if (s->json) {
 			json_obj_begin(&s->j);
-			json_ki64(&s->j, "pid", vm->pid);
+			json_vm(&s->j, &s->H, vm);
 			json_kstr(&s->j, "comm", vm->comm[0] ? vm->comm : NULL);
-			json_khex(&s->j, "kvm", vm->addr);
-			json_ki64(&s->j, "vcpus", vm->online_vcpus);
+			json_ki64(&s->j, "online_vcpus", vm->online_vcpus);
 			json_ku64(&s->j, "memslots", vm->nslots);
 			json_ku64(&s->j, "dirty_logged_memslots", logged);
 			json_kstr(&s->j, "dirty_log", mode);

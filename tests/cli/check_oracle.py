@@ -21,7 +21,7 @@ def run(binary, dump, *args):
     if p.returncode != 0:
         raise AssertionError(f"{' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
     doc = json.loads(p.stdout)
-    assert doc["schema_version"] == 1, doc["schema_version"]
+    assert doc["schema_version"] == 2, doc["schema_version"]
     assert doc["incomplete"] == [], doc["incomplete"]
     return doc
 
@@ -41,7 +41,7 @@ def main():
     vms = run(binary, dump, "vms")["vms"]
     slots = run(binary, dump, "memslots")["memslots"]
     roots = run(binary, dump, "roots")["roots"]
-    sptes = run(binary, dump, "sptes")["sptes"]
+    sptes = [{**e, **e["bits"]} for e in run(binary, dump, "sptes")["sptes"]]
 
     ovms = oracle["vms"]
     check([v["kvm"] for v in vms] == [v["kvm"] for v in ovms],
@@ -74,11 +74,12 @@ def main():
         check([r["sp"] for r in mine] == [r["sp"] for r in theirs],
               f"VM {k} roots: {[r['sp'] for r in mine]} != oracle {[r['sp'] for r in theirs]}")
         for a, b in zip(mine, theirs):
-            for f in ("spt_pa", "role", "level", "smm", "guest_mode", "ad_disabled", "invalid",
+            for f in ("spt_pa", "role", "level", "guest_mode", "ad_disabled", "invalid",
                       "refcount"):
                 check(a[f] == b[f], f"root {b['sp']} {f}: {a[f]} != oracle {b[f]}")
+            check(a["smm"] is bool(b["smm"]), f"root {b['sp']} smm: {a['smm']} != oracle {b['smm']}")
         for vc in ov.get("vcpus", []):
-            users = [r["sp"] for r in mine if vc["idx"] in r["vcpus"]]
+            users = [r["sp"] for r in mine if vc["idx"] in [u["idx"] for u in r["vcpus"]]]
             want = [r["sp"] for r in theirs if r["spt_pa"] == vc["root_hpa"]]
             check(users == want, f"vCPU {vc['idx']} root: {users} != oracle {want}")
 

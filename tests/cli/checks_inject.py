@@ -5,6 +5,8 @@ must report exactly that fault -- the right check id at the injected gfn, with
 its evidence -- and nothing else.  Documented exceptions are shown not to fire.
 Usage: checks_inject.py BINARY DUMP INJECTOR"""
 import json
+
+import jsondoc
 import os
 import re
 import subprocess
@@ -24,7 +26,7 @@ def run(*args):
 
 def jrun(*args):
     p = run("-j", *args)
-    return p.returncode, json.loads(p.stdout)
+    return p.returncode, jsondoc.load(p.stdout)
 
 
 def case(name, cond, detail=""):

@@ -3,6 +3,8 @@
 suggestions, and the text output of each command on a real fixture.
 Usage: cli.py BINARY DUMP VERSION"""
 import json
+
+import jsondoc
 import re
 import subprocess
 import sys
@@ -71,7 +73,7 @@ def main():
          "PID" in p.stdout, p.stderr)
     p = run("gfn", dump, "0x1", "-j")
     case("COMMAND DUMP ARGS: the args stay the command's", p.returncode == 0 and
-         json.loads(p.stdout)["gfn"] == 1, p.stderr)
+         jsondoc.load(p.stdout)["gfn"] == 1, p.stderr)
     p = run("sptes")
     case("COMMAND without a dump: says the dump is missing", p.returncode == 8 and
          p.stderr == "spte-inspect: sptes: needs a DUMP (spte-inspect [OPTIONS] DUMP sptes)\n",
@@ -106,9 +108,9 @@ def main():
     q = run(dump, "summary")
     case("summary equals the default", q.stdout == p.stdout)
     p = run(dump, "-j")  # options after the dump
-    doc = json.loads(p.stdout) if p.returncode == 0 else {}
+    doc = jsondoc.load(p.stdout) if p.returncode == 0 else {}
     case("options anywhere; summary JSON has a schema version",
-         doc.get("schema_version") == 1 and doc.get("command") == "summary", p.stdout[:200])
+         doc.get("schema_version") == 2 and doc.get("command") == "summary", p.stdout[:200])
     p = run("-p", dump, "vms")
     case("--pretty is indented JSON", p.returncode == 0 and p.stdout.startswith("{\n  \""),
          p.stdout[:100])
@@ -117,13 +119,13 @@ def main():
          p.stdout and "shadow_mmu_writable_mask" in p.stdout, p.stdout)
 
     # gfn walks end at the pfn the sptes listing gives for the same leaf.
-    leaves = [e for e in json.loads(run("-j", dump, "sptes", "leaf=1").stdout)["sptes"]
+    leaves = [e for e in jsondoc.load(run("-j", dump, "sptes", "leaf=1").stdout)["sptes"]
               if e["level"] == 1]
     case("there are 4K leaves", len(leaves) > 0)
     if leaves:
         e = leaves[0]
         p = run("-j", dump, "gfn", hex(e["gfn"]), "--vm", str(e["vm"]), "--root", e["root"])
-        doc = json.loads(p.stdout)
+        doc = jsondoc.load(p.stdout)
         w = doc["walks"][0]
         case("gfn walk reaches the leaf", w["result"] == "mapped" and w["pfn"] == e["pfn"] and
              w["walk"][-1]["spte"] == e["spte"] and len(w["walk"]) == 4, p.stdout)
@@ -131,20 +133,20 @@ def main():
         case("gfn text: one line per level and the pfn", p.stdout.count("[0x") == 4 and
              f"=> pfn {hex(e['pfn'])}" in p.stdout, p.stdout)
         p = run("-j", dump, "sptes", "--gfn-range", hex(e["gfn"]), "--level", "1")
-        got = json.loads(p.stdout)["sptes"]
+        got = jsondoc.load(p.stdout)["sptes"]
         case("--gfn-range + --level select exactly that leaf",
              [x["spte"] for x in got if x["kvm"] == e["kvm"] and x["root"] == e["root"]] ==
              [e["spte"]], got)
     p = run("-j", dump, "sptes", "W=1,D=0")
-    got = json.loads(p.stdout)["sptes"]
+    got = jsondoc.load(p.stdout)["sptes"]
     case("bit filter W=1,D=0 yields only such leaves",
          all(x["writable"] and not x["dirty"] and x["leaf"] for x in got), got[:2])
     p = run("-j", dump, "sptes", "W=0")
-    got = json.loads(p.stdout)["sptes"]
+    got = jsondoc.load(p.stdout)["sptes"]
     case("bit filter W=0 yields only read-only leaves",
          len(got) > 0 and all(not x["writable"] and x["leaf"] for x in got), got[:2])
     p = run("-j", dump, "dis", "kvm:mark_page_dirty_in_slot", "6")
-    ins = json.loads(p.stdout)["instructions"] if p.returncode == 0 else []
+    ins = jsondoc.load(p.stdout)["instructions"] if p.returncode == 0 else []
     case("dis: six instructions from the symbol, named",
          len(ins) == 6 and ins[0]["symbol"] == "mark_page_dirty_in_slot [kvm]" and
          all(i["symbol"].startswith("mark_page_dirty_in_slot") for i in ins), ins[:2])
@@ -166,7 +168,7 @@ def main():
                       ("dis", ["kvm:mark_page_dirty_in_slot", "2"])]:
         h = run(dump, cmd, "--help").stdout
         named = re.findall(r'"([a-z_]+)"', h.split("JSON:")[1]) if "JSON:" in h else []
-        d = json.loads(run("-j", dump, cmd, *args).stdout)
+        d = jsondoc.load(run("-j", dump, cmd, *args).stdout)
         keys = set(d) | {k for v in d.values() if isinstance(v, list) and v and
                          isinstance(v[0], dict) for k in v[0]}
         case(f"{cmd} --help: usage, details and real JSON keys",
@@ -183,7 +185,7 @@ def main():
     p = run(dump, "dis", "no_such_symbol_xyz")
     case("dis of an unknown symbol: usage error", p.returncode == 8 and "no symbol" in p.stderr,
          p.stderr)
-    vms = json.loads(run("-j", dump, "vms").stdout)["vms"]
+    vms = jsondoc.load(run("-j", dump, "vms").stdout)["vms"]
     for cmd in ("sptes", "roots", "memslots", "vms", "summary", "check", "browse"):
         p = run("--vm", "999999", dump, cmd)
         case(f"{cmd} --vm of no VM: usage error listing the VMs", p.returncode == 8 and
@@ -201,11 +203,11 @@ def main():
     v = vms[-1]
     p = run("-j", "--vm", v["kvm"], dump, "vms")
     case("--vm KVM_ADDRESS selects that VM", p.returncode == 0 and
-         [x["kvm"] for x in json.loads(p.stdout)["vms"]] == [v["kvm"]], p.stderr)
+         [x["kvm"] for x in jsondoc.load(p.stdout)["vms"]] == [v["kvm"]], p.stderr)
     nth = sum(1 for x in vms[:-1] if x["pid"] == v["pid"])
     p = run("-j", "--vm", f"{v['pid']}:{nth}", dump, "roots")
     case("--vm PID:N selects the Nth VM of that process", p.returncode == 0 and
-         {x["kvm"] for x in json.loads(p.stdout)["roots"]} == {v["kvm"]}, p.stderr)
+         {x["kvm"] for x in jsondoc.load(p.stdout)["roots"]} == {v["kvm"]}, p.stderr)
     print(f"{n - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
