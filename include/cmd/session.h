@@ -29,6 +29,7 @@ struct session {
 	struct select sel;
 	struct check_opts copts;
 	bool json, pretty, lines;	/* lines: --json-lines */
+	bool color;			/* --color, NO_COLOR and the terminal decided */
 	FILE *out;
 	struct json j;
 	/* --json-lines: the document without its lists, kept aside while a list
@@ -64,6 +65,12 @@ void check_counts_text(struct session *s, const struct check_stats *st);
 void check_counts_json(struct json *j, const struct check_stats *st);
 
 const char *vm_mode_name(int mode);
+/* "PID:N" for text tables (see vm_nth); a static buffer, one call at a time. */
+const char *vm_label(const struct kvm_host *H, const struct kvm_vm *vm);
+/* BYTES as "8M", "1.5G", "4K": memslot sizes in the tables. */
+void size_units(uint64_t bytes, char *buf, size_t len);
+/* The escape that starts SEV's color (-1: back to normal), "" without color. */
+const char *sev_color(const struct session *s, int sev);
 
 /* The frame every command's output shares. out_open: in JSON the document
  * begins and, when KEY is set, KEY's array opens; in text the table header

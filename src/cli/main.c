@@ -78,6 +78,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "pretty", no_argument, NULL, 'p' },
 	{ "json-lines", no_argument, NULL, 'J' },
+	{ "color", required_argument, NULL, 'C' },
 	{ "vm", required_argument, NULL, 'v' },
 	{ "root", required_argument, NULL, 'r' },
 	{ "gfn-range", required_argument, NULL, 'g' },
@@ -117,6 +118,8 @@ static void usage(FILE *f, const struct command *only)
 		"  -j, --json              JSON output (schema_version %d)\n"
 		"  -p, --pretty            pretty-printed JSON (implies --json)\n"
 		"      --json-lines        JSON Lines: one record per line, the document last\n"
+		"      --color WHEN        severities in color: auto (a terminal, NO_COLOR\n"
+		"                          unset), always or never\n"
 		"      --vm VM             only the VMs of pid VM, or PID:N (its Nth VM, from 0),\n"
 		"                          or the VM whose struct kvm is at address VM\n"
 		"      --root ADDR         only the root with this kvm_mmu_page address\n"
@@ -243,6 +246,7 @@ static const char *option_value_name(const char *opt)
 		{ "system-map", "a file (System.map)" },
 		{ "check", "check names (see --list-checks)" },
 		{ "severity", "a severity (info, warning or error)" },
+		{ "color", "auto, always or never" },
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		if (!strcmp(v[i].opt, opt))
@@ -268,6 +272,7 @@ int main(int argc, char **argv)
 	struct target_opts topts = { 0 };
 	const char *mods[64];
 	bool help = false, list_checks = false;
+	int color = -1;	/* --color: -1 auto, 0 never, 1 always */
 	check_opts_default(&s.copts);
 	int c;
 	uint64_t v;
@@ -279,6 +284,16 @@ int main(int argc, char **argv)
 		case 'j': s.json = true; break;
 		case 'p': s.json = s.pretty = true; break;
 		case 'J': s.json = s.lines = true; break;
+		case 'C':
+			if (!strcmp(optarg, "auto"))
+				color = -1;
+			else if (!strcmp(optarg, "always"))
+				color = 1;
+			else if (!strcmp(optarg, "never"))
+				color = 0;
+			else
+				return fail(EXIT_USAGE, "--color: '%s' is not auto, always or never%s", optarg, "");
+			break;
 		case 'v': s.sel.vm_spec = optarg; break;
 		case 'r':
 			if (parse_u64(optarg, &s.sel.root))
@@ -353,6 +368,10 @@ int main(int argc, char **argv)
 		}
 		}
 	}
+	/* auto: a terminal, and NO_COLOR (no-color.org) unset or empty */
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+	s.color = color > 0 || (color < 0 && isatty(STDOUT_FILENO) && !(nc && *nc) &&
+				!(term && !strcmp(term, "dumb")));
 	int nargs = argc - optind;
 	char **args = argv + optind;
 	/* `help [COMMAND]`, as git and crash have it. */

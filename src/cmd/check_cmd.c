@@ -64,7 +64,8 @@ static void finding_text(struct session *s, const struct finding *f)
 	for (char *c = tag; *c; c++)
 		if (*c >= 'a' && *c <= 'z')
 			*c = (char)(*c - 'a' + 'A');
-	fprintf(s->out, "%-20s %-4s VM %d", tag, f->check->name, f->vm->pid);
+	fprintf(s->out, "%s%-20s%s %-4s VM %d:%d", sev_color(s, (int)f->severity), tag,
+		sev_color(s, -1), f->check->name, f->vm->pid, vm_nth(&s->H, f->vm));
 	if (f->has_spte) {
 		char flags[96];
 		spte_flags_str(&f->bits, s->H.masks.ept, flags, sizeof(flags));

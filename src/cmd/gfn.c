@@ -35,8 +35,8 @@ static void gfn_walk(struct session *s, const struct kvm_vm *vm, const struct kv
 		json_key(&s->j, "walk");
 		json_arr_begin(&s->j);
 	} else {
-		fprintf(s->out, "VM %d  root 0x%" PRIx64 " (%s, level %d%s)  gfn 0x%" PRIx64 "  gpa 0x%"
-			PRIx64 "\n", vm->pid, r->sp, r->smm ? "SMM" : "normal", r->level,
+		fprintf(s->out, "VM %s  root 0x%" PRIx64 " (%s, level %d%s)  gfn 0x%" PRIx64 "  gpa 0x%"
+			PRIx64 "\n", vm_label(&s->H, vm), r->sp, r->smm ? "SMM" : "normal", r->level,
 			r->invalid ? ", INVALID" : "", gfn, gfn << 12);
 		if (slot)
 			fprintf(s->out, "  memslot %d (as %d), hva 0x%" PRIx64 "\n", slot->id, slot->as_id,

@@ -23,7 +23,7 @@ struct err *cmd_vms(struct session *s, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	out_open(s, "vms", "vms", "%-8s %-16s %-18s %5s %8s %5s %-8s %s\n", "PID", "COMMAND", "KVM",
+	out_open(s, "vms", "vms", "%-8s %-16s %-18s %5s %8s %5s %-8s %s\n", "VM", "COMMAND", "KVM",
 		 "VCPUS", "MEMSLOTS", "ROOTS", "TDP_MMU", "DIRTY_LOG");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
@@ -63,8 +63,8 @@ struct err *cmd_vms(struct session *s, int argc, char **argv)
 			json_arr_end(&s->j);
 			json_obj_end(&s->j);
 		} else {
-			fprintf(s->out, "%-8d %-16s 0x%-16" PRIx64 " %5d %8zu %5zu %-8s %s\n", vm->pid,
-				vm->comm[0] ? vm->comm : "-", vm->addr, vm->online_vcpus, vm->nslots,
+			fprintf(s->out, "%-8s %-16s 0x%-16" PRIx64 " %5d %8zu %5zu %-8s %s\n",
+				vm_label(&s->H, vm), vm->comm[0] ? vm->comm : "-", vm->addr, vm->online_vcpus, vm->nslots,
 				vm->nroots, tri(vm->tdp_mmu), mode);
 		}
 	}
@@ -88,8 +88,9 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	out_open(s, "memslots", "memslots", "%-8s %2s %5s %-12s %-12s %-18s %-18s %8s %s\n", "PID",
-		 "AS", "SLOT", "BASE_GFN", "NPAGES", "USERSPACE_ADDR", "DIRTY_BITMAP", "DIRTY", "FLAGS");
+	out_open(s, "memslots", "memslots", "%-8s %2s %5s %-12s %-12s %8s %-18s %-18s %8s %s\n",
+		 "VM", "AS", "SLOT", "BASE_GFN", "NPAGES", "SIZE", "USERSPACE_ADDR", "DIRTY_BITMAP",
+		 "DIRTY", "FLAGS");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
 		if (!select_vm(&s->sel, vm))
@@ -141,9 +142,11 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 				char db[32], nd[24];
 				snprintf(db, sizeof(db), m->dirty_bitmap ? "0x%" PRIx64 : "-", m->dirty_bitmap);
 				snprintf(nd, sizeof(nd), words ? "%" PRIu64 : "-", ndirty);
-				fprintf(s->out, "%-8d %2d %5d 0x%-10" PRIx64 " %-12" PRIu64 " 0x%-16" PRIx64
-					" %-18s %8s %s\n", vm->pid, m->as_id, m->id, m->base_gfn, m->npages,
-					m->userspace_addr, db, nd, flags);
+				char size[16];
+				size_units(m->npages * PAGE_SIZE, size, sizeof(size));
+				fprintf(s->out, "%-8s %2d %5d 0x%-10" PRIx64 " %-12" PRIu64 " %8s 0x%-16"
+					PRIx64 " %-18s %8s %s\n", vm_label(&s->H, vm), m->as_id, m->id,
+					m->base_gfn, m->npages, size, m->userspace_addr, db, nd, flags);
 			}
 			free(words);
 		}
@@ -156,7 +159,7 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	out_open(s, "roots", "roots", "%-8s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %s\n", "PID",
+	out_open(s, "roots", "roots", "%-8s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %s\n", "VM",
 		 "ROOT", "TABLE_PA", "ROLE", "LVL", "SMM", "GUEST", "AD", "VALID", "REFS", "VCPUS");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
@@ -197,8 +200,8 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 				json_arr_end(&s->j);
 				json_obj_end(&s->j);
 			} else {
-				fprintf(s->out, "%-8d 0x%-16" PRIx64 " 0x%-12" PRIx64 " 0x%-8x %3d %3d %-5s %-5s "
-					"%-5s %4" PRId64 " %s\n", vm->pid, r->sp, r->spt_pa, r->role, r->level,
+				fprintf(s->out, "%-8s 0x%-16" PRIx64 " 0x%-12" PRIx64 " 0x%-8x %3d %3d %-5s %-5s "
+					"%-5s %4" PRId64 " %s\n", vm_label(&s->H, vm), r->sp, r->spt_pa, r->role, r->level,
 					r->smm, r->guest_mode ? "yes" : "no", r->ad_disabled ? "off" : "on",
 					r->invalid ? "no" : "yes", r->refcount, ul ? users : "-");
 			}

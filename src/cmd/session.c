@@ -1,5 +1,6 @@
 #include "cmd/session.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -65,9 +66,12 @@ void text_notes(struct session *s)
 {
 	if (!s->H.notes.n && !s->walk_notes.n)
 		return;
-	fprintf(s->out, "\nINCOMPLETE: parts of the dump could not be analysed:\n");
-	notes_text(s->out, &s->H.notes);
-	notes_text(s->out, &s->walk_notes);
+	/* stderr: a pipeline reading the table stays clean */
+	fflush(s->out);
+	fprintf(stderr, "%sINCOMPLETE: parts of the dump could not be analysed:%s\n",
+		sev_color(s, SEV_WARNING), sev_color(s, -1));
+	notes_text(stderr, &s->H.notes);
+	notes_text(stderr, &s->walk_notes);
 }
 
 void json_spte_bits(struct json *j, const struct spte_bits *b, bool ept)
@@ -260,5 +264,36 @@ void walk_selected_roots(struct session *s, struct walker *w, const struct kvm_v
 			notes_add_err(&s->walk_notes, e, "walk");
 			s->exit_bits |= EXIT_INCOMPLETE;
 		}
+	}
+}
+
+const char *vm_label(const struct kvm_host *H, const struct kvm_vm *vm)
+{
+	static char buf[32];
+	snprintf(buf, sizeof(buf), "%d:%d", vm->pid, vm_nth(H, vm));
+	return buf;
+}
+
+void size_units(uint64_t bytes, char *buf, size_t len)
+{
+	/* the largest unit that divides it exactly: sizes are never rounded */
+	static const char unit[] = "BKMGTPE";
+	int u = 0;
+	while (bytes && !(bytes & 1023) && u < 6) {
+		bytes >>= 10;
+		u++;
+	}
+	snprintf(buf, len, "%" PRIu64 "%c", bytes, unit[u]);
+}
+
+const char *sev_color(const struct session *s, int sev)
+{
+	if (!s->color)
+		return "";
+	switch (sev) {
+	case SEV_ERROR: return "\033[1;31m";
+	case SEV_WARNING: return "\033[1;33m";
+	case SEV_INFO: return "\033[36m";
+	default: return "\033[0m";
 	}
 }

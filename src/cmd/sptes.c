@@ -36,12 +36,12 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 		char flags[96];
 		spte_flags_str(&e->bits, c->ept, flags, sizeof(flags));
 		if (e->bits.kind == SPTE_MMIO)
-			fprintf(s->out, "%-8d 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
-				" %-10s mmio gfn 0x%" PRIx64 " gen %u\n", c->vm->pid, e->root->sp, e->level,
+			fprintf(s->out, "%-8s 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
+				" %-10s mmio gfn 0x%" PRIx64 " gen %u\n", vm_label(&s->H, c->vm), e->root->sp, e->level,
 				e->gfn, e->spte, "-", e->bits.mmio_gfn, e->bits.mmio_gen);
 		else
-			fprintf(s->out, "%-8d 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
-				" 0x%-8" PRIx64 " %s%s\n", c->vm->pid, e->root->sp, e->level, e->gfn, e->spte,
+			fprintf(s->out, "%-8s 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
+				" 0x%-8" PRIx64 " %s%s\n", vm_label(&s->H, c->vm), e->root->sp, e->level, e->gfn, e->spte,
 				e->bits.pfn, flags, e->bits.kind == SPTE_PRESENT && !e->bits.leaf ? " (table)" : "");
 	}
 	return 0;
@@ -60,7 +60,7 @@ struct err *cmd_sptes(struct session *s, int argc, char **argv)
 	struct err *e = walker_new(s->T, &w);
 	if (e)
 		return e;
-	out_open(s, "sptes", "sptes", "%-8s %-18s %3s %-12s %-18s %-10s %s\n", "PID", "ROOT", "LVL",
+	out_open(s, "sptes", "sptes", "%-8s %-18s %3s %-12s %-18s %-10s %s\n", "VM", "ROOT", "LVL",
 		 "GFN", "SPTE", "PFN", "FLAGS");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];

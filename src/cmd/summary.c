@@ -119,10 +119,11 @@ static void summary_on_finding(void *arg, const struct finding *f)
 	}
 	if (!x->n++)
 		fprintf(s->out, "\n");
-	fprintf(s->out, "  %s%-7s %-4s VM %d", f->inconclusive ? "inconclusive " : "",
-		severity_name(f->severity), f->check->name, f->vm->pid);
+	fprintf(s->out, "  %s%s%-7s%s %-4s VM %d:%d", f->inconclusive ? "inconclusive " : "",
+		sev_color(s, (int)f->severity), severity_name(f->severity), sev_color(s, -1),
+		f->check->name, f->vm->pid, vm_nth(&s->H, f->vm));
 	if (f->has_spte)
-		fprintf(s->out, " gfn 0x%" PRIx64 " L%d spte 0x%" PRIx64, f->gfn, f->level, f->spte);
+		fprintf(s->out, " gfn 0x%" PRIx64 " L%d spte 0x%016" PRIx64, f->gfn, f->level, f->spte);
 	fprintf(s->out, ": %s\n", f->message);
 }
 
@@ -212,8 +213,8 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 			size_t valid = 0;
 			for (size_t k = 0; k < vm->nroots; k++)
 				valid += !vm->roots[k].invalid;
-			fprintf(s->out, "\n  VM pid %d (%s)  kvm 0x%" PRIx64 "\n", vm->pid,
-				vm->comm[0] ? vm->comm : "?", vm->addr);
+			fprintf(s->out, "\n  VM %d:%d, pid %d (%s)  kvm 0x%" PRIx64 "\n", vm->pid,
+				vm_nth(H, vm), vm->pid, vm->comm[0] ? vm->comm : "?", vm->addr);
 			fprintf(s->out, "    %d vCPUs, %zu memslots (%zu dirty-logged: %s), %zu TDP MMU "
 				"roots (%zu valid)\n", vm->online_vcpus, vm->nslots, logged, mode,
 				vm->nroots, valid);

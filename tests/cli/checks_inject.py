@@ -224,6 +224,12 @@ def main():
                      rc_want=1)
         case("S7 with mmu_lock free and no vCPU mid-walk: a warning",
              [f["severity"] for f in got if f["check"] == "S7"] == ["warning"], got)
+        p = run("--color=always", x, "check")
+        case("check --color=always: the severity highlighted; its SPTE in 16 digits",
+             "\033[1;33mWARNING" in p.stdout and f"spte 0x{frozen:016x}" in p.stdout, p.stdout)
+        p = run(x, "check")
+        case("check into a pipe: no color", "\033[" not in p.stdout and "WARNING" in p.stdout,
+             p.stdout)
         # Exception: mmu_lock held (a reader: a fault in flight) makes it info, inconclusive.
         x = damaged("s7held", "--u64", f"{entry_pa(e):#x}={frozen:#x}",
                     "--poke", f"{vtop(lock_va):#x}=01000000")

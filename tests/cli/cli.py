@@ -70,7 +70,7 @@ def main():
     # the command first, the dump after it
     p, q = run("vms", dump), run(dump, "vms")
     case("COMMAND DUMP equals DUMP COMMAND", p.returncode == 0 and p.stdout == q.stdout and
-         "PID" in p.stdout, p.stderr)
+         p.stdout.startswith("VM "), p.stderr)
     p = run("gfn", dump, "0x1", "-j")
     case("COMMAND DUMP ARGS: the args stay the command's", p.returncode == 0 and
          jsondoc.load(p.stdout)["gfn"] == 1, p.stderr)
@@ -104,7 +104,8 @@ def main():
 
     p = run(dump)
     case("summary is the default command", p.returncode == 0 and "MMU:" in p.stdout and
-         "TDP MMU on" in p.stdout and "VM pid" in p.stdout, p.stdout + p.stderr)
+         "TDP MMU on" in p.stdout and re.search(r"VM \d+:0, pid \d+", p.stdout),
+         p.stdout + p.stderr)
     q = run(dump, "summary")
     case("summary equals the default", q.stdout == p.stdout)
     p = run(dump, "-j")  # options after the dump
@@ -208,6 +209,35 @@ def main():
     p = run("-j", "--vm", f"{v['pid']}:{nth}", dump, "roots")
     case("--vm PID:N selects the Nth VM of that process", p.returncode == 0 and
          {x["kvm"] for x in jsondoc.load(p.stdout)["roots"]} == {v["kvm"]}, p.stderr)
+    # text: the VM column tells VMs apart (PID:N), sizes in units, SPTEs in 16 digits
+    vms = jsondoc.load(run("-j", dump, "vms").stdout)["vms"]
+    for cmd in ("vms", "roots", "memslots", "sptes"):
+        rows = run(dump, cmd).stdout.splitlines()
+        case(f"{cmd}: the first column is VM, PID:N", rows[0].split()[0] == "VM" and
+             {r.split()[0] for r in rows[1:]} <= {v["vm"] for v in vms} and len(rows) > 1, rows[:3])
+    slots = jsondoc.load(run("-j", dump, "memslots").stdout)["memslots"]
+    rows = run(dump, "memslots").stdout.splitlines()
+    def units(b):
+        u = 0
+        while b and b % 1024 == 0 and u < 6:
+            b, u = b // 1024, u + 1
+        return f"{b}{'BKMGTPE'[u]}"
+    case("memslots: SIZE in units, exact", rows[0].split()[5] == "SIZE" and
+         [r.split()[5] for r in rows[1:]] == [units(s_["npages"] * 4096) for s_ in slots], rows[:3])
+    sp = run(dump, "sptes").stdout.splitlines()[1:]
+    case("sptes: every SPTE in 16 hex digits",
+         sp and all(re.fullmatch(r"0x[0-9a-f]{16}", r.split()[4]) for r in sp), sp[:2])
+    p = run(dump, "summary")
+    case("summary text: finding SPTEs in 16 hex digits (none on a clean dump) and no color "
+         "into a pipe", "\033[" not in p.stdout, p.stdout[-300:])
+    p = run("--color=always", dump, "check")
+    q = run("--color=never", dump, "check")
+    case("--color=always|never: same text, escapes only with always",
+         p.stdout.replace("\033[0m", "").replace("\033[1;31m", "").replace("\033[1;33m", "")
+         .replace("\033[36m", "") == q.stdout and "\033[" not in q.stdout, q.stdout[:200])
+    p = run("--color=sometimes", dump)
+    case("--color=sometimes: usage error", p.returncode == 8 and
+         "--color: 'sometimes' is not auto, always or never" in p.stderr, p.stderr)
     print(f"{n - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
