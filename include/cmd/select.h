@@ -26,10 +26,15 @@ struct select {
 	struct walk_range range;	/* gfn range */
 	int level;			/* 0: every level */
 	struct bit_filter bits;
+	bool by_pfn;			/* --pfn: leaves mapping host frames */
+	uint64_t pfn_lo, pfn_hi;	/* inclusive */
 };
 
 struct err *bit_filter_parse(const char *spec, struct bit_filter *f);
 bool bit_filter_match(const struct bit_filter *f, const struct spte_bits *b);
+/* A present leaf at LEVEL maps frames pfn .. pfn + pages - 1: does that
+ * meet --pfn's range? Anything else never does. */
+bool select_pfn(const struct select *sel, const struct spte_bits *b, int level);
 bool select_vm(const struct select *sel, const struct kvm_vm *vm);
 /* --vm PID | PID:N | KVM_ADDRESS and --root against the VMs the dump holds:
  * a selection that matches nothing is a usage error naming what exists. */

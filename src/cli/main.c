@@ -33,30 +33,38 @@ static const struct command commands[] = {
 	  "JSON: \"format\", \"release\", \"kernel_offset\", \"symbols\", \"types\", \"modules\",\n"
 	  "\"recovered\" (offsets recovered from machine code), \"masks\".\n" },
 	{ "vms", cmd_vms, 0, 0, "", "every VM on vm_list: owner pid, command, vCPUs, memslots, roots",
-	  "Applies: --vm. JSON: \"vms\", each with pid, comm, kvm, mm, online_vcpus,\n"
+	  "Applies: --vm. JSON: \"vms\", each with vm, pid, kvm, comm, mm, online_vcpus,\n"
 	  "memslots, roots, tdp_mmu, dirty_log and \"vcpus\" (idx, vcpu_id, root_hpa, mode).\n" },
 	{ "memslots", cmd_memslots, 0, 0, "", "memslots of every address space, with dirty-bitmap state",
-	  "Applies: --vm. JSON: \"memslots\", each with vm, kvm, as_id, id, base_gfn,\n"
+	  "Applies: --vm. JSON: \"memslots\", each with vm, pid, kvm, as_id, id, base_gfn,\n"
 	  "npages, flags, userspace_addr, dirty_bitmap and \"dirty_gfns\" (the set bits).\n" },
 	{ "roots", cmd_roots, 0, 0, "", "every TDP MMU root: role, validity, refcount, vCPUs using it",
 	  "VCPUS lists the indices of the vCPUs whose root.hpa is the root's table.\n"
-	  "Applies: --vm, --root. JSON: \"roots\", each with sp, spt, spt_pa, role, level,\n"
+	  "Applies: --vm, --root. JSON: \"roots\", each with vm, pid, kvm, sp, spt, spt_pa, role, level,\n"
 	  "smm, guest_mode, ad_disabled, invalid, refcount, vcpus.\n" },
 	{ "sptes", cmd_sptes, 0, 1, "[BITS]", "every non-empty SPTE; BITS filters, e.g. W=1,D=0",
 	  "BITS: comma-separated NAME=0|1 with NAME one of P R U W X A D PS HW MW AT\n"
 	  "leaf; a filter selects leaves unless it names leaf=0. Applies: --vm, --root,\n"
-	  "--gfn-range, --level. JSON: \"sptes\", each with vm, kvm, root, level, gfn, spte,\n"
-	  "kind, leaf, pfn and the decoded bits by name.\n" },
+	  "--gfn-range, --level, --pfn. JSON: \"sptes\", each with vm, pid, kvm, root,\n"
+	  "level, gfn, spte and \"bits\" (kind, leaf, pfn and the decoded bits by name).\n" },
 	{ "gfn", cmd_gfn, 1, 1, "GFN", "the walk from each root to GFN, one line per level",
-	  "GFN: a guest frame number (0x... or decimal). One walk per root of the\n"
-	  "selected VMs. Applies: --vm, --root. JSON: \"walks\", each with vm, root,\n"
-	  "memslot, \"walk\" (level, table_pa, index, entry_pa, spte, decoded bits), result.\n" },
+	  "GFN: a guest frame number (0x... or decimal), gpa:ADDR, hva:ADDR (the gfn\n"
+	  "each VM's memslots give it) or pfn:N (every gfn whose leaf maps host frame\n"
+	  "N). One walk per root of the selected VMs and gfn. Applies: --vm, --root.\n"
+	  "JSON: \"query\", \"gfn\" (null for hva: and pfn:), \"walks\", each with vm,\n"
+	  "pid, kvm, root, gfn, memslot, \"walk\" (level, table_pa, index, entry_pa,\n"
+	  "spte, bits), result.\n" },
+	{ "pfn", cmd_pfn, 1, 1, "PFN", "who maps host frame PFN: every VM, root, level and gfn",
+	  "PFN: a host frame number (0x... or decimal). Every leaf SPTE of the\n"
+	  "selected roots that maps it, with the gfn (in a huge leaf, the one gfn\n"
+	  "that maps PFN), memslot and hva. Applies: --vm, --root. JSON: \"pfn\",\n"
+	  "\"mappings\", each with vm, pid, kvm, root, level, gfn, spte, bits, memslot.\n" },
 	{ "check", cmd_check, 0, 0, "", "audit every SPTE against memslots, dirty logs, the VMM's page tables",
 	  "Applies: --check ID,..., --severity, --vm, --root, --gfn-range. See\n"
 	  "--list-checks for the catalogue. Exit bit 1 when a finding at or above the\n"
 	  "floor is reported, bit 2 when a part is inconclusive. JSON: \"findings\" (check,\n"
-	  "severity, inconclusive, vm, root, gfn, level, spte, message, evidence),\n"
-	  "\"finding_counts\".\n" },
+	  "severity, inconclusive, vm, pid, kvm, root, gfn, level, spte, bits, message,\n"
+	  "evidence), \"finding_counts\".\n" },
 	{ "browse", cmd_browse, 0, 0, "", "full-screen browser of the VMs and their guest-physical space",
 	  "Keys: arrows/hjkl move, Enter opens, Esc/q back, +/- zoom, / jump to a\n"
 	  "gfn, gpa:ADDR, hva:ADDR or pfn:N, n/N next/previous finding, r next root,\n"
@@ -83,6 +91,7 @@ static const struct option long_opts[] = {
 	{ "root", required_argument, NULL, 'r' },
 	{ "gfn-range", required_argument, NULL, 'g' },
 	{ "level", required_argument, NULL, 'l' },
+	{ "pfn", required_argument, NULL, 'P' },
 	{ "vmlinux", required_argument, NULL, 'k' },
 	{ "module", required_argument, NULL, 'm' },
 	{ "system-map", required_argument, NULL, 's' },
@@ -125,6 +134,7 @@ static void usage(FILE *f, const struct command *only)
 		"      --root ADDR         only the root with this kvm_mmu_page address\n"
 		"      --gfn-range LO[-HI] only SPTEs covering gfns LO..HI (inclusive)\n"
 		"      --level N           only SPTEs at level N (1 = 4K ... 5)\n"
+		"      --pfn LO[-HI]       only leaves mapping host frames LO..HI (sptes)\n"
 		"      --vmlinux FILE      vmlinux with .BTF, when the dump lacks BTF\n"
 		"      --module FILE       module .ko with .BTF (repeatable)\n"
 		"      --system-map FILE   System.map, when the dump lacks kallsyms\n"
@@ -241,6 +251,7 @@ static const char *option_value_name(const char *opt)
 		{ "root", "a root (a kvm_mmu_page address)" },
 		{ "gfn-range", "a gfn range (LO or LO-HI)" },
 		{ "level", "a level (1 to 5)" },
+		{ "pfn", "a host frame range (LO or LO-HI)" },
 		{ "vmlinux", "a file (vmlinux with .BTF)" },
 		{ "module", "a file (a module .ko)" },
 		{ "system-map", "a file (System.map)" },
@@ -317,6 +328,20 @@ int main(int argc, char **argv)
 				return fail(EXIT_USAGE, "--level: '%s' is not a level from 1 to 5%s", optarg, "");
 			s.sel.level = (int)v;
 			break;
+		case 'P': {
+			char *dash = strchr(optarg, '-');
+			if (dash)
+				*dash = '\0';
+			if (parse_u64(optarg, &s.sel.pfn_lo) ||
+			    (dash && parse_u64(dash + 1, &s.sel.pfn_hi)))
+				return fail(EXIT_USAGE, "--pfn: expected LO or LO-HI%s%s", "", "");
+			if (!dash)
+				s.sel.pfn_hi = s.sel.pfn_lo;
+			if (s.sel.pfn_hi < s.sel.pfn_lo)
+				return fail(EXIT_USAGE, "--pfn: HI is below LO%s%s", "", "");
+			s.sel.by_pfn = true;
+			break;
+		}
 		case 'k': topts.vmlinux = optarg; break;
 		case 's': topts.sysmap = optarg; break;
 		case 'm':

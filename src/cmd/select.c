@@ -76,6 +76,14 @@ bool select_root(const struct select *sel, const struct kvm_root *r)
 	return !sel->root || sel->root == r->sp;
 }
 
+bool select_pfn(const struct select *sel, const struct spte_bits *b, int level)
+{
+	if (b->kind != SPTE_PRESENT || !b->leaf)
+		return false;
+	uint64_t last = b->pfn + walk_level_pages(level) - 1;
+	return b->pfn <= sel->pfn_hi && last >= sel->pfn_lo;
+}
+
 int vm_nth(const struct kvm_host *H, const struct kvm_vm *vm)
 {
 	int n = 0;

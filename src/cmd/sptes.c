@@ -22,6 +22,8 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 		return 0;
 	if (s->sel.bits.care && (e->bits.kind != SPTE_PRESENT || !bit_filter_match(&s->sel.bits, &e->bits)))
 		return 0;
+	if (s->sel.by_pfn && !select_pfn(&s->sel, &e->bits, e->level))
+		return 0;
 	c->shown++;
 	if (s->json) {
 		json_obj_begin(&s->j);

@@ -102,6 +102,44 @@ def main():
                     check(e["kind"] in ("present", "mmio"),
                           f"root {r['sp']}: unexpected {e['kind']} entry {e}")
 
+    # the reverse map: `pfn N`, `sptes --pfn`, `gfn pfn:N` and `gfn hva:` against
+    # the oracle's leaves (pfn from the raw SPTE: bits 12-51)
+    leaves = [(ov["kvm"], r["sp"], e["level"], e["gfn"], (int(e["spte"], 16) >> 12) & ((1 << 40) - 1))
+              for ov in ovms for r in ov["roots"] for e in r["sptes"] if e["leaf"]]
+    def maps(pfn):
+        return sorted((k, sp, lv, g + pfn - p) for k, sp, lv, g, p in leaves
+                      if p <= pfn < p + 512 ** (lv - 1))
+    picks = [x[4] for x in leaves[::max(1, len(leaves) // 6)]]
+    huge = [x for x in leaves if x[2] > 1]
+    if huge:
+        picks.append(huge[0][4] + 5)  # inside a huge leaf: the one gfn that maps it
+    for pfn in picks:
+        got = run(binary, dump, "pfn", hex(pfn))["mappings"]
+        mine = sorted((m["kvm"], m["root"], m["level"], m["gfn"]) for m in got)
+        check(mine == maps(pfn), f"pfn {pfn:#x}: {mine[:4]} != oracle {maps(pfn)[:4]}")
+        hvas = {(m["kvm"], m["gfn"]): m["memslot"]["hva"] for m in got if m["memslot"]}
+        for ov in ovms:
+            for s_ in ov["memslots"]:
+                for (k, g), hva in hvas.items():
+                    if k == ov["kvm"] and s_["base_gfn"] <= g < s_["base_gfn"] + s_["npages"]:
+                        want = int(s_["userspace_addr"], 16) + (g - s_["base_gfn"]) * 4096
+                        check(int(hva, 16) == want, f"pfn {pfn:#x} gfn {g:#x}: hva {hva} != {want:#x}")
+        walks = run(binary, dump, "gfn", f"pfn:{pfn:#x}")["walks"]
+        check(sorted((w["kvm"], w["root"], w["gfn"]) for w in walks) ==
+              sorted((k, sp, g) for k, sp, _, g in maps(pfn)) and
+              all(w["result"] == "mapped" and w["pfn"] == pfn for w in walks),
+              f"gfn pfn:{pfn:#x}: {[(w['gfn'], w.get('pfn')) for w in walks][:4]}")
+        for k, g in list(hvas)[:1]:
+            walks = run(binary, dump, "gfn", f"hva:{hvas[(k, g)]}", "--vm", k)["walks"]
+            check(walks and all(w["gfn"] == g for w in walks), f"gfn hva:{hvas[(k, g)]}: {walks[:1]}")
+    if picks:
+        lo, hi = min(picks), min(picks) + 64
+        got = run(binary, dump, "sptes", "--pfn", f"{lo:#x}-{hi:#x}")["sptes"]
+        want = sorted((k, sp, lv, g) for k, sp, lv, g, p in leaves
+                      if p <= hi and p + 512 ** (lv - 1) - 1 >= lo)
+        check(sorted((e["kvm"], e["root"], e["level"], e["gfn"]) for e in got) == want,
+              f"sptes --pfn {lo:#x}-{hi:#x}: {len(got)} leaves != oracle {len(want)}")
+
     for f in failures[:20]:
         print("FAIL:", f)
     if failures:

@@ -91,6 +91,8 @@ def main():
         leaf = next(e for e in sptes["sptes"] if e["bits"]["kind"] == "present" and
                     e["bits"]["leaf"] and e["level"] == 1)
         validate(v, f"{fx} gfn", dump, ["gfn", hex(leaf["gfn"]), "--vm", leaf["vm"]])
+        validate(v, f"{fx} gfn pfn:", dump, ["gfn", f"pfn:{leaf['bits']['pfn']:#x}"])
+        validate(v, f"{fx} pfn", dump, ["pfn", hex(leaf["bits"]["pfn"])])
         if not dump.endswith(".kdump"):
             continue
         # findings and incomplete notes, from a damaged copy
