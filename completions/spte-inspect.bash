@@ -24,7 +24,7 @@ _spte_inspect()
 	local cur prev words cword split
 	_init_completion -s || return
 	local commands="summary info vms memslots roots sptes gfn pfn check browse dis"
-	local opts="-j --json -p --pretty --json-lines --color --vm --root --gfn-range --level --pfn
+	local opts="-j --json -p --pretty --json-lines --color -r --reverse --att --vm --root --gfn-range --level --pfn
 		--vmlinux --module --system-map --check --severity --list-checks -h --help -V --version"
 	local -a _spte_inspect_pos
 	case $prev in

@@ -79,6 +79,8 @@ complete -c spte-inspect -n __spte_inspect_has_command -f
 complete -c spte-inspect -s j -l json -d 'JSON output'
 complete -c spte-inspect -s p -l pretty -d 'indented JSON'
 complete -c spte-inspect -l json-lines -d 'JSON Lines: one record per line'
+complete -c spte-inspect -s r -l reverse -d 'dis: the instructions leading up to the address'
+complete -c spte-inspect -l att -d 'dis: AT&T syntax'
 complete -c spte-inspect -l color -x -a 'auto always never' -d 'highlight severities'
 complete -c spte-inspect -l pfn -x -d 'only leaves mapping these host frames'
 complete -c spte-inspect -l vm -x -a '(__spte_inspect_pids)' -d 'only this VM (owner pid)'

@@ -30,6 +30,7 @@ struct session {
 	struct check_opts copts;
 	bool json, pretty, lines;	/* lines: --json-lines */
 	bool color;			/* --color, NO_COLOR and the terminal decided */
+	bool dis_att, dis_reverse;	/* dis --att, dis -r */
 	FILE *out;
 	struct json j;
 	/* --json-lines: the document without its lists, kept aside while a list

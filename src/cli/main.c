@@ -73,7 +73,9 @@ static const struct command commands[] = {
 	{ "dis", cmd_dis, 1, 2, "SYM [N]", "disassemble kernel/module code (SYMBOL, ADDRESS or cpuN's RIP)",
 	  "SYM: a symbol (module:name, +offset allowed), an address, or cpuN (that\n"
 	  "CPU's saved RIP); N: the number of instructions (default: to the symbol's\n"
-	  "end). JSON: \"instructions\" (address, symbol, bytes, mnemonic, operands, target).\n" },
+	  "end). -r, --reverse: the instructions leading up to SYM, from its function's\n"
+	  "start (the last N), as crash's dis -r (dis -r cpu1: how CPU 1 got to its\n"
+	  "RIP). --att: AT&T syntax, as objdump and crash print it. JSON: \"instructions\" (address, symbol, bytes, mnemonic, operands, target).\n" },
 	/* Hidden: machine-readable lists for shell completion. */
 	{ "__pids", cmd_pids, 0, 0, "", NULL, NULL },
 	{ "__vtop", cmd_vtop, 1, 1, "VA", NULL, NULL },
@@ -87,8 +89,10 @@ static const struct option long_opts[] = {
 	{ "pretty", no_argument, NULL, 'p' },
 	{ "json-lines", no_argument, NULL, 'J' },
 	{ "color", required_argument, NULL, 'C' },
+	{ "att", no_argument, NULL, 'A' },
+	{ "reverse", no_argument, NULL, 'R' },
 	{ "vm", required_argument, NULL, 'v' },
-	{ "root", required_argument, NULL, 'r' },
+	{ "root", required_argument, NULL, 'o' },
 	{ "gfn-range", required_argument, NULL, 'g' },
 	{ "level", required_argument, NULL, 'l' },
 	{ "pfn", required_argument, NULL, 'P' },
@@ -141,6 +145,8 @@ static void usage(FILE *f, const struct command *only)
 		"      --check ID[,ID...]  run only these checks (see --list-checks)\n"
 		"      --severity LEVEL    report findings at or above info|warning|error\n"
 		"      --list-checks       print the catalogue of checks with their documentation\n"
+		"  -r, --reverse           dis: the instructions leading up to the address\n"
+		"      --att               dis: AT&T syntax\n"
 		"  -h, --help              this help (COMMAND --help: that command's)\n"
 		"  -V, --version           print the version\n\n"
 		"Exit status bits: 1 findings, 2 analysis incomplete, 4 fatal error, 8 usage error.\n",
@@ -290,11 +296,14 @@ int main(int argc, char **argv)
 	opterr = 0;
 	/* '+' would stop at the first non-option; we want options anywhere.
 	 * The leading ':' tells a missing value (':') from an unknown option. */
-	while ((c = getopt_long(argc, argv, ":jphV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jphVr", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': s.json = true; break;
 		case 'p': s.json = s.pretty = true; break;
 		case 'J': s.json = s.lines = true; break;
+		case 'A': s.dis_att = true; break;
+		case 'r':
+		case 'R': s.dis_reverse = true; break;
 		case 'C':
 			if (!strcmp(optarg, "auto"))
 				color = -1;
@@ -306,7 +315,7 @@ int main(int argc, char **argv)
 				return fail(EXIT_USAGE, "--color: '%s' is not auto, always or never%s", optarg, "");
 			break;
 		case 'v': s.sel.vm_spec = optarg; break;
-		case 'r':
+		case 'o':
 			if (parse_u64(optarg, &s.sel.root))
 				return fail(EXIT_USAGE, "--root: '%s' is not an address%s", optarg, "");
 			break;

@@ -95,6 +95,66 @@ static void dis_sym(struct session *s, uint64_t addr, char *buf, size_t len)
 	snprintf(buf, len, "%s%s%s%s%s", name, offs, mod ? " [" : "", mod ? mod : "", mod ? "]" : "");
 }
 
+/* dis -r: the instructions from the start of ADDR's function up to the one
+ * at ADDR (the last COUNT of them), as crash's `dis -r`: found by decoding
+ * forward from the symbol, so the window starts on an instruction boundary.
+ * Returns the window's first address and its length in instructions. */
+static struct err *dis_reverse(struct session *s, const char *spec, uint64_t addr, uint64_t count,
+			       uint64_t *start, uint64_t *n)
+{
+	uint64_t off;
+	const char *mod;
+	const char *name = target_symbolize(s->T, addr, &off, &mod);
+	if (!name || off > DIS_MAX_BYTES - 16)
+		return err_new(ERR_USAGE, "dis -r: no function symbol contains %s", spec);
+	uint64_t from = addr - off, size = off + 16;
+	uint8_t *code = malloc(size);
+	if (!code)
+		return err_new(ERR_NOMEM, "out of memory");
+	struct err *e = dump_read_virt(s->T->dump, from, code, off + 1);
+	if (e) {
+		free(code);
+		return err_wrap(e, "dis -r %s (from %s+0)", spec, name);
+	}
+	/* the tail past ADDR only completes the last instruction; it may be unreadable */
+	struct err *tail = dump_read_virt(s->T->dump, addr + 1, code + off + 1, 15);
+	if (tail) {
+		err_free(tail);
+		memset(code + off + 1, 0, 15);
+	}
+	csh h;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
+		free(code);
+		return err_new(ERR_OS, "capstone: cannot open an x86-64 disassembler");
+	}
+	cs_insn *insn = cs_malloc(h);
+	uint64_t *at = malloc((off + 1) * sizeof(*at)), k = 0, pc = from;
+	const uint8_t *p = code;
+	size_t left = size;
+	while (at && pc <= addr && left) {
+		at[k++] = pc;
+		if (!cs_disasm_iter(h, &p, &left, &pc, insn)) { /* one "(bad)" byte, as dis shows it */
+			p++;
+			left--;
+			pc++;
+		}
+	}
+	cs_free(insn, 1);
+	cs_close(&h);
+	free(code);
+	if (!at)
+		return err_new(ERR_NOMEM, "out of memory");
+	if (!k) { /* cannot happen: FROM <= ADDR, SIZE > 0; said rather than assumed */
+		free(at);
+		return err_new(ERR_USAGE, "dis -r: nothing to show before %s", spec);
+	}
+	uint64_t first = count && count < k ? k - count : 0;
+	*start = at[first];
+	*n = k - first;
+	free(at);
+	return NULL;
+}
+
 struct err *cmd_dis(struct session *s, int argc, char **argv)
 {
 	if (argc < 2 || argc > 3)
@@ -114,6 +174,8 @@ struct err *cmd_dis(struct session *s, int argc, char **argv)
 		if (*end || end == argv[2] || !count || count > 100000)
 			return err_new(ERR_USAGE, "dis: COUNT '%s' is not an instruction count", argv[2]);
 	}
+	if (s->dis_reverse && (e = dis_reverse(s, argv[1], addr, count, &addr, &count)))
+		return e;
 	uint64_t size = count ? count * 15 : dis_extent(s, addr);
 	if (size > DIS_MAX_BYTES)
 		size = DIS_MAX_BYTES;
@@ -136,6 +198,8 @@ struct err *cmd_dis(struct session *s, int argc, char **argv)
 		return err_new(ERR_OS, "capstone: cannot open an x86-64 disassembler");
 	}
 	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	if (s->dis_att)
+		cs_option(h, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
 	cs_insn *insn = cs_malloc(h);
 	const uint8_t *p = code;
 	size_t left = size;

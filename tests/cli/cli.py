@@ -183,6 +183,28 @@ def main():
         case(f"dis {' '.join(spec)}: usage error 8", p.returncode == 8 and
              p.stderr.startswith("spte-inspect: dis: ") and p.stderr.count("\n") == 1 and
              not p.stdout, (p.returncode, p.stderr))
+    # dis -r: the instructions leading up to an address, from its function's start
+    fwd = jsondoc.load(run("-j", dump, "dis", "kvm:mark_page_dirty_in_slot", "8").stdout)["instructions"]
+    last = fwd[5]
+    off = int(last["address"], 16) - int(fwd[0]["address"], 16)
+    p = run("-j", dump, "dis", "-r", f"kvm:mark_page_dirty_in_slot+{off + 1}")
+    rev = jsondoc.load(p.stdout)["instructions"] if p.returncode == 0 else []
+    case("dis -r SYM+OFF: from the function's start to the instruction holding OFF",
+         rev == fwd[:6], (rev[-1:], last))
+    p = run("-j", dump, "dis", "-r", f"kvm:mark_page_dirty_in_slot+{off}", "2")
+    rev = jsondoc.load(p.stdout)["instructions"] if p.returncode == 0 else []
+    case("dis -r SYM N: the last N instructions", rev == fwd[4:6], rev)
+    rip = jsondoc.load(run("-j", dump, "dis", "cpu0", "1").stdout)["instructions"][0]["address"]
+    p = run(dump, "dis", "-r", "cpu0", "3")
+    lines = p.stdout.splitlines()
+    case("dis -r cpu0 3: three instructions ending at the saved RIP", p.returncode == 0 and
+         len(lines) == 3 and lines[-1].startswith(rip + " "), p.stdout + p.stderr)
+    p = run("-j", dump, "dis", "--att", "kvm:mark_page_dirty_in_slot", "8")
+    att = jsondoc.load(p.stdout)["instructions"] if p.returncode == 0 else []
+    case("dis --att: AT&T syntax (registers with %), the same instructions",
+         [i["address"] for i in att] == [i["address"] for i in fwd] and
+         any("%" in i["operands"] for i in att) and not any("%" in i["operands"] for i in fwd),
+         att[:3])
     p = run(dump, "dis", "no_such_symbol_xyz")
     case("dis of an unknown symbol: usage error", p.returncode == 8 and "no symbol" in p.stderr,
          p.stderr)
