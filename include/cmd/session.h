@@ -67,6 +67,9 @@ void check_counts_text(struct session *s, const struct check_stats *st);
 void check_counts_json(struct json *j, const struct check_stats *st);
 
 const char *vm_mode_name(int mode);
+/* "PTE", "PDE", "PDPTE", "PML4E", "PML5E": a walk's level, as gfn and the
+ * browser label it. */
+const char *walk_level_name(int level);
 /* "PID:N" for text tables (see vm_nth); a static buffer, one call at a time. */
 const char *vm_label(const struct kvm_host *H, const struct kvm_vm *vm);
 /* BYTES as "8M", "1.5G", "4K": memslot sizes in the tables. */

@@ -7,12 +7,6 @@
 
 #include "cmd/session.h"
 
-static const char *level_name(int level)
-{
-	static const char *const n[] = { "?", "PTE", "PDE", "PDPTE", "PML4E", "PML5E" };
-	return level >= 1 && level <= 5 ? n[level] : "?";
-}
-
 static void gfn_walk(struct session *s, const struct kvm_vm *vm, const struct kvm_root *r,
 		     uint64_t gfn)
 {
@@ -61,7 +55,7 @@ static void gfn_walk(struct session *s, const struct kvm_vm *vm, const struct kv
 				json_kstr(&s->j, "error", e->msg);
 				json_obj_end(&s->j);
 			} else {
-				fprintf(s->out, "  %-6s table 0x%" PRIx64 ": %s\n", level_name(level), pa, e->msg);
+				fprintf(s->out, "  %-6s table 0x%" PRIx64 ": %s\n", walk_level_name(level), pa, e->msg);
 			}
 			err_free(e);
 			result = "unreadable";
@@ -82,7 +76,7 @@ static void gfn_walk(struct session *s, const struct kvm_vm *vm, const struct kv
 			char flags[96];
 			spte_flags_str(&b, m->ept, flags, sizeof(flags));
 			fprintf(s->out, "  %-6s [0x%" PRIx64 " + %3d*8]  0x%016" PRIx64 "  %s\n",
-				level_name(level), pa, idx, spte, flags);
+				walk_level_name(level), pa, idx, spte, flags);
 		}
 		if (b.kind == SPTE_MMIO) {
 			result = "mmio";

@@ -6,6 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *walk_level_name(int level)
+{
+	static const char *const n[] = { "?", "PTE", "PDE", "PDPTE", "PML4E", "PML5E" };
+	return level >= 1 && level <= 5 ? n[level] : "?";
+}
+
 const char *vm_mode_name(int mode)
 {
 	static const char *const names[] = { "outside-guest", "in-guest", "exiting-guest",
