@@ -22,7 +22,8 @@ _spte_inspect_positionals()
 _spte_inspect()
 {
 	local cur prev words cword split
-	_init_completion -s || return
+	# -n :: "kvm:sym" is one word to us (readline still splits at ':')
+	_init_completion -s -n : || return
 	local commands="summary info vms memslots roots sptes gfn pfn check browse dis"
 	local opts="-j --json -p --pretty --json-lines --color -r --reverse --att --vm --root --gfn-range --level --pfn
 		--vmlinux --module --system-map --check --severity --list-checks -h --help -V --version"
@@ -78,6 +79,10 @@ _spte_inspect()
 			for b in P R U W X A D PS HW MW AT leaf; do bits+=" $b=0 $b=1"; done
 			COMPREPLY=($(compgen -P "$prefix" -W "$bits" -- "${cur##*,}"))
 			compopt -o nospace 2>/dev/null
+		# dis SYMBOL: the code symbols of the dump on the line
+		elif [ "${_spte_inspect_pos[1]}" = dis ] && [ -r "${_spte_inspect_pos[0]}" ]; then
+			COMPREPLY=($("${words[0]}" "${_spte_inspect_pos[0]}" __symbols "$cur" 2>/dev/null))
+			__ltrim_colon_completions "$cur" 2>/dev/null
 		fi ;;
 	esac
 }

@@ -56,6 +56,14 @@ function __spte_inspect_bits
     end
 end
 
+# dis SYMBOL: the code symbols of the dump on the line
+function __spte_inspect_symbols
+    set -l pos (__spte_inspect_positionals)
+    test "$pos[2]" = dis -a (count $pos) -eq 2 -a -r "$pos[1]"; or return 1
+    set -l bin (commandline -opc)[1]
+    $bin $pos[1] __symbols (commandline -ct) 2>/dev/null
+end
+
 function __spte_inspect_sptes_args
     set -l pos (__spte_inspect_positionals)
     test "$pos[2]" = sptes -a (count $pos) -eq 2
@@ -74,6 +82,7 @@ complete -c spte-inspect -n __spte_inspect_needs_command -f -a check -d 'audit e
 complete -c spte-inspect -n __spte_inspect_needs_command -f -a browse -d 'full-screen browser'
 complete -c spte-inspect -n __spte_inspect_needs_command -f -a dis -d 'disassemble kernel or module code'
 complete -c spte-inspect -n __spte_inspect_sptes_args -f -a '(__spte_inspect_bits)' -d 'bit state'
+complete -c spte-inspect -f -a '(__spte_inspect_symbols)' -d 'code symbol'
 # a command's arguments (BITS, GFN, SYMBOL) are not file names
 complete -c spte-inspect -n __spte_inspect_has_command -f
 complete -c spte-inspect -s j -l json -d 'JSON output'

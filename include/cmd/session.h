@@ -55,6 +55,7 @@ struct err *cmd_sptes(struct session *s, int argc, char **argv);
 struct err *cmd_gfn(struct session *s, int argc, char **argv);
 struct err *cmd_pfn(struct session *s, int argc, char **argv);
 struct err *cmd_pids(struct session *s, int argc, char **argv);
+struct err *cmd_symbols(struct session *s, int argc, char **argv);
 struct err *cmd_vtop(struct session *s, int argc, char **argv);
 struct err *cmd_offset(struct session *s, int argc, char **argv);
 struct err *cmd_rd64(struct session *s, int argc, char **argv);

@@ -78,6 +78,7 @@ static const struct command commands[] = {
 	  "RIP). --att: AT&T syntax, as objdump and crash print it. JSON: \"instructions\" (address, symbol, bytes, mnemonic, operands, target).\n" },
 	/* Hidden: machine-readable lists for shell completion. */
 	{ "__pids", cmd_pids, 0, 0, "", NULL, NULL },
+	{ "__symbols", cmd_symbols, 0, 1, "[PREFIX]", NULL, NULL },
 	{ "__vtop", cmd_vtop, 1, 1, "VA", NULL, NULL },
 	{ "__offset", cmd_offset, 1, -1, "STRUCT.MEMBER", NULL, NULL },
 	{ "__rd64", cmd_rd64, 1, 1, "VA", NULL, NULL },
@@ -462,7 +463,7 @@ int main(int argc, char **argv)
 	struct err *e = target_open(args[0], &topts, &s.T);
 	if (!e)
 		e = kvm_host_load(s.T, &s.H);
-	if (!e && cmd->fn != cmd_pids)
+	if (!e && cmd->fn != cmd_pids && cmd->fn != cmd_symbols)
 		e = select_resolve(&s.sel, &s.H);
 	if (!e) {
 		char *sub[] = { (char *)cmd->name };

@@ -385,6 +385,32 @@ struct err *cmd_pids(struct session *s, int argc, char **argv)
 	return NULL;
 }
 
+/* Code symbols starting with PREFIX, one per line, for shell completion of
+ * `dis`: vmlinux's by name, a module's as module:name (what dis takes). At
+ * most 2000: a completion list longer than that helps nobody. */
+struct err *cmd_symbols(struct session *s, int argc, char **argv)
+{
+	const char *prefix = argc > 1 ? argv[1] : "";
+	size_t plen = strlen(prefix), shown = 0;
+	const struct target *T = s->T;
+	for (size_t t = 0; t <= T->nmods && shown < 2000; t++) {
+		const struct symtab *st = t ? &T->mods[t - 1].syms : &T->vmlinux_syms;
+		for (size_t i = 0; i < st->n && shown < 2000; i++) {
+			char ty = st->type ? st->type[i] : 't';
+			if (ty != 't' && ty != 'T')
+				continue;
+			const char *name = st->pool + st->name_off[i];
+			char full[256];
+			snprintf(full, sizeof(full), "%s%s%s", t ? st->name : "", t ? ":" : "", name);
+			if (!strncmp(full, prefix, plen)) {
+				fprintf(s->out, "%s\n", full);
+				shown++;
+			}
+		}
+	}
+	return NULL;
+}
+
 /* Hidden helpers for tests and the fault injector: a kernel virtual address
  * translated as the analysis does it, and a member offset from type info. */
 struct err *cmd_vtop(struct session *s, int argc, char **argv)

@@ -104,6 +104,10 @@ expect "bash: sptes BITS after a comma keeps the list" \
 	"$(complete_bash spte-inspect "$DUMP" sptes W=1,D)" "$(sorted W=1,D=0 W=1,D=1)"
 expect "bash: --color" "$(complete_bash spte-inspect "$DUMP" --color a)" "$(sorted always auto)"
 expect "bash: the pfn command" "$(complete_bash spte-inspect "$DUMP" pf)" "pfn"
+syms=$("$BIN" "$DUMP" __symbols kvm:mark_page_dirty | sort -V)
+# bash inserts after the ':' (a word break for readline): the candidates lose "kvm:"
+expect "bash: dis SYMBOL from the dump on the line" \
+	"$(complete_bash spte-inspect "$DUMP" dis kvm:mark_page_dirty)" "$(echo "$syms" | sed 's/^kvm://')"
 
 # -- zsh -------------------------------------------------------------------
 cat >"$TMP/zcomp.zsh" <<'EOF'
@@ -139,6 +143,8 @@ if command -v zsh >/dev/null; then
 	expect "zsh: --check after a comma offers the rest" "$got" "$(echo "$ids" | grep '^H')"
 	expect "zsh: --severity" "$(complete_zsh spte-inspect "$DUMP" --severity "")" "$(sorted error info warning)"
 	expect "zsh: sptes BITS: bit names" "$(complete_zsh spte-inspect "$DUMP" sptes W)" "$bits_w"
+	expect "zsh: dis SYMBOL from the dump on the line" \
+		"$(complete_zsh spte-inspect "$DUMP" dis kvm:mark_page_dirty)" "$syms"
 	# the check ids come from the binary on the line, not from whichever is on PATH
 	mkdir -p "$TMP/one"
 	printf '#!/bin/sh\necho %s\n' "'{\"checks\":[{\"id\":\"S1\"},{\"id\":\"S2\"}]}'" >"$TMP/one/spte-inspect"
@@ -169,6 +175,8 @@ if command -v fish >/dev/null; then
 	expect "fish: --check after a comma keeps the list" \
 		"$(complete_fish "spte-inspect $DUMP --check S1,H")" "$h_ids"
 	expect "fish: sptes BITS: bit names" "$(complete_fish "spte-inspect $DUMP sptes W")" "$bits_w"
+	expect "fish: dis SYMBOL from the dump on the line" \
+		"$(complete_fish "spte-inspect $DUMP dis kvm:mark_page_dirty")" "$syms"
 	got=$(fish -N -c "source '$COMP/spte-inspect.fish'; complete -C 'spte-inspect $DUMP pf'" 2>&1)
 	expect "fish: commands with their descriptions" "$got" "pfn	who maps a host frame"
 	expect "fish: --check falls back to the static list" \
