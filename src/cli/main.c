@@ -490,6 +490,10 @@ int main(int argc, char **argv)
 		code |= e->kind == ERR_USAGE ? EXIT_USAGE : EXIT_FATAL;
 		err_free(e);
 	}
+	if (s.env_f) { /* --json-lines, the command failed before its document ended */
+		fclose(s.env_f);
+		free(s.env_buf);
+	}
 	free(s.env);
 	notes_fini(&s.walk_notes);
 	kvm_host_fini(&s.H);
