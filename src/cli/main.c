@@ -460,6 +460,9 @@ int main(int argc, char **argv)
 	if (cmd->max_args >= 0 && cargs > cmd->max_args)
 		return fail(EXIT_USAGE, "%s: unexpected argument '%s'", cmd->name,
 			    args[2 + cmd->max_args]);
+	if ((s.dis_reverse || s.dis_att) && cmd->fn != cmd_dis)
+		return fail(EXIT_USAGE, "%s: applies to dis only, not %s", s.dis_reverse ? "-r/--reverse"
+			    : "--att", cmd->name);
 	struct err *e = target_open(args[0], &topts, &s.T);
 	if (!e)
 		e = kvm_host_load(s.T, &s.H);

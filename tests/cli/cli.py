@@ -205,6 +205,9 @@ def main():
          [i["address"] for i in att] == [i["address"] for i in fwd] and
          any("%" in i["operands"] for i in att) and not any("%" in i["operands"] for i in fwd),
          att[:3])
+    p = run(dump, "sptes", "-r")
+    case("-r outside dis: usage error", p.returncode == 8 and
+         p.stderr == "spte-inspect: -r/--reverse: applies to dis only, not sptes\n", p.stderr)
     p = run(dump, "dis", "no_such_symbol_xyz")
     case("dis of an unknown symbol: usage error", p.returncode == 8 and "no symbol" in p.stderr,
          p.stderr)
