@@ -215,6 +215,9 @@ static void books_signals(struct target *T, const struct check_layout *L, const 
 		uint32_t cnts;
 		memcpy(&cnts, buf, 4);
 		b->mmu_lock_held = cnts != 0;
+		b->mmu_lock_known = true;
+		b->mmu_lock_cnts = cnts;
+		b->mmu_lock_addr = vm->addr + member_off(&L->mmu_lock);
 	}
 	if (L->have_slots_lock) {
 		uint64_t owner = 0;

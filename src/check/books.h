@@ -50,6 +50,9 @@ struct vm_books {
 	bool ring_unread;		/* some vCPU's ring could not be read */
 	bool ring_mode;
 	bool mmu_lock_held, slots_lock_held, gen_updating, mm_gone;
+	bool mmu_lock_known;		/* the rwlock's count could be read */
+	uint32_t mmu_lock_cnts;
+	uint64_t mmu_lock_addr;
 	uint64_t inval_count, inval_start, inval_end;
 	bool disable_nx;
 	uint64_t pgd_pa;

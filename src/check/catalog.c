@@ -31,10 +31,12 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	  "below the parent entry, gfn equal to the entry's first gfn, the root's role apart from "
 	  "the level, and ptep pointing at the parent entry. Ruled out: invalid roots being torn "
 	  "down, which are not checked." },
-	{ CHK_S7, "S7", SEV_INFO, "FROZEN SPTE present",
+	{ CHK_S7, "S7", SEV_WARNING, "FROZEN SPTE present",
 	  "A REMOVED/FROZEN_SPTE marks an entry a thread holding mmu_lock is replacing (atomic zap, "
-	  "teardown of a removed table). Always transient: it says an MMU operation was in flight "
-	  "when the dump was taken, so nearby findings may be inconclusive." },
+	  "teardown of a removed table); it is transient. Reachable from a root while mmu_lock is "
+	  "free and no vCPU walks the tables locklessly, nobody will thaw it: a zap died half-way or "
+	  "a stray write (warning, the lock state as evidence). Ruled out (info, inconclusive): "
+	  "mmu_lock held or unreadable, or a vCPU reading shadow page tables." },
 	{ CHK_S8, "S8", SEV_WARNING, "executable huge page with the NX huge page mitigation on",
 	  "With nx_huge_pages on and the VM not opted out, KVM maps huge pages non-executable and "
 	  "splits them on an instruction fetch. An executable huge leaf then contradicts the "

@@ -402,6 +402,38 @@ static int check_entry(void *arg, const struct walk_entry *e)
 	return check_entry_once(r, e);
 }
 
+/* S7. A frozen entry is legitimate only while its freezer holds mmu_lock (a
+ * TDP MMU fault or zap, read or write side) or a vCPU walks the tables
+ * locklessly; with the lock free and no vCPU in such a walk nobody will ever
+ * thaw it: a zap died half-way, or something wrote the value. */
+static void check_frozen(struct run *r, const struct walk_entry *e)
+{
+	const struct vm_books *b = r->b;
+	int walker = -1;
+	for (size_t i = 0; i < b->vm->nvcpus && walker < 0; i++)
+		if (b->vm->vcpus[i].mode == 3) /* READING_SHADOW_PAGE_TABLES */
+			walker = b->vm->vcpus[i].idx;
+	if (b->mmu_lock_known && !b->mmu_lock_held && walker < 0) {
+		emit_sev(r, CHK_S7, SEV_WARNING, e, false,
+			 "FROZEN SPTE with no MMU operation in flight: a zap died half-way or a stray "
+			 "write", "entry %d of table 0x%" PRIx64 " = 0x%016" PRIx64 "; mmu_lock at 0x%"
+			 PRIx64 " free (cnts 0x%x), no vCPU reading shadow page tables", e->index,
+			 e->table_pa, e->spte, b->mmu_lock_addr, b->mmu_lock_cnts);
+		return;
+	}
+	char why[128];
+	if (!b->mmu_lock_known)
+		snprintf(why, sizeof(why), "mmu_lock unreadable");
+	else if (b->mmu_lock_held)
+		snprintf(why, sizeof(why), "mmu_lock at 0x%" PRIx64 " held (cnts 0x%x)",
+			 b->mmu_lock_addr, b->mmu_lock_cnts);
+	else
+		snprintf(why, sizeof(why), "vCPU %d reading shadow page tables", walker);
+	emit_sev(r, CHK_S7, SEV_INFO, e, true, "FROZEN SPTE: an MMU operation may be in flight",
+		 "entry %d of table 0x%" PRIx64 " = 0x%016" PRIx64 "; %s", e->index, e->table_pa,
+		 e->spte, why);
+}
+
 static int check_entry_once(struct run *r, const struct walk_entry *e)
 {
 	if (e->event != WALK_ENTRY) {
@@ -417,8 +449,7 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 		     e->table_pa, e->spte);
 		return 0;
 	case SPTE_FROZEN:
-		emit(r, CHK_S7, e, false, "FROZEN SPTE: a zap was in flight", "entry %d of table 0x%"
-		     PRIx64 " = 0x%016" PRIx64, e->index, e->table_pa, e->spte);
+		check_frozen(r, e);
 		return 0;
 	case SPTE_PRESENT:
 		break;

@@ -23,25 +23,18 @@ struct err *cmd_vms(struct session *s, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (s->json) {
-		json_doc_begin(s, "vms");
-		json_key(&s->j, "vms");
-		json_arr_begin(&s->j);
-	} else {
-		fprintf(s->out, "%-8s %-16s %-18s %5s %8s %5s %-8s %s\n", "PID", "COMMAND", "KVM",
-			"VCPUS", "MEMSLOTS", "ROOTS", "TDP_MMU", "DIRTY_LOG");
-	}
+	out_open(s, "vms", "vms", "%-8s %-16s %-18s %5s %8s %5s %-8s %s\n", "VM", "COMMAND", "KVM",
+		 "VCPUS", "MEMSLOTS", "ROOTS", "TDP_MMU", "DIRTY_LOG");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		const char *mode = vm->dirty_ring_size ? "ring"
 				   : vm->manual_dirty_log_protect ? "manual-protect" : "bitmap";
 		if (s->json) {
 			json_obj_begin(&s->j);
-			json_ki64(&s->j, "pid", vm->pid);
+			json_vm(&s->j, &s->H, vm);
 			json_kstr(&s->j, "comm", vm->comm[0] ? vm->comm : NULL);
-			json_khex(&s->j, "kvm", vm->addr);
 			json_khex(&s->j, "mm", vm->mm);
 			json_ki64(&s->j, "online_vcpus", vm->online_vcpus);
 			json_ku64(&s->j, "memslots", vm->nslots);
@@ -70,17 +63,12 @@ struct err *cmd_vms(struct session *s, int argc, char **argv)
 			json_arr_end(&s->j);
 			json_obj_end(&s->j);
 		} else {
-			fprintf(s->out, "%-8d %-16s 0x%-16" PRIx64 " %5d %8zu %5zu %-8s %s\n", vm->pid,
-				vm->comm[0] ? vm->comm : "-", vm->addr, vm->online_vcpus, vm->nslots,
+			fprintf(s->out, "%-8s %-16s 0x%-16" PRIx64 " %5d %8zu %5zu %-8s %s\n",
+				vm_label(&s->H, vm), vm->comm[0] ? vm->comm : "-", vm->addr, vm->online_vcpus, vm->nslots,
 				vm->nroots, tri(vm->tdp_mmu), mode);
 		}
 	}
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		text_notes(s);
-	}
+	out_close(s);
 	return NULL;
 }
 
@@ -100,17 +88,12 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (s->json) {
-		json_doc_begin(s, "memslots");
-		json_key(&s->j, "memslots");
-		json_arr_begin(&s->j);
-	} else {
-		fprintf(s->out, "%-8s %2s %5s %-12s %-12s %-18s %-18s %8s %s\n", "PID", "AS", "SLOT",
-			"BASE_GFN", "NPAGES", "USERSPACE_ADDR", "DIRTY_BITMAP", "DIRTY", "FLAGS");
-	}
+	out_open(s, "memslots", "memslots", "%-8s %2s %5s %-12s %-12s %8s %-18s %-18s %8s %s\n",
+		 "VM", "AS", "SLOT", "BASE_GFN", "NPAGES", "SIZE", "USERSPACE_ADDR", "DIRTY_BITMAP",
+		 "DIRTY", "FLAGS");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		for (size_t k = 0; k < vm->nslots; k++) {
 			const struct kvm_memslot *m = &vm->slots[k];
@@ -128,8 +111,7 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 			slot_flags_str(m->flags, flags, sizeof(flags));
 			if (s->json) {
 				json_obj_begin(&s->j);
-				json_ki64(&s->j, "vm", vm->pid);
-				json_khex(&s->j, "kvm", vm->addr);
+				json_vm(&s->j, &s->H, vm);
 				json_ki64(&s->j, "as_id", m->as_id);
 				json_ki64(&s->j, "id", m->id);
 				json_ku64(&s->j, "base_gfn", m->base_gfn);
@@ -160,19 +142,16 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 				char db[32], nd[24];
 				snprintf(db, sizeof(db), m->dirty_bitmap ? "0x%" PRIx64 : "-", m->dirty_bitmap);
 				snprintf(nd, sizeof(nd), words ? "%" PRIu64 : "-", ndirty);
-				fprintf(s->out, "%-8d %2d %5d 0x%-10" PRIx64 " %-12" PRIu64 " 0x%-16" PRIx64
-					" %-18s %8s %s\n", vm->pid, m->as_id, m->id, m->base_gfn, m->npages,
-					m->userspace_addr, db, nd, flags);
+				char size[16];
+				size_units(m->npages * PAGE_SIZE, size, sizeof(size));
+				fprintf(s->out, "%-8s %2d %5d 0x%-10" PRIx64 " %-12" PRIu64 " %8s 0x%-16"
+					PRIx64 " %-18s %8s %s\n", vm_label(&s->H, vm), m->as_id, m->id,
+					m->base_gfn, m->npages, size, m->userspace_addr, db, nd, flags);
 			}
 			free(words);
 		}
 	}
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		text_notes(s);
-	}
+	out_close(s);
 	return NULL;
 }
 
@@ -180,21 +159,15 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (s->json) {
-		json_doc_begin(s, "roots");
-		json_key(&s->j, "roots");
-		json_arr_begin(&s->j);
-	} else {
-		fprintf(s->out, "%-8s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %s\n", "PID", "ROOT",
-			"TABLE_PA", "ROLE", "LVL", "SMM", "GUEST", "AD", "VALID", "REFS", "VCPUS");
-	}
+	out_open(s, "roots", "roots", "%-8s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %s\n", "VM",
+		 "ROOT", "TABLE_PA", "ROLE", "LVL", "SMM", "GUEST", "AD", "VALID", "REFS", "VCPUS");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		for (size_t k = 0; k < vm->nroots; k++) {
 			const struct kvm_root *r = &vm->roots[k];
-			if (!select_root(s, r))
+			if (!select_root(&s->sel, r))
 				continue;
 			char users[128] = "";
 			size_t ul = 0;
@@ -204,14 +177,13 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 							       ul ? "," : "", vm->vcpus[v].idx);
 			if (s->json) {
 				json_obj_begin(&s->j);
-				json_ki64(&s->j, "vm", vm->pid);
-				json_khex(&s->j, "kvm", vm->addr);
+				json_vm(&s->j, &s->H, vm);
 				json_khex(&s->j, "sp", r->sp);
 				json_khex(&s->j, "spt", r->spt);
 				json_khex(&s->j, "spt_pa", r->spt_pa);
 				json_khex(&s->j, "role", r->role);
 				json_ki64(&s->j, "level", r->level);
-				json_ki64(&s->j, "smm", r->smm);
+				json_kbool(&s->j, "smm", r->smm);
 				json_kbool(&s->j, "guest_mode", r->guest_mode);
 				json_kbool(&s->j, "ad_disabled", r->ad_disabled);
 				json_kbool(&s->j, "invalid", r->invalid);
@@ -219,24 +191,23 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 				json_key(&s->j, "vcpus");
 				json_arr_begin(&s->j);
 				for (size_t v = 0; v < vm->nvcpus; v++)
-					if (vm->vcpus[v].root_hpa == r->spt_pa)
-						json_i64(&s->j, vm->vcpus[v].idx);
+					if (vm->vcpus[v].root_hpa == r->spt_pa) {
+						json_obj_begin(&s->j);
+						json_ki64(&s->j, "idx", vm->vcpus[v].idx);
+						json_ki64(&s->j, "vcpu_id", vm->vcpus[v].vcpu_id);
+						json_obj_end(&s->j);
+					}
 				json_arr_end(&s->j);
 				json_obj_end(&s->j);
 			} else {
-				fprintf(s->out, "%-8d 0x%-16" PRIx64 " 0x%-12" PRIx64 " 0x%-8x %3d %3d %-5s %-5s "
-					"%-5s %4" PRId64 " %s\n", vm->pid, r->sp, r->spt_pa, r->role, r->level,
+				fprintf(s->out, "%-8s 0x%-16" PRIx64 " 0x%-12" PRIx64 " 0x%-8x %3d %3d %-5s %-5s "
+					"%-5s %4" PRId64 " %s\n", vm_label(&s->H, vm), r->sp, r->spt_pa, r->role, r->level,
 					r->smm, r->guest_mode ? "yes" : "no", r->ad_disabled ? "off" : "on",
 					r->invalid ? "no" : "yes", r->refcount, ul ? users : "-");
 			}
 		}
 	}
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		text_notes(s);
-	}
+	out_close(s);
 	return NULL;
 }
 
@@ -340,7 +311,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 #undef M
 	};
 	if (s->json) {
-		json_doc_begin(s, "info");
+		out_open(s, "info", NULL, NULL);
 		json_kstr(&s->j, "format", dump_format(T->dump));
 		json_kbool(&s->j, "flattened", dump_is_flattened(T->dump));
 		json_kbool(&s->j, "live", dump_is_live(T->dump));
@@ -388,7 +359,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 		json_khex(&s->j, "frozen", m->frozen);
 		json_khex(&s->j, "empty", m->nonpresent);
 		json_obj_end(&s->j);
-		json_doc_end(s);
+		out_close(s);
 		return NULL;
 	}
 	fprintf(s->out, "dump:       %s\n", dump_path(T->dump));
@@ -435,6 +406,32 @@ struct err *cmd_pids(struct session *s, int argc, char **argv)
 			dup |= s->H.vms[k].pid == s->H.vms[i].pid;
 		if (!dup)
 			fprintf(s->out, "%d\n", s->H.vms[i].pid);
+	}
+	return NULL;
+}
+
+/* Code symbols starting with PREFIX, one per line, for shell completion of
+ * `dis`: vmlinux's by name, a module's as module:name (what dis takes). At
+ * most 2000: a completion list longer than that helps nobody. */
+struct err *cmd_symbols(struct session *s, int argc, char **argv)
+{
+	const char *prefix = argc > 1 ? argv[1] : "";
+	size_t plen = strlen(prefix), shown = 0;
+	const struct target *T = s->T;
+	for (size_t t = 0; t <= T->nmods && shown < 2000; t++) {
+		const struct symtab *st = t ? &T->mods[t - 1].syms : &T->vmlinux_syms;
+		for (size_t i = 0; i < st->n && shown < 2000; i++) {
+			char ty = st->type ? st->type[i] : 't';
+			if (ty != 't' && ty != 'T')
+				continue;
+			const char *name = st->pool + st->name_off[i];
+			char full[256];
+			snprintf(full, sizeof(full), "%s%s%s", t ? st->name : "", t ? ":" : "", name);
+			if (!strncmp(full, prefix, plen)) {
+				fprintf(s->out, "%s\n", full);
+				shown++;
+			}
+		}
 	}
 	return NULL;
 }

@@ -5,6 +5,8 @@ must report exactly that fault -- the right check id at the injected gfn, with
 its evidence -- and nothing else.  Documented exceptions are shown not to fire.
 Usage: checks_inject.py BINARY DUMP INJECTOR"""
 import json
+
+import jsondoc
 import os
 import re
 import subprocess
@@ -24,7 +26,7 @@ def run(*args):
 
 def jrun(*args):
     p = run("-j", *args)
-    return p.returncode, json.loads(p.stdout)
+    return p.returncode, jsondoc.load(p.stdout)
 
 
 def case(name, cond, detail=""):
@@ -222,7 +224,26 @@ def main():
         # it too; 7.x moved the value (0x5a0 -> 0x1a0): both as the dump says
         frozen = int(sbits["frozen"], 16)
         x = damaged("s7", "--u64", f"{entry_pa(e):#x}={frozen:#x}")
-        expect("S7 (info)", x, [("S7", e["gfn"], 1)], rf"0x0*{frozen:x}", rc_want=1)
+        lock_va = int(kvm0, 16) + offset("kvm.mmu_lock")
+        got = expect("S7 with mmu_lock free", x, [("S7", e["gfn"], 1)],
+                     rf"0x0*{frozen:x}; mmu_lock at {lock_va:#x} free \(cnts 0x0\), no vCPU",
+                     rc_want=1)
+        case("S7 with mmu_lock free and no vCPU mid-walk: a warning",
+             [f["severity"] for f in got if f["check"] == "S7"] == ["warning"], got)
+        p = run("--color=always", x, "check")
+        case("check --color=always: the severity highlighted; its SPTE in 16 digits",
+             "\033[1;33mWARNING" in p.stdout and f"spte 0x{frozen:016x}" in p.stdout, p.stdout)
+        p = run(x, "check")
+        case("check into a pipe: no color", "\033[" not in p.stdout and "WARNING" in p.stdout,
+             p.stdout)
+        # Exception: mmu_lock held (a reader: a fault in flight) makes it info, inconclusive.
+        x = damaged("s7held", "--u64", f"{entry_pa(e):#x}={frozen:#x}",
+                    "--poke", f"{vtop(lock_va):#x}=01000000")
+        rc, got = findings(x)
+        s7 = [f for f in got if f["check"] == "S7"]
+        case("S7 with mmu_lock held: info, inconclusive, the lock as evidence",
+             rc == 2 and len(s7) == 1 and s7[0]["severity"] == "info" and s7[0]["inconclusive"]
+             and f"mmu_lock at {lock_va:#x} held (cnts 0x1)" in s7[0]["evidence"], (rc, s7))
     # S9: the slot shrinks under its leaves.
     if plain_slot:
         s_ = plain_slot

@@ -9,6 +9,8 @@ proves those equal to oracle.json).  A control per recompressed file: the root
 page's compressed data cut short must change the result.
 Usage: compression.py BINARY KDUMP RECOMPRESS KDUMP_TO_ELF MAKEDUMPFILE"""
 import json
+
+import jsondoc
 import os
 import struct
 import subprocess
@@ -33,7 +35,7 @@ def case(name, cond, detail=""):
 
 def doc(binary, dump, *args):
     p = subprocess.run([binary, "-j", dump, *args], capture_output=True, text=True, timeout=300)
-    d = json.loads(p.stdout) if p.stdout else {}
+    d = jsondoc.load(p.stdout) if p.stdout else {}
     d.pop("dump", None)
     return p.returncode, d
 

@@ -3,6 +3,8 @@
 (tools/kdump-to-elf.py) must analyse exactly like the kdump it came from.
 Usage: elf_format.py BINARY KDUMP CONVERTER"""
 import json
+
+import jsondoc
 import os
 import subprocess
 import struct
@@ -23,7 +25,7 @@ def case(name, cond, detail=""):
 
 def doc(binary, dump, *args):
     p = subprocess.run([binary, "-j", dump, *args], capture_output=True, text=True, timeout=300)
-    d = json.loads(p.stdout) if p.stdout else {}
+    d = jsondoc.load(p.stdout) if p.stdout else {}
     d.pop("dump", None)
     return p.returncode, d
 

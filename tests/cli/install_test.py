@@ -57,6 +57,8 @@ def main():
             os.path.join(SRC, "completions", "_spte-inspect"),
         os.path.join(datadir, "fish", "vendor_completions.d", "spte-inspect.fish"):
             os.path.join(SRC, "completions", "spte-inspect.fish"),
+        os.path.join(datadir, "spte-inspect", "spte-inspect.schema.json"):
+            os.path.join(SRC, "schema", "spte-inspect.schema.json"),
     }
     with tempfile.TemporaryDirectory() as dest:
         # without --no-rebuild: `meson test` builds only what tests link, not the man page

@@ -118,11 +118,11 @@ def main():
         doc = json.loads(p.stdout)
         checks = {c["id"]: c["severity"] for c in doc["checks"]}
         titles = {c["id"]: c["title"] for c in doc["checks"]}
-        case("--list-checks -j is a schema_version 1 catalogue",
-             doc.get("schema_version") == 1 and checks, p.stdout[:200])
+        case("--list-checks -j is a schema_version 2 catalogue",
+             doc.get("schema_version") == 2 and checks, p.stdout[:200])
     except (ValueError, KeyError, TypeError) as e:
         checks, titles = {}, {}
-        case("--list-checks -j is a schema_version 1 catalogue", False,
+        case("--list-checks -j is a schema_version 2 catalogue", False,
              f"{e}: exit {p.returncode}, stdout {p.stdout[:200]!r}, stderr {p.stderr[:200]!r}")
     man_checks = re.findall(r"^\*([A-Z][0-9]+)\* \(([a-z]+)\)$", scd_sec("CHECKS"), re.M)
     page_checks = re.findall(r"^\\fB([A-Z][0-9]+)\\fR \(([a-z]+)\)$", page_sec("CHECKS"), re.M)
@@ -157,7 +157,8 @@ def main():
         p = run(binary, "-j", dump, "sptes")
         try:
             d = json.loads(p.stdout)
-            keys = set(d) | {k for e in d["sptes"] for k in e}
+            keys = set(d) | {k for e in d["sptes"] for k in e} | {
+                k for e in d["sptes"] for k in e["bits"]}
         except (ValueError, KeyError, TypeError) as e:
             keys = {f"<no JSON: {e}, exit {p.returncode}>"}
         documented = set(re.findall(r"\*([a-z_]+)\*", scd_sec("JSON OUTPUT")))

@@ -11,6 +11,8 @@ D5's PML half fires for the count KVM never kept on AMD, and not once the
 count is right.  The clean fixture shows none of it.
 Usage: pml_forced.py BINARY DUMP INJECTOR PML-BTF-HELPER"""
 import json
+
+import jsondoc
 import os
 import subprocess
 import sys
@@ -29,7 +31,7 @@ def run(*args):
 
 def jrun(*args):
     p = run("-j", *args)
-    return p.returncode, json.loads(p.stdout)
+    return p.returncode, jsondoc.load(p.stdout)
 
 
 def case(name, cond, detail=""):
@@ -139,9 +141,9 @@ def main():
     others = [f for f in got if f["check"] != "D3"]
     case("PML forced: besides D3 only D5's PML half, where the kernel keeps the count "
          f"({'6.1' if count_off is not None else 'none on 6.3+'})",
-         {(f["vm"], f["evidence"]) for f in others} == want_d5 and
+         {(f["pid"], f["evidence"]) for f in others} == want_d5 and
          all(f["check"] == "D5" and not f["inconclusive"] for f in others),
-         ([(f["check"], f["vm"], f["evidence"]) for f in others], want_d5))
+         ([(f["check"], f["pid"], f["evidence"]) for f in others], want_d5))
     case("PML forced: exit status", rc == (3 if want_d5 else 2), rc)
 
     if count_off is not None:

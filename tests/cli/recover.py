@@ -10,6 +10,8 @@ check and summary must produce the same JSON and exit status as with BTF.  A cop
 changed) must be refused with a clear error, never analysed with a wrong layout.
 Usage: recover.py BINARY DUMP INJECTOR [--code-damage]"""
 import json
+
+import jsondoc
 import os
 import re
 import subprocess
@@ -96,7 +98,7 @@ def hide_btf(dump, dst, extra=(), vmlinux=False):
 def doc(dump, cmd):
     p = run(dump, "-j", cmd)
     try:
-        d = json.loads(p.stdout)
+        d = jsondoc.load(p.stdout)
     except ValueError:
         d = None
     if isinstance(d, dict):
