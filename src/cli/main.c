@@ -335,11 +335,13 @@ int main(int argc, char **argv)
 		e = err_new(ERR_OS, "writing output: %s", strerror(errno));
 	if (s.T && dump_is_live(s.T->dump)) {
 		/* What the live-consistency machinery did, for the operator. */
-		const struct dump_live_stats *ls = dump_live_stats(s.T->dump);
+		const struct dump_live_stats *ds = dump_live_stats(s.T->dump);
+		const struct live_stats *ls = &s.T->live;
 		fprintf(stderr, "spte-inspect: live %s: %llu reads retried (%llu never settled), %llu table "
 			"entries re-read, %llu objects re-read (%llu changed under us), %llu findings "
 			"re-checked (%llu re-judged, %llu changed while reading)\n", dump_path(s.T->dump),
-			(unsigned long long)ls->reads_retried, (unsigned long long)ls->reads_changed,
+			(unsigned long long)(ds->reads_retried + ls->reads_retried),
+			(unsigned long long)(ds->reads_changed + ls->reads_changed),
 			(unsigned long long)ls->entries_reread, (unsigned long long)ls->objects_retried,
 			(unsigned long long)ls->objects_changed, (unsigned long long)ls->findings_rechecked,
 			(unsigned long long)ls->findings_reevaluated, (unsigned long long)ls->findings_changed);

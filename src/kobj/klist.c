@@ -35,13 +35,13 @@ struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn,
 		 * before calling it corrupt; one that never settles changed. */
 		for (int tries = 1; back != prev && dump_is_live(T->dump); tries++) {
 			if (tries == DUMP_LIVE_TRIES) {
-				dump_live_stats(T->dump)->objects_changed++;
+				T->live.objects_changed++;
 				return err_new(ERR_CHANGED, "list at 0x%llx changed under us at entry 0x%llx "
 					       "(%d reads)", (unsigned long long)head,
 					       (unsigned long long)pos, DUMP_LIVE_TRIES);
 			}
 			if (tries == 1)
-				dump_live_stats(T->dump)->reads_retried++;
+				T->live.reads_retried++;
 			if ((e = dump_read_u64(T->dump, prev + member_off(&next_m), &pos)))
 				return err_wrap(e, "list entry 0x%llx", (unsigned long long)prev);
 			if (pos == head)

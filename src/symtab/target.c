@@ -102,7 +102,7 @@ struct err *target_read_obj_stable(struct target *T, uint64_t va, size_t size,
 	struct err *e = target_read_obj(T, va, size, buf);
 	if (e || !dump_is_live(T->dump))
 		return e;
-	struct dump_live_stats *st = dump_live_stats(T->dump);
+	struct live_stats *st = &T->live;
 	void *again;
 	for (int tries = 2;; tries++) {
 		if ((e = target_read_obj(T, va, size, &again)))
