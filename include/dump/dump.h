@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "base/notes.h"
 
 #define PAGE_SIZE 4096u
 #define PAGE_SHIFT 12
@@ -18,6 +19,9 @@ struct dump;
 
 struct err *dump_open(const char *path, struct dump **out);
 void dump_close(struct dump *d);
+/* dump_close() and libkdumpfile's context too, for fuzzers that open a
+ * dump per input (dump_close leaves it to process exit: kdump.c says why). */
+void dump_close_all(struct dump *d);
 
 /* Reads fail with ERR_FILTERED when the dump left the page out. */
 struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len);
@@ -75,7 +79,12 @@ const struct dump_live_stats *dump_live_stats(const struct dump *d);
 typedef void (*dump_read_hook)(void *arg, struct dump *d, uint64_t pa, size_t len);
 void dump_test_live(struct dump *d, dump_read_hook hook, void *arg);
 
-/* Count of reads that hit filtered pages, for the "incomplete" exit bit. */
+/* Count of reads that found no page: filtered out, or unreadable (a damaged
+ * page descriptor, bytes past the end of a truncated file); for the
+ * "incomplete" exit bit. */
 uint64_t dump_filtered_reads(const struct dump *d);
+/* What the file itself lacks (a truncated ELF's missing bytes, a kdump's
+ * missing descriptors), found when it was opened: the analysis is incomplete. */
+const struct notes *dump_notes(const struct dump *d);
 
 #endif

@@ -32,35 +32,6 @@ uint64_t dump_vmcoreinfo_symbol(struct dump *d, const char *name)
 	return v ? strtoull(v, NULL, 16) : 0;
 }
 
-/* libkdumpfile 0.5.1 crashes on some truncated headers (and frees a context
- * twice after failing on them), so headers too short to hold what their
- * format promises are refused here first. */
-static struct err *dump_check_header(int fd, const char *path, uint64_t size)
-{
-	unsigned char h[64];
-	ssize_t n = pread(fd, h, sizeof(h), 0);
-	if (n < 0)
-		return err_new(ERR_OS, "%s: %s", path, strerror(errno));
-	if (n >= 8 && (!memcmp(h, "KDUMP   ", 8) || !memcmp(h, "DISKDUMP", 8))) {
-		/* main header block + sub-header block at the least */
-		if (size < 2 * PAGE_SIZE)
-			return err_new(ERR_FORMAT, "%s: kdump file truncated to %llu bytes (its headers "
-				       "alone need %u)", path, (unsigned long long)size, 2 * PAGE_SIZE);
-	} else if (n >= 4 && !memcmp(h, "\177ELF", 4)) {
-		if (n < 64 || h[4] != 2)
-			return err_new(ERR_FORMAT, "%s: ELF file truncated or not 64-bit", path);
-		uint64_t phoff;
-		uint16_t phentsize, phnum;
-		memcpy(&phoff, h + 32, 8);
-		memcpy(&phentsize, h + 54, 2);
-		memcpy(&phnum, h + 56, 2);
-		if (phoff > size || (uint64_t)phentsize * phnum > size - phoff)
-			return err_new(ERR_FORMAT, "%s: ELF program headers lie beyond the end of the "
-				       "file (truncated at %llu bytes)", path, (unsigned long long)size);
-	}
-	return NULL;
-}
-
 struct err *dump_open(const char *path, struct dump **out)
 {
 	struct dump *d = calloc(1, sizeof(*d));
@@ -70,7 +41,8 @@ struct err *dump_open(const char *path, struct dump **out)
 	}
 	d->fd = -1;
 	struct err *e = NULL;
-	d->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO would block open(2) until a writer came */
+	d->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (d->fd < 0) {
 		bool proc = !strncmp(path, "/proc/", 6);
 		e = err_new(ERR_OS, "%s: %s%s", path, strerror(errno),
@@ -80,10 +52,19 @@ struct err *dump_open(const char *path, struct dump **out)
 		goto fail;
 	}
 	struct stat st;
-	if (fstat(d->fd, &st) || !S_ISREG(st.st_mode)) {
-		e = err_new(ERR_FORMAT, "%s: not a regular file", path);
+	if (fstat(d->fd, &st)) {
+		e = err_new(ERR_OS, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		e = err_new(ERR_FORMAT, "%s: not a regular file (%s): a crash dump is a file, or "
+			    "/proc/kcore", path, S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ?
+			    "a directory" : S_ISCHR(st.st_mode) ? "a character device" :
+			    S_ISBLK(st.st_mode) ? "a block device" : S_ISSOCK(st.st_mode) ? "a socket" :
+			    "not a file");
+		goto fail;
+	}
+	fcntl(d->fd, F_SETFL, 0); /* a regular file: blocking reads again */
 	d->live = !strcmp(path, "/proc/kcore");
 	if (d->live && (e = kcore_segments(d)))
 		goto fail;
@@ -91,9 +72,9 @@ struct err *dump_open(const char *path, struct dump **out)
 		e = err_new(ERR_FORMAT, "%s: empty file, not a crash dump", path);
 		goto fail;
 	}
-	if (!d->live && (e = dump_check_header(d->fd, path, (uint64_t)st.st_size)))
+	if (!d->live && !flat_detect(d->fd) && (e = valid_open(d, (uint64_t)st.st_size)))
 		goto fail;
-	if (flat_detect(d->fd)) {
+	if (!d->live && flat_detect(d->fd)) {
 		int nfd;
 		if ((e = flat_rearrange(d->fd, path, &nfd)))
 			goto fail;
@@ -101,7 +82,11 @@ struct err *dump_open(const char *path, struct dump **out)
 		d->fd = nfd;
 		d->flattened = true;
 		struct stat fst;
-		if (fstat(d->fd, &fst) || (e = dump_check_header(d->fd, path, (uint64_t)fst.st_size)))
+		if (fstat(d->fd, &fst)) {
+			e = err_new(ERR_OS, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if ((e = valid_open(d, (uint64_t)fst.st_size)))
 			goto fail;
 	}
 	if ((e = kdump_backend_open(d)))
@@ -125,6 +110,8 @@ void dump_close(struct dump *d)
 	free(d->overlays);
 	cache_fini(d);
 	free(d->kcore);
+	valid_close(d);
+	notes_fini(&d->notes);
 	vmcoreinfo_fini(&d->vmcoreinfo);
 	free(d->path);
 	free(d);
@@ -158,6 +145,9 @@ static struct err *dump_backend_read(struct dump *d, uint64_t pa, void *buf, siz
 {
 	if (d->nkcore)
 		return kcore_read(d, pa, buf, len);
+	struct err *e = valid_read(d, pa, len);
+	if (e)
+		return e;
 	return kdump_backend_read(d, KDUMP_KPHYSADDR, pa, buf, len);
 }
 
@@ -224,6 +214,7 @@ const char *dump_format(const struct dump *d) { return d->format ? d->format : "
 bool dump_is_flattened(const struct dump *d) { return d->flattened; }
 bool dump_is_live(const struct dump *d) { return d->live; }
 uint64_t dump_filtered_reads(const struct dump *d) { return d->filtered_reads; }
+const struct notes *dump_notes(const struct dump *d) { return &d->notes; }
 
 static struct err *dump_read_stable(struct dump *d, bool phys, uint64_t addr, void *buf, size_t len)
 {

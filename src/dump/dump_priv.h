@@ -7,6 +7,7 @@
 
 #include <libkdumpfile/kdumpfile.h>
 
+#include "base/notes.h"
 #include "dump/dump.h"
 #include "dump/vmcoreinfo.h"
 
@@ -14,6 +15,9 @@ struct dump_overlay;
 struct dump_tlb;
 struct dump_pcache;
 struct dump_kcore_seg;
+struct dump_valid;
+
+enum dump_kind { DUMP_OTHER, DUMP_KDUMP, DUMP_ELF };
 
 struct dump {
 	char *path;
@@ -38,6 +42,9 @@ struct dump {
 	dump_read_hook hook;	/* tests only */
 	void *hook_arg;
 	uint8_t again[PAGE_SIZE];	/* second copy of a stable read */
+	enum dump_kind kind;
+	struct dump_valid *valid;	/* what validate.c learnt of the file */
+	struct notes notes;	/* what the file lacks (truncation), for "incomplete" */
 };
 
 /* kdump.c: the libkdumpfile backend (kdump, ELF, and kcore's translation). */
@@ -56,6 +63,14 @@ struct err *kcore_read(struct dump *d, uint64_t pa, void *buf, size_t len);
 /* VMCOREINFO from /sys/kernel/vmcoreinfo; TELL_LIBKDUMPFILE: give it too. */
 struct err *kcore_sys_vmcoreinfo(struct dump *d, bool tell_libkdumpfile);
 #define DUMP_SYS_VMCOREINFO "/sys/kernel/vmcoreinfo"
+
+/* validate.c: the file's headers checked before libkdumpfile opens it
+ * (SIZE: the file's), and each page's place in the file before it reads it. */
+struct err *valid_open(struct dump *d, uint64_t size);
+void valid_close(struct dump *d);
+/* ERR_READ (counted as a read that found no page) if [PA, PA+LEN) cannot be
+ * read from the file as its headers describe it. */
+struct err *valid_read(struct dump *d, uint64_t pa, size_t len);
 
 /* overlay.c */
 bool overlay_has_page(const struct dump *d, uint64_t pfn);

@@ -106,6 +106,14 @@ void kdump_backend_close(struct dump *d)
 	(void)d->ctx;
 }
 
+void dump_close_all(struct dump *d)
+{
+	kdump_ctx_t *ctx = d ? d->ctx : NULL;
+	dump_close(d);
+	if (ctx)
+		kdump_free(ctx);
+}
+
 struct err *kdump_backend_page_stored(struct dump *d, uint64_t pfn)
 {
 	unsigned char bit = 0;

@@ -479,6 +479,10 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 {
 	memset(H, 0, sizeof(*H));
 	H->tdp_enabled = H->tdp_mmu_enabled = -1;
+	/* what the dump file itself lacks (a truncated file) */
+	const struct notes *dn = dump_notes(T->dump);
+	for (size_t i = 0; i < dn->n; i++)
+		notes_add(&H->notes, "%s", dn->msg[i]);
 	if (!target_module(T, "kvm"))
 		return err_new(ERR_NOTFOUND, "the kvm module is not loaded in this kernel: no VMs to analyse");
 	H->vendor = target_module(T, "kvm_amd") ? "kvm_amd" : target_module(T, "kvm_intel") ? "kvm_intel" : NULL;
