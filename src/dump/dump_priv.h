@@ -71,6 +71,9 @@ void valid_close(struct dump *d);
 /* ERR_READ (counted as a read that found no page) if [PA, PA+LEN) cannot be
  * read from the file as its headers describe it. */
 struct err *valid_read(struct dump *d, uint64_t pa, size_t len);
+/* Descriptors (their file offsets, in *ATS, malloc'ed) that claim more
+ * bytes than a block: libkdumpfile would overflow its buffer reading them. */
+size_t valid_overflowing(const struct dump *d, uint64_t **ats);
 
 /* overlay.c */
 bool overlay_has_page(const struct dump *d, uint64_t pfn);

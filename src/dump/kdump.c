@@ -74,6 +74,10 @@ struct err *kdump_backend_open(struct dump *d)
 		return err_new(ERR_FORMAT, "%s: no VMCOREINFO in the %s dump (QEMU needs -device "
 			       "vmcoreinfo; kdump dumps always carry it)", path, d->format ? d->format : "");
 	}
+	/* the file's own damage explains it better than libkdumpfile's words */
+	if (ks != KDUMP_OK && d->notes.n)
+		return err_new(ERR_FORMAT, "cannot translate kernel addresses, the kernel's page tables "
+			       "are not readable: %s", d->notes.msg[0]);
 	if (ks != KDUMP_OK)
 		return err_new(ERR_FORMAT, "%s: cannot set up kernel address translation (truncated or "
 			       "damaged dump?)%s%s", path, *xlat_err ? ": " : "", xlat_err);
@@ -151,6 +155,9 @@ struct err *kdump_backend_vtop(struct dump *d, uint64_t va, uint64_t *pa)
 {
 	addrxlat_fulladdr_t fa = { .addr = va, .as = ADDRXLAT_KVADDR };
 	addrxlat_status st = addrxlat_fulladdr_conv(&fa, ADDRXLAT_KPHYSADDR, d->axctx, d->axsys);
+	if (st != ADDRXLAT_OK && d->notes.n) /* page tables lost with the file's end */
+		return err_new(ERR_READ, "virtual address 0x%llx: cannot translate (%s): %s",
+			       (unsigned long long)va, addrxlat_ctx_get_err(d->axctx), d->notes.msg[0]);
 	if (st != ADDRXLAT_OK)
 		return err_new(ERR_READ, "virtual address 0x%llx: cannot translate: %s",
 			       (unsigned long long)va, addrxlat_ctx_get_err(d->axctx));

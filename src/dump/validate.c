@@ -37,13 +37,16 @@
 #define KD_SNAPPY 0x4
 #define KD_ZSTD 0x20
 #define KD_COMPRESSION (KD_ZLIB | KD_LZO | KD_SNAPPY | KD_ZSTD)
-/* pfns whose descriptor was found good, remembered (direct-mapped) */
-#define VALID_SLOTS 1024
 /* bitmap bits per entry of the rank index */
 #define RANK_BITS 4096
 
 /* notes and VMCOREINFO: more than this is not a kernel's */
 #define NOTES_MAX_BYTES (64u << 20)
+
+struct valid_bad {
+	uint64_t pfn, at, off;	/* the descriptor's place and what it says */
+	uint32_t size, flags;
+};
 
 struct dump_valid_load {
 	uint64_t pa, off, filesz;
@@ -57,7 +60,9 @@ struct dump_valid {
 	uint64_t bm_len;	/* bytes */
 	uint64_t *rank;		/* set bits of bm2 before each RANK_BITS */
 	uint64_t ndesc;
-	uint64_t good[VALID_SLOTS];	/* pfn + 1 */
+	uint64_t nread;		/* descriptors inside the file */
+	struct valid_bad *bad;	/* damaged descriptors, by pfn */
+	size_t nbad, noverflow;	/* ... of which larger than a block */
 	/* ELF */
 	struct dump_valid_load *loads;
 	size_t nloads;
@@ -172,6 +177,10 @@ static struct err *valid_note_region(const struct dump *d, uint64_t off, uint64_
 	return e;
 }
 
+static struct err *valid_descriptors(struct dump *d);
+static const char *desc_fault(const struct dump_valid *v, uint64_t off, uint32_t size, uint32_t flags,
+			      char *buf, size_t len);
+
 static struct err *valid_kdump(struct dump *d)
 {
 	struct dump_valid *v = d->valid;
@@ -247,6 +256,33 @@ static struct err *valid_kdump(struct dump *d)
 	}
 	v->ndesc = n;
 	v->data_off = v->desc_off + n * KD_DESC_SIZE;
+	if ((e = valid_descriptors(d)))
+		return e;
+	/* what is lost, said once: pages stored past the end, damaged descriptors */
+	uint64_t past = 0, want = 0;
+	const struct valid_bad *first = NULL;
+	for (size_t i = 0; i < v->nbad; i++) {
+		const struct valid_bad *b = &v->bad[i];
+		bool beyond = b->size <= PAGE_SIZE && b->off >= v->desc_off && b->off + b->size > v->size &&
+			      b->off + b->size > b->off && !(b->flags & ~KD_COMPRESSION);
+		if (beyond) {
+			past++;
+			want = b->off + b->size > want ? b->off + b->size : want;
+		} else if (!first) {
+			first = b;
+		}
+	}
+	if (past)
+		notes_add(&d->notes, "%s: truncated at byte %llu of at least %llu: %llu stored pages lie "
+			  "past the end and are unreadable", d->path, (unsigned long long)v->size,
+			  (unsigned long long)want, (unsigned long long)past);
+	if (first) {
+		char why[160];
+		desc_fault(v, first->off, first->size, first->flags, why, sizeof(why));
+		notes_add(&d->notes, "%s: %llu damaged page descriptors (the first at byte %llu, pfn 0x%llx: "
+			  "%s); those pages are unreadable", d->path, (unsigned long long)(v->nbad - past),
+			  (unsigned long long)first->at, (unsigned long long)first->pfn, why);
+	}
 	if (v->data_off > v->size) {
 		/* not fatal: the pages whose descriptors are there can be read */
 		notes_add(&d->notes, "%s: truncated at byte %llu: the table of %llu page descriptors "
@@ -373,59 +409,121 @@ void valid_close(struct dump *d)
 	free(d->valid->bm2);
 	free(d->valid->rank);
 	free(d->valid->loads);
+	free(d->valid->bad);
 	free(d->valid);
 	d->valid = NULL;
+}
+
+/* A descriptor's fault, or NULL; BUF for the words. */
+static const char *desc_fault(const struct dump_valid *v, uint64_t off, uint32_t size, uint32_t flags,
+			      char *buf, size_t len)
+{
+	uint32_t comp = flags & KD_COMPRESSION;
+	if (flags & ~KD_COMPRESSION)
+		snprintf(buf, len, "unknown flags 0x%x", flags);
+	else if (comp & (comp - 1))
+		snprintf(buf, len, "two compressions at once (flags 0x%x)", flags);
+	else if (size == 0 || size > PAGE_SIZE || (!comp && size != PAGE_SIZE))
+		snprintf(buf, len, "%u bytes for a %u-byte page%s", size, PAGE_SIZE,
+			 comp ? "" : " stored uncompressed");
+	else if (off < v->desc_off)
+		snprintf(buf, len, "page data at byte %llu, inside the headers", (unsigned long long)off);
+	else if (!in_file(off, size, v->size))
+		snprintf(buf, len, "its bytes %llu..%llu are past the end of the file (truncated at "
+			 "byte %llu)", (unsigned long long)off, (unsigned long long)(off + size),
+			 (unsigned long long)v->size);
+	else
+		return NULL;
+	return buf;
+}
+
+/* Every descriptor the file holds, judged once at open (a table of 24-byte
+ * entries, bounded by the file): the damaged ones are remembered by pfn. */
+static struct err *valid_descriptors(struct dump *d)
+{
+	struct dump_valid *v = d->valid;
+	uint64_t fit = v->size > v->desc_off ? (v->size - v->desc_off) / KD_DESC_SIZE : 0;
+	v->nread = v->ndesc < fit ? v->ndesc : fit;
+	enum { CHUNK = 4096 };
+	static uint8_t buf[CHUNK * KD_DESC_SIZE];
+	size_t cap = 0;
+	uint64_t pfn = 0;
+	for (uint64_t i = 0; i < v->nread; i += CHUNK) {
+		uint64_t n = v->nread - i < CHUNK ? v->nread - i : CHUNK;
+		struct err *e = read_exact(d, buf, n * KD_DESC_SIZE, v->desc_off + i * KD_DESC_SIZE);
+		if (e)
+			return e;
+		for (uint64_t k = 0; k < n; k++, pfn++) {
+			while (!(v->bm2[pfn / 8] >> (pfn % 8) & 1))
+				pfn++;	/* ndesc set bits exist: this ends */
+			const uint8_t *p = buf + k * KD_DESC_SIZE;
+			uint64_t off = rd64(p);
+			uint32_t size = rd32(p + 8), flags = rd32(p + 12);
+			char why[160];
+			if (!desc_fault(v, off, size, flags, why, sizeof(why)))
+				continue;
+			if (v->nbad == cap) {
+				size_t ncap = cap ? cap * 2 : 16;
+				void *q = realloc(v->bad, ncap * sizeof(*v->bad));
+				if (!q)
+					return err_new(ERR_NOMEM, "out of memory");
+				v->bad = q;
+				cap = ncap;
+			}
+			v->bad[v->nbad++] = (struct valid_bad){ pfn, v->desc_off + (i + k) * KD_DESC_SIZE,
+								 off, size, flags };
+			v->noverflow += size > PAGE_SIZE;
+		}
+	}
+	return NULL;
 }
 
 static struct err *valid_kdump_page(struct dump *d, uint64_t pfn)
 {
 	struct dump_valid *v = d->valid;
-	size_t slot = (size_t)(pfn % VALID_SLOTS);
-	if (v->good[slot] == pfn + 1)
-		return NULL;
 	uint64_t pa = pfn << PAGE_SHIFT;
 	if (pfn >= v->bm_len * 8 || !(v->bm2[pfn / 8] >> (pfn % 8) & 1))
 		return NULL;	/* not stored: libkdumpfile's pagemap says so */
-	uint64_t r = v->rank[pfn / RANK_BITS];
-	for (uint64_t i = pfn / RANK_BITS * (RANK_BITS / 8); i < pfn / 8; i++)
-		r += (uint64_t)__builtin_popcount(v->bm2[i]);
-	r += (uint64_t)__builtin_popcount(v->bm2[pfn / 8] & ((1u << (pfn % 8)) - 1));
-	uint64_t at = v->desc_off + r * KD_DESC_SIZE;
-	uint8_t desc[KD_DESC_SIZE];
-	if (!in_file(at, KD_DESC_SIZE, v->size) || pread(d->fd, desc, sizeof(desc), (off_t)at) != KD_DESC_SIZE)
-		return err_new(ERR_READ, "physical address 0x%llx: unreadable, its page descriptor "
-			       "(byte %llu) is past the end of the truncated file (%llu bytes)",
-			       (unsigned long long)pa, (unsigned long long)at, (unsigned long long)v->size);
-	uint64_t off = rd64(desc);
-	uint32_t size = rd32(desc + 8), flags = rd32(desc + 12);
-	uint32_t comp = flags & KD_COMPRESSION;
-	const char *why = NULL;
-	char buf[96];
-	if (flags & ~KD_COMPRESSION) {
-		snprintf(buf, sizeof(buf), "unknown flags 0x%x", flags);
-		why = buf;
-	} else if (comp & (comp - 1)) {
-		snprintf(buf, sizeof(buf), "two compressions at once (flags 0x%x)", flags);
-		why = buf;
-	} else if (size == 0 || size > PAGE_SIZE || (!comp && size != PAGE_SIZE)) {
-		snprintf(buf, sizeof(buf), "%u bytes for a %u-byte page%s", size, PAGE_SIZE,
-			 comp ? "" : " stored uncompressed");
-		why = buf;
-	} else if (off < v->desc_off) {
-		snprintf(buf, sizeof(buf), "page data at byte %llu, inside the headers",
-			 (unsigned long long)off);
-		why = buf;
-	} else if (!in_file(off, size, v->size)) {
-		return err_new(ERR_READ, "physical address 0x%llx: unreadable, its bytes %llu..%llu are "
-			       "past the end of the file (truncated at byte %llu)", (unsigned long long)pa,
-			       (unsigned long long)off, (unsigned long long)(off + size),
-			       (unsigned long long)v->size);
+	if (v->nread < v->ndesc) {
+		uint64_t r = v->rank[pfn / RANK_BITS];
+		for (uint64_t i = pfn / RANK_BITS * (RANK_BITS / 8); i < pfn / 8; i++)
+			r += (uint64_t)__builtin_popcount(v->bm2[i]);
+		r += (uint64_t)__builtin_popcount(v->bm2[pfn / 8] & ((1u << (pfn % 8)) - 1));
+		if (r >= v->nread)
+			return err_new(ERR_READ, "physical address 0x%llx: unreadable, its page descriptor "
+				       "(byte %llu) is past the end of the file (truncated at byte %llu)",
+				       (unsigned long long)pa,
+				       (unsigned long long)(v->desc_off + r * KD_DESC_SIZE),
+				       (unsigned long long)v->size);
 	}
-	if (why)
-		return err_new(ERR_READ, "physical address 0x%llx: unreadable, damaged page descriptor "
-			       "at byte %llu: %s", (unsigned long long)pa, (unsigned long long)at, why);
-	v->good[slot] = pfn + 1;
-	return NULL;
+	size_t lo = 0, hi = v->nbad;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v->bad[mid].pfn < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == v->nbad || v->bad[lo].pfn != pfn)
+		return NULL;
+	const struct valid_bad *b = &v->bad[lo];
+	char why[160];
+	desc_fault(v, b->off, b->size, b->flags, why, sizeof(why));
+	return err_new(ERR_READ, "physical address 0x%llx: unreadable, damaged page descriptor at "
+		       "byte %llu: %s", (unsigned long long)pa, (unsigned long long)b->at, why);
+}
+
+size_t valid_overflowing(const struct dump *d, uint64_t **ats)
+{
+	const struct dump_valid *v = d->valid;
+	if (!v || !v->noverflow)
+		return 0;
+	*ats = malloc(v->noverflow * sizeof(**ats));
+	size_t n = 0;
+	for (size_t i = 0; *ats && i < v->nbad; i++)
+		if (v->bad[i].size > PAGE_SIZE)
+			(*ats)[n++] = v->bad[i].at;
+	return *ats ? n : 0;
 }
 
 static struct err *valid_elf_range(struct dump *d, uint64_t pa, size_t len)
