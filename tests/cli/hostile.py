@@ -124,6 +124,24 @@ def cut_out_page(path, pa):
         return page_off
 
 
+def module_elf(path, modinfo):
+    """A relocatable ELF with .modinfo (NUL-separated key=value) and no .BTF."""
+    shstr = b"\0.modinfo\0.shstrtab\0"
+    data = modinfo
+    off_mi = 64
+    off_ss = off_mi + len(data)
+    shoff = (off_ss + len(shstr) + 7) // 8 * 8
+    eh = struct.pack("<4sBBBBB7xHHIQQQIHHHHHH", b"\x7fELF", 2, 1, 1, 0, 0, 1, 62, 1, 0,
+                     0, shoff, 0, 64, 0, 0, 64, 3, 2)
+    sh = [b"\0" * 64,
+          struct.pack("<IIQQQQIIQQ", 1, 1, 2, 0, off_mi, len(data), 0, 0, 1, 0),
+          struct.pack("<IIQQQQIIQQ", 10, 3, 0, 0, off_ss, len(shstr), 0, 0, 1, 0)]
+    with open(path, "wb") as f:
+        f.write(eh + data + shstr)
+        f.write(b"\0" * (shoff - off_ss - len(shstr)))
+        f.write(b"".join(sh))
+
+
 def main():
     global BIN
     BIN, kdump, to_elf = sys.argv[1:4]
@@ -180,6 +198,23 @@ def main():
         struct.pack_into("<q", bad, at, len(data) - 10)
         p = run(write("descoff.kdump", bad), "gfn", "0x1000")
         incomplete("kdump: a page past the end of the file is unreadable", p, "past the end of the file")
+
+        # --- --module: bad files are errors, never a crash; another kernel's refused
+        rel = json.loads(run("-j", kdump, "info").stdout)
+        release = next(v for k, v in rel.items() if k in ("release", "kernel", "osrelease"))
+        fatal("--module missing", run("--module", os.path.join(d, "nope.ko"), kdump, "vms"),
+              "No such file")
+        fatal("--module not ELF", run("--module", write("text.ko", b"hello\n"), kdump, "vms"),
+              "not an ELF file, so not a kernel module")
+        fatal("--module a directory", run("--module", d, kdump, "vms"), "not a regular file")
+        ko = os.path.join(d, "kvm.ko")
+        module_elf(ko, f"vermagic={release} SMP preempt mod_unload modversions\0".encode())
+        fatal("--module without BTF", run("--module", ko, kdump, "vms"), "no .BTF section")
+        module_elf(ko, b"license=GPL\0vermagic=5.10.0-99-amd64 SMP mod_unload modversions\0")
+        p = run("--module", ko, kdump, "vms")
+        case("--module of another kernel is a usage error naming both",
+             p.returncode == 8 and "a module of kernel 5.10.0-99-amd64, but the dump is of " + release
+             in p.stderr, f"exit {p.returncode} {p.stderr!r}")
 
         # --- not dumps, in our words
         fatal("random bytes: not a crash dump", run(write("rnd", os.urandom(65536))),
