@@ -96,12 +96,27 @@ static void notes_json(struct json *j, const struct notes *n)
 	}
 }
 
+/* Reads that found no page set exit bit 2 (src/cli): with nothing else
+ * listed, they are said, so the list and the exit status agree. */
+static bool session_filtered_only(const struct session *s, char *buf, size_t len)
+{
+	uint64_t n = s->T ? dump_filtered_reads(s->T->dump) : 0;
+	if (!n || s->H.notes.n || s->walk_notes.n)
+		return false;
+	snprintf(buf, len, "%llu reads found pages the dump does not hold (filtered out, or unreadable)",
+		 (unsigned long long)n);
+	return true;
+}
+
 void json_doc_end(struct session *s)
 {
+	char filtered[128];
 	json_key(&s->j, "incomplete");
 	json_arr_begin(&s->j);
 	notes_json(&s->j, &s->H.notes);
 	notes_json(&s->j, &s->walk_notes);
+	if (session_filtered_only(s, filtered, sizeof(filtered)))
+		json_str(&s->j, filtered);
 	json_arr_end(&s->j);
 	json_obj_end(&s->j);
 	json_end(&s->j);
@@ -117,6 +132,11 @@ static void notes_text(FILE *f, const struct notes *n)
 
 void text_notes(struct session *s)
 {
+	char filtered[128];
+	if (session_filtered_only(s, filtered, sizeof(filtered))) {
+		fprintf(s->out, "\nINCOMPLETE: parts of the dump could not be analysed:\n  %s\n", filtered);
+		return;
+	}
 	if (!s->H.notes.n && !s->walk_notes.n)
 		return;
 	fprintf(s->out, "\nINCOMPLETE: parts of the dump could not be analysed:\n");

@@ -4,7 +4,7 @@ crashed libkdumpfile, hung, allocated without bound or gave a silently wrong
 answer.  Each must end with the documented exit bits and a message in our
 words -- no signal, no hang, no exit 0 on a file that lost data -- within the
 documented memory.
-Usage: hostile.py BINARY KDUMP KDUMP_TO_ELF"""
+Usage: hostile.py BINARY KDUMP KDUMP_TO_ELF KDUMP_INJECT"""
 import json
 import os
 import re
@@ -144,7 +144,7 @@ def module_elf(path, modinfo):
 
 def main():
     global BIN
-    BIN, kdump, to_elf = sys.argv[1:4]
+    BIN, kdump, to_elf, inject = sys.argv[1:5]
     data = open(kdump, "rb").read()
     with tempfile.TemporaryDirectory() as d:
         def write(name, content):
@@ -215,6 +215,21 @@ def main():
         case("--module of another kernel is a usage error naming both",
              p.returncode == 8 and "a module of kernel 5.10.0-99-amd64, but the dump is of " + release
              in p.stderr, f"exit {p.returncode} {p.stderr!r}")
+
+        # --- exit bit 2 and the "incomplete" list agree, in every command
+        dropped = os.path.join(d, "drop.kdump")
+        subprocess.run([sys.executable, inject, kdump, dropped, "--drop-pfn", hex(table_pa >> 12)],
+                       check=True)
+        for cmd in ("gfn", "sptes", "check", "summary", "roots", "vms", "memslots"):
+            args = [cmd] + (["0x1000"] if cmd == "gfn" else [])
+            p = run("-j", dropped, *args)
+            try:
+                inc = json.loads(p.stdout)["incomplete"]
+            except (ValueError, KeyError):
+                inc = None
+            case(f"a filtered table page: {cmd}'s exit bit 2 and its incomplete list agree",
+                 p.returncode >= 0 and inc is not None and bool(p.returncode & 2) == bool(inc),
+                 f"exit {p.returncode}, incomplete {inc!r}")
 
         # --- not dumps, in our words
         fatal("random bytes: not a crash dump", run(write("rnd", os.urandom(65536))),
