@@ -175,8 +175,9 @@ static int fail(int code, const char *fmt, const char *a, const char *b)
 static struct err *parse_checks(const char *spec, struct check_opts *o)
 {
 	bool any = false;
-	char buf[512];
-	snprintf(buf, sizeof(buf), "%s", spec);
+	char *buf = strdup(spec); /* any length: a fixed buffer dropped checks silently */
+	if (!buf)
+		return err_new(ERR_NOMEM, "out of memory");
 	for (int i = 0; i < CHK_COUNT; i++)
 		o->enabled[i] = false;
 	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -186,13 +187,16 @@ static struct err *parse_checks(const char *spec, struct check_opts *o)
 			for (int i = 0; i < CHK_COUNT; i++)
 				names[i] = check_catalog[i].name;
 			const char *sug = closest(tok, names, CHK_COUNT);
-			return err_new(ERR_USAGE, "--check: unknown check '%s'%s%s%s", tok,
-				       sug ? "; did you mean '" : " (see --list-checks)", sug ? sug : "",
-				       sug ? "'?" : "");
+			struct err *e = err_new(ERR_USAGE, "--check: unknown check '%s'%s%s%s", tok,
+						sug ? "; did you mean '" : " (see --list-checks)",
+						sug ? sug : "", sug ? "'?" : "");
+			free(buf);
+			return e;
 		}
 		o->enabled[c->id] = true;
 		any = true;
 	}
+	free(buf);
 	return any ? NULL : err_new(ERR_USAGE, "--check: no check named");
 }
 
