@@ -231,6 +231,27 @@ def main():
                  p.returncode >= 0 and inc is not None and bool(p.returncode & 2) == bool(inc),
                  f"exit {p.returncode}, incomplete {inc!r}")
 
+        # --- a memslot rb-tree whose child points at itself: a cycle, said at once
+        ms = json.loads(run("-j", kdump, "memslots").stdout)["memslots"]
+        slot = next(m for m in ms if m["id"] == 1 and m["as_id"] == 0)
+        va = int(slot["memslot"], 16)
+        info = json.loads(run("-j", kdump, "info").stdout)
+        pa = va - int(info["page_offset_base"], 16)
+        # struct kvm_memory_slot (6.1/6.12): gfn_node[2] at 128, rb_right at +8
+        cyc = os.path.join(d, "rbself.kdump")
+        subprocess.run([sys.executable, inject, kdump, cyc,
+                        "--u64", f"{pa + 128 + 8:#x}={va + 128:#x}",
+                        "--u64", f"{pa + 152 + 8:#x}={va + 152:#x}"], check=True)
+        p = run("-j", cyc, "memslots")
+        incomplete("memslot rb-tree cycle: incomplete, named a cycle", p, "(a cycle)")
+        case("... with no duplicate slots", len(p.stdout) < 20000 and p.returncode >= 0 and
+             len(json.loads(p.stdout)["memslots"]) <= len(ms), f"{len(p.stdout)} bytes of output")
+
+        # --- --check of any length: nothing dropped silently
+        p = run("--check", ",".join(["S1"] * 200 + ["NOPE"]), kdump, "check")
+        case("--check longer than 511 characters: its last name is still read",
+             p.returncode == 8 and "unknown check 'NOPE'" in p.stderr, f"exit {p.returncode} {p.stderr!r}")
+
         # --- not dumps, in our words
         fatal("random bytes: not a crash dump", run(write("rnd", os.urandom(65536))),
               "not a crash dump (neither kdump nor ELF)")
