@@ -83,10 +83,30 @@ static struct err *truncated(const struct dump *d, const char *what, uint64_t en
 		       (unsigned long long)d->valid->size, (unsigned long long)end, what);
 }
 
-static bool key_char(char c)
+static bool name_char(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       strchr("_().,-", c);
+	       c == '_' || c == '-';
+}
+
+/* A key as the kernel writes one: NAME or NAME(ARG), NAME letters, digits,
+ * '_' and '-' from a letter on, ARG the same plus '.' between parts.
+ * libkdumpfile files each key under an attribute path split at '.': a '.'
+ * outside the parentheses, or an empty part, crashed it. */
+static bool valid_key(const char *p, const char *eq)
+{
+	if (p == eq || !((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+		return false;
+	while (p < eq && name_char(*p))
+		p++;
+	if (p == eq)
+		return true;
+	if (*p++ != '(' || eq[-1] != ')' || p >= eq - 1)
+		return false;
+	for (const char *a = p; a < eq - 1; a++)
+		if (!(name_char(*a) || (*a == '.' && a > p && a[-1] != '.' && a + 1 < eq - 1)))
+			return false;
+	return true;
 }
 
 /* VMCOREINFO as the kernel writes it: "KEY=VALUE" lines of printable text
@@ -101,9 +121,10 @@ static struct err *valid_vmcoreinfo(const struct dump *d, const char *text, size
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
 		const char *eq = memchr(p, '=', (size_t)(le - p));
-		bool ok = le == p || (eq && eq > p);
-		for (const char *c = p; ok && c < le; c++)
-			ok = c < eq ? key_char(*c) : c == eq || (*c >= 0x20 && *c < 0x7f);
+		/* no empty line before the end; printable values */
+		bool ok = eq && valid_key(p, eq);
+		for (const char *c = eq; ok && c < le; c++)
+			ok = c == eq || (*c >= 0x20 && *c < 0x7f);
 		if (!ok)
 			return err_new(ERR_FORMAT, "%s: VMCOREINFO line %u is not KEY=VALUE text (damaged "
 				       "dump)", d->path, line);
