@@ -57,10 +57,10 @@ static void emit_sev(struct run *r, enum check_id id, int sev, const struct walk
 		return;
 	}
 	if (r->live && !e && r->vm_changed < 0) {
-		dump_live_stats(r->T->dump)->findings_rechecked++;
+		r->T->live.findings_rechecked++;
 		r->vm_changed = kvm_vm_changed(r->T, r->b->vm, r->vm_why, sizeof(r->vm_why));
 		if (r->vm_changed)
-			dump_live_stats(r->T->dump)->findings_changed++;
+			r->T->live.findings_changed++;
 	}
 	const char *changed = e ? r->changed : r->live && r->vm_changed > 0 ? r->vm_why : NULL;
 	f.inconclusive = inconclusive || changed;
@@ -353,7 +353,7 @@ static int check_entry_once(struct run *r, const struct walk_entry *e);
  * inconclusive, changed while reading, never as a plain finding. */
 static int check_entry_live(struct run *r, const struct walk_entry *e)
 {
-	struct dump_live_stats *ls = dump_live_stats(r->T->dump);
+	struct live_stats *ls = &r->T->live;
 	struct walk_entry cur = *e;
 	for (int tries = 1;; tries++) {
 		/* The judgement without its findings: with none, it stands as

@@ -200,8 +200,9 @@ static int fail(int code, const char *fmt, const char *a, const char *b)
 static struct err *parse_checks(const char *spec, struct check_opts *o)
 {
 	bool any = false;
-	char buf[512];
-	snprintf(buf, sizeof(buf), "%s", spec);
+	char *buf = strdup(spec); /* any length: a fixed buffer dropped checks silently */
+	if (!buf)
+		return err_new(ERR_NOMEM, "out of memory");
 	for (int i = 0; i < CHK_COUNT; i++)
 		o->enabled[i] = false;
 	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -211,13 +212,16 @@ static struct err *parse_checks(const char *spec, struct check_opts *o)
 			for (int i = 0; i < CHK_COUNT; i++)
 				names[i] = check_catalog[i].name;
 			const char *sug = closest(tok, names, CHK_COUNT);
-			return err_new(ERR_USAGE, "--check: unknown check '%s'%s%s%s", tok,
-				       sug ? "; did you mean '" : " (see --list-checks)", sug ? sug : "",
-				       sug ? "'?" : "");
+			struct err *e = err_new(ERR_USAGE, "--check: unknown check '%s'%s%s%s", tok,
+						sug ? "; did you mean '" : " (see --list-checks)",
+						sug ? sug : "", sug ? "'?" : "");
+			free(buf);
+			return e;
 		}
 		o->enabled[c->id] = true;
 		any = true;
 	}
+	free(buf);
 	return any ? NULL : err_new(ERR_USAGE, "--check: no check named");
 }
 
@@ -476,11 +480,13 @@ int main(int argc, char **argv)
 		e = err_new(ERR_OS, "writing output: %s", strerror(errno));
 	if (s.T && dump_is_live(s.T->dump)) {
 		/* What the live-consistency machinery did, for the operator. */
-		const struct dump_live_stats *ls = dump_live_stats(s.T->dump);
+		const struct dump_live_stats *ds = dump_live_stats(s.T->dump);
+		const struct live_stats *ls = &s.T->live;
 		fprintf(stderr, "spte-inspect: live %s: %llu reads retried (%llu never settled), %llu table "
 			"entries re-read, %llu objects re-read (%llu changed under us), %llu findings "
 			"re-checked (%llu re-judged, %llu changed while reading)\n", dump_path(s.T->dump),
-			(unsigned long long)ls->reads_retried, (unsigned long long)ls->reads_changed,
+			(unsigned long long)(ds->reads_retried + ls->reads_retried),
+			(unsigned long long)(ds->reads_changed + ls->reads_changed),
 			(unsigned long long)ls->entries_reread, (unsigned long long)ls->objects_retried,
 			(unsigned long long)ls->objects_changed, (unsigned long long)ls->findings_rechecked,
 			(unsigned long long)ls->findings_reevaluated, (unsigned long long)ls->findings_changed);

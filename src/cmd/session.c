@@ -42,12 +42,27 @@ static void notes_json(struct json *j, const struct notes *n)
 	}
 }
 
+/* Reads that found no page set exit bit 2 (src/cli): with nothing else
+ * listed, they are said, so the list and the exit status agree. */
+static bool session_filtered_only(const struct session *s, char *buf, size_t len)
+{
+	uint64_t n = s->T ? dump_filtered_reads(s->T->dump) : 0;
+	if (!n || s->H.notes.n || s->walk_notes.n)
+		return false;
+	snprintf(buf, len, "%llu reads found pages the dump does not hold (filtered out, or unreadable)",
+		 (unsigned long long)n);
+	return true;
+}
+
 static void json_doc_end(struct session *s)
 {
+	char filtered[128];
 	json_key(&s->j, "incomplete");
 	json_arr_begin(&s->j);
 	notes_json(&s->j, &s->H.notes);
 	notes_json(&s->j, &s->walk_notes);
+	if (session_filtered_only(s, filtered, sizeof(filtered)))
+		json_sentence(&s->j, filtered);
 	json_arr_end(&s->j);
 	json_obj_end(&s->j);
 	json_end(&s->j);
@@ -70,12 +85,18 @@ static void notes_text(FILE *f, const struct notes *n)
 
 void text_notes(struct session *s)
 {
-	if (!s->H.notes.n && !s->walk_notes.n)
+	char filtered[128];
+	bool only_filtered = session_filtered_only(s, filtered, sizeof(filtered));
+	if (!only_filtered && !s->H.notes.n && !s->walk_notes.n)
 		return;
 	/* stderr: a pipeline reading the table stays clean */
 	fflush(s->out);
 	fprintf(stderr, "%sINCOMPLETE: parts of the dump could not be analysed:%s\n",
 		sev_color(s, SEV_WARNING), sev_color(s, -1));
+	if (only_filtered) {
+		fprintf(stderr, "  %s\n", filtered);
+		return;
+	}
 	notes_text(stderr, &s->H.notes);
 	notes_text(stderr, &s->walk_notes);
 }

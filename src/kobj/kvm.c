@@ -438,7 +438,7 @@ static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, str
 		bool changed = live && (es || er || ev || kvm_vm_changed_L(T, L, vm, why, sizeof(why)));
 		if (changed && tries < DUMP_LIVE_TRIES) {
 			if (tries == 1)
-				dump_live_stats(T->dump)->objects_retried++;
+				T->live.objects_retried++;
 			err_free(es);
 			err_free(er);
 			err_free(ev);
@@ -446,7 +446,7 @@ static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, str
 			continue;
 		}
 		if (changed && !es && !er && !ev) {
-			dump_live_stats(T->dump)->objects_changed++;
+			T->live.objects_changed++;
 			notes_add(&H->notes, "VM %d (kvm 0x%llx): changed under us on each of %d reads (%s)",
 				  vm->pid, (unsigned long long)addr, DUMP_LIVE_TRIES, why);
 			vm->incomplete = true;
@@ -499,6 +499,10 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 {
 	memset(H, 0, sizeof(*H));
 	H->tdp_enabled = H->tdp_mmu_enabled = -1;
+	/* what the dump file itself lacks (a truncated file) */
+	const struct notes *dn = dump_notes(T->dump);
+	for (size_t i = 0; i < dn->n; i++)
+		notes_add(&H->notes, "%s", dn->msg[i]);
 	if (!target_module(T, "kvm"))
 		return err_new(ERR_NOTFOUND, "the kvm module is not loaded in this kernel: no VMs to analyse");
 	H->vendor = target_module(T, "kvm_amd") ? "kvm_amd" : target_module(T, "kvm_intel") ? "kvm_intel" : NULL;
@@ -536,14 +540,14 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 			return err_wrap(e, "vm_list");
 		}
 		if (tries == DUMP_LIVE_TRIES) {
-			dump_live_stats(T->dump)->objects_changed++;
+			T->live.objects_changed++;
 			notes_add(&H->notes, "vm_list: changed under us on each of %d walks, VMs may be "
 				  "missing: %s", DUMP_LIVE_TRIES, e->msg);
 			err_free(e);
 			break;
 		}
 		if (tries == 1)
-			dump_live_stats(T->dump)->objects_retried++;
+			T->live.objects_retried++;
 		err_free(e);
 		for (size_t i = 0; i < H->nvms; i++)
 			kvm_vm_parts_free(&H->vms[i]);

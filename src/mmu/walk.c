@@ -136,7 +136,7 @@ static int walk_table(struct walk_ctx *c, uint64_t pa, int level, uint64_t base_
 	if (dump_is_live(w->T->dump) && !dump_read_phys(w->T->dump, pa, w->again, PAGE_SIZE))
 		for (int i = 0; i < WALK_ENTRIES; i++)
 			if (t[i] != w->again[i]) {
-				dump_live_stats(w->T->dump)->entries_reread++;
+				w->T->live.entries_reread++;
 				uint64_t v;
 				struct err *re = dump_read_phys_stable(w->T->dump, pa + (uint64_t)i * 8, &v, 8);
 				if (!re || re->kind == ERR_CHANGED)

@@ -59,8 +59,8 @@ def main():
         expect("directory", run(binary, d), {4}, "not a regular file")
         expect("empty file", run(binary, f("empty", b"")), {4}, "empty file")
         expect("random bytes", run(binary, f("random", os.urandom(1 << 20))), {4},
-               "not a readable crash dump")
-        expect("text file", run(binary, f("text", b"hello\n" * 1000)), {4}, "not a readable")
+               "not a crash dump (neither kdump nor ELF)")
+        expect("text file", run(binary, f("text", b"hello\n" * 1000)), {4}, "not a crash dump (neither kdump nor ELF)")
         el = os.path.join(d, "novmcoreinfo.elf")
         minimal_elf_core(el)
         expect("ELF without VMCOREINFO", run(binary, el), {4}, "no VMCOREINFO")

@@ -219,7 +219,7 @@ int main(int argc, char **argv)
 	printf("1..12\n# VM %d gfn 0x%" PRIx64 " spte 0x%" PRIx64 " table 0x%" PRIx64 "[%d], bitmap "
 	       "word 0x%" PRIx64 " bit %d\n", c.vm->pid, c.gfn, c.spte, c.table_pa, c.index,
 	       c.bitmap_word_va, c.bit);
-	struct dump_live_stats *ls = dump_live_stats(T->dump);
+	struct live_stats *ls = &T->live;
 	static struct hook h;
 	h.c = &c;
 	if ((e = dump_read_phys(T->dump, c.table_pa, h.page, sizeof(h.page)))) {
