@@ -18,6 +18,10 @@ struct spte_masks {
 	bool mmio_caching;
 	uint64_t nonpresent;	/* value of an empty SPTE: 0, or bit 63 from 6.10 */
 	uint64_t frozen;	/* REMOVED_SPTE / FROZEN_SPTE */
+	/* E0, before 5.13 (no shadow_host_writable_mask & co.): no MMU-present
+	 * bit 11 (present = non-zero and not MMIO), MMIO generation in bits
+	 * 3-11 and 54-62 instead of 3-10 and 52-62 */
+	bool era0;
 };
 
 #endif

@@ -23,6 +23,11 @@ struct run {
 	int nx_huge_pages;
 	bool pml, ad_always;	/* PML dirty logging; 6.13+ A/D semantics */
 	uint8_t *sp_buf;
+	/* S6: how a child table's role.level relates to the entry above it,
+	 * per root: one below it, or (5.10's TDP MMU) the entry's own level.
+	 * The root's first child decides; every other must agree. */
+	const struct kvm_root *lvl_root;
+	int lvl_delta;
 	/* Live hosts: a finding is re-read before it is reported. */
 	bool live;
 	struct walker *w;
@@ -122,8 +127,15 @@ static void check_child(struct run *r, const struct walk_entry *e)
 		what = "spt is not this table";
 	else if (!tdp)
 		what = "tdp_mmu_page is clear";
-	else if ((int)level != e->level - 1)
-		what = "level is not one below the parent entry";
+	else if (r->lvl_root != e->root && ((int)level == e->level - 1 || (int)level == e->level)) {
+		r->lvl_root = e->root;
+		r->lvl_delta = e->level - (int)level;
+	}
+	if (what)
+		;
+	else if ((int)level != e->level - r->lvl_delta)
+		what = r->lvl_delta ? "level is not one below the parent entry"
+				    : "level differs from the parent entry's (this root's children carry it)";
 	else if (gfn != e->gfn)
 		what = "gfn differs from the parent entry's first gfn";
 	else if ((role & ~lvl_mask) != (e->root->role & ~lvl_mask))
@@ -495,7 +507,7 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 	struct err *e = books_layout(T, &L, &H->notes);
 	if (e)
 		return e;
-	struct run r = { .T = T, .H = H, .o = o, .L = &L, .fn = fn, .arg = arg, .st = stats };
+	struct run r = { .T = T, .H = H, .o = o, .L = &L, .fn = fn, .arg = arg, .st = stats, .lvl_delta = 1 };
 	host_walker_init(&r.hw, T);
 	bool found;
 	uint64_t a;

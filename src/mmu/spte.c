@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SPTE_MMU_PRESENT (1ull << 11)	/* KVM software bit, every era since 5.13 */
+#define SPTE_MMU_PRESENT (1ull << 11)	/* KVM software bit from 5.13 (not in E0) */
 #define SPTE_PS (1ull << 7)
 #define SPTE_WRITABLE (1ull << 1)	/* x86 R/W and EPT W are both bit 1 */
 #define SPTE_AD_SHIFT 52
@@ -13,11 +13,8 @@
 #define EPT_RWX 7ull
 #define EPT_MEMTYPE_SHIFT 3
 #define EPT_IPAT (1ull << 6)
-/* MMIO generation: low 8 bits in SPTE bits 3-10, high 11 bits in 52-62. */
+/* MMIO generation: low bits from SPTE bit 3, the rest up to bit 62. */
 #define MMIO_GEN_LOW_SHIFT 3
-#define MMIO_GEN_LOW_MASK 0xffull
-#define MMIO_GEN_HIGH_SHIFT 52
-#define MMIO_GEN_HIGH_MASK 0x7ffull
 
 enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte)
 {
@@ -27,7 +24,7 @@ enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte)
 		return SPTE_EMPTY;
 	if (m->mmio_caching && m->mmio_value && (spte & m->mmio_mask) == m->mmio_value)
 		return SPTE_MMIO;
-	if (!(spte & SPTE_MMU_PRESENT))
+	if (!m->era0 && !(spte & SPTE_MMU_PRESENT))
 		return SPTE_GARBAGE;
 	return SPTE_PRESENT;
 }
@@ -43,8 +40,9 @@ void spte_decode(const struct spte_masks *m, uint64_t spte, int level, struct sp
 			gpa = spte & m->address & ~m->mmio_mask;
 		gpa |= (spte >> 5) & m->nonpresent_or_rsvd; /* L1TF: high GPA bits moved up */
 		b->mmio_gfn = gpa >> 12;
-		b->mmio_gen = (uint32_t)(((spte >> MMIO_GEN_LOW_SHIFT) & MMIO_GEN_LOW_MASK) |
-					 (((spte >> MMIO_GEN_HIGH_SHIFT) & MMIO_GEN_HIGH_MASK) << 8));
+		int lo = m->era0 ? 9 : 8, hs = m->era0 ? 54 : 52;
+		b->mmio_gen = (uint32_t)(((spte >> MMIO_GEN_LOW_SHIFT) & ((1ull << lo) - 1)) |
+					 (((spte >> hs) & ((1ull << (63 - hs)) - 1)) << lo));
 		b->mmio_access = (uint32_t)(spte & m->mmio_access);
 		return;
 	}
