@@ -22,6 +22,7 @@ struct run {
 	uint64_t zero_pfn, huge_zero_pfn;
 	int nx_huge_pages;
 	bool pml, ad_always;	/* PML dirty logging; 6.13+ A/D semantics */
+	bool aging_clears_dirty;	/* D7 means nothing (age_gfn_range clears D) */
 	uint8_t *sp_buf;
 	/* S6: how a child table's role.level relates to the entry above it,
 	 * per root: one below it, or (5.10's TDP MMU) the entry's own level.
@@ -345,7 +346,7 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 	if (logged && r->pml)
 		check_d3(r, e, s);
 	if (e->level == 1 && bt->ad_type == SPTE_AD_ENABLED && bt->writable && !bt->dirty &&
-	    bt->accessed)
+	    bt->accessed && !r->aging_clears_dirty)
 		emit(r, CHK_D7, e, false, "W=1, D=0, A=1: make_spte overwrite race fingerprint",
 		     "spte 0x%" PRIx64 "; gfn %s in the dirty log", e->spte,
 		     logged && books_recorded(b, s, e->gfn) ? "is" : "is not");
@@ -424,8 +425,9 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 	switch (e->bits.kind) {
 	case SPTE_GARBAGE:
 		emit(r, CHK_S1, e, false, "garbage entry", "entry %d of table 0x%" PRIx64 " = 0x%016"
-		     PRIx64 ": not empty, not MMIO, not frozen, bit 11 (MMU-present) clear", e->index,
-		     e->table_pa, e->spte);
+		     PRIx64 ": not empty, not MMIO, not frozen, %s", e->index, e->table_pa, e->spte,
+		     r->H->masks.era0 ? "neither hardware-present nor access-tracked (no MMU-present "
+					"bit in this kernel)" : "bit 11 (MMU-present) clear");
 		return 0;
 	case SPTE_FROZEN:
 		emit(r, CHK_S7, e, false, "FROZEN SPTE: a zap was in flight", "entry %d of table 0x%"
@@ -517,6 +519,9 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 	r.huge_zero_pfn = found && hz != UINT64_MAX ? hz : 0;
 	r.nx_huge_pages = (int)(int32_t)read_global(T, "kvm", "nx_huge_pages", 4, &found);
 	r.ad_always = target_symbol(T, "kvm", "kvm_ad_enabled", &a);
+	/* 5.10's aging clears D and leaves W: W=1, D=0, A=1 is then what a
+	 * re-touch after aging looks like, not a race's fingerprint */
+	r.aging_clears_dirty = recover_code_clears(T, "kvm", "age_gfn_range", "shadow_dirty_mask");
 	r.pml = L.pml.in_use;
 	r.sp_buf = malloc(L.sp_size ? L.sp_size : 1);
 	struct walker *w = NULL;

@@ -26,6 +26,12 @@ enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte)
 		return SPTE_MMIO;
 	if (!m->era0 && !(spte & SPTE_MMU_PRESENT))
 		return SPTE_GARBAGE;
+	/* E0: KVM calls any other value present; one it never makes (hardware
+	 * not-present and not in the access-tracked form, A/D type 01) is
+	 * garbage */
+	if (m->era0 && !(m->ept ? spte & EPT_RWX : spte & m->present) &&
+	    !(m->acc_track && ((spte >> SPTE_AD_SHIFT) & 3) == SPTE_AD_DISABLED))
+		return SPTE_GARBAGE;
 	return SPTE_PRESENT;
 }
 

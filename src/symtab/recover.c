@@ -2825,6 +2825,30 @@ struct err *recover_vmlinux_types(struct target *T)
 	return NULL;
 }
 
+bool recover_code_clears(struct target *T, const char *module, const char *fn, const char *mask)
+{
+	struct recover_report R = { 0 };
+	struct rec r = { .T = T, .R = &R };
+	struct rfn f;
+	bool found = false;
+	if (!rec_open(&r))
+		return false;
+	if (rec_fn(&r, module, fn, &f)) {
+		for (size_t i = 0; i < f.n && !found; i++) {
+			const char *s = rec_rip_name(&r, &f.in[i]);
+			if (!s || strcmp(s, mask) || !is_op(&f.in[i], X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM))
+				continue;
+			for (size_t k = i + 1; k < f.n && k < i + 4; k++)
+				if (f.in[k].id == X86_INS_NOT && op_fam(&f.in[k], 0) == op_fam(&f.in[i], 0) &&
+				    rec_def(&r, &f, k, op_fam(&f.in[i], 0)) == (long)i)
+					found = true;
+		}
+		rec_fn_free(&f);
+	}
+	cs_close(&r.cs);
+	return found;
+}
+
 struct err *recover_kvm_types(struct target *T)
 {
 	struct recover_report *R = &T->recovered;

@@ -191,6 +191,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct target_opts to = { 0 };
+	/* temporary, as tests/cli/with_system_map.sh: pre-6.0 fixtures */
+	to.sysmap = getenv("SPTE_SYSTEM_MAP");
 	struct target *T;
 	struct kvm_host H;
 	struct err *e = target_open(argv[1], &to, &T);
