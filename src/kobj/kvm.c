@@ -12,7 +12,7 @@ struct kvm_layout {
 	uint64_t kvm_size, memslots_size, slot_size, sp_size, vcpu_size, mmu_size;
 	struct member vm_list, pid, mm_ptr, memslots_arr, vcpu_array, online_vcpus,
 		tdp_mmu_roots, tdp_mmu_enabled, manual_protect, ring_size, mmio_value;
-	bool has_tdp_mmu_enabled, has_manual, has_ring, has_mmio_value;
+	bool has_tdp_mmu_enabled, has_manual, has_ring, has_mmio_value, has_tdp_roots;
 	uint32_t nas;
 	/* Before the xarray: struct kvm_vcpu *vcpus[N] */
 	bool vcpus_is_array;
@@ -54,7 +54,8 @@ static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 	NEED(L->kvm, "kvm", "userspace_pid", &L->pid);
 	NEED(L->kvm, "kvm", "mm", &L->mm_ptr);
 	NEED(L->kvm, "kvm", "online_vcpus", &L->online_vcpus);
-	NEED(L->kvm, "kvm", "arch.tdp_mmu_roots", &L->tdp_mmu_roots);
+	/* no TDP MMU before 5.10: VMs, memslots and vCPUs are still shown */
+	L->has_tdp_roots = types_member(L->kvm, "arch.tdp_mmu_roots", &L->tdp_mmu_roots);
 	NEED(L->kvm, "kvm", "memslots", &L->memslots_arr);
 	struct type_ref elem;
 	uint32_t n;
@@ -524,8 +525,8 @@ static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, str
 		/* Each part of a VM can fail alone; what fails is noted, the rest stays. */
 		struct root_walk rw = { T, L, vm };
 		struct err *es = kvm_vm_slots(T, L, kvm, vm);
-		struct err *er = klist_walk(T, addr + member_off(&L->tdp_mmu_roots), KVM_MAX_ROOTS,
-					    kvm_root_visit, &rw);
+		struct err *er = L->has_tdp_roots ? klist_walk(T, addr + member_off(&L->tdp_mmu_roots),
+							       KVM_MAX_ROOTS, kvm_root_visit, &rw) : NULL;
 		struct err *ev = kvm_vm_vcpus(T, L, kvm, vm);
 		free(kvm);
 		char why[256] = "";
@@ -604,6 +605,9 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	if (e)
 		return e;
 	H->address_spaces = (int)L.nas;
+	if (!L.has_tdp_roots)
+		notes_add(&H->notes, "this kernel has no TDP MMU (struct kvm_arch has no tdp_mmu_roots, "
+			  "before 5.10): no roots or SPTEs to show; VMs, memslots and vCPUs are shown");
 	/* Offsets recovered from code without some members: what they feed
 	 * (a dirty-log mode, a check) is missing, so the analysis is incomplete. */
 	if (T->recovered.used && *T->recovered.missing)
@@ -708,8 +712,8 @@ static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const
 		}
 	}
 	struct root_list c = { T, L, vm, 0, false };
-	struct err *e = klist_walk(T, vm->addr + member_off(&L->tdp_mmu_roots), KVM_MAX_ROOTS,
-				   kvm_root_compare, &c);
+	struct err *e = L->has_tdp_roots ? klist_walk(T, vm->addr + member_off(&L->tdp_mmu_roots),
+						      KVM_MAX_ROOTS, kvm_root_compare, &c) : NULL;
 	err_free(e);
 	if (e || c.n != vm->nroots) {
 		snprintf(what, len, "TDP MMU roots: %zu read, the list now differs", vm->nroots);
