@@ -335,6 +335,12 @@ static struct err *kvm_vm_slots_array(struct target *T, const struct kvm_layout 
 			return err_new(ERR_CORRUPT, "kvm_memslots at 0x%llx: id_to_index[%d] is %d, but the "
 				       "slot is memslots[%lld]", (unsigned long long)ms, s->id, idx, (long long)i);
 	}
+	/* listed by gfn ascending, as the later gfn tree gives them */
+	for (size_t lo = first, hi = vm->nslots; hi > lo + 1; lo++, hi--) {
+		struct kvm_memslot t = vm->slots[lo];
+		vm->slots[lo] = vm->slots[hi - 1];
+		vm->slots[hi - 1] = t;
+	}
 	return NULL;
 }
 
