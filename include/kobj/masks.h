@@ -28,6 +28,11 @@ struct spte_masks {
 	int saved_shift;	/* access-tracked SPTEs keep R at this bit, X two above */
 	int saved_xu_bit;	/* ... and XU here; 0: none */
 	int mmio_gen_low_bits;	/* MMIO generation bits from bit 3 */
+	int mmio_gen_high_shift; /* ... and the rest from this bit up to 62 */
+	/* E0, before 5.13 (no shadow_host_writable_mask & co.): no MMU-present
+	 * bit 11 (present = non-zero and not MMIO), MMIO generation in bits
+	 * 3-11 and 54-62 instead of 3-10 and 52-62 */
+	bool era0;
 };
 
 #endif

@@ -19,8 +19,11 @@ struct err *books_layout(struct target *T, struct check_layout *L, struct notes 
 	memset(L, 0, sizeof(*L));
 	L->memslots = types_struct(ty, "kvm", "kvm_memslots");
 	/* The qrwlock's counter: writer byte 0xff, readers from bit 9. */
+	/* an rwlock (5.12+), or a spinlock before: held when its word is non-zero */
 	L->have_lock = types_member(kvm, "mmu_lock.raw_lock.cnts.counter", &L->mmu_lock) ||
-		       types_member(kvm, "mmu_lock.raw_lock.cnts", &L->mmu_lock);
+		       types_member(kvm, "mmu_lock.raw_lock.cnts", &L->mmu_lock) ||
+		       types_member(kvm, "mmu_lock.rlock.raw_lock.val.counter", &L->mmu_lock) ||
+		       (types_member(kvm, "mmu_lock", &L->mmu_lock) && L->mmu_lock.size == 4);
 	L->have_slots_lock = types_member(kvm, "slots_lock.owner.counter", &L->slots_lock);
 	L->have_inval = (types_member(kvm, "mmu_invalidate_in_progress", &L->inval) &&
 			 types_member(kvm, "mmu_invalidate_range_start", &L->inval_start) &&

@@ -22,7 +22,13 @@ struct run {
 	uint64_t zero_pfn, huge_zero_pfn;
 	int nx_huge_pages;
 	bool pml, ad_always;	/* PML dirty logging; 6.13+ A/D semantics */
+	bool aging_clears_dirty;	/* D7 means nothing (age_gfn_range clears D) */
 	uint8_t *sp_buf;
+	/* S6: how a child table's role.level relates to the entry above it,
+	 * per root: one below it, or (5.10's TDP MMU) the entry's own level.
+	 * The root's first child decides; every other must agree. */
+	const struct kvm_root *lvl_root;
+	int lvl_delta;
 	/* Live hosts: a finding is re-read before it is reported. */
 	bool live;
 	struct walker *w;
@@ -122,8 +128,15 @@ static void check_child(struct run *r, const struct walk_entry *e)
 		what = "spt is not this table";
 	else if (!tdp)
 		what = "tdp_mmu_page is clear";
-	else if ((int)level != e->level - 1)
-		what = "level is not one below the parent entry";
+	else if (r->lvl_root != e->root && ((int)level == e->level - 1 || (int)level == e->level)) {
+		r->lvl_root = e->root;
+		r->lvl_delta = e->level - (int)level;
+	}
+	if (what)
+		;
+	else if ((int)level != e->level - r->lvl_delta)
+		what = r->lvl_delta ? "level is not one below the parent entry"
+				    : "level differs from the parent entry's (this root's children carry it)";
 	else if (gfn != e->gfn)
 		what = "gfn differs from the parent entry's first gfn";
 	else if ((role & ~lvl_mask) != (e->root->role & ~lvl_mask))
@@ -334,7 +347,7 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 	if (logged && r->pml)
 		check_d3(r, e, s);
 	if (e->level == 1 && bt->ad_type == SPTE_AD_ENABLED && bt->writable && !bt->dirty &&
-	    bt->accessed)
+	    bt->accessed && !r->aging_clears_dirty)
 		emit(r, CHK_D7, e, false, "W=1, D=0, A=1: make_spte overwrite race fingerprint",
 		     "spte 0x%" PRIx64 "; gfn %s in the dirty log", e->spte,
 		     logged && books_recorded(b, s, e->gfn) ? "is" : "is not");
@@ -445,8 +458,9 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 	switch (e->bits.kind) {
 	case SPTE_GARBAGE:
 		emit(r, CHK_S1, e, false, "garbage entry", "entry %d of table 0x%" PRIx64 " = 0x%016"
-		     PRIx64 ": not empty, not MMIO, not frozen, bit 11 (MMU-present) clear", e->index,
-		     e->table_pa, e->spte);
+		     PRIx64 ": not empty, not MMIO, not frozen, %s", e->index, e->table_pa, e->spte,
+		     r->H->masks.era0 ? "neither hardware-present nor access-tracked (no MMU-present "
+					"bit in this kernel)" : "bit 11 (MMU-present) clear");
 		return 0;
 	case SPTE_FROZEN:
 		check_frozen(r, e);
@@ -527,7 +541,7 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 	struct err *e = books_layout(T, &L, &H->notes);
 	if (e)
 		return e;
-	struct run r = { .T = T, .H = H, .o = o, .L = &L, .fn = fn, .arg = arg, .st = stats };
+	struct run r = { .T = T, .H = H, .o = o, .L = &L, .fn = fn, .arg = arg, .st = stats, .lvl_delta = 1 };
 	host_walker_init(&r.hw, T);
 	bool found;
 	uint64_t a;
@@ -537,6 +551,9 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 	r.huge_zero_pfn = found && hz != UINT64_MAX ? hz : 0;
 	r.nx_huge_pages = (int)(int32_t)read_global(T, "kvm", "nx_huge_pages", 4, &found);
 	r.ad_always = target_symbol(T, "kvm", "kvm_ad_enabled", &a);
+	/* 5.10's aging clears D and leaves W: W=1, D=0, A=1 is then what a
+	 * re-touch after aging looks like, not a race's fingerprint */
+	r.aging_clears_dirty = recover_code_clears(T, "kvm", "age_gfn_range", "shadow_dirty_mask");
 	r.pml = L.pml.in_use;
 	r.sp_buf = malloc(L.sp_size ? L.sp_size : 1);
 	struct walker *w = NULL;

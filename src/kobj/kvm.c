@@ -12,11 +12,20 @@ struct kvm_layout {
 	uint64_t kvm_size, memslots_size, slot_size, sp_size, vcpu_size, mmu_size;
 	struct member vm_list, pid, mm_ptr, memslots_arr, vcpu_array, online_vcpus,
 		tdp_mmu_roots, tdp_mmu_enabled, manual_protect, ring_size, mmio_value;
-	bool has_tdp_mmu_enabled, has_manual, has_ring, has_mmio_value;
+	bool has_tdp_mmu_enabled, has_manual, has_ring, has_mmio_value, has_tdp_roots;
 	uint32_t nas;
+	/* Before the xarray: struct kvm_vcpu *vcpus[N] */
+	bool vcpus_is_array;
+	uint32_t nvcpus_max;
 	struct member ms_gfn_tree, ms_node_idx, ms_generation;
 	bool has_ms_generation;
+	/* Before the rb-trees: used_slots slots inline in memslots[], sorted by
+	 * gfn descending, found by id through id_to_index[] */
+	bool slots_are_array, has_id_to_index;
+	struct member ms_used_slots, ms_slots, ms_id_to_index;
+	uint32_t id_to_index_n;
 	struct member s_gfn_node, s_base_gfn, s_npages, s_dirty_bitmap, s_uaddr, s_flags, s_id, s_as_id;
+	bool has_as_id;
 	uint64_t gfn_node_stride;
 	struct member sp_link, sp_role, sp_gfn, sp_spt, sp_refcount, sp_level, sp_smm, sp_invalid,
 		sp_guest_mode, sp_ad_disabled, sp_direct, sp_sched_zap;
@@ -45,42 +54,62 @@ static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 	NEED(L->kvm, "kvm", "userspace_pid", &L->pid);
 	NEED(L->kvm, "kvm", "mm", &L->mm_ptr);
 	NEED(L->kvm, "kvm", "online_vcpus", &L->online_vcpus);
-	NEED(L->kvm, "kvm", "arch.tdp_mmu_roots", &L->tdp_mmu_roots);
+	/* no TDP MMU before 5.10: VMs, memslots and vCPUs are still shown */
+	L->has_tdp_roots = types_member(L->kvm, "arch.tdp_mmu_roots", &L->tdp_mmu_roots);
 	NEED(L->kvm, "kvm", "memslots", &L->memslots_arr);
 	struct type_ref elem;
+	uint32_t n;
 	if (!types_array(L->memslots_arr.type, &elem, &L->nas) || !types_is_pointer(elem) ||
 	    L->nas == 0 || L->nas > 8)
 		return err_new(ERR_LAYOUT, "kvm.memslots is not an array of pointers");
-	if (!types_member(L->kvm, "vcpu_array", &L->vcpu_array))
-		return err_new(ERR_LAYOUT, "struct kvm has no vcpu_array (kernel before 5.17: "
-			       "not supported)");
+	if (!types_member(L->kvm, "vcpu_array", &L->vcpu_array)) {
+		/* before the xarray: an array of vCPU pointers */
+		if (!types_member(L->kvm, "vcpus", &L->vcpu_array) ||
+		    !types_array(L->vcpu_array.type, &elem, &L->nvcpus_max) || !types_is_pointer(elem) ||
+		    L->nvcpus_max == 0)
+			return err_new(ERR_LAYOUT, "struct kvm has neither vcpu_array nor an array vcpus[]");
+		L->vcpus_is_array = true;
+	}
 	L->has_tdp_mmu_enabled = types_member(L->kvm, "arch.tdp_mmu_enabled", &L->tdp_mmu_enabled);
 	L->has_manual = types_member(L->kvm, "manual_dirty_log_protect", &L->manual_protect);
 	L->has_ring = types_member(L->kvm, "dirty_ring_size", &L->ring_size);
 	L->has_mmio_value = types_member(L->kvm, "arch.shadow_mmio_value", &L->mmio_value);
 
 	L->memslots = types_struct(ty, "kvm", "kvm_memslots");
-	struct member probe;
-	if (types_member(L->memslots, "used_slots", &probe))
-		return err_new(ERR_LAYOUT, "memslots are a sorted array (kernel before 5.17): not supported");
 	L->memslots_size = types_size(L->memslots);
-	NEED(L->memslots, "kvm_memslots", "gfn_tree", &L->ms_gfn_tree);
-	NEED(L->memslots, "kvm_memslots", "node_idx", &L->ms_node_idx);
 	L->has_ms_generation = types_member(L->memslots, "generation", &L->ms_generation);
 	L->slot = types_struct(ty, "kvm", "kvm_memory_slot");
 	L->slot_size = types_size(L->slot);
-	NEED(L->slot, "kvm_memory_slot", "gfn_node", &L->s_gfn_node);
-	uint32_t n;
-	if (!types_array(L->s_gfn_node.type, &elem, &n) || n < 2)
-		return err_new(ERR_LAYOUT, "kvm_memory_slot.gfn_node is not an array of two nodes");
-	L->gfn_node_stride = types_size(elem);
+	if (types_member(L->memslots, "used_slots", &L->ms_used_slots)) {
+		L->slots_are_array = true;
+		NEED(L->memslots, "kvm_memslots", "memslots", &L->ms_slots);
+		if (!types_array(L->ms_slots.type, &elem, &n) || types_size(elem) != L->slot_size ||
+		    L->slot_size == 0)
+			return err_new(ERR_LAYOUT, "kvm_memslots.memslots is not an array of struct "
+				       "kvm_memory_slot");
+		/* optional: cross-checks each slot's position */
+		L->has_id_to_index = types_member(L->memslots, "id_to_index", &L->ms_id_to_index) &&
+				     types_array(L->ms_id_to_index.type, &elem, &L->id_to_index_n) &&
+				     types_size(elem) == 2 && L->id_to_index_n > 0;
+	} else {
+		NEED(L->memslots, "kvm_memslots", "gfn_tree", &L->ms_gfn_tree);
+		NEED(L->memslots, "kvm_memslots", "node_idx", &L->ms_node_idx);
+		NEED(L->slot, "kvm_memory_slot", "gfn_node", &L->s_gfn_node);
+		if (!types_array(L->s_gfn_node.type, &elem, &n) || n < 2)
+			return err_new(ERR_LAYOUT, "kvm_memory_slot.gfn_node is not an array of two nodes");
+		L->gfn_node_stride = types_size(elem);
+	}
 	NEED(L->slot, "kvm_memory_slot", "base_gfn", &L->s_base_gfn);
 	NEED(L->slot, "kvm_memory_slot", "npages", &L->s_npages);
 	NEED(L->slot, "kvm_memory_slot", "dirty_bitmap", &L->s_dirty_bitmap);
 	NEED(L->slot, "kvm_memory_slot", "userspace_addr", &L->s_uaddr);
 	NEED(L->slot, "kvm_memory_slot", "flags", &L->s_flags);
 	NEED(L->slot, "kvm_memory_slot", "id", &L->s_id);
-	NEED(L->slot, "kvm_memory_slot", "as_id", &L->s_as_id);
+	/* The tree era checks it against the set; the array era's set index
+	 * says the same, so there it is optional. */
+	L->has_as_id = types_member(L->slot, "as_id", &L->s_as_id);
+	if (!L->has_as_id && !L->slots_are_array)
+		NEED(L->slot, "kvm_memory_slot", "as_id", &L->s_as_id);
 
 	L->sp = types_struct(ty, "kvm", "kvm_mmu_page");
 	L->sp_size = types_size(L->sp);
@@ -95,7 +124,11 @@ static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 	L->has_direct = types_member(L->sp, "role.direct", &L->sp_direct);
 	NEED(L->sp, "kvm_mmu_page", "gfn", &L->sp_gfn);
 	NEED(L->sp, "kvm_mmu_page", "spt", &L->sp_spt);
-	NEED(L->sp, "kvm_mmu_page", "tdp_mmu_root_count.refs.counter", &L->sp_refcount);
+	/* refcount_t, atomic_t, or (before 5.11's TDP MMU rework) the shadow
+	 * MMU's int root_count */
+	if (!types_member(L->sp, "tdp_mmu_root_count.refs.counter", &L->sp_refcount) &&
+	    !types_member(L->sp, "tdp_mmu_root_count.counter", &L->sp_refcount))
+		NEED(L->sp, "kvm_mmu_page", "root_count", &L->sp_refcount);
 	L->has_sched_zap = types_member(L->sp, "tdp_mmu_scheduled_root_to_zap", &L->sp_sched_zap);
 
 	L->vcpu = types_struct(ty, "kvm", "kvm_vcpu");
@@ -144,16 +177,19 @@ static struct err *kvm_masks_load(struct target *T, struct kvm_host *H, bool era
 		V("shadow_present_mask", present, true), V("shadow_user_mask", user, true),
 		V("shadow_x_mask", x, false), V("shadow_nx_mask", nx, true),
 		V("shadow_accessed_mask", accessed, true), V("shadow_dirty_mask", dirty, true),
-		V("shadow_host_writable_mask", host_writable, true),
-		V("shadow_mmu_writable_mask", mmu_writable, true),
+		/* the three below exist from 5.13 (E1); without all of them the
+		 * E0 layout's fixed bits apply (see below) */
+		V("shadow_host_writable_mask", host_writable, false),
+		V("shadow_mmu_writable_mask", mmu_writable, false),
 		V("shadow_acc_track_mask", acc_track, true), V("shadow_mmio_value", mmio_value, false),
-		V("shadow_mmio_mask", mmio_mask, true), V("shadow_mmio_access_mask", mmio_access, true),
+		V("shadow_mmio_mask", mmio_mask, false), V("shadow_mmio_access_mask", mmio_access, true),
 		V("shadow_me_value", me_value, false), V("shadow_me_mask", me_mask, false),
 		V("shadow_nonpresent_or_rsvd_mask", nonpresent_or_rsvd, false),
 		V("shadow_nonpresent_or_rsvd_lower_gfn_mask", nonpresent_or_rsvd_lower_gfn, false),
 #undef V
 	};
 	memset(m, 0, sizeof(*m));
+	int e1 = 0;
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
 		bool found;
 		uint64_t v = kvm_read_global(T, vars[i].name, 8, &found);
@@ -161,8 +197,26 @@ static struct err *kvm_masks_load(struct target *T, struct kvm_host *H, bool era
 			return err_new(ERR_NOTFOUND, "kvm.ko global %s not found (kernel without "
 				       "KALLSYMS_ALL, or KVM too old)", vars[i].name);
 		*(uint64_t *)((char *)m + vars[i].off) = v;
+		e1 += found && (vars[i].off == offsetof(struct spte_masks, host_writable) ||
+				vars[i].off == offsetof(struct spte_masks, mmu_writable) ||
+				vars[i].off == offsetof(struct spte_masks, mmio_mask));
 	}
 	bool found, found_xs, found_xu;
+	if (e1 == 0) {
+		/* E0 (before 5.13, no mask variables for these): host-/MMU-writable
+		 * are the fixed bits 10/11, no MMU-present bit (present = non-zero,
+		 * not MMIO), MMIO = special field 52-53 == 11, generation in bits
+		 * 3-11 and 54-62.  shadow_mmio_value there holds the bits ORed
+		 * into an MMIO SPTE; the test is the special field. */
+		m->host_writable = 1ull << 10;
+		m->mmu_writable = 1ull << 11;
+		m->mmio_mask = m->mmio_value = 3ull << 52;
+		m->era0 = true;
+	} else if (e1 != 3) {
+		return err_new(ERR_NOTFOUND, "kvm.ko globals shadow_host_writable_mask, "
+			       "shadow_mmu_writable_mask and shadow_mmio_mask: only some exist (kernel "
+			       "without KALLSYMS_ALL?)");
+	}
 	/* Execute permission: one mask, or (when kvm.ko has them) EPT's
 	 * supervisor- and user-mode execute masks, the split that also moved
 	 * KVM's software bits (include/kobj/masks.h). */
@@ -182,7 +236,8 @@ static struct err *kvm_masks_load(struct target *T, struct kvm_host *H, bool era
 	m->ad_shift = m->split_x ? 60 : 52;
 	m->saved_shift = m->split_x ? 52 : 54;
 	m->saved_xu_bit = m->split_x ? 62 : 0;
-	m->mmio_gen_low_bits = m->split_x ? 7 : 8;
+	m->mmio_gen_low_bits = m->era0 ? 9 : m->split_x ? 7 : 8;
+	m->mmio_gen_high_shift = m->era0 ? 54 : 52;
 	m->ept = m->x != 0;
 	m->ad_enabled = m->accessed != 0;
 	bool caching = kvm_read_global(T, "enable_mmio_caching", 1, &found) & 1;
@@ -232,7 +287,8 @@ static struct err *kvm_slot_visit(void *arg, uint64_t node)
 	uint8_t *buf;
 	const struct member *keys[] = { &L->s_base_gfn, &L->s_npages, &L->s_dirty_bitmap, &L->s_uaddr,
 					&L->s_flags, &L->s_id, &L->s_as_id };
-	struct err *e = target_read_obj_stable(w->T, addr, L->slot_size, keys, 7, (void **)&buf);
+	struct err *e = target_read_obj_stable(w->T, addr, L->slot_size, keys, L->has_as_id ? 7 : 6,
+					       (void **)&buf);
 	if (e)
 		return err_wrap(e, "memslot at 0x%llx", (unsigned long long)addr);
 	void *p = realloc(vm->slots, (vm->nslots + 1) * sizeof(*vm->slots));
@@ -249,7 +305,7 @@ static struct err *kvm_slot_visit(void *arg, uint64_t node)
 	s->userspace_addr = member_get(buf, L->slot_size, &L->s_uaddr);
 	s->flags = (uint32_t)member_get(buf, L->slot_size, &L->s_flags);
 	s->id = (int16_t)member_get(buf, L->slot_size, &L->s_id);
-	s->as_id = (int)member_get(buf, L->slot_size, &L->s_as_id);
+	s->as_id = L->has_as_id ? (int)member_get(buf, L->slot_size, &L->s_as_id) : w->as_id;
 	free(buf);
 	if (s->as_id != w->as_id)
 		return err_new(ERR_CORRUPT, "memslot at 0x%llx claims address space %d in the set of %d",
@@ -258,6 +314,54 @@ static struct err *kvm_slot_visit(void *arg, uint64_t node)
 		return err_new(ERR_CORRUPT, "memslot at 0x%llx has an impossible range (base_gfn 0x%llx, "
 			       "npages %llu)", (unsigned long long)addr, (unsigned long long)s->base_gfn,
 			       (unsigned long long)s->npages);
+	return NULL;
+}
+
+/* Before 5.17: USED slots inline in memslots[], sorted by base_gfn
+ * descending, and id_to_index[id] the position of slot ID.  Neither the
+ * count, the order nor the index is trusted: each is checked. */
+static struct err *kvm_vm_slots_array(struct target *T, const struct kvm_layout *L, uint64_t ms,
+				      const uint8_t *buf, struct kvm_vm *vm, int as)
+{
+	int64_t used = (int32_t)member_get(buf, L->memslots_size, &L->ms_used_slots);
+	uint64_t max = L->has_id_to_index ? L->id_to_index_n : KVM_MAX_SLOTS;
+	if (used < 0 || (uint64_t)used > max)
+		return err_new(ERR_CORRUPT, "kvm_memslots at 0x%llx: used_slots %lld (at most %llu)",
+			       (unsigned long long)ms, (long long)used, (unsigned long long)max);
+	struct slot_walk w = { T, L, vm, 0, as };
+	size_t first = vm->nslots;
+	for (int64_t i = 0; i < used; i++) {
+		uint64_t addr = ms + member_off(&L->ms_slots) + (uint64_t)i * L->slot_size;
+		struct err *e = kvm_slot_visit(&w, addr);
+		if (e)
+			return err_wrap(e, "memslots[%lld]", (long long)i);
+		const struct kvm_memslot *s = &vm->slots[vm->nslots - 1];
+		if (vm->nslots - 1 > first && s[-1].base_gfn < s->base_gfn + s->npages)
+			return err_new(ERR_CORRUPT, "kvm_memslots at 0x%llx: memslots[%lld] (base_gfn 0x%llx) "
+				       "is not below memslots[%lld] (base_gfn 0x%llx): not sorted by gfn, "
+				       "or overlapping", (unsigned long long)ms, (long long)i,
+				       (unsigned long long)s->base_gfn, (long long)i - 1,
+				       (unsigned long long)s[-1].base_gfn);
+		if (!L->has_id_to_index)
+			continue;
+		int16_t idx;
+		if (s->id < 0 || (uint32_t)s->id >= L->id_to_index_n)
+			return err_new(ERR_CORRUPT, "memslot at 0x%llx has id %d (id_to_index has %u)",
+				       (unsigned long long)addr, s->id, L->id_to_index_n);
+		struct err *ie = dump_read_virt(T->dump, ms + member_off(&L->ms_id_to_index) +
+						2 * (uint64_t)s->id, &idx, 2);
+		if (ie)
+			return err_wrap(ie, "kvm_memslots at 0x%llx id_to_index", (unsigned long long)ms);
+		if (idx != i)
+			return err_new(ERR_CORRUPT, "kvm_memslots at 0x%llx: id_to_index[%d] is %d, but the "
+				       "slot is memslots[%lld]", (unsigned long long)ms, s->id, idx, (long long)i);
+	}
+	/* listed by gfn ascending, as the later gfn tree gives them */
+	for (size_t lo = first, hi = vm->nslots; hi > lo + 1; lo++, hi--) {
+		struct kvm_memslot t = vm->slots[lo];
+		vm->slots[lo] = vm->slots[hi - 1];
+		vm->slots[hi - 1] = t;
+	}
 	return NULL;
 }
 
@@ -270,14 +374,26 @@ static struct err *kvm_vm_slots(struct target *T, const struct kvm_layout *L, co
 		if (!ms)
 			continue;
 		uint8_t *buf;
-		const struct member *keys[] = { &L->ms_node_idx, &L->ms_gfn_tree, &L->ms_generation };
-		struct err *e = target_read_obj_stable(T, ms, L->memslots_size, keys,
-						       L->has_ms_generation ? 3 : 2, (void **)&buf);
+		const struct member *keys[] = { L->slots_are_array ? &L->ms_used_slots : &L->ms_node_idx,
+						&L->ms_gfn_tree, &L->ms_generation };
+		const struct member *akeys[] = { &L->ms_used_slots, &L->ms_generation };
+		struct err *e = L->slots_are_array
+			? target_read_obj_stable(T, ms, L->memslots_size, akeys, L->has_ms_generation ? 2 : 1,
+						 (void **)&buf)
+			: target_read_obj_stable(T, ms, L->memslots_size, keys, L->has_ms_generation ? 3 : 2,
+						 (void **)&buf);
 		if (e)
 			return err_wrap(e, "kvm_memslots of address space %u", as);
 		vm->memslots_ptr[as] = ms;
 		vm->memslots_gen[as] = L->has_ms_generation ? member_get(buf, L->memslots_size,
 									 &L->ms_generation) : 0;
+		if (L->slots_are_array) {
+			e = kvm_vm_slots_array(T, L, ms, buf, vm, (int)as);
+			free(buf);
+			if (e)
+				return err_wrap(e, "memslots of address space %u", as);
+			continue;
+		}
 		uint64_t node_idx = member_get(buf, L->memslots_size, &L->ms_node_idx);
 		uint64_t root;
 		memcpy(&root, buf + member_off(&L->ms_gfn_tree), 8);
@@ -344,24 +460,30 @@ static struct err *kvm_root_visit(void *arg, uint64_t link)
 static struct err *kvm_vm_vcpus(struct target *T, const struct kvm_layout *L, const uint8_t *kvm,
 				struct kvm_vm *vm)
 {
-	uint64_t head;
+	uint64_t head = 0;
 	/* xarray: spinlock, flags, then xa_head; read it through its type. */
 	struct member xa_head;
 	struct type_ref xa = L->vcpu_array.type;
-	if (!types_member(xa, "xa_head", &xa_head))
+	if (!L->vcpus_is_array && !types_member(xa, "xa_head", &xa_head))
 		return err_new(ERR_LAYOUT, "struct xarray has no xa_head");
-	memcpy(&head, kvm + member_off(&L->vcpu_array) + member_off(&xa_head), 8);
+	if (!L->vcpus_is_array)
+		memcpy(&head, kvm + member_off(&L->vcpu_array) + member_off(&xa_head), 8);
 	int n = vm->online_vcpus;
-	if (n < 0 || n > KVM_MAX_VCPUS_READ)
-		return err_new(ERR_CORRUPT, "online_vcpus is %d", n);
+	if (n < 0 || n > KVM_MAX_VCPUS_READ || (L->vcpus_is_array && (uint32_t)n > L->nvcpus_max))
+		return err_new(ERR_CORRUPT, "online_vcpus is %d%s", n,
+			       L->vcpus_is_array && n > 0 ? " (more than the vcpus[] array holds)" : "");
 	if (n == 0)
 		return NULL;
 	vm->vcpus = calloc((size_t)n, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return err_new(ERR_NOMEM, "out of memory");
 	for (int i = 0; i < n; i++) {
-		uint64_t vcpu;
-		struct err *e = klist_xa_load(T, head, (uint64_t)i, &vcpu);
+		uint64_t vcpu = 0;
+		struct err *e = NULL;
+		if (L->vcpus_is_array)
+			memcpy(&vcpu, kvm + member_off(&L->vcpu_array) + 8 * (size_t)i, 8);
+		else
+			e = klist_xa_load(T, head, (uint64_t)i, &vcpu);
 		if (e)
 			return err_wrap(e, "vcpu_array[%d]", i);
 		if (!vcpu)
@@ -430,8 +552,8 @@ static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, str
 		/* Each part of a VM can fail alone; what fails is noted, the rest stays. */
 		struct root_walk rw = { T, L, vm };
 		struct err *es = kvm_vm_slots(T, L, kvm, vm);
-		struct err *er = klist_walk(T, addr + member_off(&L->tdp_mmu_roots), KVM_MAX_ROOTS,
-					    kvm_root_visit, &rw);
+		struct err *er = L->has_tdp_roots ? klist_walk(T, addr + member_off(&L->tdp_mmu_roots),
+							       KVM_MAX_ROOTS, kvm_root_visit, &rw) : NULL;
 		struct err *ev = kvm_vm_vcpus(T, L, kvm, vm);
 		free(kvm);
 		char why[256] = "";
@@ -514,6 +636,9 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	if (e)
 		return e;
 	H->address_spaces = (int)L.nas;
+	if (!L.has_tdp_roots)
+		notes_add(&H->notes, "this kernel has no TDP MMU (struct kvm_arch has no tdp_mmu_roots, "
+			  "before 5.10): no roots or SPTEs to show; VMs, memslots and vCPUs are shown");
 	/* Offsets recovered from code without some members: what they feed
 	 * (a dirty-log mode, a check) is missing, so the analysis is incomplete. */
 	if (T->recovered.used && *T->recovered.missing)
@@ -618,8 +743,8 @@ static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const
 		}
 	}
 	struct root_list c = { T, L, vm, 0, false };
-	struct err *e = klist_walk(T, vm->addr + member_off(&L->tdp_mmu_roots), KVM_MAX_ROOTS,
-				   kvm_root_compare, &c);
+	struct err *e = L->has_tdp_roots ? klist_walk(T, vm->addr + member_off(&L->tdp_mmu_roots),
+						      KVM_MAX_ROOTS, kvm_root_compare, &c) : NULL;
 	err_free(e);
 	if (e || c.n != vm->nroots) {
 		snprintf(what, len, "TDP MMU roots: %zu read, the list now differs", vm->nroots);

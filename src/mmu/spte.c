@@ -3,18 +3,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SPTE_MMU_PRESENT (1ull << 11)	/* KVM software bit, every era since 5.13 */
+#define SPTE_MMU_PRESENT (1ull << 11)	/* KVM software bit from 5.13 (not in E0) */
 #define SPTE_PS (1ull << 7)
 #define SPTE_WRITABLE (1ull << 1)	/* x86 R/W and EPT W are both bit 1 */
 #define EPT_READ (1ull << 0)
 #define EPT_RWX 7ull
 #define EPT_MEMTYPE_SHIFT 3
 #define EPT_IPAT (1ull << 6)
-/* MMIO generation: low bits from SPTE bit 3 (8 of them, 7 with the split
- * execute masks), high 11 bits in 52-62. */
+/* MMIO generation: low bits from SPTE bit 3 (8 of them; 7 with the split
+ * execute masks, 9 before 5.13), the rest from mmio_gen_high_shift up to 62. */
 #define MMIO_GEN_LOW_SHIFT 3
-#define MMIO_GEN_HIGH_SHIFT 52
-#define MMIO_GEN_HIGH_MASK 0x7ffull
 
 enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte)
 {
@@ -24,7 +22,13 @@ enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte)
 		return SPTE_EMPTY;
 	if (m->mmio_caching && m->mmio_value && (spte & m->mmio_mask) == m->mmio_value)
 		return SPTE_MMIO;
-	if (!(spte & SPTE_MMU_PRESENT))
+	if (!m->era0 && !(spte & SPTE_MMU_PRESENT))
+		return SPTE_GARBAGE;
+	/* E0: KVM calls any other value present; one it never makes (hardware
+	 * not-present and not in the access-tracked form, A/D type 01) is
+	 * garbage */
+	if (m->era0 && !(m->ept ? spte & EPT_RWX : spte & m->present) &&
+	    !(m->acc_track && ((spte >> (m->ad_shift ? m->ad_shift : 52)) & 3) == SPTE_AD_DISABLED))
 		return SPTE_GARBAGE;
 	return SPTE_PRESENT;
 }
@@ -41,8 +45,9 @@ void spte_decode(const struct spte_masks *m, uint64_t spte, int level, struct sp
 		gpa |= (spte >> 5) & m->nonpresent_or_rsvd; /* L1TF: high GPA bits moved up */
 		b->mmio_gfn = gpa >> 12;
 		int low = m->mmio_gen_low_bits ? m->mmio_gen_low_bits : 8;
+		int hs = m->mmio_gen_high_shift ? m->mmio_gen_high_shift : 52;
 		b->mmio_gen = (uint32_t)(((spte >> MMIO_GEN_LOW_SHIFT) & ((1ull << low) - 1)) |
-					 (((spte >> MMIO_GEN_HIGH_SHIFT) & MMIO_GEN_HIGH_MASK) << low));
+					 (((spte >> hs) & ((1ull << (63 - hs)) - 1)) << low));
 		b->mmio_access = (uint32_t)(spte & m->mmio_access);
 		return;
 	}
