@@ -6,26 +6,6 @@
 
 #include "kobj/klist.h"
 
-/* Offsets of everything read below, resolved once from type info. */
-struct kvm_layout {
-	struct type_ref kvm, memslots, slot, sp, vcpu, mmu, mm, task;
-	uint64_t kvm_size, memslots_size, slot_size, sp_size, vcpu_size, mmu_size;
-	struct member vm_list, pid, mm_ptr, memslots_arr, vcpu_array, online_vcpus,
-		tdp_mmu_roots, tdp_mmu_enabled, manual_protect, ring_size, mmio_value;
-	bool has_tdp_mmu_enabled, has_manual, has_ring, has_mmio_value;
-	uint32_t nas;
-	struct member ms_gfn_tree, ms_node_idx, ms_generation;
-	bool has_ms_generation;
-	struct member s_gfn_node, s_base_gfn, s_npages, s_dirty_bitmap, s_uaddr, s_flags, s_id, s_as_id;
-	uint64_t gfn_node_stride;
-	struct member sp_link, sp_role, sp_gfn, sp_spt, sp_refcount, sp_level, sp_smm, sp_invalid,
-		sp_guest_mode, sp_ad_disabled, sp_direct, sp_sched_zap;
-	bool has_sched_zap, has_direct;
-	struct member v_id, v_idx, v_mode, v_mmu, m_root_hpa;
-	struct member mm_owner, t_comm;
-	bool has_owner;
-};
-
 static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 {
 	const struct types *ty = &T->types;
@@ -97,6 +77,9 @@ static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 	NEED(L->sp, "kvm_mmu_page", "spt", &L->sp_spt);
 	NEED(L->sp, "kvm_mmu_page", "tdp_mmu_root_count.refs.counter", &L->sp_refcount);
 	L->has_sched_zap = types_member(L->sp, "tdp_mmu_scheduled_root_to_zap", &L->sp_sched_zap);
+	/* Read only by the checks (S6), which run without them. */
+	L->has_sp_tdp = types_member(L->sp, "tdp_mmu_page", &L->sp_tdp);
+	L->has_sp_ptep = types_member(L->sp, "ptep", &L->sp_ptep);
 
 	L->vcpu = types_struct(ty, "kvm", "kvm_vcpu");
 	L->vcpu_size = types_size(L->vcpu);
@@ -117,7 +100,7 @@ static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 	return NULL;
 }
 
-static uint64_t kvm_read_global(struct target *T, const char *name, size_t size, bool *found)
+uint64_t kvm_read_global(struct target *T, const char *name, size_t size, bool *found)
 {
 	uint64_t addr, v = 0;
 	*found = false;
@@ -482,20 +465,20 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	if (!target_module(T, "kvm"))
 		return err_new(ERR_NOTFOUND, "the kvm module is not loaded in this kernel: no VMs to analyse");
 	H->vendor = target_module(T, "kvm_amd") ? "kvm_amd" : target_module(T, "kvm_intel") ? "kvm_intel" : NULL;
-	struct kvm_layout L;
-	struct err *e = kvm_layout_load(T, &L);
+	struct kvm_layout *L = &H->layout;
+	struct err *e = kvm_layout_load(T, L);
 	if (e && T->recovered.ran && !T->recovered.used)
 		return err_wrap(e, "%s, and offsets from kvm.ko's code were refused (%s); give "
 				"--module kvm.ko", T->recovered.why, T->recovered.result);
 	if (e)
 		return e;
-	H->address_spaces = (int)L.nas;
+	H->address_spaces = (int)L->nas;
 	/* Offsets recovered from code without some members: what they feed
 	 * (a dirty-log mode, a check) is missing, so the analysis is incomplete. */
 	if (T->recovered.used && *T->recovered.missing)
 		notes_add(&H->notes, "offsets recovered from code lack %s: what needs them is not "
 			  "analysed", T->recovered.missing);
-	if ((e = kvm_masks_load(T, H, L.has_mmio_value)))
+	if ((e = kvm_masks_load(T, H, L->has_mmio_value)))
 		return e;
 	bool found;
 	uint64_t v = kvm_read_global(T, "tdp_enabled", 1, &found);
@@ -507,7 +490,7 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	uint64_t head;
 	if (!target_symbol(T, "kvm", "vm_list", &head) && !target_symbol(T, "vmlinux", "vm_list", &head))
 		return err_new(ERR_NOTFOUND, "symbol vm_list not found in kvm or vmlinux");
-	struct vm_walk w = { T, &L, H };
+	struct vm_walk w = { T, L, H };
 	/* A live vm_list gains and loses VMs while it is walked: walk again
 	 * (bounded); one that never holds still is noted, not fatal. */
 	for (int tries = 1; (e = klist_walk(T, head, KVM_MAX_VMS, kvm_vm_visit, &w)); tries++) {
@@ -530,10 +513,10 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 		H->nvms = 0;
 		notes_fini(&H->notes);
 	}
-	if (L.has_mmio_value)
+	if (L->has_mmio_value)
 		for (size_t i = 0; i < H->nvms; i++) {
 			uint64_t mv;
-			if (dump_peek(T->dump, H->vms[i].addr + member_off(&L.mmio_value), &mv, sizeof(mv))) {
+			if (dump_peek(T->dump, H->vms[i].addr + member_off(&L->mmio_value), &mv, sizeof(mv))) {
 				H->masks.mmio_value = mv; /* identical for ordinary VMs */
 				break;
 			}
@@ -614,18 +597,10 @@ static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const
 	return false;
 }
 
-bool kvm_vm_changed(struct target *T, const struct kvm_vm *vm, char *what, size_t len)
+bool kvm_vm_changed(struct target *T, const struct kvm_host *H, const struct kvm_vm *vm, char *what,
+		    size_t len)
 {
-	struct kvm_layout L;
-	struct err *e;
-	if (!dump_is_live(T->dump))
-		return false;
-	if ((e = kvm_layout_load(T, &L))) {
-		snprintf(what, len, "%s", e->msg);
-		err_free(e);
-		return true;
-	}
-	return kvm_vm_changed_L(T, &L, vm, what, len);
+	return kvm_vm_changed_L(T, &H->layout, vm, what, len);
 }
 
 const struct kvm_memslot *kvm_vm_slot_for(const struct kvm_vm *vm, int as_id, uint64_t gfn)

@@ -5,14 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/u64set.h"
+
 #define WALK_MAX_LEVEL 5
 #define WALK_ENTRIES 512
-
-/* Open-addressing set of table physical addresses seen in one walk. */
-struct pa_set {
-	uint64_t *slot;
-	size_t cap, n;
-};
 
 struct walker {
 	struct target *T;
@@ -23,45 +19,8 @@ struct walker {
 	uint64_t path_pa[WALK_MAX_LEVEL], path_spte[WALK_MAX_LEVEL];
 	int path_idx[WALK_MAX_LEVEL];
 	int root_level;
-	struct pa_set seen;
+	struct u64set seen;	/* tables reached in this walk */
 };
-
-static size_t pa_hash(uint64_t pa, size_t cap)
-{
-	return (size_t)((pa >> 12) * 0x9e3779b97f4a7c15ull >> 7) & (cap - 1);
-}
-
-/* Returns 1 if inserted, 0 if already present, -1 on allocation failure. */
-static int pa_set_insert(struct pa_set *s, uint64_t pa)
-{
-	pa |= 1; /* 0 marks an empty slot; table addresses are page aligned */
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 1024;
-		uint64_t *ns = calloc(ncap, sizeof(*ns));
-		if (!ns)
-			return -1;
-		for (size_t i = 0; i < s->cap; i++) {
-			if (!s->slot[i])
-				continue;
-			size_t h = pa_hash(s->slot[i], ncap);
-			while (ns[h])
-				h = (h + 1) & (ncap - 1);
-			ns[h] = s->slot[i];
-		}
-		free(s->slot);
-		s->slot = ns;
-		s->cap = ncap;
-	}
-	size_t h = pa_hash(pa, s->cap);
-	while (s->slot[h]) {
-		if (s->slot[h] == pa)
-			return 0;
-		h = (h + 1) & (s->cap - 1);
-	}
-	s->slot[h] = pa;
-	s->n++;
-	return 1;
-}
 
 struct err *walker_new(struct target *T, struct walker **out)
 {
@@ -77,7 +36,7 @@ void walker_free(struct walker *w)
 {
 	if (!w)
 		return;
-	free(w->seen.slot);
+	u64set_fini(&w->seen);
 	free(w);
 }
 
@@ -108,7 +67,7 @@ static int walk_table(struct walk_ctx *c, uint64_t pa, int level, uint64_t base_
 	struct walker *w = c->w;
 	if (level < 1 || level > WALK_MAX_LEVEL)
 		return 0;
-	int ins = pa_set_insert(&w->seen, pa);
+	int ins = u64set_add(&w->seen, pa);
 	if (ins <= 0) {
 		c->st->loops++;
 		return walk_report(c, WALK_LOOP, level + 1, base_gfn, parent_spte, parent_pa,
@@ -186,10 +145,8 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 {
 	struct walk_range all = { 0, UINT64_MAX };
 	struct walk_ctx c = { w, m, root, range ? range : &all, fn, arg, stats };
-	w->seen.n = 0;
 	w->root_level = root->level;
-	if (w->seen.slot)
-		memset(w->seen.slot, 0, w->seen.cap * sizeof(*w->seen.slot));
+	u64set_clear(&w->seen);
 	if (root->level < 1 || root->level > WALK_MAX_LEVEL)
 		return err_new(ERR_CORRUPT, "root 0x%llx: level %d", (unsigned long long)root->sp,
 			       root->level);

@@ -16,8 +16,9 @@
 #include <bpf/btf.h>
 #include <linux/btf.h>
 
-#include "books.h"
-#include "pml.h"
+#include "dirty.h"
+#include "kobj/books.h"
+#include "kobj/pml.h"
 
 static int n, failed;
 
