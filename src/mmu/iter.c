@@ -9,6 +9,26 @@ static uint64_t level_pages(int level)
 	return 1ull << (9 * (level - 1));
 }
 
+/* Narrow [*FIRST, *LAST] to the entries of the table at BASE (entries of
+ * SPAN gfns) that overlap [lo, hi]; *LAST < *FIRST if none. */
+static void iter_bounds(const struct spte_iter *it, uint64_t base, uint64_t span, int *first,
+			int *last)
+{
+	*last = SPTE_ITER_ENTRIES - 1;
+	if (it->hi < base) {
+		*last = -1;
+		return;
+	}
+	if (it->lo > base) {
+		uint64_t f = (it->lo - base) / span;
+		if (f > (uint64_t)*first)
+			*first = f >= SPTE_ITER_ENTRIES ? SPTE_ITER_ENTRIES : (int)f;
+	}
+	uint64_t l = (it->hi - base) / span;
+	if (l < SPTE_ITER_ENTRIES)
+		*last = (int)l;
+}
+
 struct err *spte_iter_start(struct spte_iter *it, struct target *T, const struct spte_masks *m,
 			    spte_classify_fn classify, const struct spte_iter_root *root, uint64_t lo,
 			    uint64_t hi, int min_level, unsigned flags)
@@ -72,12 +92,10 @@ static bool iter_enter(struct spte_iter *it)
 	uint64_t *t = it->table[level - 1];
 	/* A table is read whole, unless the range selects one entry of it (a
 	 * one-gfn lookup): then that entry alone. */
-	uint64_t span = level_pages(level);
-	uint64_t first = it->lo > it->pend_gfn ? (it->lo - it->pend_gfn) / span : 0;
-	uint64_t last = it->hi - it->pend_gfn >= span * SPTE_ITER_ENTRIES ? SPTE_ITER_ENTRIES - 1
-				: (it->hi - it->pend_gfn) / span;
-	bool one = it->hi >= it->pend_gfn && first == last;
-	uint64_t off = one ? first * 8 : 0, len = one ? 8 : PAGE_SIZE;
+	int first = 0, last;
+	iter_bounds(it, it->pend_gfn, level_pages(level), &first, &last);
+	bool one = first == last;
+	uint64_t off = one ? (uint64_t)first * 8 : 0, len = one ? 8 : PAGE_SIZE;
 	struct err *e = dump_read_phys(it->T->dump, pa + off, (uint8_t *)t + off, len);
 	if (e) {
 		/* Filtered is the dump's choice; anything else is a pointer to
@@ -122,24 +140,28 @@ bool spte_iter_next(struct spte_iter *it)
 		return true;
 	if (it->nomem)
 		return false;
+	/* Locals, not fields: the classifier is an opaque call, after which
+	 * every field would have to be read again. */
+	const struct spte_masks *m = it->m;
+	spte_classify_fn classify = it->classify;
+	bool empty_too = it->flags & SPTE_ITER_EMPTY;
 	while (it->cur <= it->root_level) {
 		int level = it->cur;
 		const uint64_t *t = it->table[level - 1];
 		uint64_t span = level_pages(level), base = it->base[level - 1];
-		for (int i = it->path_idx[level - 1] + 1; i < SPTE_ITER_ENTRIES; i++) {
-			uint64_t gfn = base + (uint64_t)i * span;
-			if (gfn + span - 1 < it->lo || gfn > it->hi)
-				continue;
+		int i = it->path_idx[level - 1] + 1, last;
+		iter_bounds(it, base, span, &i, &last);
+		for (; i <= last; i++) {
 			uint64_t spte = t[i];
-			enum spte_kind k = it->classify(it->m, spte);
-			if (k == SPTE_EMPTY && !(it->flags & SPTE_ITER_EMPTY))
+			enum spte_kind k = classify(m, spte);
+			if (k == SPTE_EMPTY && !empty_too)
 				continue;
 			it->path_idx[level - 1] = i;
 			it->path_spte[level - 1] = spte;
 			it->event = WALK_ENTRY;
 			it->kind = k;
 			it->level = level;
-			it->gfn = gfn;
+			it->gfn = base + (uint64_t)i * span;
 			it->spte = spte;
 			it->table_pa = it->path_pa[level - 1];
 			it->index = i;
