@@ -21,6 +21,10 @@
 #define KVM_MEM_LOG_DIRTY_PAGES (1u << 0)
 #define KVM_MEM_READONLY (1u << 1)
 #define KVM_MEM_GUEST_MEMFD (1u << 2)
+/* KVM's own flag on a memslot being deleted or moved (KVM_MEMSLOT_INVALID,
+ * kvm_host.h, bit 16 since 3.9): a #define, so in no type info; ABI of KVM's
+ * own code like the mode values. */
+#define KVM_MEMSLOT_INVALID (1u << 16)
 
 struct kvm_memslot {
 	uint64_t addr;

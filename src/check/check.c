@@ -253,7 +253,7 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 		     "no memslot of address space %d contains gfn 0x%" PRIx64, root->smm, e->gfn);
 		return;
 	}
-	if (e->gfn + npages - s->base_gfn > s->npages || (s->flags & (1u << 16))) {
+	if (e->gfn + npages - s->base_gfn > s->npages || (s->flags & KVM_MEMSLOT_INVALID)) {
 		emit(r, CHK_S9, e, slots_busy, "leaf crosses the end of its memslot, or the slot is "
 		     "being deleted", "slot %d: base_gfn 0x%" PRIx64 ", npages %" PRIu64 ", flags 0x%x; "
 		     "leaf covers %" PRIu64 " pages", s->id, s->base_gfn, s->npages, s->flags, npages);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "kobj/klist.h"
 
 static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
@@ -198,7 +199,7 @@ static struct err *kvm_slot_visit(void *arg, uint64_t node)
 	struct err *e = target_read_obj_stable(w->T, addr, L->slot_size, keys, 7, (void **)&buf);
 	if (e)
 		return err_wrap(e, "memslot at 0x%llx", (unsigned long long)addr);
-	void *p = realloc(vm->slots, (vm->nslots + 1) * sizeof(*vm->slots));
+	void *p = array_room(vm->slots, vm->nslots, sizeof(*vm->slots));
 	if (!p) {
 		free(buf);
 		return err_new(ERR_NOMEM, "out of memory");
@@ -275,7 +276,7 @@ static struct err *kvm_root_visit(void *arg, uint64_t link)
 					       (void **)&buf);
 	if (e)
 		return err_wrap(e, "kvm_mmu_page at 0x%llx", (unsigned long long)addr);
-	void *p = realloc(vm->roots, (vm->nroots + 1) * sizeof(*vm->roots));
+	void *p = array_room(vm->roots, vm->nroots, sizeof(*vm->roots));
 	if (!p) {
 		free(buf);
 		return err_new(ERR_NOMEM, "out of memory");
@@ -440,7 +441,7 @@ static struct err *kvm_vm_visit(void *arg, uint64_t link)
 	struct kvm_host *H = w->H;
 	if (H->nvms >= KVM_MAX_VMS)
 		return err_new(ERR_CORRUPT, "more than %d VMs", KVM_MAX_VMS);
-	void *p = realloc(H->vms, (H->nvms + 1) * sizeof(*H->vms));
+	void *p = array_room(H->vms, H->nvms, sizeof(*H->vms));
 	if (!p)
 		return err_new(ERR_NOMEM, "out of memory");
 	H->vms = p;
@@ -554,7 +555,7 @@ static struct err *kvm_root_compare(void *arg, uint64_t link)
 	    role != c->vm->roots[c->n].role)
 		c->differs = true;
 	c->n++;
-	return c->differs ? err_new(ERR_CHANGED, "root list differs") : NULL;
+	return c->differs ? KLIST_STOP : NULL;
 }
 
 static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const struct kvm_vm *vm,
@@ -580,7 +581,7 @@ static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const
 	struct err *e = klist_walk(T, vm->addr + member_off(&L->tdp_mmu_roots), KVM_MAX_ROOTS,
 				   kvm_root_compare, &c);
 	err_free(e);
-	if (e || c.n != vm->nroots) {
+	if (e || c.differs || c.n != vm->nroots) {
 		snprintf(what, len, "TDP MMU roots: %zu read, the list now differs", vm->nroots);
 		return true;
 	}
