@@ -4,37 +4,13 @@ injected into a copy of a fixture with tools/kdump-inject.py, and `check`
 must report exactly that fault -- the right check id at the injected gfn, with
 its evidence -- and nothing else.  Documented exceptions are shown not to fire.
 Usage: checks_inject.py BINARY DUMP INJECTOR"""
-import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
 
-failures = []
-n = 0
-
-
-def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300)
-    if p.returncode < 0:
-        raise AssertionError(f"{args}: killed by signal {-p.returncode}")
-    return p
-
-
-def jrun(*args):
-    p = run("-j", *args)
-    return p.returncode, json.loads(p.stdout)
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
+from tap import case, done, runner
 
 
 def key(f):
@@ -42,8 +18,9 @@ def key(f):
 
 
 def main():
-    global BIN
+    global BIN, run, jrun
     BIN, dump, inject = sys.argv[1:4]
+    run, jrun = runner(BIN)
     tmp = tempfile.TemporaryDirectory()
 
     def damaged(name, *args):
@@ -353,8 +330,7 @@ def main():
              [f["check"] for f in sure] == ["D6"] and "dirty_index" in sure[0]["evidence"] and
              rc == 3 and all(f["check"] == "D2" for f in got if f["inconclusive"]),
              ([key(f) for f in got], rc))
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -7,22 +7,11 @@ import re
 import subprocess
 import sys
 
-failures = []
-n = 0
+from tap import case, done
 
 
 def run(*args):
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=120)
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
 
 
 def main():
@@ -136,8 +125,7 @@ def main():
          p.stderr)
     p = run("--vm", "999999", "-j", dump, "sptes")
     case("--vm of no VM: empty list", json.loads(p.stdout)["sptes"] == [], p.stdout[:200])
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -10,42 +10,19 @@ with a note saying why.  On 6.1 (kvm->arch.cpu_dirty_logging_count, 5.12-6.2)
 D5's PML half fires for the count KVM never kept on AMD, and not once the
 count is right.  The clean fixture shows none of it.
 Usage: pml_forced.py BINARY DUMP INJECTOR PML-BTF-HELPER"""
-import json
 import os
 import subprocess
 import sys
 import tempfile
 
-failures = []
-n = 0
-
-
-def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300)
-    if p.returncode < 0:
-        raise AssertionError(f"{args}: killed by signal {-p.returncode}")
-    return p
-
-
-def jrun(*args):
-    p = run("-j", *args)
-    return p.returncode, json.loads(p.stdout)
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
+from tap import case, done, runner
 
 
 def main():
-    global BIN
+    global BIN, run, jrun
     global PMLBTF
     BIN, dump, inject, PMLBTF = sys.argv[1:5]
+    run, jrun = runner(BIN)
     tmp = tempfile.TemporaryDirectory()
 
     def injected(name, *args):
@@ -244,8 +221,7 @@ def main():
          f and all(x["inconclusive"] for x in d3_lost(doc)) and rc & 2 and
          any(f"PA {page_pa:#x}" in x for x in doc["incomplete"]), (rc, f, doc["incomplete"]))
 
-    print(f"1..{n}")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

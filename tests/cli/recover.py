@@ -17,18 +17,7 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-failures = []
-n = 0
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
+from tap import case, done
 
 
 def run(dump, *args):
@@ -239,10 +228,7 @@ def main():
                      b_[0] & 2 and any("lpage_info" in x for x in inc) and same,
                      f"{b_[0]} {inc}")
 
-    print(f"1..{n}")
-    if failures:
-        print(f"{len(failures)} failed: {failures}")
-        sys.exit(1)
+    return done()
 
 
 if __name__ == "__main__":

@@ -19,19 +19,7 @@
 #include "dirty.h"
 #include "kobj/books.h"
 #include "kobj/pml.h"
-
-static int n, failed;
-
-#define CHECK(name, cond)                                                            \
-	do {                                                                         \
-		n++;                                                                 \
-		if (cond)                                                            \
-			printf("ok %d - %s\n", n, name);                             \
-		else {                                                               \
-			printf("not ok %d - %s (%s)\n", n, name, #cond);             \
-			failed++;                                                    \
-		}                                                                    \
-	} while (0)
+#include "tap.h"
 
 #define B(x) (1ull << (x))
 #define ADDR 0x000ffffffffff000ull
@@ -405,6 +393,5 @@ int main(void)
 
 	test_layout();
 
-	printf("1..%d\n", n);
-	return failed ? 1 : 0;
+	return tap_done();
 }
