@@ -89,8 +89,6 @@ struct check_host_page {
 
 struct err *check_vm_books_open(struct target *T, const struct kvm_host *H, const struct kvm_vm *vm,
 				struct notes *notes, struct check_vm_books **out);
-/* Whether GFN (address space AS_ID) is recorded in the dirty log. */
-bool check_vm_books_recorded(const struct check_vm_books *d, int as_id, uint64_t gfn);
 /* The verdict on the leaf BT at GFN of address space AS_ID; DIRTY_OFF
  * outside every memslot. */
 enum dirty_verdict check_vm_books_verdict(const struct check_vm_books *d, int as_id, uint64_t gfn,

@@ -34,12 +34,6 @@ struct err *check_vm_books_open(struct target *T, const struct kvm_host *H, cons
 	return NULL;
 }
 
-bool check_vm_books_recorded(const struct check_vm_books *d, int as_id, uint64_t gfn)
-{
-	const struct kvm_memslot *s = books_slot(&d->b, as_id, gfn);
-	return s && books_recorded(&d->b, s, gfn);
-}
-
 enum dirty_verdict check_vm_books_verdict(const struct check_vm_books *d, int as_id, uint64_t gfn,
 					  const struct spte_bits *bt)
 {
