@@ -834,28 +834,28 @@ static const struct kvm_memslot *slot_of(const struct ui *u, uint64_t gfn)
 	return NULL;
 }
 
-/* Why a leaf is, or is not, a dirty-logging problem, in the words of D2. */
+/* Why a leaf is, or is not, a dirty-logging problem: the checks' verdict
+ * (check_dirty_verdict), in words. */
 static void explain_logging(struct ui *u, struct lines *L, const struct kvm_memslot *s,
 			    const struct spte_bits *b, bool recorded)
 {
-	if (!(s->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+	static const char *const why[] = {
+		[DIRTY_NOT_LEAF] = "not a present leaf",
+		[DIRTY_WRPROT] = "write-protected: a guest write faults and KVM records the gfn "
+				 "before making it writable",
+		[DIRTY_RECORDED] = "writable and recorded: the next harvest copies the page and "
+				   "write-protects it again",
+		[DIRTY_DBIT] = "writable with A/D on and PML in use: the D bit, not W, carries the "
+			       "log (D3)",
+		[DIRTY_MISSED] = "writable but NOT recorded: the next harvest will not copy this "
+				 "page (D2)",
+	};
+	enum dirty_verdict v = check_dirty_verdict(u->map.pml, s, b, recorded);
+	if (v == DIRTY_OFF) {
 		addl(L, "dirty logging is off for slot %d: W carries no logging meaning", s->id);
 		return;
 	}
-	const char *why;
-	if (b->kind != SPTE_PRESENT)
-		why = "not a present leaf";
-	else if (!b->writable)
-		why = "write-protected: a guest write faults and KVM records the gfn before "
-		      "making it writable";
-	else if (recorded)
-		why = "writable and recorded: the next harvest copies the page and "
-		      "write-protects it again";
-	else if (u->s->H.masks.ept && b->ad_type == SPTE_AD_ENABLED)
-		why = "writable with A/D on (EPT): with PML the D bit, not W, carries the log";
-	else
-		why = "writable but NOT recorded: the next harvest will not copy this page (D2)";
-	addwrapped(L, "dirty log: ", why);
+	addwrapped(L, "dirty log: ", why[v]);
 }
 
 static void draw_detail(struct ui *u)

@@ -2,6 +2,7 @@
  * as in crash; errors come back as values and become exit bits only here. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,11 +190,16 @@ static const char *closest(const char *word, const char *const *cands, size_t n)
 	return best;
 }
 
-static int fail(int code, const char *fmt, const char *a, const char *b)
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(int code, const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	fprintf(stderr, "spte-inspect: ");
-	fprintf(stderr, fmt, a, b);
+	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	va_end(ap);
 	return code;
 }
 
@@ -322,7 +328,7 @@ int main(int argc, char **argv)
 		case 'v': s.sel.vm_spec = optarg; break;
 		case 'o':
 			if (parse_u64(optarg, &s.sel.root))
-				return fail(EXIT_USAGE, "--root: '%s' is not an address%s", optarg, "");
+				return fail(EXIT_USAGE, "--root: '%s' is not an address", optarg);
 			break;
 		case 'g': {
 			char *dash = strchr(optarg, '-');
@@ -330,16 +336,16 @@ int main(int argc, char **argv)
 				*dash = '\0';
 			if (parse_u64(optarg, &s.sel.range.gfn_lo) ||
 			    (dash && parse_u64(dash + 1, &s.sel.range.gfn_hi)))
-				return fail(EXIT_USAGE, "--gfn-range: expected LO or LO-HI%s%s", "", "");
+				return fail(EXIT_USAGE, "--gfn-range: expected LO or LO-HI");
 			if (!dash)
 				s.sel.range.gfn_hi = s.sel.range.gfn_lo;
 			if (s.sel.range.gfn_hi < s.sel.range.gfn_lo)
-				return fail(EXIT_USAGE, "--gfn-range: HI is below LO%s%s", "", "");
+				return fail(EXIT_USAGE, "--gfn-range: HI is below LO");
 			break;
 		}
 		case 'l':
 			if (parse_u64(optarg, &v) || v < 1 || v > 5)
-				return fail(EXIT_USAGE, "--level: '%s' is not a level from 1 to 5%s", optarg, "");
+				return fail(EXIT_USAGE, "--level: '%s' is not a level from 1 to 5", optarg);
 			s.sel.level = (int)v;
 			break;
 		case 'P': {
@@ -360,7 +366,7 @@ int main(int argc, char **argv)
 		case 's': topts.sysmap = optarg; break;
 		case 'm':
 			if (topts.nmodule_files == 64)
-				return fail(EXIT_USAGE, "--module: at most 64 files%s%s", "", "");
+				return fail(EXIT_USAGE, "--module: at most 64 files");
 			mods[topts.nmodule_files++] = optarg;
 			topts.module_files = mods;
 			break;
@@ -376,7 +382,7 @@ int main(int argc, char **argv)
 		case 'S': {
 			int sev = severity_parse(optarg);
 			if (sev < 0)
-				return fail(EXIT_USAGE, "--severity: '%s' is not info, warning or error%s", optarg, "");
+				return fail(EXIT_USAGE, "--severity: '%s' is not info, warning or error", optarg);
 			s.copts.floor = (enum severity)sev;
 			break;
 		}
@@ -402,8 +408,8 @@ int main(int argc, char **argv)
 			const char *sug = closest(bad, names, n);
 			if (sug)
 				return fail(EXIT_USAGE, "%s: unknown option; did you mean '%s'?", bad, sug);
-			return fail(EXIT_USAGE, "%s: unknown option or missing argument (see --help)%s",
-				    bad, "");
+			return fail(EXIT_USAGE, "%s: unknown option or missing argument (see --help)",
+				    bad);
 		}
 		}
 	}

@@ -6,12 +6,29 @@
 #include <string.h>
 
 #include "cmd/session.h"
+#include "mmu/iter.h"
 
-static void gfn_walk(struct session *s, const struct kvm_vm *vm, const struct kvm_root *r,
-		     uint64_t gfn)
+/* One table that could not be entered (or the root refused): the last row. */
+static void gfn_unreadable(struct session *s, int level, uint64_t pa, const char *why)
+{
+	s->exit_bits |= EXIT_INCOMPLETE;
+	if (s->json) {
+		json_obj_begin(&s->j);
+		json_ki64(&s->j, "level", level);
+		json_khex(&s->j, "table_pa", pa);
+		json_kstr(&s->j, "error", why);
+		json_obj_end(&s->j);
+	} else {
+		fprintf(s->out, "  %-6s table 0x%" PRIx64 ": %s\n", walk_level_name(level), pa, why);
+	}
+}
+
+/* The walk is the SPTE iterator over a one-gfn range, empty entries
+ * included: one entry per level, from the root down. */
+static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_vm *vm,
+		     const struct kvm_root *r, uint64_t gfn)
 {
 	const struct spte_masks *m = &s->H.masks;
-	uint64_t pa = r->spt_pa;
 	const struct kvm_memslot *slot = kvm_vm_slot_for(vm, r->smm, gfn);
 	if (s->json) {
 		json_obj_begin(&s->j);
@@ -42,25 +59,24 @@ static void gfn_walk(struct session *s, const struct kvm_vm *vm, const struct kv
 	}
 	const char *result = "not mapped";
 	uint64_t result_pfn = 0;
-	for (int level = r->level; level >= 1; level--) {
-		int idx = (int)((gfn >> (9 * (level - 1))) & 511);
-		uint64_t spte;
-		struct err *e = dump_read_phys(s->T->dump, pa + (uint64_t)idx * 8, &spte, 8);
-		if (e) {
-			s->exit_bits |= EXIT_INCOMPLETE;
-			if (s->json) {
-				json_obj_begin(&s->j);
-				json_ki64(&s->j, "level", level);
-				json_khex(&s->j, "table_pa", pa);
-				json_kstr(&s->j, "error", e->msg);
-				json_obj_end(&s->j);
-			} else {
-				fprintf(s->out, "  %-6s table 0x%" PRIx64 ": %s\n", walk_level_name(level), pa, e->msg);
-			}
-			err_free(e);
+	/* Bits above the root's reach are not translated, as by the hardware. */
+	uint64_t at = r->gfn + ((gfn - r->gfn) & (walk_level_pages(r->level + 1) - 1));
+	struct spte_iter_root root = { r->spt_pa, r->level, r->gfn };
+	struct err *e = spte_iter_start(it, s->T, m, NULL, &root, at, at, 1, SPTE_ITER_EMPTY);
+	if (e) {
+		gfn_unreadable(s, r->level, r->spt_pa, e->msg);
+		err_free(e);
+		result = "unreadable";
+	}
+	while (!e && spte_iter_next(it)) {
+		int level = it->level;
+		if (it->event != WALK_ENTRY) {
+			gfn_unreadable(s, level - 1, it->child_pa, it->why);
 			result = "unreadable";
 			break;
 		}
+		uint64_t pa = it->table_pa, spte = it->spte;
+		int idx = it->index;
 		struct spte_bits b;
 		spte_decode(m, spte, level, &b);
 		if (s->json) {
@@ -91,7 +107,6 @@ static void gfn_walk(struct session *s, const struct kvm_vm *vm, const struct kv
 			result_pfn = b.pfn + (gfn & (walk_level_pages(level) - 1));
 			break;
 		}
-		pa = spte & m->address;
 	}
 	if (s->json) {
 		json_arr_end(&s->j);
@@ -170,6 +185,11 @@ struct err *cmd_gfn(struct session *s, int argc, char **argv)
 		if (e)
 			return e;
 	}
+	struct spte_iter *it = calloc(1, sizeof(*it));
+	if (!it) {
+		walker_free(w);
+		return err_new(ERR_NOMEM, "out of memory");
+	}
 	out_open(s, "gfn", NULL, NULL);
 	if (s->json) {
 		json_kstr(&s->j, "query", q);
@@ -216,11 +236,13 @@ struct err *cmd_gfn(struct session *s, int argc, char **argv)
 			for (size_t g = 0; g < h.n; g++) {
 				if (!s->json && n)
 					fputc('\n', s->out);
-				gfn_walk(s, vm, r, h.gfn[g]);
+				gfn_walk(s, it, vm, r, h.gfn[g]);
 				n++;
 			}
 		}
 	}
+	spte_iter_fini(it);
+	free(it);
 	walker_free(w);
 	if (!s->json && !n)
 		fprintf(s->out, by == BY_GFN ? "no TDP MMU root selected\n"

@@ -76,7 +76,7 @@ static void slot_flags_str(uint32_t flags, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%s%s%s", flags & KVM_MEM_LOG_DIRTY_PAGES ? "dirty-log " : "",
 		 flags & KVM_MEM_READONLY ? "readonly " : "", flags & KVM_MEM_GUEST_MEMFD ? "gmem " : "",
-		 flags & (1u << 16) ? "INVALID " : "");
+		 flags & KVM_MEMSLOT_INVALID ? "INVALID " : "");
 	size_t n = strlen(buf);
 	if (n)
 		buf[n - 1] = '\0';

@@ -9,6 +9,9 @@
 /* 64-bit indexes with 6 bits per xarray level. */
 #define KLIST_XA_MAX_LEVELS 11
 
+/* Never freed: klist_walk and klist_rbtree_inorder turn it into NULL. */
+struct err klist_stop;
+
 struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn, void *arg)
 {
 	struct type_ref lh = types_struct(&T->types, NULL, "list_head");
@@ -58,7 +61,7 @@ struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn,
 				       "0x%llx", (unsigned long long)head, (unsigned long long)pos,
 				       (unsigned long long)prev);
 		if ((e = fn(arg, pos)))
-			return e;
+			return e == KLIST_STOP ? NULL : e;
 		prev = pos;
 		if ((e = dump_read_u64(T->dump, pos + member_off(&next_m), &pos)))
 			return err_wrap(e, "list entry 0x%llx", (unsigned long long)prev);
@@ -147,7 +150,7 @@ static struct err *klist_rbtree_walk(struct target *T, uint64_t root, size_t max
 			return err_new(ERR_CORRUPT, "rb-tree at 0x%llx has more than %zu nodes (loop?)",
 				       (unsigned long long)root, max);
 		if ((e = fn(arg, node)))
-			return e;
+			return e == KLIST_STOP ? NULL : e;
 		if ((e = dump_read_u64(T->dump, node + member_off(&right), &node)))
 			return err_wrap(e, "rb_node");
 	}

@@ -4,36 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "kobj/klist.h"
-
-/* Offsets of everything read below, resolved once from type info. */
-struct kvm_layout {
-	struct type_ref kvm, memslots, slot, sp, vcpu, mmu, mm, task;
-	uint64_t kvm_size, memslots_size, slot_size, sp_size, vcpu_size, mmu_size;
-	struct member vm_list, pid, mm_ptr, memslots_arr, vcpu_array, online_vcpus,
-		tdp_mmu_roots, tdp_mmu_enabled, manual_protect, ring_size, mmio_value;
-	bool has_tdp_mmu_enabled, has_manual, has_ring, has_mmio_value, has_tdp_roots;
-	uint32_t nas;
-	/* Before the xarray: struct kvm_vcpu *vcpus[N] */
-	bool vcpus_is_array;
-	uint32_t nvcpus_max;
-	struct member ms_gfn_tree, ms_node_idx, ms_generation;
-	bool has_ms_generation;
-	/* Before the rb-trees: used_slots slots inline in memslots[], sorted by
-	 * gfn descending, found by id through id_to_index[] */
-	bool slots_are_array, has_id_to_index;
-	struct member ms_used_slots, ms_slots, ms_id_to_index;
-	uint32_t id_to_index_n;
-	struct member s_gfn_node, s_base_gfn, s_npages, s_dirty_bitmap, s_uaddr, s_flags, s_id, s_as_id;
-	bool has_as_id;
-	uint64_t gfn_node_stride;
-	struct member sp_link, sp_role, sp_gfn, sp_spt, sp_refcount, sp_level, sp_smm, sp_invalid,
-		sp_guest_mode, sp_ad_disabled, sp_direct, sp_sched_zap;
-	bool has_sched_zap, has_direct;
-	struct member v_id, v_idx, v_mode, v_mmu, m_root_hpa;
-	struct member mm_owner, t_comm;
-	bool has_owner;
-};
 
 static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 {
@@ -130,6 +102,9 @@ static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 	    !types_member(L->sp, "tdp_mmu_root_count.counter", &L->sp_refcount))
 		NEED(L->sp, "kvm_mmu_page", "root_count", &L->sp_refcount);
 	L->has_sched_zap = types_member(L->sp, "tdp_mmu_scheduled_root_to_zap", &L->sp_sched_zap);
+	/* Read only by the checks (S6), which run without them. */
+	L->has_sp_tdp = types_member(L->sp, "tdp_mmu_page", &L->sp_tdp);
+	L->has_sp_ptep = types_member(L->sp, "ptep", &L->sp_ptep);
 
 	L->vcpu = types_struct(ty, "kvm", "kvm_vcpu");
 	L->vcpu_size = types_size(L->vcpu);
@@ -150,7 +125,7 @@ static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 	return NULL;
 }
 
-static uint64_t kvm_read_global(struct target *T, const char *name, size_t size, bool *found)
+uint64_t kvm_read_global(struct target *T, const char *name, size_t size, bool *found)
 {
 	uint64_t addr, v = 0;
 	*found = false;
@@ -291,7 +266,7 @@ static struct err *kvm_slot_visit(void *arg, uint64_t node)
 					       (void **)&buf);
 	if (e)
 		return err_wrap(e, "memslot at 0x%llx", (unsigned long long)addr);
-	void *p = realloc(vm->slots, (vm->nslots + 1) * sizeof(*vm->slots));
+	void *p = array_room(vm->slots, vm->nslots, sizeof(*vm->slots));
 	if (!p) {
 		free(buf);
 		return err_new(ERR_NOMEM, "out of memory");
@@ -428,7 +403,7 @@ static struct err *kvm_root_visit(void *arg, uint64_t link)
 					       (void **)&buf);
 	if (e)
 		return err_wrap(e, "kvm_mmu_page at 0x%llx", (unsigned long long)addr);
-	void *p = realloc(vm->roots, (vm->nroots + 1) * sizeof(*vm->roots));
+	void *p = array_room(vm->roots, vm->nroots, sizeof(*vm->roots));
 	if (!p) {
 		free(buf);
 		return err_new(ERR_NOMEM, "out of memory");
@@ -599,7 +574,7 @@ static struct err *kvm_vm_visit(void *arg, uint64_t link)
 	struct kvm_host *H = w->H;
 	if (H->nvms >= KVM_MAX_VMS)
 		return err_new(ERR_CORRUPT, "more than %d VMs", KVM_MAX_VMS);
-	void *p = realloc(H->vms, (H->nvms + 1) * sizeof(*H->vms));
+	void *p = array_room(H->vms, H->nvms, sizeof(*H->vms));
 	if (!p)
 		return err_new(ERR_NOMEM, "out of memory");
 	H->vms = p;
@@ -628,15 +603,15 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	if (!target_module(T, "kvm"))
 		return err_new(ERR_NOTFOUND, "the kvm module is not loaded in this kernel: no VMs to analyse");
 	H->vendor = target_module(T, "kvm_amd") ? "kvm_amd" : target_module(T, "kvm_intel") ? "kvm_intel" : NULL;
-	struct kvm_layout L;
-	struct err *e = kvm_layout_load(T, &L);
+	struct kvm_layout *L = &H->layout;
+	struct err *e = kvm_layout_load(T, L);
 	if (e && T->recovered.ran && !T->recovered.used)
 		return err_wrap(e, "%s, and offsets from kvm.ko's code were refused (%s); give "
 				"--module kvm.ko", T->recovered.why, T->recovered.result);
 	if (e)
 		return e;
-	H->address_spaces = (int)L.nas;
-	if (!L.has_tdp_roots)
+	H->address_spaces = (int)L->nas;
+	if (!L->has_tdp_roots)
 		notes_add(&H->notes, "this kernel has no TDP MMU (struct kvm_arch has no tdp_mmu_roots, "
 			  "before 5.10): no roots or SPTEs to show; VMs, memslots and vCPUs are shown");
 	/* Offsets recovered from code without some members: what they feed
@@ -644,7 +619,7 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	if (T->recovered.used && *T->recovered.missing)
 		notes_add(&H->notes, "offsets recovered from code lack %s: what needs them is not "
 			  "analysed", T->recovered.missing);
-	if ((e = kvm_masks_load(T, H, L.has_mmio_value)))
+	if ((e = kvm_masks_load(T, H, L->has_mmio_value)))
 		return e;
 	bool found;
 	uint64_t v = kvm_read_global(T, "tdp_enabled", 1, &found);
@@ -656,7 +631,7 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	uint64_t head;
 	if (!target_symbol(T, "kvm", "vm_list", &head) && !target_symbol(T, "vmlinux", "vm_list", &head))
 		return err_new(ERR_NOTFOUND, "symbol vm_list not found in kvm or vmlinux");
-	struct vm_walk w = { T, &L, H };
+	struct vm_walk w = { T, L, H };
 	/* A live vm_list gains and loses VMs while it is walked: walk again
 	 * (bounded); one that never holds still is noted, not fatal. */
 	for (int tries = 1; (e = klist_walk(T, head, KVM_MAX_VMS, kvm_vm_visit, &w)); tries++) {
@@ -679,10 +654,10 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 		H->nvms = 0;
 		notes_fini(&H->notes);
 	}
-	if (L.has_mmio_value)
+	if (L->has_mmio_value)
 		for (size_t i = 0; i < H->nvms; i++) {
 			uint64_t mv;
-			if (dump_peek(T->dump, H->vms[i].addr + member_off(&L.mmio_value), &mv, sizeof(mv))) {
+			if (dump_peek(T->dump, H->vms[i].addr + member_off(&L->mmio_value), &mv, sizeof(mv))) {
 				H->masks.mmio_value = mv; /* identical for ordinary VMs */
 				break;
 			}
@@ -720,7 +695,7 @@ static struct err *kvm_root_compare(void *arg, uint64_t link)
 	    role != c->vm->roots[c->n].role)
 		c->differs = true;
 	c->n++;
-	return c->differs ? err_new(ERR_CHANGED, "root list differs") : NULL;
+	return c->differs ? KLIST_STOP : NULL;
 }
 
 static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const struct kvm_vm *vm,
@@ -746,7 +721,7 @@ static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const
 	struct err *e = L->has_tdp_roots ? klist_walk(T, vm->addr + member_off(&L->tdp_mmu_roots),
 						      KVM_MAX_ROOTS, kvm_root_compare, &c) : NULL;
 	err_free(e);
-	if (e || c.n != vm->nroots) {
+	if (e || c.differs || c.n != vm->nroots) {
 		snprintf(what, len, "TDP MMU roots: %zu read, the list now differs", vm->nroots);
 		return true;
 	}
@@ -763,18 +738,10 @@ static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const
 	return false;
 }
 
-bool kvm_vm_changed(struct target *T, const struct kvm_vm *vm, char *what, size_t len)
+bool kvm_vm_changed(struct target *T, const struct kvm_host *H, const struct kvm_vm *vm, char *what,
+		    size_t len)
 {
-	struct kvm_layout L;
-	struct err *e;
-	if (!dump_is_live(T->dump))
-		return false;
-	if ((e = kvm_layout_load(T, &L))) {
-		snprintf(what, len, "%s", e->msg);
-		err_free(e);
-		return true;
-	}
-	return kvm_vm_changed_L(T, &L, vm, what, len);
+	return kvm_vm_changed_L(T, &H->layout, vm, what, len);
 }
 
 const struct kvm_memslot *kvm_vm_slot_for(const struct kvm_vm *vm, int as_id, uint64_t gfn)

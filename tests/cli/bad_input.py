@@ -8,8 +8,7 @@ import subprocess
 import sys
 import tempfile
 
-failures = []
-ncases = 0
+from tap import case, done
 
 
 def run(binary, *args):
@@ -17,21 +16,18 @@ def run(binary, *args):
 
 
 def expect(name, p, codes, needle):
-    global ncases
-    ncases += 1
     err = p.stderr.strip().splitlines()
+    why = None
     if p.returncode < 0:
-        failures.append(f"{name}: killed by signal {-p.returncode}")
+        why = f"killed by signal {-p.returncode}"
     elif p.returncode not in codes:
-        failures.append(f"{name}: exit {p.returncode}, expected {codes}; stderr {p.stderr!r}")
+        why = f"exit {p.returncode}, expected {codes}; stderr {p.stderr!r}"
     elif p.returncode & 4 and (len(err) != 1 or not err[0].startswith("spte-inspect: ")):
-        failures.append(f"{name}: fatal error is not one 'spte-inspect: ' line: {p.stderr!r}")
+        why = f"fatal error is not one 'spte-inspect: ' line: {p.stderr!r}"
     elif needle and needle not in p.stderr:
-        failures.append(f"{name}: stderr lacks {needle!r}: {p.stderr!r}")
-    else:
-        print(f"ok {ncases} - {name}: exit {p.returncode}: {err[0] if err else ''}")
-        return
-    print(f"not ok {ncases} - {failures[-1]}")
+        why = f"stderr lacks {needle!r}: {p.stderr!r}"
+    case(f"{name}: exit {p.returncode}: {err[0] if err else ''}" if why is None else name,
+         why is None, why)
 
 
 def minimal_elf_core(path):
@@ -88,8 +84,7 @@ def main():
         expect("flattened, huge record", run(binary, f("flat3", flat)), {4}, "corrupt")
         flat = flat_hdr.ljust(4096, b"\0")
         expect("flattened, no end marker", run(binary, f("flat4", flat)), {4}, "truncated")
-    print(f"{ncases - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -16,18 +16,7 @@ import sys
 import tempfile
 import time
 
-failures = []
-n = 0
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
+from tap import case, done
 
 
 class Term:
@@ -321,8 +310,7 @@ def main():
     case("browse without a terminal: one-line error, exit 8",
          p.returncode == 8 and p.stderr.startswith("spte-inspect: browse: needs a terminal")
          and p.stderr.count("\n") == 1, (p.returncode, p.stderr))
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -13,30 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-failures = []
-n = 0
-
-
-def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300)
-    if p.returncode < 0:
-        raise AssertionError(f"{args}: killed by signal {-p.returncode}")
-    return p
-
-
-def jrun(*args):
-    p = run("-j", *args)
-    return p.returncode, jsondoc.load(p.stdout)
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
+from tap import case, done, runner
 
 
 def key(f):
@@ -44,8 +21,9 @@ def key(f):
 
 
 def main():
-    global BIN
+    global BIN, run, jrun
     BIN, dump, inject = sys.argv[1:4]
+    run, jrun = runner(BIN)
     tmp = tempfile.TemporaryDirectory()
 
     def damaged(name, *args):
@@ -402,8 +380,7 @@ def main():
              [f["check"] for f in sure] == ["D6"] and "dirty_index" in sure[0]["evidence"] and
              rc == 3 and all(f["check"] == "D2" for f in got if f["inconclusive"]),
              ([key(f) for f in got], rc))
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -9,22 +9,11 @@ import re
 import subprocess
 import sys
 
-failures = []
-n = 0
+from tap import case, done
 
 
 def run(*args):
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=120)
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
 
 
 def main():
@@ -263,8 +252,7 @@ def main():
     p = run("--color=sometimes", dump)
     case("--color=sometimes: usage error", p.returncode == 8 and
          "--color: 'sometimes' is not auto, always or never" in p.stderr, p.stderr)
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

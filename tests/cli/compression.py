@@ -17,20 +17,11 @@ import subprocess
 import sys
 import tempfile
 
+from tap import case, done
+
 FLAGS = {"zlib": 0x1, "lzo": 0x2, "snappy": 0x4, "zstd": 0x20, "none": 0}
 ALL = 0x1 | 0x2 | 0x4 | 0x20
 DESC = struct.Struct("<qIIQ")  # offset, size, flags, page_flags
-
-failures = []
-n = 0
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    print(f"ok {n} - {name}" if cond else f"not ok {n} - {name}: {detail}")
-    if not cond:
-        failures.append(name)
 
 
 def doc(binary, dump, *args):
@@ -155,8 +146,7 @@ def main():
                  "changes sptes", flags & ALL == FLAGS[alg] and got != ref["sptes"],
                  f"flags {flags:#x}")
             os.unlink(cut)
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

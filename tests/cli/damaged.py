@@ -13,8 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-failures = []
-n = 0
+from tap import case, done
 
 
 def run(*args):
@@ -22,16 +21,6 @@ def run(*args):
     if p.returncode < 0:
         raise AssertionError(f"{args}: killed by signal {-p.returncode}")
     return p
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
 
 
 def sptes(dump):
@@ -152,8 +141,7 @@ def main():
         case("memslot rb-tree loop: bounded, incomplete, noted",
              p.returncode == 2 and any("rb-tree" in m for m in doc["incomplete"]),
              (p.returncode, doc["incomplete"]))
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

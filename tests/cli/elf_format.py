@@ -11,16 +11,7 @@ import struct
 import sys
 import tempfile
 
-failures = []
-n = 0
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    print(f"ok {n} - {name}" if cond else f"not ok {n} - {name}: {detail}")
-    if not cond:
-        failures.append(name)
+from tap import case, done
 
 
 def doc(binary, dump, *args):
@@ -54,8 +45,7 @@ def main():
         p = subprocess.run([binary, elf, "dis", "cpu0", "2"], capture_output=True, text=True)
         case("ELF: CPU registers from the notes (dis cpu0)", p.returncode == 0 and
              p.stdout.count("\n") == 2, p.stderr)
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

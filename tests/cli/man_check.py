@@ -13,20 +13,7 @@ import shutil
 import subprocess
 import sys
 
-failures = []
-n = 0
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        print(f"not ok {n} - {name}")
-        for line in str(detail).splitlines() or [""]:
-            print(f"#   {line}")
-        failures.append(name)
+from tap import case, done
 
 
 def run(*argv):
@@ -181,9 +168,7 @@ def main():
     case("README's Checks section names every check", set(checks) <= rchecks,
          set(checks) - rchecks)
 
-    print(f"1..{n}")
-    print(f"# {n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

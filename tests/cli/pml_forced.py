@@ -18,36 +18,14 @@ import subprocess
 import sys
 import tempfile
 
-failures = []
-n = 0
-
-
-def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300)
-    if p.returncode < 0:
-        raise AssertionError(f"{args}: killed by signal {-p.returncode}")
-    return p
-
-
-def jrun(*args):
-    p = run("-j", *args)
-    return p.returncode, jsondoc.load(p.stdout)
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
+from tap import case, done, runner
 
 
 def main():
-    global BIN
+    global BIN, run, jrun
     global PMLBTF
     BIN, dump, inject, PMLBTF = sys.argv[1:5]
+    run, jrun = runner(BIN)
     tmp = tempfile.TemporaryDirectory()
 
     def injected(name, *args):
@@ -258,8 +236,7 @@ def main():
          f and all(x["inconclusive"] for x in d3_lost(doc)) and rc & 2 and
          any(f"PA {page_pa:#x}" in x for x in doc["incomplete"]), (rc, f, doc["incomplete"]))
 
-    print(f"1..{n}")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

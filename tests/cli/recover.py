@@ -19,18 +19,7 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-failures = []
-n = 0
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
+from tap import case, done
 
 
 def run(dump, *args):
@@ -301,11 +290,8 @@ def code_damage_cases(dump, tmp, base, code_damage):
                      b_[0] & 2 and any("lpage_info" in x for x in inc) and same,
                      f"{b_[0]} {inc}")
 
-    print(f"1..{n}")
-    if failures:
-        print(f"{len(failures)} failed: {failures}")
-        sys.exit(1)
+    return done()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

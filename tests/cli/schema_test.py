@@ -98,8 +98,8 @@ def main():
         # findings and incomplete notes, from a damaged copy
         w = json.loads(run("-j", dump, "gfn", hex(leaf["gfn"]), "--root", leaf["root"]).stdout)
         steps = w["walks"][0]["walk"]
-        frozen = 0x5a0 | (1 << 63 if "6.1." not in json.loads(
-            run("-j", dump, "info").stdout)["release"] else 0)
+        # the FROZEN value of this kernel's era, as the dump says (info's spte_bits)
+        frozen = int(json.loads(run("-j", dump, "info").stdout)["spte_bits"]["frozen"], 16)
         others = [e for e in sptes["sptes"] if e["root"] == leaf["root"] and e["level"] == 2 and
                   e["bits"]["kind"] == "present" and not e["bits"]["leaf"] and
                   e["gfn"] >> 9 != leaf["gfn"] >> 9]

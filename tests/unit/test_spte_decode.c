@@ -9,19 +9,7 @@
 #include <string.h>
 
 #include "mmu/spte.h"
-
-static int n, failed;
-
-#define CHECK(name, cond)                                                            \
-	do {                                                                         \
-		n++;                                                                 \
-		if (cond)                                                            \
-			printf("ok %d - %s\n", n, name);                             \
-		else {                                                               \
-			printf("not ok %d - %s (%s)\n", n, name, #cond);             \
-			failed++;                                                    \
-		}                                                                    \
-	} while (0)
+#include "tap.h"
 
 #define B(x) (1ull << (x))
 #define ADDR 0x000ffffffffff000ull
@@ -281,6 +269,5 @@ int main(void)
 	spte_decode(&p, 0x2000e47ull, 1, &b);
 	CHECK("npt aged leaf", !b.accessed && b.dirty && b.writable && !b.access_tracked);
 
-	printf("1..%d\n", n);
-	return failed != 0;
+	return tap_done();
 }
