@@ -53,4 +53,8 @@ struct err *recover_vmlinux_types(struct target *T);
  * Never fails the open: a refusal is recorded in T->recovered.result. */
 struct err *recover_kvm_types(struct target *T);
 
+/* Every function recovery reads, as (MODULE, NAME): an extract keeps their
+ * code so that recovery gives the same answer on it. */
+void recover_each_function(void (*fn)(void *arg, const char *module, const char *name), void *arg);
+
 #endif

@@ -64,6 +64,21 @@ static const struct command commands[] = {
 	  "SYM: a symbol (module:name, +offset allowed), an address, or cpuN (that\n"
 	  "CPU's saved RIP); N: the number of instructions (default: to the symbol's\n"
 	  "end). JSON: \"instructions\" (address, symbol, bytes, mnemonic, operands, target).\n" },
+	{ "extract", cmd_extract, "OUT", "write a KVM-only kdump holding just what spte-inspect reads",
+	  "OUT: the kdump-compressed file to write (through OUT.tmp). Holds what\n"
+	  "opening, every command, check with its evidence and dis of the KVM\n"
+	  "modules read, and no guest frame (no page an SPTE leaf maps) unless\n"
+	  "--with-gfn LO-HI asks for those gfns' frames (of --vm's VM, or every VM).\n"
+	  "JSON: output, pages, bytes, source_bytes, guest_pages_left_out,\n"
+	  "with_gfn_pages, extract_incomplete.\n" },
+	{ "diff", cmd_diff, "DUMP2", "what changed from DUMP to DUMP2 (also: spte-inspect diff A B)",
+	  "VMs that appeared or went (struct kvm address and owner pid), memslots\n"
+	  "added, removed, moved, resized or with new flags, roots created, invalidated\n"
+	  "or gone, SPTEs added, removed or changed (pfn, bits as W 1->0), findings\n"
+	  "that appeared or were resolved. Applies: --vm, --root, --gfn-range, --level,\n"
+	  "--check, --severity, and BITS as in sptes (DUMP2 [BITS]). Exit bit 1 when\n"
+	  "anything differs. JSON: \"vms\", \"memslots\", \"roots\", \"sptes\",\n"
+	  "\"findings\", \"differences\".\n" },
 	/* Hidden: machine-readable lists for shell completion. */
 	{ "__pids", cmd_pids, "", NULL, NULL },
 	{ "__vtop", cmd_vtop, "VA", NULL, NULL },
@@ -85,6 +100,7 @@ static const struct option long_opts[] = {
 	{ "check", required_argument, NULL, 'c' },
 	{ "severity", required_argument, NULL, 'S' },
 	{ "list-checks", no_argument, NULL, 'L' },
+	{ "with-gfn", required_argument, NULL, 'G' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -123,6 +139,7 @@ static void usage(FILE *f, const struct command *only)
 		"      --check ID[,ID...]  run only these checks (see --list-checks)\n"
 		"      --severity LEVEL    report findings at or above info|warning|error\n"
 		"      --list-checks       print the catalogue of checks with their documentation\n"
+		"      --with-gfn LO[-HI]  extract: keep the guest frames of these gfns\n"
 		"  -h, --help              this help (COMMAND --help: that command's)\n"
 		"  -V, --version           print the version\n\n"
 		"Exit status bits: 1 findings, 2 analysis incomplete, 4 fatal error, 8 usage error.\n",
@@ -245,6 +262,20 @@ int main(int argc, char **argv)
 				return fail(EXIT_USAGE, "--gfn-range: HI is below LO%s%s", "", "");
 			break;
 		}
+		case 'G': {
+			char *dash = strchr(optarg, '-');
+			if (dash)
+				*dash = '\0';
+			if (parse_u64(optarg, &s.with_gfn_range.gfn_lo) ||
+			    (dash && parse_u64(dash + 1, &s.with_gfn_range.gfn_hi)))
+				return fail(EXIT_USAGE, "--with-gfn: expected LO or LO-HI%s%s", "", "");
+			if (!dash)
+				s.with_gfn_range.gfn_hi = s.with_gfn_range.gfn_lo;
+			if (s.with_gfn_range.gfn_hi < s.with_gfn_range.gfn_lo)
+				return fail(EXIT_USAGE, "--with-gfn: HI is below LO%s%s", "", "");
+			s.with_gfn = true;
+			break;
+		}
 		case 'l':
 			if (parse_u64(optarg, &v) || v < 1 || v > 5)
 				return fail(EXIT_USAGE, "--level: '%s' is not a level from 1 to 5%s", optarg, "");
@@ -296,6 +327,11 @@ int main(int argc, char **argv)
 	}
 	int nargs = argc - optind;
 	char **args = argv + optind;
+	/* `spte-inspect diff A B` is `spte-inspect A diff B` */
+	if (nargs >= 3 && !strcmp(args[0], "diff")) {
+		args[0] = args[1];
+		args[1] = "diff";
+	}
 	const struct command *cmd = &commands[0];
 	if (nargs >= 2) {
 		cmd = NULL;
@@ -324,9 +360,12 @@ int main(int argc, char **argv)
 		usage(stderr, NULL);
 		return EXIT_USAGE;
 	}
+	s.topts = &topts;
 	struct err *e = target_open(args[0], &topts, &s.T);
 	if (!e)
 		e = kvm_host_load(s.T, &s.H);
+	if (!e)
+		extract_notes(s.T, &s.H.notes);
 	if (!e) {
 		char *sub[] = { (char *)cmd->name };
 		e = cmd->fn(&s, nargs >= 2 ? nargs - 1 : 1, nargs >= 2 ? args + 1 : sub);

@@ -37,7 +37,18 @@ struct dump {
 	dump_read_hook hook;	/* tests only */
 	void *hook_arg;
 	uint8_t again[PAGE_SIZE];	/* second copy of a stable read */
+	bool extract;			/* a spte-inspect extract: absent pages were cut */
+	char *vmcoreinfo_raw;
 };
+
+static dump_observer observer;
+static void *observer_arg;
+
+void dump_set_observer(dump_observer fn, void *arg)
+{
+	observer = fn;
+	observer_arg = arg;
+}
 
 /* Small reads of kernel objects come in runs on the same few pages (a
  * per-leaf write-track counter, struct page, memslot arrays).  Through
@@ -119,8 +130,11 @@ struct dump_overlay {
 static void dump_load_vmcoreinfo(struct dump *d)
 {
 	char *raw = NULL;
-	if (kdump_vmcoreinfo_raw(d->ctx, &raw) == KDUMP_OK && raw)
+	if (kdump_vmcoreinfo_raw(d->ctx, &raw) == KDUMP_OK && raw) {
+		free(d->vmcoreinfo_raw);
+		d->vmcoreinfo_raw = strdup(raw);
 		vmcoreinfo_parse(&d->vmcoreinfo, raw);
+	}
 }
 
 #define DUMP_SYS_VMCOREINFO "/sys/kernel/vmcoreinfo"
@@ -168,6 +182,8 @@ static struct err *dump_sys_vmcoreinfo(struct dump *d, bool tell_libkdumpfile)
 			kdump_set_attr(d->ctx, "linux.vmcoreinfo.raw", &a);
 	}
 	vmcoreinfo_fini(&d->vmcoreinfo);
+	free(d->vmcoreinfo_raw);
+	d->vmcoreinfo_raw = strdup(text);
 	vmcoreinfo_parse(&d->vmcoreinfo, text);
 	d->vmcoreinfo_source = DUMP_SYS_VMCOREINFO;
 	return NULL;
@@ -328,6 +344,7 @@ struct err *dump_open(const char *path, struct dump **out)
 			    "damaged dump?)%s%s", path, *xlat_err ? ": " : "", xlat_err);
 		goto fail;
 	}
+	d->extract = dump_vmcoreinfo(d, "SPTE_INSPECT_EXTRACT") != NULL;
 	kdump_num_t max_pfn;
 	if (kdump_get_number_attr(d->ctx, "max_pfn", &max_pfn) == KDUMP_OK)
 		d->max_pfn = max_pfn;
@@ -374,6 +391,7 @@ void dump_close(struct dump *d)
 	free(d->pcache);
 	free(d->kcore);
 	vmcoreinfo_fini(&d->vmcoreinfo);
+	free(d->vmcoreinfo_raw);
 	free(d->path);
 	free(d);
 }
@@ -390,8 +408,9 @@ static struct err *dump_read(struct dump *d, kdump_addrspace_t as, uint64_t addr
 	const char *space = as == KDUMP_KPHYSADDR ? "physical" : "virtual";
 	if (ks == KDUMP_ERR_NODATA) {
 		d->filtered_reads++;
-		return err_new(ERR_FILTERED, "%s address 0x%llx: page not in the dump (filtered out)",
-			       space, (unsigned long long)(addr + got));
+		return err_new(ERR_FILTERED, "%s address 0x%llx: page not in the dump (%s)",
+			       space, (unsigned long long)(addr + got),
+			       d->extract ? "not in this extract" : "filtered out");
 	}
 	if (ks == KDUMP_OK)
 		return err_new(ERR_READ, "%s address 0x%llx: short read", space,
@@ -473,6 +492,8 @@ struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len)
 	struct err *e = dump_read_phys_cached(d, pa, buf, len);
 	if (d->hook)
 		d->hook(d->hook_arg, d, pa, len);
+	if (observer)
+		observer(observer_arg, false, pa, len);
 	return e;
 }
 
@@ -524,7 +545,8 @@ static struct err *dump_read_phys_uncached(struct dump *d, uint64_t pa, void *bu
 			if (kdump_bmp_get_bits(d->pagemap, pfn, pfn, &bit) != KDUMP_OK || !(bit & 1)) {
 				d->filtered_reads++;
 				return err_new(ERR_FILTERED, "physical address 0x%llx: page not in the dump "
-					       "(filtered out)", (unsigned long long)(pfn << PAGE_SHIFT));
+					       "(%s)", (unsigned long long)(pfn << PAGE_SHIFT),
+					       d->extract ? "not in this extract" : "filtered out");
 			}
 		}
 	}
@@ -563,6 +585,8 @@ struct err *dump_vtop(struct dump *d, uint64_t va, uint64_t *pa)
 {
 	uint64_t vpage = va >> PAGE_SHIFT;
 	size_t slot = (size_t)(vpage % DUMP_TLB_SLOTS);
+	if (observer)
+		observer(observer_arg, true, va, 1);
 	if (d->tlb && d->tlb->vpage[slot] == vpage + 1) {
 		*pa = d->tlb->ppage[slot] << PAGE_SHIFT | (va & (PAGE_SIZE - 1));
 		return NULL;
@@ -585,6 +609,8 @@ const char *dump_format(const struct dump *d) { return d->format ? d->format : "
 bool dump_is_flattened(const struct dump *d) { return d->flattened; }
 bool dump_is_live(const struct dump *d) { return d->live; }
 uint64_t dump_filtered_reads(const struct dump *d) { return d->filtered_reads; }
+const char *dump_vmcoreinfo_raw(struct dump *d) { return d->vmcoreinfo_raw; }
+uint64_t dump_max_pfn(const struct dump *d) { return d->max_pfn; }
 
 struct err *dump_cpu_reg(struct dump *d, unsigned cpu, const char *reg, uint64_t *val)
 {
