@@ -9,7 +9,7 @@ _spte_inspect_positionals()
 	for ((i = 1; i < cword; i++)); do
 		if ((skip)); then skip=0; continue; fi
 		case ${words[i]} in
-		--vm | --root | --gfn-range | --level | --vmlinux | --module | --system-map | --check | --severity)
+		--vm | --root | --gfn-range | --level | --vmlinux | --module | --system-map | --check | --severity | --with-gfn)
 			skip=1 ;;
 		--) ;;
 		-*) ;;
@@ -22,9 +22,9 @@ _spte_inspect()
 {
 	local cur prev words cword split
 	_init_completion -s || return
-	local commands="summary info vms memslots roots sptes gfn check browse dis"
+	local commands="summary info vms memslots roots sptes gfn check browse dis extract diff"
 	local opts="-j --json -p --pretty --vm --root --gfn-range --level --vmlinux --module
-		--system-map --check --severity --list-checks -h --help -V --version"
+		--system-map --check --severity --with-gfn --list-checks -h --help -V --version"
 	local -a _spte_inspect_pos
 	case $prev in
 	--vmlinux | --module | --system-map)
@@ -53,7 +53,7 @@ _spte_inspect()
 		[ -n "$dump" ] && [ -r "$dump" ] &&
 			COMPREPLY=($(compgen -W "$("${words[0]}" "$dump" __pids 2>/dev/null)" -- "$cur"))
 		return ;;
-	--root | --gfn-range)
+	--root | --gfn-range | --with-gfn)
 		return ;;
 	esac
 	$split && return
@@ -66,6 +66,8 @@ _spte_inspect()
 	case ${#_spte_inspect_pos[@]} in
 	0) _filedir ;;
 	1) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
+	2) # extract OUT, diff DUMP2: file names
+		case ${_spte_inspect_pos[1]} in extract | diff) _filedir ;; esac ;;
 	esac
 }
 complete -F _spte_inspect spte-inspect

@@ -10,7 +10,7 @@ function __spte_inspect_positionals
             continue
         end
         switch $w
-            case --vm --root --gfn-range --level --vmlinux --module --system-map --check --severity
+            case --vm --root --gfn-range --level --vmlinux --module --system-map --check --severity --with-gfn
                 set skip 1
             case '-*'
             case '*'
@@ -46,10 +46,16 @@ function __spte_inspect_checks
     printf '%s\n' $prefix$ids
 end
 
-set -l cmds summary info vms memslots roots sptes gfn check browse dis
+set -l cmds summary info vms memslots roots sptes gfn check browse dis extract diff
 complete -c spte-inspect -n __spte_inspect_needs_command -f -a "$cmds"
-# a command's arguments (BITS, GFN, SYMBOL) are not file names
-complete -c spte-inspect -n __spte_inspect_has_command -f
+# a command's arguments (BITS, GFN, SYMBOL) are not file names; extract OUT
+# and diff DUMP2 are
+function __spte_inspect_file_arg
+    set -l pos (__spte_inspect_positionals)
+    test (count $pos) -eq 2; and contains -- $pos[2] extract diff
+end
+complete -c spte-inspect -n '__spte_inspect_has_command; and not __spte_inspect_file_arg' -f
+complete -c spte-inspect -n __spte_inspect_file_arg -F
 complete -c spte-inspect -s j -l json -d 'JSON output'
 complete -c spte-inspect -s p -l pretty -d 'indented JSON'
 complete -c spte-inspect -l vm -x -a '(__spte_inspect_pids)' -d 'only this VM (owner pid)'
@@ -61,6 +67,7 @@ complete -c spte-inspect -l module -r -F -d 'module .ko with .BTF'
 complete -c spte-inspect -l system-map -r -F -d 'System.map'
 complete -c spte-inspect -l check -x -a '(__spte_inspect_checks)' -d 'run only these checks'
 complete -c spte-inspect -l severity -x -a 'info warning error' -d 'report floor'
+complete -c spte-inspect -l with-gfn -x -d 'extract: keep the guest frames of these gfns'
 complete -c spte-inspect -l list-checks -d 'print the catalogue of checks'
 complete -c spte-inspect -s h -l help -d help
 complete -c spte-inspect -s V -l version -d version
