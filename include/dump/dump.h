@@ -81,7 +81,7 @@ typedef void (*dump_read_hook)(void *arg, struct dump *d, uint64_t pa, size_t le
 void dump_test_live(struct dump *d, dump_read_hook hook, void *arg);
 
 /* Observer (spte-inspect extract): FN sees every physical range read
- * (VIRT false) and every virtual address translated (VIRT true, LEN 1) by
+ * successfully (VIRT false) and every virtual address translated (VIRT true, LEN 1) by
  * every dump of this process, after the read; NULL turns it off. */
 typedef void (*dump_observer)(void *arg, bool virt, uint64_t addr, size_t len);
 void dump_set_observer(dump_observer fn, void *arg);

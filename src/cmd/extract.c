@@ -488,7 +488,7 @@ struct err *cmd_extract(struct session *s, int argc, char **argv)
 
 	uint64_t max_pfn = T ? dump_max_pfn(T->dump) : 0;
 	uint8_t *bitmap = NULL;
-	uint64_t npages = 0, nguest_read = 0;
+	uint64_t npages = 0, nguest_read = 0, nread = 0;
 	if (!e) {
 		if (!max_pfn) /* the dump does not say: the highest page read */
 			max_pfn = x.read.nbytes * 8;
@@ -501,6 +501,7 @@ struct err *cmd_extract(struct session *s, int argc, char **argv)
 		for (uint64_t p = 0; p < max_pfn; p++) {
 			bool want = pfnset_has(&x.wanted, p);
 			bool rd = pfnset_has(&x.read, p);
+			nread += rd;
 			if (rd && pfnset_has(&x.guest, p) && !want) {
 				nguest_read++;
 				continue;
@@ -542,7 +543,7 @@ struct err *cmd_extract(struct session *s, int argc, char **argv)
 			json_ku64(&s->j, "pages", ws.pages);
 			json_ku64(&s->j, "bytes", ws.bytes);
 			json_ku64(&s->j, "source_bytes", src);
-			json_ku64(&s->j, "pages_read", npages + nguest_read - lc.wanted_pages);
+			json_ku64(&s->j, "pages_read", nread);
 			json_ku64(&s->j, "guest_pages_left_out", nguest_read);
 			json_ku64(&s->j, "guest_pages_mapped", lc.guest_pages);
 			json_ku64(&s->j, "with_gfn_pages", lc.wanted_pages);

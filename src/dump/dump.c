@@ -492,7 +492,7 @@ struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len)
 	struct err *e = dump_read_phys_cached(d, pa, buf, len);
 	if (d->hook)
 		d->hook(d->hook_arg, d, pa, len);
-	if (observer)
+	if (observer && !e) /* what was read; a page the dump lacks cannot be copied */
 		observer(observer_arg, false, pa, len);
 	return e;
 }

@@ -2,7 +2,7 @@
 """extract: a KVM-only kdump of a fixture gives the same answers as the
 fixture and holds no guest frame.
 
-  extract.py SPTE_INSPECT FIXTURE_DIR DUMP
+  extract.py SPTE_INSPECT FIXTURE_DIR DUMP [KDUMP_INJECT]
 
 1. `extract OUT`; every command, text and JSON, on OUT equals the same
    command on the fixture, the dump's own name, format and extract lines
@@ -16,6 +16,10 @@ fixture and holds no guest frame.
    extract" (an error, exit bit 4 for __rd64), never as zeros.
 3. `info` says what it was cut from (text and JSON).
 4. --with-gfn LO-HI keeps exactly the frames of those gfns.
+5. (with KDUMP_INJECT, kdump files) what the analysis could not read when
+   the extract was cut -- here a page table dropped from a copy of the dump --
+   is recorded in the extract and reported as incomplete by every analysis of
+   it (the path a live host's unsettled objects take).
 Prints the sizes for the README.
 """
 import json
@@ -162,6 +166,24 @@ with tempfile.TemporaryDirectory() as tmp:
           norm_json(run("-j", DUMP, "sptes")[1]), "an extract of the extract: same SPTEs, no new page")
     rc, _, e = run(DUMP, "extract", DUMP)
     check(rc == 8 and "the dump itself" in e, f"extract onto the dump itself: refused, exit {rc}")
+
+    # ---- 5. incomplete parts are recorded and reported
+    if len(sys.argv) > 4 and open(DUMP, "rb").read(8) == b"KDUMP   ":
+        table = next(s for s in sp if s["kind"] == "present" and not s["leaf"] and s["level"] == 2)
+        damaged = os.path.join(tmp, "dropped.kdump")
+        subprocess.run([sys.executable, sys.argv[4], DUMP, damaged, "--drop-pfn", hex(table["pfn"])],
+                       check=True, capture_output=True)
+        out4 = os.path.join(tmp, "from-damaged.kdump")
+        rc, jo, e = run("-j", damaged, "extract", out4)
+        rec = json.loads(jo)["extract_incomplete"] if rc < 4 else []
+        check(rc == 2 and any(f"{table['pfn']:x}" in m for m in rec),
+              f"extract of a dump missing table 0x{table['pfn']:x}: exit 2, recorded ({len(rec)} notes)")
+        rc, jo, e = run("-j", out4, "vms")
+        inc = json.loads(jo)["incomplete"] if rc < 4 else []
+        check(rc & 2 and any(m.startswith("recorded when extracted:") for m in inc),
+              f"the extract reports them as incomplete (exit {rc})")
+        ji = json.loads(run("-j", out4, "info")[1])
+        check(ji["extract"]["incomplete"] == len(rec), "info: extract.incomplete counts them")
 
 print(f"{fails} failed")
 sys.exit(1 if fails else 0)
