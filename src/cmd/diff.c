@@ -482,21 +482,35 @@ static void flist_add(void *arg, const struct finding *f)
 	l->f[l->n++] = *f;
 }
 
-static bool finding_same(const struct finding *a, const struct finding *b)
+/* One finding is the same on both sides when check, VM, gfn, level and
+ * message agree (the SPTE and evidence may differ: that is what changed). */
+static int finding_cmp(const void *pa, const void *pb)
 {
-	return a->check == b->check && a->vm->addr == b->vm->addr && a->vm->pid == b->vm->pid &&
-	       a->has_spte == b->has_spte && (!a->has_spte || (a->gfn == b->gfn && a->level == b->level)) &&
-	       !strcmp(a->message, b->message);
+	const struct finding *a = pa, *b = pb;
+	if (a->check->id != b->check->id)
+		return a->check->id < b->check->id ? -1 : 1;
+	if (a->vm->addr != b->vm->addr)
+		return a->vm->addr < b->vm->addr ? -1 : 1;
+	if (a->vm->pid != b->vm->pid)
+		return a->vm->pid < b->vm->pid ? -1 : 1;
+	if (a->has_spte != b->has_spte)
+		return a->has_spte ? 1 : -1;
+	if (a->has_spte && a->gfn != b->gfn)
+		return a->gfn < b->gfn ? -1 : 1;
+	if (a->has_spte && a->level != b->level)
+		return a->level < b->level ? -1 : 1;
+	return strcmp(a->message, b->message);
 }
 
+/* FROM's findings that OTHER lacks; both sorted by finding_cmp. */
 static void findings_out(struct diff *d, const struct flist *from, const struct flist *other, const char *what)
 {
 	struct session *s = d->s;
+	size_t k = 0;
 	for (size_t i = 0; i < from->n; i++) {
-		bool found = false;
-		for (size_t k = 0; k < other->n && !found; k++)
-			found = finding_same(&from->f[i], &other->f[k]);
-		if (found)
+		while (k < other->n && finding_cmp(&other->f[k], &from->f[i]) < 0)
+			k++;
+		if (k < other->n && !finding_cmp(&other->f[k], &from->f[i]))
 			continue;
 		const struct finding *f = &from->f[i];
 		*(what[0] == 'a' ? &d->n_fapp : &d->n_fres) += 1;
@@ -653,6 +667,10 @@ struct err *cmd_diff(struct session *s, int argc, char **argv)
 		if (sa.inconclusive || sb.inconclusive)
 			s->exit_bits |= EXIT_INCOMPLETE;
 		section(&d, "findings");
+		if (fa.n)
+			qsort(fa.f, fa.n, sizeof(*fa.f), finding_cmp);
+		if (fb.n)
+			qsort(fb.f, fb.n, sizeof(*fb.f), finding_cmp);
 		if (!e) {
 			findings_out(&d, &fb, &fa, "appeared");
 			findings_out(&d, &fa, &fb, "resolved");

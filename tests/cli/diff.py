@@ -2,7 +2,7 @@
 """diff: two dumps of one host around a dirty-log harvest, checked exactly
 against what the fixture VMM did between them.
 
-  diff.py SPTE_INSPECT PAIR_DIR
+  diff.py SPTE_INSPECT PAIR_DIR [DUMP KDUMP_INJECT]
 
 PAIR_DIR is fixtures/6.12-pair (make-fixture -P): before/ and after/ each
 hold a dump (the KVM-only extract, or the full vmcore.kdump when present)
@@ -116,6 +116,32 @@ rc, _, e = run(A, "diff")
 check(rc == 8, f"diff without DUMP2: usage error ({rc})")
 rc, _, e = run(A, "diff", "/nonexistent")
 check(rc & 4 and "/nonexistent" in e, f"diff with a missing DUMP2: fatal, says which ({e.strip()})")
+
+# findings: a copy of DUMP with one byte of the live dirty bitmap cleared
+# (the README's example): D2 findings appear, nothing else changed
+if len(sys.argv) > 4:
+    import tempfile
+    D, inject = sys.argv[3:5]
+    ms = json.loads(run("-j", D, "memslots")[1])["memslots"]
+    slot = next(m for m in ms if m["dirty_gfns"])
+    g = slot["dirty_gfns"][0]
+    bit = g - slot["base_gfn"]
+    va = int(slot["dirty_bitmap"], 16) + bit // 8
+    pa = int(run(D, "__vtop", hex(va))[1].split()[0], 16)
+    lost = {x for x in slot["dirty_gfns"] if (x - slot["base_gfn"]) // 8 == bit // 8}
+    wr = {e["gfn"] for e in json.loads(run("-j", D, "sptes", "W=1")[1])["sptes"] if e["level"] == 1}
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = os.path.join(tmp, "lost.kdump")
+        subprocess.run([sys.executable, inject, D, bad, "--poke", f"{pa:#x}=00"], check=True, capture_output=True)
+        rc, out, _ = run("-j", D, "diff", bad)
+        f = json.loads(out)
+        got = {(x["finding"]["check"], x["finding"]["gfn"]) for x in f["findings"] if x["change"] == "appeared"}
+        check(rc == 1 and got == {("D2", x) for x in lost & wr} and got and f["sptes"] == [] and
+              f["memslots"] == [] and f["differences"] == len(got),
+              f"a cleared dirty-bitmap byte: D2 appeared for {sorted(map(hex, lost & wr))}, nothing else")
+        f = json.loads(run("-j", bad, "diff", D)[1])
+        check({(x["finding"]["check"], x["finding"]["gfn"]) for x in f["findings"] if x["change"] == "resolved"}
+              == got, "reversed: the same findings resolved")
 
 print(f"{fails} failed")
 sys.exit(1 if fails else 0)
