@@ -556,7 +556,7 @@ struct err *cmd_diff(struct session *s, int argc, char **argv)
 	if (argc == 3 && (e = bit_filter_parse(argv[2], &d.bits)))
 		return e;
 	if ((e = target_open(argv[1], s->topts, &d.TB)))
-		return err_wrap(e, "diff: %s", argv[1]);
+		return err_wrap(e, "diff"); /* the message names the file */
 	if ((e = kvm_host_load(d.TB, &d.HB))) {
 		target_close(d.TB);
 		return err_wrap(e, "diff: %s", argv[1]);
