@@ -10,7 +10,7 @@ _spte_inspect_positionals()
 		if ((skip)); then skip=0; continue; fi
 		case ${words[i]} in
 		--vm | --root | --gfn-range | --level | --pfn | --vmlinux | --module | --system-map | --check | \
-			--severity | --color)
+			--severity | --color | --with-gfn)
 			skip=1 ;;
 		--) ;;
 		-*) ;;
@@ -24,9 +24,9 @@ _spte_inspect()
 	local cur prev words cword split
 	# -n :: "kvm:sym" is one word to us (readline still splits at ':')
 	_init_completion -s -n : || return
-	local commands="summary info vms memslots roots sptes gfn pfn check browse dis"
+	local commands="summary info vms memslots roots sptes gfn pfn check browse dis extract diff"
 	local opts="-j --json -p --pretty --json-lines --color -r --reverse --att --vm --root --gfn-range --level --pfn
-		--vmlinux --module --system-map --check --severity --list-checks -h --help -V --version"
+		--vmlinux --module --system-map --check --severity --with-gfn --list-checks -h --help -V --version"
 	local -a _spte_inspect_pos
 	case $prev in
 	--vmlinux | --module | --system-map)
@@ -58,7 +58,7 @@ _spte_inspect()
 		[ -n "$dump" ] && [ -r "$dump" ] &&
 			COMPREPLY=($(compgen -W "$("${words[0]}" "$dump" __pids 2>/dev/null)" -- "$cur"))
 		return ;;
-	--root | --gfn-range | --pfn)
+	--root | --gfn-range | --pfn | --with-gfn)
 		return ;;
 	esac
 	$split && return
@@ -72,11 +72,14 @@ _spte_inspect()
 	0) _filedir ;;
 	1) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 	2)
+		# extract OUT, diff DUMP2: file names
+		if [ "${_spte_inspect_pos[1]}" = extract ] || [ "${_spte_inspect_pos[1]}" = diff ]; then
+			_filedir
 		# sptes BITS: NAME=0|1, comma-separated
-		if [ "${_spte_inspect_pos[1]}" = sptes ]; then
+		elif [ "${_spte_inspect_pos[1]}" = sptes ]; then
 			local prefix=${cur%,*} b bits=""
 			[ "$prefix" = "$cur" ] && prefix="" || prefix="$prefix,"
-			for b in P R U W X A D PS HW MW AT leaf; do bits+=" $b=0 $b=1"; done
+			for b in P R U W X XU A D PS HW MW AT leaf; do bits+=" $b=0 $b=1"; done
 			COMPREPLY=($(compgen -P "$prefix" -W "$bits" -- "${cur##*,}"))
 			compopt -o nospace 2>/dev/null
 		# dis SYMBOL: the code symbols of the dump on the line

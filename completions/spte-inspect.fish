@@ -10,7 +10,7 @@ function __spte_inspect_positionals
             continue
         end
         switch $w
-            case --vm --root --gfn-range --level --pfn --vmlinux --module --system-map --check --severity --color
+            case --vm --root --gfn-range --level --pfn --vmlinux --module --system-map --check --severity --color --with-gfn
                 set skip 1
             case '-*'
             case '*'
@@ -51,7 +51,7 @@ function __spte_inspect_bits
     set -l pos (__spte_inspect_positionals)
     test "$pos[2]" = sptes -a (count $pos) -eq 2; or return 1
     set -l prefix (string match -r '^.*,' -- (commandline -ct)); or set prefix ''
-    for b in P R U W X A D PS HW MW AT leaf
+    for b in P R U W X XU A D PS HW MW AT leaf
         printf '%s%s=0\n%s%s=1\n' $prefix $b $prefix $b
     end
 end
@@ -81,10 +81,18 @@ complete -c spte-inspect -n __spte_inspect_needs_command -f -a pfn -d 'who maps 
 complete -c spte-inspect -n __spte_inspect_needs_command -f -a check -d 'audit every SPTE'
 complete -c spte-inspect -n __spte_inspect_needs_command -f -a browse -d 'full-screen browser'
 complete -c spte-inspect -n __spte_inspect_needs_command -f -a dis -d 'disassemble kernel or module code'
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a extract -d 'write a KVM-only dump of what spte-inspect reads'
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a diff -d 'what changed between two dumps'
 complete -c spte-inspect -n __spte_inspect_sptes_args -f -a '(__spte_inspect_bits)' -d 'bit state'
 complete -c spte-inspect -f -a '(__spte_inspect_symbols)' -d 'code symbol'
-# a command's arguments (BITS, GFN, SYMBOL) are not file names
-complete -c spte-inspect -n __spte_inspect_has_command -f
+# a command's arguments (BITS, GFN, SYMBOL) are not file names; extract OUT
+# and diff DUMP2 are
+function __spte_inspect_file_arg
+    set -l pos (__spte_inspect_positionals)
+    test (count $pos) -eq 2; and contains -- $pos[2] extract diff
+end
+complete -c spte-inspect -n '__spte_inspect_has_command; and not __spte_inspect_file_arg' -f
+complete -c spte-inspect -n __spte_inspect_file_arg -F
 complete -c spte-inspect -s j -l json -d 'JSON output'
 complete -c spte-inspect -s p -l pretty -d 'indented JSON'
 complete -c spte-inspect -l json-lines -d 'JSON Lines: one record per line'
@@ -101,6 +109,7 @@ complete -c spte-inspect -l module -r -F -d 'module .ko with .BTF'
 complete -c spte-inspect -l system-map -r -F -d 'System.map'
 complete -c spte-inspect -l check -x -a '(__spte_inspect_checks)' -d 'run only these checks'
 complete -c spte-inspect -l severity -x -a 'info warning error' -d 'report floor'
+complete -c spte-inspect -l with-gfn -x -d 'extract: keep the guest frames of these gfns'
 complete -c spte-inspect -l list-checks -d 'print the catalogue of checks'
 complete -c spte-inspect -s h -l help -d help
 complete -c spte-inspect -s V -l version -d version

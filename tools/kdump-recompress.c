@@ -24,22 +24,21 @@
 #include <zlib.h>
 #include <zstd.h>
 
-/* disk_dump_header (makedumpfile's diskdump_mod.h), x86_64 layout */
-#define HDR_VERSION 8
-#define HDR_STATUS 424
-#define HDR_BLOCK_SIZE 428
-#define HDR_SUB_HDR_SIZE 432
-#define HDR_BITMAP_BLOCKS 436
-/* kdump_sub_header, one block in */
-#define SUB_OFFSET_ERASEINFO 64
-#define SUB_SIZE_ERASEINFO 72
-
-#define F_ZLIB 0x1u
-#define F_LZO 0x2u
-#define F_SNAPPY 0x4u
-#define F_ZSTD 0x20u
-#define F_ALL (F_ZLIB | F_LZO | F_SNAPPY | F_ZSTD)
-#define DESC_SIZE 24 /* offset i64, size u32, flags u32, page_flags u64 */
+/* the format's layout, shared with spte-inspect's extract writer */
+#include "dump/kdump_format.h"
+#define HDR_VERSION KDUMP_HDR_VERSION
+#define HDR_STATUS KDUMP_HDR_STATUS
+#define HDR_BLOCK_SIZE KDUMP_HDR_BLOCK_SIZE
+#define HDR_SUB_HDR_SIZE KDUMP_HDR_SUB_HDR_SIZE
+#define HDR_BITMAP_BLOCKS KDUMP_HDR_BITMAP_BLOCKS
+#define SUB_OFFSET_ERASEINFO KDUMP_SUB_OFFSET_ERASEINFO
+#define SUB_SIZE_ERASEINFO KDUMP_SUB_SIZE_ERASEINFO
+#define F_ZLIB KDUMP_F_ZLIB
+#define F_LZO KDUMP_F_LZO
+#define F_SNAPPY KDUMP_F_SNAPPY
+#define F_ZSTD KDUMP_F_ZSTD
+#define F_ALL KDUMP_F_ALL
+#define DESC_SIZE KDUMP_DESC_SIZE
 
 static const char *in_name;
 
@@ -54,10 +53,10 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+#define get32 kdump_get32
+#define get64 kdump_get64
+#define put32 kdump_put32
+#define put64 kdump_put64
 
 static uint8_t *read_file(const char *name, size_t *len)
 {

@@ -42,6 +42,9 @@ struct session {
 	int exit_bits;
 	struct notes walk_notes;	/* unreadable tables and the like */
 	bool list_open;		/* out_open's JSON array not yet closed */
+	const struct target_opts *topts;	/* how T was opened: extract, diff open again */
+	bool with_gfn;			/* extract --with-gfn */
+	struct walk_range with_gfn_range;
 };
 
 typedef struct err *(*cmd_fn)(struct session *s, int argc, char **argv);
@@ -62,6 +65,11 @@ struct err *cmd_rd64(struct session *s, int argc, char **argv);
 struct err *cmd_check(struct session *s, int argc, char **argv);
 struct err *cmd_dis(struct session *s, int argc, char **argv);
 struct err *cmd_list_checks(struct session *s);
+struct err *cmd_extract(struct session *s, int argc, char **argv);	/* cmd/extract.c */
+struct err *cmd_diff(struct session *s, int argc, char **argv);	/* cmd/diff.c */
+/* On an extract: its record for `info`, and its incomplete parts as notes. */
+void extract_info(struct session *s);
+void extract_notes(struct target *T, struct notes *notes);
 void finding_json(struct json *j, const struct kvm_host *H, const struct finding *f);
 void check_exit_bits(struct session *s, const struct check_stats *st);
 void check_counts_text(struct session *s, const struct check_stats *st);

@@ -79,6 +79,16 @@ const struct dump_live_stats *dump_live_stats(const struct dump *d);
 typedef void (*dump_read_hook)(void *arg, struct dump *d, uint64_t pa, size_t len);
 void dump_test_live(struct dump *d, dump_read_hook hook, void *arg);
 
+/* Observer (spte-inspect extract): FN sees every physical range read
+ * successfully (VIRT false) and every virtual address translated (VIRT true, LEN 1) by
+ * every dump of this process, after the read; NULL turns it off. */
+typedef void (*dump_observer)(void *arg, bool virt, uint64_t addr, size_t len);
+void dump_set_observer(dump_observer fn, void *arg);
+/* The raw VMCOREINFO text (NULL if none) and the host's page count (0 if
+ * the dump does not say), for writing an extract of this dump. */
+const char *dump_vmcoreinfo_raw(struct dump *d);
+uint64_t dump_max_pfn(const struct dump *d);
+
 /* Count of reads that found no page: filtered out, or unreadable (a damaged
  * page descriptor, bytes past the end of a truncated file); for the
  * "incomplete" exit bit. */

@@ -57,5 +57,8 @@ struct err *recover_kvm_types(struct target *T);
  * and inverts it (mask = ~MASK, ANDed in).  False if FN does not exist or
  * its code cannot be read. */
 bool recover_code_clears(struct target *T, const char *module, const char *fn, const char *mask);
+/* Every function recovery reads, as (MODULE, NAME): an extract keeps their
+ * code so that recovery gives the same answer on it. */
+void recover_each_function(void (*fn)(void *arg, const char *module, const char *name), void *arg);
 
 #endif

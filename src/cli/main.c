@@ -77,6 +77,21 @@ static const struct command commands[] = {
 	  "end). -r, --reverse: the instructions leading up to SYM, from its function's\n"
 	  "start (the last N), as crash's dis -r (dis -r cpu1: how CPU 1 got to its\n"
 	  "RIP). --att: AT&T syntax, as objdump and crash print it. JSON: \"instructions\" (address, symbol, bytes, mnemonic, operands, target).\n" },
+	{ "extract", cmd_extract, 1, 1, "OUT", "write a KVM-only kdump holding just what spte-inspect reads",
+	  "OUT: the kdump-compressed file to write (through OUT.tmp). Holds what\n"
+	  "opening, every command, check with its evidence and dis of the KVM\n"
+	  "modules read, and no guest frame (no page an SPTE leaf maps) unless\n"
+	  "--with-gfn LO-HI asks for those gfns' frames (of --vm's VM, or every VM).\n"
+	  "JSON: output, pages, bytes, source_bytes, guest_pages_left_out,\n"
+	  "with_gfn_pages, extract_incomplete.\n" },
+	{ "diff", cmd_diff, 1, 2, "DUMP2", "what changed from DUMP to DUMP2 (also: spte-inspect diff A B)",
+	  "VMs that appeared or went (struct kvm address and owner pid), memslots\n"
+	  "added, removed, moved, resized or with new flags, roots created, invalidated\n"
+	  "or gone, SPTEs added, removed or changed (pfn, bits as W 1->0), findings\n"
+	  "that appeared or were resolved. Applies: --vm, --root, --gfn-range, --level,\n"
+	  "--check, --severity, and BITS as in sptes (DUMP2 [BITS]). Exit bit 1 when\n"
+	  "anything differs. JSON: \"vms\", \"memslots\", \"roots\", \"sptes\",\n"
+	  "\"findings\", \"differences\".\n" },
 	/* Hidden: machine-readable lists for shell completion. */
 	{ "__pids", cmd_pids, 0, 0, "", NULL, NULL },
 	{ "__symbols", cmd_symbols, 0, 1, "[PREFIX]", NULL, NULL },
@@ -104,6 +119,7 @@ static const struct option long_opts[] = {
 	{ "check", required_argument, NULL, 'c' },
 	{ "severity", required_argument, NULL, 'S' },
 	{ "list-checks", no_argument, NULL, 'L' },
+	{ "with-gfn", required_argument, NULL, 'G' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -149,6 +165,7 @@ static void usage(FILE *f, const struct command *only)
 		"      --list-checks       print the catalogue of checks with their documentation\n"
 		"  -r, --reverse           dis: the instructions leading up to the address\n"
 		"      --att               dis: AT&T syntax\n"
+		"      --with-gfn LO[-HI]  extract: keep the guest frames of these gfns\n"
 		"  -h, --help              this help (COMMAND --help: that command's)\n"
 		"  -V, --version           print the version\n\n"
 		"Exit status bits: 1 findings, 2 analysis incomplete, 4 fatal error, 8 usage error.\n",
@@ -343,6 +360,20 @@ int main(int argc, char **argv)
 				return fail(EXIT_USAGE, "--gfn-range: HI is below LO");
 			break;
 		}
+		case 'G': {
+			char *dash = strchr(optarg, '-');
+			if (dash)
+				*dash = '\0';
+			if (parse_u64(optarg, &s.with_gfn_range.gfn_lo) ||
+			    (dash && parse_u64(dash + 1, &s.with_gfn_range.gfn_hi)))
+				return fail(EXIT_USAGE, "--with-gfn: expected LO or LO-HI%s%s", "", "");
+			if (!dash)
+				s.with_gfn_range.gfn_hi = s.with_gfn_range.gfn_lo;
+			if (s.with_gfn_range.gfn_hi < s.with_gfn_range.gfn_lo)
+				return fail(EXIT_USAGE, "--with-gfn: HI is below LO%s%s", "", "");
+			s.with_gfn = true;
+			break;
+		}
 		case 'l':
 			if (parse_u64(optarg, &v) || v < 1 || v > 5)
 				return fail(EXIT_USAGE, "--level: '%s' is not a level from 1 to 5", optarg);
@@ -473,9 +504,12 @@ int main(int argc, char **argv)
 	if ((s.dis_reverse || s.dis_att) && cmd->fn != cmd_dis)
 		return fail(EXIT_USAGE, "%s: applies to dis only, not %s", s.dis_reverse ? "-r/--reverse"
 			    : "--att", cmd->name);
+	s.topts = &topts;
 	struct err *e = target_open(args[0], &topts, &s.T);
 	if (!e)
 		e = kvm_host_load(s.T, &s.H);
+	if (!e)
+		extract_notes(s.T, &s.H.notes);
 	if (!e && cmd->fn != cmd_pids && cmd->fn != cmd_symbols)
 		e = select_resolve(&s.sel, &s.H);
 	if (!e) {

@@ -315,6 +315,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 		json_kstr(&s->j, "format", dump_format(T->dump));
 		json_kbool(&s->j, "flattened", dump_is_flattened(T->dump));
 		json_kbool(&s->j, "live", dump_is_live(T->dump));
+		extract_info(s);
 		json_kstr(&s->j, "release", T->release);
 		json_kstr(&s->j, "vmcoreinfo", dump_vmcoreinfo_source(T->dump));
 		json_kstr(&s->j, "kernel_offset", ko);
@@ -366,6 +367,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 	fprintf(s->out, "format:     %s%s%s\n", dump_format(T->dump),
 		dump_is_flattened(T->dump) ? " (flattened, rearranged in a temporary file)" : "",
 		dump_is_live(T->dump) ? " (live)" : "");
+	extract_info(s);
 	fprintf(s->out, "release:    %s\n", T->release);
 	fprintf(s->out, "vmcoreinfo: from %s\n", dump_vmcoreinfo_source(T->dump));
 	fprintf(s->out, "KASLR:      kernel offset 0x%s, page_offset_base 0x%" PRIx64 "\n",

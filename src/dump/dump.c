@@ -60,6 +60,15 @@ static struct err *dump_defuse(struct dump *d)
 	return NULL;
 }
 
+static dump_observer observer;
+static void *observer_arg;
+
+void dump_set_observer(dump_observer fn, void *arg)
+{
+	observer = fn;
+	observer_arg = arg;
+}
+
 struct err *dump_open(const char *path, struct dump **out)
 {
 	struct dump *d = calloc(1, sizeof(*d));
@@ -123,6 +132,7 @@ struct err *dump_open(const char *path, struct dump **out)
 		goto fail;
 	if (!d->live)
 		cache_init(d);
+	d->extract = dump_vmcoreinfo(d, "SPTE_INSPECT_EXTRACT") != NULL;
 	*out = d;
 	return NULL;
 fail:
@@ -143,6 +153,7 @@ void dump_close(struct dump *d)
 	valid_close(d);
 	notes_fini(&d->notes);
 	vmcoreinfo_fini(&d->vmcoreinfo);
+	free(d->vmcoreinfo_raw);
 	free(d->path);
 	free(d);
 }
@@ -211,6 +222,8 @@ struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len)
 	struct err *e = cache_read_phys(d, pa, buf, len, dump_read_phys_uncached);
 	if (d->hook)
 		d->hook(d->hook_arg, d, pa, len);
+	if (observer && !e) /* what was read; a page the dump lacks cannot be copied */
+		observer(observer_arg, false, pa, len);
 	return e;
 }
 
@@ -236,11 +249,15 @@ struct err *dump_vtop(struct dump *d, uint64_t va, uint64_t *pa)
 	struct err *e = kdump_backend_vtop(d, va, pa);
 	if (!e)
 		cache_vtop_add(d, va, *pa);
+	if (observer)
+		observer(observer_arg, true, va, 1);
 	return e;
 }
 
 const char *dump_path(const struct dump *d) { return d->path; }
 const char *dump_format(const struct dump *d) { return d->format ? d->format : "unknown"; }
+const char *dump_vmcoreinfo_raw(struct dump *d) { return d->vmcoreinfo_raw; }
+uint64_t dump_max_pfn(const struct dump *d) { return d->max_pfn; }
 bool dump_is_flattened(const struct dump *d) { return d->flattened; }
 bool dump_is_live(const struct dump *d) { return d->live; }
 uint64_t dump_filtered_reads(const struct dump *d) { return d->filtered_reads; }
@@ -295,9 +312,14 @@ void dump_test_live(struct dump *d, dump_read_hook hook, void *arg)
 	d->hook_arg = arg;
 }
 
+/* A probe (a search, a best-effort name): a page it finds missing is not a
+ * gap in the analysis, so it does not count toward the incomplete bit. */
 bool dump_peek(struct dump *d, uint64_t va, void *buf, size_t len)
 {
+	uint64_t filtered = d->filtered_reads;
 	struct err *e = dump_read_virt(d, va, buf, len);
+	if (e)
+		d->filtered_reads = filtered;
 	err_free(e);
 	return !e;
 }

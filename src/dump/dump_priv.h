@@ -45,6 +45,8 @@ struct dump {
 	enum dump_kind kind;
 	struct dump_valid *valid;	/* what validate.c learnt of the file */
 	struct notes notes;	/* what the file lacks (truncation), for "incomplete" */
+	bool extract;		/* a spte-inspect extract: absent pages were cut */
+	char *vmcoreinfo_raw;	/* the text, for writing an extract */
 };
 
 /* kdump.c: the libkdumpfile backend (kdump, ELF, and kcore's translation). */

@@ -104,6 +104,8 @@ struct err *kcore_sys_vmcoreinfo(struct dump *d, bool tell_libkdumpfile)
 			kdump_set_attr(d->ctx, "linux.vmcoreinfo.raw", &a);
 	}
 	vmcoreinfo_fini(&d->vmcoreinfo);
+	free(d->vmcoreinfo_raw);
+	d->vmcoreinfo_raw = strdup(text);
 	vmcoreinfo_parse(&d->vmcoreinfo, text);
 	d->vmcoreinfo_source = DUMP_SYS_VMCOREINFO;
 	return NULL;

@@ -17,8 +17,11 @@
 void kdump_backend_load_vmcoreinfo(struct dump *d)
 {
 	char *raw = NULL;
-	if (kdump_vmcoreinfo_raw(d->ctx, &raw) == KDUMP_OK && raw)
+	if (kdump_vmcoreinfo_raw(d->ctx, &raw) == KDUMP_OK && raw) {
+		free(d->vmcoreinfo_raw);
+		d->vmcoreinfo_raw = strdup(raw);
 		vmcoreinfo_parse(&d->vmcoreinfo, raw);
+	}
 }
 
 static struct err *kdump_backend_err(struct dump *d, kdump_status st, const char *what)
@@ -126,7 +129,8 @@ struct err *kdump_backend_page_stored(struct dump *d, uint64_t pfn)
 	if (kdump_bmp_get_bits(d->pagemap, pfn, pfn, &bit) != KDUMP_OK || !(bit & 1)) {
 		d->filtered_reads++;
 		return err_new(ERR_FILTERED, "physical address 0x%llx: page not in the dump "
-			       "(filtered out)", (unsigned long long)(pfn << PAGE_SHIFT));
+			       "(%s)", (unsigned long long)(pfn << PAGE_SHIFT),
+			       d->extract ? "not in this extract" : "filtered out");
 	}
 	return NULL;
 }
@@ -141,8 +145,9 @@ struct err *kdump_backend_read(struct dump *d, kdump_addrspace_t as, uint64_t ad
 	const char *space = as == KDUMP_KPHYSADDR ? "physical" : "virtual";
 	if (ks == KDUMP_ERR_NODATA) {
 		d->filtered_reads++;
-		return err_new(ERR_FILTERED, "%s address 0x%llx: page not in the dump (filtered out)",
-			       space, (unsigned long long)(addr + got));
+		return err_new(ERR_FILTERED, "%s address 0x%llx: page not in the dump (%s)",
+			       space, (unsigned long long)(addr + got),
+			       d->extract ? "not in this extract" : "filtered out");
 	}
 	if (ks == KDUMP_OK)
 		return err_new(ERR_READ, "%s address 0x%llx: short read", space,

@@ -2966,3 +2966,16 @@ struct err *recover_kvm_types(struct target *T)
 	R->used = true;
 	return NULL;
 }
+
+void recover_each_function(void (*fn)(void *arg, const char *module, const char *name), void *arg)
+{
+	const struct { const struct rec_rule *r; size_t n; } sets[] = {
+		{ vmlinux_rules, sizeof(vmlinux_rules) / sizeof(vmlinux_rules[0]) },
+		{ rules, sizeof(rules) / sizeof(rules[0]) },
+		{ vmlinux_late_rules, sizeof(vmlinux_late_rules) / sizeof(vmlinux_late_rules[0]) },
+	};
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		for (size_t k = 0; k < sets[i].n; k++)
+			fn(arg, sets[i].r[k].module, sets[i].r[k].fn);
+	fn(arg, "kvm", "kvm_mmu_init_vm");
+}

@@ -38,7 +38,7 @@ s_ids=$(echo "$ids" | grep '^S')
 d_ids=$(echo "$ids" | grep '^D')
 h_ids=$(echo "$ids" | grep '^H' | sed 's/^/S1,/')
 commands=$("$BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
-if [ -n "$pid" ] && [ "$pids" = "$pid" ] && [ -n "$ids" ] && [ "$(echo "$commands" | wc -l)" = 11 ]; then
+if [ -n "$pid" ] && [ "$pids" = "$pid" ] && [ -n "$ids" ] && [ "$(echo "$commands" | wc -l)" = 13 ]; then
 	ok "the binary lists pids (__pids), check ids (--list-checks -j) and commands (--help)"
 else
 	nok "the binary lists pids, check ids and commands" "pid=$pid pids=$pids" "ids=$ids" "commands=$commands"
