@@ -68,7 +68,7 @@ def main():
     else:
         print("# scdoc not installed: the committed page is compared by content only")
     sections = ["NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS", "JSON OUTPUT", "CHECKS",
-                "EXIT STATUS", "EXAMPLES", "ENVIRONMENT", "FILES", "SEE ALSO"]
+                "TESTED KERNELS", "EXIT STATUS", "EXAMPLES", "ENVIRONMENT", "FILES", "SEE ALSO"]
     have = re.findall(r'^\.SH "?([^"\n]+)"?$', page, re.M)
     case("the page has its sections in order", have == sections, f"have {have}\nwant {sections}")
     case("SYNOPSIS", "*spte-inspect* [_OPTIONS_] _DUMP_ [_COMMAND_ [_ARGS_]]" in scd_sec("SYNOPSIS"),
