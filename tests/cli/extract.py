@@ -29,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 
+import jsondoc
+
 BIN, FIXDIR, DUMP = sys.argv[1:4]
 fails = 0
 
@@ -51,7 +53,7 @@ def norm_text(out):
 
 
 def norm_json(out):
-    d = json.loads(out)
+    d = jsondoc.load(out)
     for k in ("dump", "format", "flattened", "extract"):
         d.pop(k, None)
     return d
@@ -79,7 +81,7 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, o, e = run(DUMP, "extract", out)
     check(rc == 0 and os.path.exists(out), f"extract: exit {rc} {e.strip()}")
     rc, jo, e = run("-j", DUMP, "extract", os.path.join(tmp, "again.kdump"))
-    ext = json.loads(jo)
+    ext = jsondoc.load(jo)
     check(rc == 0 and ext["pages"] > 0 and ext["bytes"] == os.path.getsize(os.path.join(tmp, "again.kdump")),
           f"extract -j: {ext['pages']} pages, {ext['bytes']} bytes")
     src, size = os.path.getsize(DUMP), os.path.getsize(out)
@@ -88,9 +90,9 @@ with tempfile.TemporaryDirectory() as tmp:
     check(size < src // 4, f"extract is small: {size} of {src} bytes")
 
     # ---- 1. same answers
-    sp = json.loads(run("-j", DUMP, "sptes")[1])["sptes"]
+    sp = jsondoc.load(run("-j", DUMP, "sptes")[1])["sptes"]
     leaves = [s for s in sp if s.get("leaf")]
-    ms = json.loads(run("-j", DUMP, "memslots")[1])["memslots"]
+    ms = jsondoc.load(run("-j", DUMP, "memslots")[1])["memslots"]
     gfns = sorted({s["gfn"] for s in leaves} | {m["base_gfn"] for m in ms})
     cmds = [["summary"], ["info"], ["vms"], ["memslots"], ["roots"], ["sptes"], ["sptes", "W=1,D=0"],
             ["check"], ["dis", "cpu0"]]
@@ -127,7 +129,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check(not (stored & guest), f"no frame of the {len(leaves)} leaves ({len(guest)} frames) is stored")
     check(not (stored & vmm), f"no page of the VMM's pagemap ({len(vmm)} pfns) is stored")
     check(len(stored) == ext["pages"], f"bitmap holds {len(stored)} pages, as extract said")
-    info = json.loads(run("-j", DUMP, "info")[1])
+    info = jsondoc.load(run("-j", DUMP, "info")[1])
     pob = int(info["page_offset_base"], 16)
     small = [s for s in leaves if s["level"] == 1]
     probe = small[0]["pfn"] if small else sorted(guest)[0]
@@ -140,7 +142,7 @@ with tempfile.TemporaryDirectory() as tmp:
     # ---- 3. info
     rc, t, _ = run(out, "info")
     check(f"cut from {DUMP}" in t, "info says what it was cut from")
-    ji = json.loads(run("-j", out, "info")[1])
+    ji = jsondoc.load(run("-j", out, "info")[1])
     check(ji.get("extract", {}).get("from") == DUMP and ji["extract"]["pages"] == len(stored),
           "info -j: extract.from, extract.pages")
     check("extract" not in info, "info -j on the original: no extract record")
@@ -157,7 +159,7 @@ with tempfile.TemporaryDirectory() as tmp:
     a = run(DUMP, "__rd64", hex(pob + probe * 4096 + 8))
     b = run(out2, "__rd64", hex(pob + probe * 4096 + 8))
     check(probe not in want or a[1] == b[1], "... and they read as on the original")
-    ji = json.loads(run("-j", out2, "info")[1])
+    ji = jsondoc.load(run("-j", out2, "info")[1])
     check(ji["extract"]["with_gfn"] == f"{g0:#x}-{g0 + 1:#x}", "info records --with-gfn")
     # an extract of the extract: the same again
     out3 = os.path.join(tmp, "twice.kdump")
@@ -175,14 +177,14 @@ with tempfile.TemporaryDirectory() as tmp:
                        check=True, capture_output=True)
         out4 = os.path.join(tmp, "from-damaged.kdump")
         rc, jo, e = run("-j", damaged, "extract", out4)
-        rec = json.loads(jo)["extract_incomplete"] if rc < 4 else []
+        rec = jsondoc.load(jo)["extract_incomplete"] if rc < 4 else []
         check(rc == 2 and any(f"{table['pfn']:x}" in m for m in rec),
               f"extract of a dump missing table 0x{table['pfn']:x}: exit 2, recorded ({len(rec)} notes)")
         rc, jo, e = run("-j", out4, "vms")
-        inc = json.loads(jo)["incomplete"] if rc < 4 else []
+        inc = jsondoc.load(jo)["incomplete"] if rc < 4 else []
         check(rc & 2 and any(m.startswith("recorded when extracted:") for m in inc),
               f"the extract reports them as incomplete (exit {rc})")
-        ji = json.loads(run("-j", out4, "info")[1])
+        ji = jsondoc.load(run("-j", out4, "info")[1])
         check(ji["extract"]["incomplete"] == len(rec), "info: extract.incomplete counts them")
 
 print(f"{fails} failed")

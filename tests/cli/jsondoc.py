@@ -18,8 +18,9 @@ def _spte(e):
 def view(doc):
     if not isinstance(doc, dict):
         return doc
-    if isinstance(doc.get("incomplete"), list):
-        doc["incomplete"] = [_sentence(m) for m in doc["incomplete"]]
+    for key in ("incomplete", "extract_incomplete"):
+        if isinstance(doc.get(key), list):
+            doc[key] = [_sentence(m) for m in doc[key]]
     if isinstance(doc.get("sptes"), list):
         doc["sptes"] = [_spte(e) for e in doc["sptes"]]
     for w in doc.get("walks", []) or []:

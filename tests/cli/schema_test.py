@@ -121,6 +121,11 @@ def main():
                             all(m["text"] and m["values"] for m in d["incomplete"])),
              d and d["incomplete"][:2])
         validate(v, f"{fx} damaged: summary", x, ["summary"])
+        # a KVM-only extract of the damaged copy, and what changed between the two
+        xo = x + ".extract"
+        validate(v, f"{fx} damaged: extract", x, ["extract", xo])
+        validate(v, f"{fx} damaged: info on its extract", xo, ["info"])
+        validate(v, f"{fx} damaged: diff against the fixture", dump, ["diff", x])
     print(f"{n - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
