@@ -428,7 +428,9 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 		check_leaf(r, e);
 		return 0;
 	}
-	if (r->L->have_sp_check && !e->root->invalid && r->o->enabled[CHK_S6])
+	/* S6 is the TDP MMU's invariant (tdp_mmu_page, role of the root) */
+	if (r->L->have_sp_check && e->root->mmu == KVM_MMU_TDP && !e->root->invalid &&
+	    r->o->enabled[CHK_S6])
 		check_child(r, e);
 	return 0;
 }
@@ -474,7 +476,7 @@ static void check_vm_level(struct run *r)
 		for (size_t k = 0; k < vm->nroots; k++)
 			found |= vm->roots[k].spt_pa == hpa;
 		if (!found)
-			emit(r, CHK_S14, NULL, false, "vCPU root not on tdp_mmu_roots",
+			emit(r, CHK_S14, NULL, false, "vCPU root neither on tdp_mmu_roots nor a shadow page",
 			     "vCPU %d mmu->root.hpa = 0x%" PRIx64 ", mode %d; %zu roots listed",
 			     vm->vcpus[i].idx, hpa, vm->vcpus[i].mode, vm->nroots);
 	}

@@ -24,6 +24,9 @@ struct walker {
 	int path_idx[WALK_MAX_LEVEL];
 	int root_level;
 	struct pa_set seen;
+	/* Shadow roots: each level's page and the gfns of its entries. */
+	const struct kvm_shadow_page *sp[WALK_MAX_LEVEL];
+	uint64_t gfns[WALK_MAX_LEVEL][WALK_ENTRIES];
 };
 
 static size_t pa_hash(uint64_t pa, size_t cap)
@@ -95,7 +98,21 @@ static int walk_report(struct walk_ctx *c, enum walk_event ev, int level, uint64
 		       uint64_t spte, uint64_t table_pa, int index, const char *why)
 {
 	struct walk_entry e = { .event = ev, .root = c->root, .level = level, .gfn = gfn,
-				.spte = spte, .table_pa = table_pa, .index = index, .why = why };
+				.addr_gfn = gfn, .spte = spte, .table_pa = table_pa, .index = index,
+				.why = why };
+	/* Shadow roots: the frame the entry maps is the shadow page's, not the
+	 * position's (the position is an L2 gfn under a nested root). */
+	const struct kvm_shadow_page *sp = c->root->shadow && ev == WALK_ENTRY && level >= 1 &&
+					   level <= WALK_MAX_LEVEL ? c->w->sp[level - 1] : NULL;
+	if (sp && index >= 0 && index < WALK_ENTRIES) {
+		e.sp = sp;
+		e.gfn = c->w->gfns[level - 1][index];
+		bool leaf = level == 1 || (spte & (1ull << 7));
+		const struct kvm_shadow_page *child;
+		if (!leaf && spte_classify(c->m, spte) == SPTE_PRESENT &&
+		    (child = kvm_shadow_find(c->root->shadow, spte & c->m->address)))
+			e.gfn = child->gfn;
+	}
 	if (ev == WALK_ENTRY)
 		spte_decode(c->m, spte, level, &e.bits);
 	return c->fn(c->arg, &e);
@@ -144,6 +161,23 @@ static int walk_table(struct walk_ctx *c, uint64_t pa, int level, uint64_t base_
 				err_free(re);
 			}
 	c->st->tables++;
+	if (c->root->shadow) {
+		/* No page for the table: gfns from the position, as for a direct page. */
+		const struct kvm_shadow_page *sp = kvm_shadow_find(c->root->shadow, pa);
+		w->sp[level - 1] = sp;
+		struct err *ge = sp ? kvm_shadow_gfns(w->T, sp, w->gfns[level - 1]) : NULL;
+		if (!sp || ge)
+			for (int i = 0; i < WALK_ENTRIES; i++)
+				w->gfns[level - 1][i] = base_gfn + (uint64_t)i * walk_level_pages(level);
+		if (ge) {
+			c->st->unreadable++;
+			int stop = walk_report(c, WALK_UNREADABLE, level + 1, base_gfn, parent_spte,
+					       parent_pa, parent_index, ge->msg);
+			err_free(ge);
+			if (stop)
+				return 1;
+		}
+	}
 	uint64_t span = walk_level_pages(level);
 	for (int i = 0; i < WALK_ENTRIES; i++) {
 		uint64_t gfn = base_gfn + (uint64_t)i * span;
