@@ -176,6 +176,66 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 	return NULL;
 }
 
+/* A shadow root's whole role and who holds it; a TDP MMU root's role is
+ * fixed (direct, every access) and only the list matters. */
+static void root_role_text(const struct kvm_root *r, char *buf, size_t len)
+{
+	if (r->mmu == KVM_MMU_TDP) {
+		snprintf(buf, len, "direct");
+		return;
+	}
+	int n = snprintf(buf, len, "%s quadrant %d access %c%c%c%s%s%s%s", r->direct ? "direct" : "indirect",
+			 r->quadrant, r->access & 4 ? 'u' : '-', r->access & 2 ? 'w' : '-',
+			 r->access & 1 ? 'x' : '-', r->passthrough ? " passthrough" : "",
+			 r->invalid ? " invalid" : "", r->obsolete ? " obsolete" : "",
+			 r->unsync ? " unsync" : "");
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (r->held_vcpu < 0)
+		snprintf(buf + n, len - (size_t)n, "; held by no vCPU");
+	else if (r->held_prev < 0)
+		snprintf(buf + n, len - (size_t)n, "; vCPU %d %s root", r->held_vcpu,
+			 kvm_vcpu_mmu_name(r->held_mmu));
+	else
+		snprintf(buf + n, len - (size_t)n, "; vCPU %d %s prev_roots[%d]", r->held_vcpu,
+			 kvm_vcpu_mmu_name(r->held_mmu), r->held_prev);
+	if (r->list == SP_HELD)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", on no list");
+}
+
+static const char *root_mmu_name(const struct kvm_root *r)
+{
+	return r->mmu == KVM_MMU_TDP ? "tdp" : "shadow";
+}
+
+static void root_role_json(struct json *j, const struct kvm_root *r)
+{
+	static const char *const lists[] = { "active_mmu_pages", "zapped_obsolete_pages", "none" };
+	json_kstr(j, "mmu", root_mmu_name(r));
+	json_kbool(j, "direct", r->direct);
+	if (r->mmu == KVM_MMU_TDP) {
+		json_kstr(j, "list", "tdp_mmu_roots");
+		return;
+	}
+	json_ki64(j, "quadrant", r->quadrant);
+	json_ki64(j, "access", r->access);
+	json_kbool(j, "passthrough", r->passthrough);
+	json_kbool(j, "obsolete", r->obsolete);
+	json_kbool(j, "unsync", r->unsync);
+	json_kstr(j, "list", lists[r->list]);
+	json_key(j, "held_by");
+	if (r->held_vcpu < 0) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	json_ki64(j, "vcpu", r->held_vcpu);
+	json_kstr(j, "mmu", kvm_vcpu_mmu_name(r->held_mmu));
+	json_key(j, "prev_root");
+	r->held_prev < 0 ? json_null(j) : json_i64(j, r->held_prev);
+	json_obj_end(j);
+}
+
 struct err *cmd_roots(struct session *s, int argc, char **argv)
 {
 	(void)argc;
@@ -185,8 +245,9 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 		json_key(&s->j, "roots");
 		json_arr_begin(&s->j);
 	} else {
-		fprintf(s->out, "%-8s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %s\n", "PID", "ROOT",
-			"TABLE_PA", "ROLE", "LVL", "SMM", "GUEST", "AD", "VALID", "REFS", "VCPUS");
+		fprintf(s->out, "%-8s %-6s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %-6s %s\n", "PID",
+			"MMU", "ROOT", "TABLE_PA", "ROLE", "LVL", "SMM", "GUEST", "AD", "VALID", "REFS",
+			"VCPUS", "ROLE_DETAIL");
 	}
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
@@ -216,6 +277,7 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 				json_kbool(&s->j, "ad_disabled", r->ad_disabled);
 				json_kbool(&s->j, "invalid", r->invalid);
 				json_ki64(&s->j, "refcount", r->refcount);
+				root_role_json(&s->j, r);
 				json_key(&s->j, "vcpus");
 				json_arr_begin(&s->j);
 				for (size_t v = 0; v < vm->nvcpus; v++)
@@ -224,10 +286,13 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 				json_arr_end(&s->j);
 				json_obj_end(&s->j);
 			} else {
-				fprintf(s->out, "%-8d 0x%-16" PRIx64 " 0x%-12" PRIx64 " 0x%-8x %3d %3d %-5s %-5s "
-					"%-5s %4" PRId64 " %s\n", vm->pid, r->sp, r->spt_pa, r->role, r->level,
-					r->smm, r->guest_mode ? "yes" : "no", r->ad_disabled ? "off" : "on",
-					r->invalid ? "no" : "yes", r->refcount, ul ? users : "-");
+				char detail[160];
+				root_role_text(r, detail, sizeof(detail));
+				fprintf(s->out, "%-8d %-6s 0x%-16" PRIx64 " 0x%-12" PRIx64 " 0x%-8x %3d %3d %-5s "
+					"%-5s %-5s %4" PRId64 " %-6s %s\n", vm->pid, root_mmu_name(r), r->sp,
+					r->spt_pa, r->role, r->level, r->smm, r->guest_mode ? "yes" : "no",
+					r->ad_disabled ? "off" : "on", r->invalid || r->obsolete ? "no" : "yes",
+					r->refcount, ul ? users : "-", detail);
 			}
 		}
 	}
