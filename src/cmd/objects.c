@@ -19,6 +19,38 @@ static void json_tri(struct json *j, const char *k, int v)
 		json_bool(j, v);
 }
 
+/* Which of its MMUs a vCPU runs on (guest_mmu: it is in L2) and the roots
+ * each holds. */
+static void vcpu_mmus_json(struct json *j, const struct kvm_vcpu_mmus *m)
+{
+	json_key(j, "mmus");
+	json_obj_begin(j);
+	json_kstr(j, "current", m->current == MMU_NONE ? NULL : kvm_vcpu_mmu_name(m->current));
+	json_kbool(j, "guest_mode", m->guest_mode);
+	for (int i = 0; i < 3; i++) {
+		const struct kvm_mmu_roots *r = &m->mmu[i];
+		json_key(j, kvm_vcpu_mmu_name((enum kvm_vcpu_mmu)i));
+		json_obj_begin(j);
+		json_khex(j, "mmu", r->addr);
+		json_khex(j, "root_hpa", r->root_hpa);
+		json_khex(j, "root_pgd", r->root_pgd);
+		json_khex(j, "root_role", r->root_role);
+		json_key(j, "prev_roots");
+		json_arr_begin(j);
+		for (int k = 0; k < r->nprev; k++) {
+			json_obj_begin(j);
+			json_khex(j, "hpa", r->prev_hpa[k]);
+			json_khex(j, "pgd", r->prev_pgd[k]);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_key(j, "pae_root");
+		r->pae_root ? json_hex(j, r->pae_root) : json_null(j);
+		json_obj_end(j);
+	}
+	json_obj_end(j);
+}
+
 struct err *cmd_vms(struct session *s, int argc, char **argv)
 {
 	(void)argc;
@@ -65,6 +97,8 @@ struct err *cmd_vms(struct session *s, int argc, char **argv)
 				else
 					json_hex(&s->j, c->root_hpa);
 				json_kstr(&s->j, "mode", vm_mode_name(c->mode));
+				if (c->have_mmus)
+					vcpu_mmus_json(&s->j, &c->mmus);
 				json_obj_end(&s->j);
 			}
 			json_arr_end(&s->j);
