@@ -360,10 +360,27 @@ struct err *kvm_shadow_load(struct target *T, struct kvm_host *H)
 	struct shadow_layout L;
 	struct err *e = shadow_layout_load(T, &L);
 	if (e) {
-		notes_add(&H->notes, "shadow MMU not analysed: %s", e->msg);
+		/* Offsets recovered from code do not reach the shadow MMU.  With
+		 * the TDP MMU on it matters only for nested guests: said when a
+		 * vCPU runs on a root that is not the TDP MMU's (or the TDP MMU is
+		 * off or unknown), silent otherwise. */
+		for (size_t i = 0; i < H->nvms; i++) {
+			struct kvm_vm *vm = &H->vms[i];
+			bool other = vm->tdp_mmu != 1;
+			for (size_t k = 0; k < vm->nvcpus && !other; k++) {
+				uint64_t hpa = vm->vcpus[k].root_hpa;
+				bool tdp = hpa == UINT64_MAX || hpa == 0;
+				for (size_t r = 0; r < vm->nroots && !tdp; r++)
+					tdp = vm->roots[r].spt_pa == hpa;
+				other = !tdp;
+			}
+			if (other) {
+				notes_add(&H->notes, "VM %d (kvm 0x%llx): shadow MMU not analysed: %s",
+					  vm->pid, (unsigned long long)vm->addr, e->msg);
+				vm->incomplete = true;
+			}
+		}
 		err_free(e);
-		for (size_t i = 0; i < H->nvms; i++)
-			H->vms[i].incomplete = true;
 		return NULL;
 	}
 	for (size_t i = 0; i < H->nvms; i++) {

@@ -101,6 +101,11 @@ def doc(dump, cmd):
         d = None
     if isinstance(d, dict):
         d.pop("dump", None)
+        # offsets recovered from code do not reach the shadow MMU: a vCPU's
+        # three MMUs are shown only from type info
+        for v in d.get("vms", []) if cmd == "vms" else []:
+            for c in v.get("vcpus", []):
+                c.pop("mmus", None)
     return p.returncode, d, p.stderr
 
 
@@ -162,8 +167,20 @@ def stage(dump, hidden, label, vmlinux, base):
          and "from vm_stat_clear" in p.stdout, p.stdout[-400:])
     with ThreadPoolExecutor(2) as pool:
         got = dict(zip(COMMANDS, pool.map(lambda c: doc(hidden, c), COMMANDS)))
+    shadow = any(r.get("mmu") == "shadow" for r in (base["roots"][1] or {}).get("roots", []))
     for cmd in COMMANDS:
         a, b = base[cmd], got[cmd]
+        if shadow:
+            # the shadow MMU is read from type info only: without it, the
+            # run says so (exit bit 2) and the TDP MMU's roots stay the same
+            case(f"{label}: {cmd}: shadow MMU not analysed, said (exit bit 2)",
+                 b[1] is not None and b[0] & 2 and
+                 any("shadow MMU not analysed" in x for x in b[1].get("incomplete", [])),
+                 f"exit {b[0]}: {json.dumps(b[1])[-300:]}")
+            if cmd == "roots":
+                tdp = lambda d: [r for r in d["roots"] if r["mmu"] == "tdp"]
+                case(f"{label}: roots: the TDP MMU's as with BTF", tdp(a[1]) == tdp(b[1]))
+            continue
         case(f"{label}: {cmd}: same exit status as with BTF", a[0] == b[0], f"{a[0]} vs {b[0]}: {b[2]}")
         case(f"{label}: {cmd}: same JSON as with BTF", a[1] == b[1] and a[1] is not None,
              f"{json.dumps(a[1])[:200]} vs {json.dumps(b[1])[:200]}")
