@@ -54,7 +54,7 @@ struct kvm_mmu_roots {
 
 struct kvm_vcpu_mmus {
 	enum kvm_vcpu_mmu current;	/* which of them arch.mmu points at */
-	bool guest_mode;		/* HF_GUEST_MASK: the vCPU is in L2 */
+	bool guest_mode;		/* the vCPU is in L2: on guest_mmu, or walking through nested_mmu */
 	struct kvm_mmu_roots mmu[3];
 };
 

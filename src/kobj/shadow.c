@@ -7,7 +7,6 @@
 #include "kobj/kvm.h"
 
 #define INVALID_PAGE UINT64_MAX
-#define HF_GUEST_MASK 1	/* arch.hflags bit 0: the vCPU runs L2 (ABI of KVM since 2.6) */
 
 /* Offsets of the shadow MMU's objects, from type info by member presence. */
 struct shadow_layout {
@@ -19,7 +18,7 @@ struct shadow_layout {
 		r_passthrough, r_ad_disabled, r_smm, r_efer_nx, r_cr0_wp;
 	bool has_zapped, has_passthrough, has_4byte, has_tdp, has_page;
 	enum kvm_sp_xlat xlat_kind;
-	struct member v_mmu, v_hflags, v_mmus[3];
+	struct member v_mmu, v_walk_mmu, v_mmus[3];
 	struct member m_root_hpa, m_root_pgd, m_prev, m_prev_hpa, m_prev_pgd, m_pae_root, m_role;
 	bool has_pgd, has_pae, has_role;
 	uint64_t prev_stride;
@@ -75,7 +74,7 @@ static struct err *shadow_layout_load(struct target *T, struct shadow_layout *L)
 
 	L->vcpu = types_struct(ty, "kvm", "kvm_vcpu");
 	NEED(L->vcpu, "kvm_vcpu", "arch.mmu", &L->v_mmu);
-	NEED(L->vcpu, "kvm_vcpu", "arch.hflags", &L->v_hflags);
+	NEED(L->vcpu, "kvm_vcpu", "arch.walk_mmu", &L->v_walk_mmu);
 	for (int i = 0; i < 3; i++)
 		NEED(L->vcpu, "kvm_vcpu", mmu_member[i], &L->v_mmus[i]);
 	L->mmu = types_struct(ty, "kvm", "kvm_mmu");
@@ -317,15 +316,20 @@ static struct err *shadow_vm_load(struct target *T, const struct shadow_layout *
 	/* every vCPU's MMUs, and the roots they hold that are on no list */
 	for (size_t i = 0; i < vm->nvcpus; i++) {
 		struct kvm_vcpu_info *v = &vm->vcpus[i];
-		uint64_t hflags = 0;
-		if ((e = dump_read_u64(T->dump, v->addr + member_off(&L->v_hflags), &hflags)))
-			return err_wrap(e, "vCPU %d hflags", v->idx);
-		v->mmus.guest_mode = hflags & HF_GUEST_MASK;
+		/* In L2 the vCPU runs on guest_mmu (nested TDP) or walks L2's
+		 * tables through nested_mmu (nested on shadow paging): told by
+		 * the pointers, not by hflags, whose bit numbers changed. */
+		uint64_t walk = 0;
+		if ((e = dump_read_u64(T->dump, v->addr + member_off(&L->v_walk_mmu), &walk)))
+			return err_wrap(e, "vCPU %d walk_mmu", v->idx);
 		v->mmus.current = MMU_NONE;
+		v->mmus.guest_mode = false;
 		for (int m = 0; m < 3; m++) {
 			uint64_t a = v->addr + member_off(&L->v_mmus[m]);
 			if (a == v->mmu)
 				v->mmus.current = (enum kvm_vcpu_mmu)m;
+			if ((a == v->mmu && m == MMU_GUEST) || (a == walk && m == MMU_NESTED))
+				v->mmus.guest_mode = true;
 			if ((e = mmu_roots_read(T, L, a, &v->mmus.mmu[m])))
 				return err_wrap(e, "vCPU %d %s", v->idx, kvm_vcpu_mmu_name(m));
 			shadow_find_held(T, L, S, v->mmus.mmu[m].root_hpa);

@@ -65,7 +65,15 @@ def main():
          rc == 0 and all(c["doc"] and c["title"] for c in listing["checks"]), rc)
 
     # One VM of the dump (a fixture may hold several): the one with the most leaves.
+    # A VM that runs a nested guest has shadow pages (S15 joins faults over
+    # the gfns they shadow) and two spaces (L2 gfns): those are
+    # shadow_inject.py's; the faults here go into a VM without one.
     vms_ = jrun(dump, "vms")[1]["vms"]
+    nested = {r["kvm"] for r in jrun(dump, "roots")[1]["roots"] if r["guest_mode"]}
+    vms_ = [v for v in vms_ if v["kvm"] not in nested]
+    if not vms_:
+        print("ok - every VM of this fixture runs a nested guest: see shadow_inject.py")
+        return 0
     allsptes = jrun(dump, "sptes")[1]["sptes"]
     kvm0 = max(vms_, key=lambda v: sum(1 for e in allsptes if e["kvm"] == v["kvm"]))["kvm"]
     sptes = [e for e in allsptes if e["kvm"] == kvm0]

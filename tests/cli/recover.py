@@ -121,7 +121,9 @@ COMMANDS = ["vms", "memslots", "roots", "sptes", "check", "summary"]
 def stage(dump, hidden, label, vmlinux, base):
     rc, info, err = doc(hidden, "info")
     rec = (info or {}).get("recovered") or {}
-    case(f"{label}: info works", rc == 0, err)
+    # with nested guests the shadow MMU (type info only) is said missing: exit bit 2
+    shadow = any(r.get("mmu") == "shadow" for r in (base["roots"][1] or {}).get("roots", []))
+    case(f"{label}: info works", rc == 0 or (shadow and rc == 2), err)
     case(f"{label}: info says offsets were recovered heuristically",
          rec.get("used") is True and "heuristic" in rec.get("method", "")
          and "machine code" in rec.get("method", "") and rec.get("vmlinux") is vmlinux,
@@ -167,7 +169,6 @@ def stage(dump, hidden, label, vmlinux, base):
          and "from vm_stat_clear" in p.stdout, p.stdout[-400:])
     with ThreadPoolExecutor(2) as pool:
         got = dict(zip(COMMANDS, pool.map(lambda c: doc(hidden, c), COMMANDS)))
-    shadow = any(r.get("mmu") == "shadow" for r in (base["roots"][1] or {}).get("roots", []))
     for cmd in COMMANDS:
         a, b = base[cmd], got[cmd]
         if shadow:
