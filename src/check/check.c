@@ -417,7 +417,8 @@ static void shadowed_load(struct run *r, const struct kvm_vm *vm)
 			continue;
 		r->shadowed[r->nshadowed++] = (struct shadowed){ sp->gfn * 2 + (uint64_t)sp->smm, sp };
 	}
-	qsort(r->shadowed, r->nshadowed, sizeof(*r->shadowed), shadowed_cmp);
+	if (r->nshadowed > 1)
+		qsort(r->shadowed, r->nshadowed, sizeof(*r->shadowed), shadowed_cmp);
 }
 
 /* S15: a writable leaf over a gfn that a sync shadow page shadows. */

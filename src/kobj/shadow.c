@@ -338,7 +338,8 @@ static struct err *shadow_vm_load(struct target *T, const struct shadow_layout *
 		}
 		v->have_mmus = true;
 	}
-	qsort(S->pages, S->npages, sizeof(*S->pages), sp_cmp);
+	if (S->npages > 1)
+		qsort(S->pages, S->npages, sizeof(*S->pages), sp_cmp);
 	/* the roots: held by a vCPU (in MMU order), then any other page with a
 	 * root count (a root no vCPU holds any more, not yet freed) */
 	for (size_t i = 0; i < vm->nvcpus; i++) {
@@ -394,7 +395,8 @@ struct err *kvm_shadow_load(struct target *T, struct kvm_host *H)
 				  (unsigned long long)vm->addr, e->msg);
 			err_free(e);
 			vm->incomplete = true;
-			qsort(vm->shadow.pages, vm->shadow.npages, sizeof(*vm->shadow.pages), sp_cmp);
+			if (vm->shadow.npages > 1)
+				qsort(vm->shadow.pages, vm->shadow.npages, sizeof(*vm->shadow.pages), sp_cmp);
 		}
 	}
 	return NULL;
