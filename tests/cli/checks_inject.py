@@ -302,8 +302,11 @@ def main():
         case("S5: PS at the top level, with S9 and S2 for the same entry only",
              {key(f) for f in got} == {(c, e["gfn"], e["level"]) for c in ("S5", "S9", "S2")},
              [key(f) for f in got])
-    # S6: a child table whose kvm_mmu_page claims another gfn.
-    tables = [e for e in sptes if e["kind"] == "present" and not e["leaf"] and e["level"] == 2]
+    # S6: a child table whose kvm_mmu_page claims another gfn (the TDP
+    # MMU's invariant; under a shadow root the page's gfn is what the walk
+    # derives the entries' gfns from).
+    tables = [e for e in sptes if e["kind"] == "present" and not e["leaf"] and e["level"] == 2
+              and e["mmu"] == "tdp"]
     if tables:
         e = tables[0]
         # child table -> its struct page (vmemmap_base + pfn * sizeof) -> private
