@@ -28,10 +28,11 @@ import json, sys
 d = json.load(sys.stdin)
 n = 0
 for e in d["sptes"]:
-    if e["kind"] == "present":
+    b = e["bits"]  # schema 2: the decoded bits under "bits"
+    if b["kind"] == "present":
         n += 1
-        if not e["leaf"]:
-            print(hex(e["pfn"] << 12))
+        if not b["leaf"]:
+            print(hex(b["pfn"] << 12))
 print(n, file=open(sys.argv[1], "w"))' "$WORK/nsptes" >>"$WORK/tables.txt"
 NSPTES=$(cat "$WORK/nsptes")
 echo "dump: $DUMP ($(stat -c %s "$DUMP") bytes), $(wc -l <"$WORK/tables.txt") tables, $NSPTES present SPTEs"

@@ -9,7 +9,8 @@ _spte_inspect_positionals()
 	for ((i = 1; i < cword; i++)); do
 		if ((skip)); then skip=0; continue; fi
 		case ${words[i]} in
-		--vm | --root | --gfn-range | --level | --vmlinux | --module | --system-map | --check | --severity)
+		--vm | --root | --gfn-range | --level | --pfn | --vmlinux | --module | --system-map | --check | \
+			--severity | --color)
 			skip=1 ;;
 		--) ;;
 		-*) ;;
@@ -21,10 +22,11 @@ _spte_inspect_positionals()
 _spte_inspect()
 {
 	local cur prev words cword split
-	_init_completion -s || return
-	local commands="summary info vms memslots roots sptes gfn check browse dis"
-	local opts="-j --json -p --pretty --vm --root --gfn-range --level --vmlinux --module
-		--system-map --check --severity --list-checks -h --help -V --version"
+	# -n :: "kvm:sym" is one word to us (readline still splits at ':')
+	_init_completion -s -n : || return
+	local commands="summary info vms memslots roots sptes gfn pfn check browse dis"
+	local opts="-j --json -p --pretty --json-lines --color -r --reverse --att --vm --root --gfn-range --level --pfn
+		--vmlinux --module --system-map --check --severity --list-checks -h --help -V --version"
 	local -a _spte_inspect_pos
 	case $prev in
 	--vmlinux | --module | --system-map)
@@ -32,6 +34,9 @@ _spte_inspect()
 		return ;;
 	--severity)
 		COMPREPLY=($(compgen -W "info warning error" -- "$cur"))
+		return ;;
+	--color)
+		COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
 		return ;;
 	--level)
 		COMPREPLY=($(compgen -W "1 2 3 4 5" -- "$cur"))
@@ -53,7 +58,7 @@ _spte_inspect()
 		[ -n "$dump" ] && [ -r "$dump" ] &&
 			COMPREPLY=($(compgen -W "$("${words[0]}" "$dump" __pids 2>/dev/null)" -- "$cur"))
 		return ;;
-	--root | --gfn-range)
+	--root | --gfn-range | --pfn)
 		return ;;
 	esac
 	$split && return
@@ -66,6 +71,19 @@ _spte_inspect()
 	case ${#_spte_inspect_pos[@]} in
 	0) _filedir ;;
 	1) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
+	2)
+		# sptes BITS: NAME=0|1, comma-separated
+		if [ "${_spte_inspect_pos[1]}" = sptes ]; then
+			local prefix=${cur%,*} b bits=""
+			[ "$prefix" = "$cur" ] && prefix="" || prefix="$prefix,"
+			for b in P R U W X A D PS HW MW AT leaf; do bits+=" $b=0 $b=1"; done
+			COMPREPLY=($(compgen -P "$prefix" -W "$bits" -- "${cur##*,}"))
+			compopt -o nospace 2>/dev/null
+		# dis SYMBOL: the code symbols of the dump on the line
+		elif [ "${_spte_inspect_pos[1]}" = dis ] && [ -r "${_spte_inspect_pos[0]}" ]; then
+			COMPREPLY=($("${words[0]}" "${_spte_inspect_pos[0]}" __symbols "$cur" 2>/dev/null))
+			__ltrim_colon_completions "$cur" 2>/dev/null
+		fi ;;
 	esac
 }
 complete -F _spte_inspect spte-inspect

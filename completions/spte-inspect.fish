@@ -10,7 +10,7 @@ function __spte_inspect_positionals
             continue
         end
         switch $w
-            case --vm --root --gfn-range --level --vmlinux --module --system-map --check --severity
+            case --vm --root --gfn-range --level --pfn --vmlinux --module --system-map --check --severity --color
                 set skip 1
             case '-*'
             case '*'
@@ -46,12 +46,52 @@ function __spte_inspect_checks
     printf '%s\n' $prefix$ids
 end
 
-set -l cmds summary info vms memslots roots sptes gfn check browse dis
-complete -c spte-inspect -n __spte_inspect_needs_command -f -a "$cmds"
+# sptes BITS: NAME=0|1 after the names already given in a comma list
+function __spte_inspect_bits
+    set -l pos (__spte_inspect_positionals)
+    test "$pos[2]" = sptes -a (count $pos) -eq 2; or return 1
+    set -l prefix (string match -r '^.*,' -- (commandline -ct)); or set prefix ''
+    for b in P R U W X A D PS HW MW AT leaf
+        printf '%s%s=0\n%s%s=1\n' $prefix $b $prefix $b
+    end
+end
+
+# dis SYMBOL: the code symbols of the dump on the line
+function __spte_inspect_symbols
+    set -l pos (__spte_inspect_positionals)
+    test "$pos[2]" = dis -a (count $pos) -eq 2 -a -r "$pos[1]"; or return 1
+    set -l bin (commandline -opc)[1]
+    $bin $pos[1] __symbols (commandline -ct) 2>/dev/null
+end
+
+function __spte_inspect_sptes_args
+    set -l pos (__spte_inspect_positionals)
+    test "$pos[2]" = sptes -a (count $pos) -eq 2
+end
+
+# the commands, with what each does
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a summary -d 'kernel, MMU mode, every VM and its SPTE counts'
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a info -d 'dump format, release, sources of symbols and types'
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a vms -d 'every VM on vm_list'
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a memslots -d 'memslots with dirty-bitmap state'
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a roots -d 'every TDP MMU root'
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a sptes -d 'every non-empty SPTE, filtered by bits'
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a gfn -d 'the walk from each root to a gfn'
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a pfn -d 'who maps a host frame'
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a check -d 'audit every SPTE'
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a browse -d 'full-screen browser'
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a dis -d 'disassemble kernel or module code'
+complete -c spte-inspect -n __spte_inspect_sptes_args -f -a '(__spte_inspect_bits)' -d 'bit state'
+complete -c spte-inspect -f -a '(__spte_inspect_symbols)' -d 'code symbol'
 # a command's arguments (BITS, GFN, SYMBOL) are not file names
 complete -c spte-inspect -n __spte_inspect_has_command -f
 complete -c spte-inspect -s j -l json -d 'JSON output'
 complete -c spte-inspect -s p -l pretty -d 'indented JSON'
+complete -c spte-inspect -l json-lines -d 'JSON Lines: one record per line'
+complete -c spte-inspect -s r -l reverse -d 'dis: the instructions leading up to the address'
+complete -c spte-inspect -l att -d 'dis: AT&T syntax'
+complete -c spte-inspect -l color -x -a 'auto always never' -d 'highlight severities'
+complete -c spte-inspect -l pfn -x -d 'only leaves mapping these host frames'
 complete -c spte-inspect -l vm -x -a '(__spte_inspect_pids)' -d 'only this VM (owner pid)'
 complete -c spte-inspect -l root -x -d 'only this root'
 complete -c spte-inspect -l gfn-range -x -d 'only these gfns'

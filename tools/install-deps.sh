@@ -1,10 +1,16 @@
 #!/bin/bash
 # Build and test dependencies of spte-inspect, all Debian 12 packages.
 set -eu
-pkgs=(gcc libc6-dev meson ninja-build pkg-config python3
-	libkdumpfile-dev libbpf-dev libelf-dev libdw-dev libcapstone-dev libncurses-dev tmux
-	clang libclang-rt-14-dev strace scdoc groff-base bash-completion zsh fish
-	makedumpfile zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev)
+# Building: the compiler, meson, the libraries linked, scdoc for the man page.
+build=(gcc libc6-dev meson ninja-build pkg-config
+	libkdumpfile-dev libbpf-dev libelf-dev libcapstone-dev libncurses-dev scdoc)
+# Testing: the Python test drivers and the JSON Schema validator, tmux (the
+# browser test), the shells of the completion test, groff (man page), strace
+# (read-only test), clang and its runtime (ASan and libFuzzer builds), and
+# makedumpfile with the compression libraries (the compression test).
+test=(python3 python3-jsonschema tmux bash-completion zsh fish groff-base strace
+	clang libclang-rt-14-dev makedumpfile zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev)
+pkgs=("${build[@]}" "${test[@]}")
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

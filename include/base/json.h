@@ -21,6 +21,10 @@ struct json {
 	int depth;
 	bool first[JSON_MAX_DEPTH];
 	bool after_key;
+	/* JSON Lines: top-level values one per line; each top-level object
+	 * starts with "record": RECORD when RECORD is set. */
+	bool lines;
+	const char *record;
 	size_t len;
 	char buf[JSON_BUF];
 };
@@ -63,6 +67,7 @@ void json_hex(struct json *j, uint64_t v);	/* "0x..." string */
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 /* Finish the document with a newline and write out what is buffered. */
+void json_flush_out(struct json *j);	/* write out what is buffered */
 void json_end(struct json *j);
 
 /* A string, or null for NULL. */

@@ -54,6 +54,7 @@ struct gpmap {
 	uint64_t lo, hi;	/* gfn span of the memslots and leaves */
 	uint64_t count[GP_NSTATES];	/* leaves by state */
 	uint64_t leaves, unreadable;
+	bool pml;		/* PML in use: the D bit logs A/D-enabled leaves */
 };
 
 /* A leaf of an SPTE list. */

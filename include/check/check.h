@@ -66,10 +66,19 @@ void check_opts_default(struct check_opts *o);
 struct err *check_run(struct target *T, struct kvm_host *H, const struct check_opts *o,
 		      finding_fn fn, void *arg, struct check_stats *stats);
 
+/* The dirty log's verdict on one leaf of slot S, as D2 judges it (in
+ * order): the slot does not log, not a present entry, write-protected,
+ * writable and recorded, writable with the D bit carrying the log (PML in
+ * use, A/D type 00: D3's business), writable and not recorded (D2 for a 4K
+ * leaf).  RECORDED: the gfn is in the live bitmap or a pending ring entry. */
+enum dirty_verdict { DIRTY_OFF, DIRTY_NOT_LEAF, DIRTY_WRPROT, DIRTY_RECORDED, DIRTY_DBIT,
+		     DIRTY_MISSED };
+enum dirty_verdict check_dirty_verdict(bool pml, const struct kvm_memslot *s,
+				       const struct spte_bits *bt, bool recorded);
+
 /* One VM's books (live dirty bitmaps, pending dirty-ring entries, the VMM's
  * page tables) for callers above the checks, judged as the checks judge. */
 struct check_vm_books;
-enum dirty_log_state { DIRTY_LOG_OFF, DIRTY_LOG_RECORDED, DIRTY_LOG_NOT_RECORDED };
 
 struct check_host_page {
 	bool present, writable;
@@ -78,10 +87,14 @@ struct check_host_page {
 	uint64_t entry, entry_pa;	/* the host entry that maps it */
 };
 
-struct err *check_vm_books_open(struct target *T, const struct kvm_vm *vm, struct notes *notes,
-				struct check_vm_books **out);
-/* Whether GFN's slot in address space AS_ID logs dirty pages, and records GFN. */
-enum dirty_log_state check_vm_books_logged(const struct check_vm_books *d, int as_id, uint64_t gfn);
+struct err *check_vm_books_open(struct target *T, const struct kvm_host *H, const struct kvm_vm *vm,
+				struct notes *notes, struct check_vm_books **out);
+/* The verdict on the leaf BT at GFN of address space AS_ID; DIRTY_OFF
+ * outside every memslot. */
+enum dirty_verdict check_vm_books_verdict(const struct check_vm_books *d, int as_id, uint64_t gfn,
+					  const struct spte_bits *bt);
+/* PML dirty logging is in use on this host. */
+bool check_vm_books_pml(const struct check_vm_books *d);
 /* The VMM's own mapping of HVA (through kvm->mm). */
 struct err *check_vm_books_host(struct check_vm_books *d, uint64_t hva, struct check_host_page *out);
 void check_vm_books_close(struct check_vm_books *d);

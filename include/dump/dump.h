@@ -1,6 +1,7 @@
 /* Dump access: one open crash dump (kdump-compressed, ELF, flattened kdump,
  * /proc/kcore) and reads from its physical and kernel-virtual address spaces.
- * Every read goes through libkdumpfile. */
+ * kdump and ELF files are read by libkdumpfile, after the checks of
+ * validate.c; /proc/kcore's physical reads are pread(2)s. */
 #ifndef DUMP_DUMP_H
 #define DUMP_DUMP_H
 
@@ -9,6 +10,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "base/notes.h"
 
 #define PAGE_SIZE 4096u
 #define PAGE_SHIFT 12
@@ -17,6 +19,9 @@ struct dump;
 
 struct err *dump_open(const char *path, struct dump **out);
 void dump_close(struct dump *d);
+/* dump_close() and libkdumpfile's context too, for fuzzers that open a
+ * dump per input (dump_close leaves it to process exit: kdump.c says why). */
+void dump_close_all(struct dump *d);
 
 /* Reads fail with ERR_FILTERED when the dump left the page out. */
 struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len);
@@ -60,19 +65,13 @@ void dump_overlay_clear(struct dump *d);
 struct err *dump_read_virt_stable(struct dump *d, uint64_t va, void *buf, size_t len);
 struct err *dump_read_phys_stable(struct dump *d, uint64_t pa, void *buf, size_t len);
 
-/* What the live-consistency machinery did, counted by the layer doing it;
- * printed at the end of a live run. */
+/* Stable reads of this layer that needed a retry, and those that never
+ * settled; the layers above count their own (base/live.h). */
 struct dump_live_stats {
 	uint64_t reads_retried;		/* stable reads whose first two copies differed */
 	uint64_t reads_changed;		/* ... that never settled (ERR_CHANGED) */
-	uint64_t entries_reread;	/* page-table entries that differed between two reads */
-	uint64_t objects_retried;	/* VMs, lists re-walked because they changed */
-	uint64_t objects_changed;	/* ... reported as changed under us */
-	uint64_t findings_rechecked;	/* findings re-read before being reported */
-	uint64_t findings_reevaluated;	/* ... whose SPTE or evidence had changed */
-	uint64_t findings_changed;	/* ... reported as inconclusive: changed while reading */
 };
-struct dump_live_stats *dump_live_stats(struct dump *d);
+const struct dump_live_stats *dump_live_stats(const struct dump *d);
 
 /* For tests of the live paths on a real, fixed dump: treat D as live and
  * call HOOK after every physical read (it may overlay pages, as a running
@@ -80,7 +79,12 @@ struct dump_live_stats *dump_live_stats(struct dump *d);
 typedef void (*dump_read_hook)(void *arg, struct dump *d, uint64_t pa, size_t len);
 void dump_test_live(struct dump *d, dump_read_hook hook, void *arg);
 
-/* Count of reads that hit filtered pages, for the "incomplete" exit bit. */
+/* Count of reads that found no page: filtered out, or unreadable (a damaged
+ * page descriptor, bytes past the end of a truncated file); for the
+ * "incomplete" exit bit. */
 uint64_t dump_filtered_reads(const struct dump *d);
+/* What the file itself lacks (a truncated ELF's missing bytes, a kdump's
+ * missing descriptors), found when it was opened: the analysis is incomplete. */
+const struct notes *dump_notes(const struct dump *d);
 
 #endif

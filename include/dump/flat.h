@@ -14,4 +14,7 @@ bool flat_detect(int fd);
  * *OUT_FD receives it. */
 struct err *flat_rearrange(int fd, const char *what, int *out_fd);
 
+/* A private, unlinked copy of FD (same temporary place), for patching. */
+struct err *flat_copy(int fd, const char *what, int *out_fd);
+
 #endif

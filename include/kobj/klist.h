@@ -7,7 +7,11 @@
 
 #include "symtab/target.h"
 
+/* Return NULL to go on, KLIST_STOP to end the walk early (the walk then
+ * returns NULL), or an error to end it with that error. */
 typedef struct err *(*klist_fn)(void *arg, uint64_t node);
+extern struct err klist_stop;
+#define KLIST_STOP (&klist_stop)
 
 /* Call FN with the address of every list_head on the ring at HEAD (HEAD
  * itself excluded); more than MAX entries means a corrupt or looping list. */

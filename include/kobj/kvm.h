@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "base/notes.h"
+#include "kobj/layout.h"
 #include "kobj/masks.h"
 #include "kobj/shadow.h"
 #include "symtab/target.h"
@@ -21,6 +22,10 @@
 #define KVM_MEM_LOG_DIRTY_PAGES (1u << 0)
 #define KVM_MEM_READONLY (1u << 1)
 #define KVM_MEM_GUEST_MEMFD (1u << 2)
+/* KVM's own flag on a memslot being deleted or moved (KVM_MEMSLOT_INVALID,
+ * kvm_host.h, bit 16 since 3.9): a #define, so in no type info; ABI of KVM's
+ * own code like the mode values. */
+#define KVM_MEMSLOT_INVALID (1u << 16)
 
 struct kvm_memslot {
 	uint64_t addr;
@@ -90,6 +95,7 @@ struct kvm_host {
 	size_t nvms;
 	int address_spaces;
 	struct notes notes;	/* what could not be analysed */
+	struct kvm_layout layout;	/* resolved once by kvm_host_load */
 };
 
 struct err *kvm_host_load(struct target *T, struct kvm_host *H);
@@ -98,7 +104,12 @@ void kvm_host_fini(struct kvm_host *H);
 /* Live hosts: true if VM's memslot sets, TDP MMU roots or vCPU roots are no
  * longer what was read (or can no longer be read); WHAT names the first
  * difference.  Always false on a dump, which does not change. */
-bool kvm_vm_changed(struct target *T, const struct kvm_vm *vm, char *what, size_t len);
+bool kvm_vm_changed(struct target *T, const struct kvm_host *H, const struct kvm_vm *vm, char *what,
+		    size_t len);
+
+/* A global of kvm.ko (or else vmlinux) of SIZE bytes; FOUND says whether
+ * the symbol exists and could be read. */
+uint64_t kvm_read_global(struct target *T, const char *name, size_t size, bool *found);
 
 const struct kvm_memslot *kvm_vm_slot_for(const struct kvm_vm *vm, int as_id, uint64_t gfn);
 /* Read the live half of a slot's dirty bitmap: ceil(npages/64) words. */

@@ -16,7 +16,8 @@ enum spte_kind {
 	SPTE_GARBAGE,	/* none of the above: corruption or an unknown era */
 };
 
-/* Bits 52-53: the A/D type KVM gave the SPTE. */
+/* Bits 52-53 (60-61 with the split execute masks): the A/D type KVM gave
+ * the SPTE. */
 enum spte_ad_type { SPTE_AD_ENABLED, SPTE_AD_DISABLED, SPTE_AD_WRPROT_ONLY, SPTE_AD_INVALID };
 
 struct spte_bits {
@@ -26,9 +27,12 @@ struct spte_bits {
 	bool hw_present;	/* the CPU would use it: NPT P, EPT any of RWX */
 	bool readable;		/* EPT R / NPT U (KVM's "user" mask) */
 	bool writable, executable, accessed, dirty;
+	bool has_xu;		/* EPT with split execute masks: user_executable means something */
+	bool user_executable;	/* EPT bit 10 (shadow_xu_mask): execute in user mode */
 	bool host_writable, mmu_writable;
 	bool access_tracked;
 	bool saved_r, saved_x;	/* access-tracked SPTEs keep R and X here */
+	bool saved_xu;		/* ... and XU, with the split execute masks */
 	enum spte_ad_type ad_type;
 	int memtype;		/* EPT leaves: bits 3-5; -1 otherwise */
 	bool ipat;
@@ -42,7 +46,8 @@ enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte);
 void spte_decode(const struct spte_masks *m, uint64_t spte, int level, struct spte_bits *out);
 const char *spte_kind_name(enum spte_kind k);
 const char *spte_ad_type_name(enum spte_ad_type t);
-/* Compact flag string, e.g. "P W U A D HW MW" (fits 64 bytes). */
+/* Compact flag string, e.g. "P W U A D HW MW" (fits 64 bytes); XU after X
+ * where EPT has the split execute masks. */
 void spte_flags_str(const struct spte_bits *b, bool ept, char *buf, unsigned len);
 
 #endif

@@ -1,6 +1,7 @@
 /* The SPTE walk: every entry of one TDP MMU root, depth-first in table
- * order, streamed to a callback.  One 4 KiB read per table, no allocation per
- * SPTE, bounded depth, and a table reached twice is reported, not re-walked. */
+ * order (the SPTE iterator, mmu/iter.h), decoded and streamed to a callback.
+ * One 4 KiB read per table, no allocation per SPTE, bounded depth, and a
+ * table reached twice is reported, not re-walked. */
 #ifndef MMU_WALK_H
 #define MMU_WALK_H
 
@@ -9,14 +10,8 @@
 #include <stdint.h>
 
 #include "kobj/kvm.h"
+#include "mmu/iter.h"
 #include "mmu/spte.h"
-
-enum walk_event {
-	WALK_ENTRY,		/* a non-empty entry (present, MMIO, frozen, garbage) */
-	WALK_UNREADABLE,	/* a table page could not be read (filtered, missing) */
-	WALK_LOOP,		/* a table already walked is referenced again */
-	WALK_BAD_CHILD,		/* a table pointer outside the dump's memory */
-};
 
 struct walk_entry {
 	enum walk_event event;
@@ -58,11 +53,7 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 		       const struct walk_range *range, walk_fn fn, void *arg, struct walk_stats *stats);
 
 /* Live hosts, from inside the callback for entry E: read the entry again,
- * and every entry on the path from the root down to it.  WALK_SAME: all as
- * walked; WALK_ENTRY_CHANGED: the path holds, *NOW is the entry's new value;
- * WALK_PATH_CHANGED: a table above it changed (or cannot be read): the entry
- * is no longer part of the tree as walked. */
-enum walk_recheck { WALK_SAME, WALK_ENTRY_CHANGED, WALK_PATH_CHANGED };
+ * and every entry on the path from the root down to it (spte_iter_recheck). */
 enum walk_recheck walker_recheck(struct walker *w, const struct walk_entry *e, uint64_t *now);
 
 /* One line naming a non-entry walk event: VM, root, table, entry, why. */

@@ -53,4 +53,9 @@ struct err *recover_vmlinux_types(struct target *T);
  * Never fails the open: a refusal is recorded in T->recovered.result. */
 struct err *recover_kvm_types(struct target *T);
 
+/* Whether MODULE's function FN clears the bits of global MASK: loads it
+ * and inverts it (mask = ~MASK, ANDed in).  False if FN does not exist or
+ * its code cannot be read. */
+bool recover_code_clears(struct target *T, const char *module, const char *fn, const char *mask);
+
 #endif

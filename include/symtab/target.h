@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/live.h"
 #include "dump/dump.h"
 #include "symtab/recover.h"
 #include "symtab/symtab.h"
@@ -40,6 +41,7 @@ struct target {
 	size_t nproc_mods;		/* moved into mods[] as the module list is read */
 	char module_btf_problems[256];	/* module BTF that was absent or refused */
 	struct recover_report recovered;	/* offsets from machine code, if any */
+	struct live_stats live;		/* live targets: what re-reading did */
 };
 
 struct err *target_open(const char *path, const struct target_opts *o, struct target **out);

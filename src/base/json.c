@@ -76,7 +76,14 @@ void json_init(struct json *j, FILE *f, bool pretty)
 	j->depth = 0;
 	j->first[0] = true;
 	j->after_key = false;
+	j->lines = false;
+	j->record = NULL;
 	j->len = 0;
+}
+
+void json_flush_out(struct json *j)
+{
+	json_flush(j);
 }
 
 static void json_indent(struct json *j)
@@ -96,7 +103,7 @@ static inline void json_sep(struct json *j)
 		return;
 	}
 	if (!j->first[j->depth])
-		json_putc(j, ',');
+		json_putc(j, j->lines && !j->depth ? '\n' : ',');
 	j->first[j->depth] = false;
 	if (j->depth > 0)
 		json_indent(j);
@@ -121,7 +128,14 @@ static void json_close(struct json *j, char c)
 	json_putc(j, c);
 }
 
-void json_obj_begin(struct json *j) { json_open(j, '{'); }
+void json_obj_begin(struct json *j)
+{
+	json_open(j, '{');
+	if (j->record && j->depth == 1) {
+		json_key_any(j, "record");
+		json_str(j, j->record);
+	}
+}
 void json_obj_end(struct json *j) { json_close(j, '}'); }
 void json_arr_begin(struct json *j) { json_open(j, '['); }
 void json_arr_end(struct json *j) { json_close(j, ']'); }
@@ -133,6 +147,30 @@ static const bool json_plain[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* '\\' */, 1, 1, 1,	/* 0x50-0x5f */
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x60-0x7f */
 };
+
+/* Length of the valid UTF-8 sequence at P (lead byte >= 0x80), 0 if
+ * invalid: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t json_utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0], n, min;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, min = 0x10000;
+	else
+		return 0;
+	uint32_t cp = c & (0x7f >> n);
+	for (unsigned i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
 
 static void json_raw_str(struct json *j, const char *s)
 {
@@ -149,15 +187,24 @@ static void json_raw_str(struct json *j, const char *s)
 			continue;
 		if (!*p)
 			break;
-		/* Dump strings are untrusted bytes: escape quotes, backslashes,
-		 * controls and non-ASCII so the output is always valid JSON. */
+		/* Dump strings are untrusted bytes: quotes, backslashes and
+		 * controls are escaped, valid UTF-8 goes through as it is, and
+		 * each byte that is not part of valid UTF-8 becomes \udcXX (XX the
+		 * byte; Python's "surrogateescape", lossless and never a real
+		 * character), so the output is always valid JSON in UTF-8. */
 		char esc[8];
+		size_t u = *p >= 0x80 ? json_utf8_len(p) : 0;
+		if (u) {
+			json_put(j, (const char *)p, u);
+			p += u;
+			continue;
+		}
 		if (*p == '"' || *p == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)*p;
 			json_put(j, esc, 2);
 		} else {
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			snprintf(esc, sizeof(esc), "\\u%04x", *p >= 0x80 ? 0xdc00u + *p : *p);
 			json_put(j, esc, 6);
 		}
 		p++;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
+
 void notes_add(struct notes *n, const char *fmt, ...)
 {
 	/* A damaged dump can produce a note per entry; keep a bounded sample. */
@@ -28,7 +30,7 @@ void notes_add(struct notes *n, const char *fmt, ...)
 			free(s);
 			return;
 		}
-	char **p = realloc(n->msg, (n->n + 1) * sizeof(*p));
+	char **p = array_room(n->msg, n->n, sizeof(*p));
 	if (!p) {
 		free(s);
 		n->dropped++;

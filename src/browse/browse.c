@@ -360,8 +360,11 @@ static void key_vm(struct ui *u, int k)
 /* Cells per row: a multiple of 16 so that row labels stay round numbers. */
 static int map_cols(void)
 {
-	int n = COLS > MAP_X + 22 ? COLS - MAP_X - 6 : 16;
-	return n - n % 16;
+	/* a power of two: every row starts at a gfn aligned to its span */
+	int n = COLS > MAP_X + 22 ? COLS - MAP_X - 6 : 16, p = 16;
+	while (p * 2 <= n)
+		p *= 2;
+	return p;
 }
 static int map_rows(void) { return LINES > 9 ? LINES - 7 : 1; }
 
@@ -412,6 +415,14 @@ static void draw_legend(struct ui *u, int y, int x0, int ymax)
 		mvprintw(y, x + 1, "%s", item);
 		x += (int)strlen(item) + 3;
 	}
+	/* the blank cell: gfns no memslot covers */
+	const char *blank = "' ' no memslot";
+	if (x + (int)strlen(blank) + 1 >= COLS) {
+		y++;
+		x = x0;
+	}
+	if (y <= ymax)
+		mvprintw(y, x, "%s", blank);
 }
 
 static void draw_map(struct ui *u)
@@ -419,10 +430,11 @@ static void draw_map(struct ui *u)
 	const struct kvm_vm *vm = cur_vm(u);
 	const struct kvm_root *r = &vm->roots[u->map.root];
 	char title[160];
-	snprintf(title, sizeof(title), "VM %d root %zu/%zu 0x%" PRIx64 "%s%s  a cell = %" PRIu64 " gfn%s (%s)",
-		 vm->pid, u->map.root + 1, vm->nroots, r->sp, r->smm ? " SMM" : "",
-		 r->invalid ? " invalid" : "", u->zoom, u->zoom > 1 ? "s" : "",
-		 u->zoom >= 262144 ? "1 GiB+" : u->zoom >= 512 ? "2 MiB+" : "4 KiB+");
+	char size[16];
+	size_units(u->zoom * PAGE_SIZE, size, sizeof(size));
+	snprintf(title, sizeof(title), "VM %s root %zu/%zu 0x%" PRIx64 "%s%s  a cell = %" PRIu64 " gfn%s (%s)",
+		 vm_label(&u->s->H, vm), u->map.root + 1, vm->nroots, r->sp, r->smm ? " SMM" : "",
+		 r->invalid ? " invalid" : "", u->zoom, u->zoom > 1 ? "s" : "", size);
 	header(title);
 	int cols = map_cols(), rows = map_rows();
 	uint64_t row_span = (uint64_t)cols * u->zoom;
@@ -444,9 +456,21 @@ static void draw_map(struct ui *u)
 				 slot_in(u, lo, hi, false) != NULL, slot_in(u, lo, hi, true) != NULL,
 				 lo == u->cur);
 		}
-		const struct kvm_memslot *s = slot_in(u, g0, g0 + row_span - 1, true);
-		if (s)
-			mvprintw(2 + row, MAP_X + cols + 1, "s%d", s->id);
+		/* every memslot that starts in the row, as far as the screen goes */
+		int x = MAP_X + cols + 1;
+		const struct kvm_vm *v = cur_vm(u);
+		int as = u->map.root < v->nroots ? v->roots[u->map.root].smm : 0;
+		for (size_t k = 0; k < v->nslots && x < COLS - 2; k++) {
+			const struct kvm_memslot *s = &v->slots[k];
+			if (s->as_id != as || !s->npages || s->base_gfn < g0 || s->base_gfn > g0 + row_span - 1)
+				continue;
+			char lab[16];
+			int len = snprintf(lab, sizeof(lab), "s%d", s->id);
+			if (x + len > COLS - 1)
+				break;
+			mvprintw(2 + row, x, "%s", lab);
+			x += len + 1;
+		}
 	}
 	draw_legend(u, LINES - 4, 1, LINES - 2);
 	char pos[160];
@@ -810,28 +834,28 @@ static const struct kvm_memslot *slot_of(const struct ui *u, uint64_t gfn)
 	return NULL;
 }
 
-/* Why a leaf is, or is not, a dirty-logging problem, in the words of D2. */
+/* Why a leaf is, or is not, a dirty-logging problem: the checks' verdict
+ * (check_dirty_verdict), in words. */
 static void explain_logging(struct ui *u, struct lines *L, const struct kvm_memslot *s,
 			    const struct spte_bits *b, bool recorded)
 {
-	if (!(s->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+	static const char *const why[] = {
+		[DIRTY_NOT_LEAF] = "not a present leaf",
+		[DIRTY_WRPROT] = "write-protected: a guest write faults and KVM records the gfn "
+				 "before making it writable",
+		[DIRTY_RECORDED] = "writable and recorded: the next harvest copies the page and "
+				   "write-protects it again",
+		[DIRTY_DBIT] = "writable with A/D on and PML in use: the D bit, not W, carries the "
+			       "log (D3)",
+		[DIRTY_MISSED] = "writable but NOT recorded: the next harvest will not copy this "
+				 "page (D2)",
+	};
+	enum dirty_verdict v = check_dirty_verdict(u->map.pml, s, b, recorded);
+	if (v == DIRTY_OFF) {
 		addl(L, "dirty logging is off for slot %d: W carries no logging meaning", s->id);
 		return;
 	}
-	const char *why;
-	if (b->kind != SPTE_PRESENT)
-		why = "not a present leaf";
-	else if (!b->writable)
-		why = "write-protected: a guest write faults and KVM records the gfn before "
-		      "making it writable";
-	else if (recorded)
-		why = "writable and recorded: the next harvest copies the page and "
-		      "write-protects it again";
-	else if (u->s->H.masks.ept && b->ad_type == SPTE_AD_ENABLED)
-		why = "writable with A/D on (EPT): with PML the D bit, not W, carries the log";
-	else
-		why = "writable but NOT recorded: the next harvest will not copy this page (D2)";
-	addwrapped(L, "dirty log: ", why);
+	addwrapped(L, "dirty log: ", why[v]);
 }
 
 static void draw_detail(struct ui *u)
@@ -871,11 +895,14 @@ static void draw_detail(struct ui *u)
 		addl(&L, "bits    present %d  %s %d  writable %d  executable %d  huge %d",
 		     b.hw_present, m->ept ? "readable" : "user", b.readable, b.writable, b.executable,
 		     b.huge);
+		if (b.has_xu)
+			addl(&L, "        user-executable %d (EPT bit 10)", b.user_executable);
 		addl(&L, "        accessed %d  dirty %d", b.accessed, b.dirty);
 		addl(&L, "        host-writable %d  MMU-writable %d  access-tracked %d  A/D type %s",
 		     b.host_writable, b.mmu_writable, b.access_tracked, spte_ad_type_name(b.ad_type));
 		if (b.access_tracked)
-			addl(&L, "        saved R %d  saved X %d", b.saved_r, b.saved_x);
+			addl(&L, "        saved R %d  saved X %d%s", b.saved_r, b.saved_x,
+			     b.has_xu ? (b.saved_xu ? "  saved XU 1" : "  saved XU 0") : "");
 		if (m->ept)
 			addl(&L, "        memtype %d  ipat %d", b.memtype, b.ipat);
 	}
@@ -888,7 +915,7 @@ static void draw_detail(struct ui *u)
 		uint64_t e = 0;
 		struct err *err = dump_read_phys(u->s->T->dump, pa + (uint64_t)idx * 8, &e, 8);
 		if (err) {
-			addl(&L, "  L%d  table 0x%" PRIx64 ": %s", lv, pa, err->msg);
+			addl(&L, "  %-6s table 0x%" PRIx64 ": %s", walk_level_name(lv), pa, err->msg);
 			err_free(err);
 			break;
 		}
@@ -899,7 +926,8 @@ static void draw_detail(struct ui *u)
 			spte_flags_str(&eb, m->ept, f, sizeof(f));
 		else
 			snprintf(f, sizeof(f), "%s", spte_kind_name(eb.kind));
-		addl(&L, "  L%d  [0x%09" PRIx64 " + %3d*8]  0x%016" PRIx64 "  %s", lv, pa, idx, e, f);
+		addl(&L, "  %-6s [0x%09" PRIx64 " + %3d*8]  0x%016" PRIx64 "  %s", walk_level_name(lv), pa,
+		     idx, e, f);
 		if (eb.kind != SPTE_PRESENT || eb.leaf)
 			break;
 		pa = eb.pfn << PAGE_SHIFT;
@@ -1108,9 +1136,9 @@ struct err *cmd_browse(struct session *s, int argc, char **argv)
 	}
 	if (u->F.dropped)
 		status(u, "%" PRIu64 " findings beyond the first %zu not kept", u->F.dropped, u->F.n);
-	/* --vm PID opens that VM directly */
+	/* --vm opens that VM directly */
 	for (size_t i = 0; i < s->H.nvms; i++)
-		if (s->sel.vm_pid >= 0 && s->H.vms[i].pid == s->sel.vm_pid) {
+		if (s->sel.vm_spec && select_vm(&s->sel, &s->H.vms[i])) {
 			u->vm_sel = (int)i;
 			push(u, SC_VM);
 			break;

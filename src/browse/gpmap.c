@@ -189,10 +189,10 @@ static enum gp_state base_state(const struct classify *c, const struct walk_entr
 	if (b->access_tracked)
 		return GP_ACCESS_TRACKED;
 	if (b->writable && c->dl) {
-		enum dirty_log_state d = check_vm_books_logged(c->dl, c->root->smm, e->gfn);
-		if (d == DIRTY_LOG_RECORDED)
+		enum dirty_verdict d = check_vm_books_verdict(c->dl, c->root->smm, e->gfn, b);
+		if (d == DIRTY_RECORDED)
 			return GP_LOGGED_RECORDED;
-		if (d == DIRTY_LOG_NOT_RECORDED)
+		if (d == DIRTY_MISSED)
 			return GP_WRITABLE_LOGGED;
 	}
 	if (!b->accessed)
@@ -210,7 +210,7 @@ static struct err *classify_open(struct session *s, const struct gp_findings *F,
 				 const struct kvm_root *root, struct classify *c)
 {
 	*c = (struct classify){ s, F, vm, root, NULL };
-	struct err *e = check_vm_books_open(s->T, &s->H.vms[vm], &s->H.notes, &c->dl);
+	struct err *e = check_vm_books_open(s->T, &s->H, &s->H.vms[vm], &s->H.notes, &c->dl);
 	if (e) /* states without the log; the checks already said why */
 		notes_add_err(&s->H.notes, e, "browse: dirty log");
 	return NULL;
@@ -285,6 +285,7 @@ struct err *gpmap_build(struct session *s, const struct gp_findings *F, uint32_t
 			walker_free(w);
 		}
 	}
+	m->pml = b.c.dl && check_vm_books_pml(b.c.dl);
 	check_vm_books_close(b.c.dl);
 	if (!e && b.nomem)
 		e = err_new(ERR_NOMEM, "out of memory building the map of VM %d", v->pid);
@@ -415,7 +416,7 @@ struct err *gpmap_host(struct session *s, const struct gpmap *m, uint64_t hva,
 		       struct check_host_page *out)
 {
 	struct check_vm_books *d;
-	struct err *e = check_vm_books_open(s->T, m->vm, &s->H.notes, &d);
+	struct err *e = check_vm_books_open(s->T, &s->H, m->vm, &s->H.notes, &d);
 	if (e)
 		return e;
 	e = check_vm_books_host(d, hva, out);

@@ -28,13 +28,16 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	{ CHK_S6, "S6", SEV_ERROR, "child table's kvm_mmu_page disagrees",
 	  "Every TDP MMU table page records its struct kvm_mmu_page in page->private. That page "
 	  "must describe the table: spt equal to the table's address, tdp_mmu_page set, level one "
-	  "below the parent entry, gfn equal to the entry's first gfn, the root's role apart from "
+	  "below the parent entry (5.10's TDP MMU gives a child the entry's own level: per root "
+	  "its first child decides which, and every other must agree), gfn equal to the entry's first gfn, the root's role apart from "
 	  "the level, and ptep pointing at the parent entry. Ruled out: invalid roots being torn "
 	  "down, which are not checked." },
-	{ CHK_S7, "S7", SEV_INFO, "FROZEN SPTE present",
+	{ CHK_S7, "S7", SEV_WARNING, "FROZEN SPTE present",
 	  "A REMOVED/FROZEN_SPTE marks an entry a thread holding mmu_lock is replacing (atomic zap, "
-	  "teardown of a removed table). Always transient: it says an MMU operation was in flight "
-	  "when the dump was taken, so nearby findings may be inconclusive." },
+	  "teardown of a removed table); it is transient. Reachable from a root while mmu_lock is "
+	  "free and no vCPU walks the tables locklessly, nobody will thaw it: a zap died half-way or "
+	  "a stray write (warning, the lock state as evidence). Ruled out (info, inconclusive): "
+	  "mmu_lock held or unreadable, or a vCPU reading shadow page tables." },
 	{ CHK_S8, "S8", SEV_WARNING, "executable huge page with the NX huge page mitigation on",
 	  "With nx_huge_pages on and the VM not opted out, KVM maps huge pages non-executable and "
 	  "splits them on an instruction fetch. An executable huge leaf then contradicts the "
@@ -112,7 +115,9 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	  "A 4K leaf with A/D type 00 and W=1, D=0, A=1. Up to 6.12 KVM creates writable SPTEs with "
 	  "D=1; a concurrent fault that rebuilt the same SPTE could overwrite it with D=0 and no "
 	  "TLB flush (the 2024 \"Trigger the callback only when an interesting change\" thread). "
-	  "Harmless for dirty logging (both faults mark the gfn), reported for information." },
+	  "Harmless for dirty logging (both faults mark the gfn), reported for information. Not "
+	  "judged where aging clears D (5.10's age_gfn_range ANDs ~shadow_dirty_mask, leaving W: "
+	  "a re-touched page then looks the same), as read from kvm.ko's code." },
 	{ CHK_H1, "H1", SEV_ERROR, "SPTE maps a different page than the VMM",
 	  "The leaf's pfn must equal the pfn the VMM's own page tables map at the gfn's hva. A "
 	  "mismatch is a stale SPTE: the MMU notifier should have zapped it when the host mapping "

@@ -6,23 +6,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "books.h"
+#include "dirty.h"
+#include "kobj/books.h"
+#include "mmu/host.h"
 #include "mmu/walk.h"
 
 struct run {
 	struct target *T;
 	struct kvm_host *H;
 	const struct check_opts *o;
-	const struct check_layout *L;
+	const struct books_layout *L;
 	finding_fn fn;
 	void *arg;
 	struct check_stats *st;
 	struct vm_books *b;
 	struct host_walker hw;
-	uint64_t zero_pfn, huge_zero_pfn;
-	int nx_huge_pages;
-	bool pml, ad_always;	/* PML dirty logging; 6.13+ A/D semantics */
-	uint8_t *sp_buf;
+	bool pml;		/* PML dirty logging */
+	/* S6: how a child table's role.level relates to the entry above it,
+	 * per root: one below it, or (5.10's TDP MMU) the entry's own level.
+	 * The root's first child decides; every other must agree. */
+	const struct kvm_root *lvl_root;
+	int lvl_delta;
 	/* Live hosts: a finding is re-read before it is reported. */
 	bool live;
 	struct walker *w;
@@ -51,7 +55,7 @@ static void emit_sev(struct run *r, enum check_id id, int sev, const struct walk
 	memset(&f, 0, sizeof(f));
 	f.check = c;
 	f.severity = sev < 0 ? c->severity : (enum severity)sev;
-	if (id == CHK_D7 && r->ad_always && !r->pml)
+	if (id == CHK_D7 && r->L->ad_always && !r->pml)
 		f.severity = SEV_ERROR; /* 6.13+ never makes W=1,D=0 without PML */
 	if (f.severity < r->o->floor)
 		return;
@@ -60,10 +64,10 @@ static void emit_sev(struct run *r, enum check_id id, int sev, const struct walk
 		return;
 	}
 	if (r->live && !e && r->vm_changed < 0) {
-		dump_live_stats(r->T->dump)->findings_rechecked++;
-		r->vm_changed = kvm_vm_changed(r->T, r->b->vm, r->vm_why, sizeof(r->vm_why));
+		r->T->live.findings_rechecked++;
+		r->vm_changed = kvm_vm_changed(r->T, r->H, r->b->vm, r->vm_why, sizeof(r->vm_why));
 		if (r->vm_changed)
-			dump_live_stats(r->T->dump)->findings_changed++;
+			r->T->live.findings_changed++;
 	}
 	const char *changed = e ? r->changed : r->live && r->vm_changed > 0 ? r->vm_why : NULL;
 	f.inconclusive = inconclusive || changed;
@@ -98,49 +102,41 @@ static void emit_sev(struct run *r, enum check_id id, int sev, const struct walk
 /* S6: the child table's own kvm_mmu_page, found through page->private. */
 static void check_child(struct run *r, const struct walk_entry *e)
 {
-	const struct check_layout *L = r->L;
-	const struct spte_masks *m = &r->H->masks;
-	uint64_t child = e->spte & m->address;
-	uint64_t page = L->vmemmap_base + (child >> 12) * L->page_size;
-	uint64_t sp;
-	struct err *err = dump_read_u64(r->T->dump, page + member_off(&L->page_private), &sp);
-	if (!err)
-		err = dump_read_virt(r->T->dump, sp, r->sp_buf, L->sp_size);
+	uint64_t child = e->spte & r->H->masks.address;
+	struct books_sp sp;
+	struct err *err = books_child_sp(r->T, r->L, child, &sp);
 	if (err) {
 		emit(r, CHK_S6, e, false, "cannot read the child table's kvm_mmu_page",
-		     "child table 0x%" PRIx64 ", struct page 0x%" PRIx64 ": %s", child, page, err->msg);
+		     "child table 0x%" PRIx64 ", struct page 0x%" PRIx64 ": %s", child, sp.page, err->msg);
 		err_free(err);
 		return;
 	}
-	size_t n = L->sp_size;
-	uint64_t spt = member_get(r->sp_buf, n, &L->sp_spt);
-	uint64_t tdp = member_get(r->sp_buf, n, &L->sp_tdp);
-	uint64_t level = member_get(r->sp_buf, n, &L->sp_level);
-	uint64_t gfn = member_get(r->sp_buf, n, &L->sp_gfn);
-	uint32_t role = (uint32_t)member_get(r->sp_buf, n, &L->sp_role);
-	uint32_t lvl_mask = (uint32_t)(((1ull << L->sp_level.bit_size) - 1)
-				       << (L->sp_level.bit_off - L->sp_role.bit_off));
 	const char *what = NULL;
-	if (spt != r->T->page_offset_base + child)
+	if (sp.spt != r->T->page_offset_base + child)
 		what = "spt is not this table";
-	else if (!tdp)
+	else if (!sp.tdp)
 		what = "tdp_mmu_page is clear";
-	else if ((int)level != e->level - 1)
-		what = "level is not one below the parent entry";
-	else if (gfn != e->gfn)
-		what = "gfn differs from the parent entry's first gfn";
-	else if ((role & ~lvl_mask) != (e->root->role & ~lvl_mask))
-		what = "role differs from the root's";
-	else if (L->have_ptep) {
-		uint64_t ptep = member_get(r->sp_buf, n, &L->sp_ptep);
-		if (ptep != r->T->page_offset_base + e->table_pa + (uint64_t)e->index * 8)
-			what = "ptep does not point at the parent entry";
+	else if (r->lvl_root != e->root && ((int)sp.level == e->level - 1 || (int)sp.level == e->level)) {
+		r->lvl_root = e->root;
+		r->lvl_delta = e->level - (int)sp.level;
 	}
+	if (what)
+		;
+	else if ((int)sp.level != e->level - r->lvl_delta)
+		what = r->lvl_delta ? "level is not one below the parent entry"
+				    : "level differs from the parent entry's (this root's children carry it)";
+	else if (sp.gfn != e->gfn)
+		what = "gfn differs from the parent entry's first gfn";
+	else if ((sp.role & ~sp.level_mask) != (e->root->role & ~sp.level_mask))
+		what = "role differs from the root's";
+	else if (sp.have_ptep && sp.ptep != r->T->page_offset_base + e->table_pa + (uint64_t)e->index * 8)
+		what = "ptep does not point at the parent entry";
 	if (what)
 		emit(r, CHK_S6, e, false, what,
 		     "page->private of pfn 0x%" PRIx64 " = sp 0x%" PRIx64 ": spt 0x%" PRIx64
 		     ", tdp_mmu_page %" PRIu64 ", level %" PRIu64 ", gfn 0x%" PRIx64 ", role 0x%x "
-		     "(root role 0x%x)", child >> 12, sp, spt, tdp, level, gfn, role, e->root->role);
+		     "(root role 0x%x)", child >> 12, sp.sp, sp.spt, sp.tdp, sp.level, sp.gfn, sp.role,
+		     e->root->role);
 }
 
 static bool inval_covers(const struct run *r, const struct kvm_memslot *s, uint64_t gfn,
@@ -172,9 +168,9 @@ static void check_host(struct run *r, const struct walk_entry *e, const struct k
 	}
 	r->st->host_checked++;
 	bool incon = inval_covers(r, s, e->gfn, npages);
-	bool spte_zero = bt->pfn == r->zero_pfn || bt->pfn == r->huge_zero_pfn;
-	bool host_zero = hm.present && (hm.pfn == r->zero_pfn ||
-					(r->huge_zero_pfn && hm.pfn >> 9 == r->huge_zero_pfn >> 9));
+	bool spte_zero = bt->pfn == r->L->zero_pfn || bt->pfn == r->L->huge_zero_pfn;
+	bool host_zero = hm.present && (hm.pfn == r->L->zero_pfn ||
+					(r->L->huge_zero_pfn && hm.pfn >> 9 == r->L->huge_zero_pfn >> 9));
 	/* Granularity first: a PTE table under a huge SPTE is wrong whether or
 	 * not the first page is mapped. */
 	if (e->level > hm.level)
@@ -194,7 +190,7 @@ static void check_host(struct run *r, const struct walk_entry *e, const struct k
 						    : "VMM maps the zero page, the SPTE a real page",
 		     "hva 0x%" PRIx64 ": host entry 0x%" PRIx64 " at PA 0x%" PRIx64 " (pfn 0x%" PRIx64
 		     "), SPTE pfn 0x%" PRIx64 ", zero pfn 0x%" PRIx64, hva, hm.entry, hm.entry_pa,
-		     hm.pfn, bt->pfn, r->zero_pfn);
+		     hm.pfn, bt->pfn, r->L->zero_pfn);
 		return;
 	}
 	if (hm.pfn != bt->pfn && !(spte_zero && host_zero))
@@ -213,7 +209,7 @@ static void check_host(struct run *r, const struct walk_entry *e, const struct k
 			 PRIx64 " is read-only", hva, hm.entry, hm.entry_pa);
 }
 
-/* D3: D-bit dirty logging (PML); the judgement lives in pml.c. */
+/* D3: D-bit dirty logging (PML); the judgement lives in dirty.c. */
 static void check_d3(struct run *r, const struct walk_entry *e, const struct kvm_memslot *s)
 {
 	char ev[512];
@@ -242,26 +238,27 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 	if (bt->ad_type == SPTE_AD_INVALID ||
 	    (bt->ad_type != want && !(bt->ad_type == SPTE_AD_WRPROT_ONLY && root->guest_mode && r->pml)))
 		emit(r, CHK_S3, e, false, "A/D type does not fit the root",
-		     "spte bits 52-53 = %d (%s); root role 0x%x has ad_disabled=%d guest_mode=%d",
-		     bt->ad_type, spte_ad_type_name(bt->ad_type), root->role, root->ad_disabled,
+		     "spte bits %d-%d = %d (%s); root role 0x%x has ad_disabled=%d guest_mode=%d",
+		     m->ad_shift, m->ad_shift + 1, bt->ad_type, spte_ad_type_name(bt->ad_type), root->role, root->ad_disabled,
 		     root->guest_mode);
 	if (bt->access_tracked && (!m->ept || bt->ad_type != SPTE_AD_DISABLED || bt->writable))
 		emit(r, CHK_S4, e, false, "access-tracked form where it cannot be",
 		     "spte 0x%" PRIx64 ", A/D type %s, ept=%d", e->spte, spte_ad_type_name(bt->ad_type), m->ept);
-	else if (!bt->access_tracked && (bt->saved_r || bt->saved_x))
+	else if (!bt->access_tracked && (bt->saved_r || bt->saved_x || bt->saved_xu))
 		emit(r, CHK_S4, e, false, "saved R/X bits on an SPTE that is not access-tracked",
-		     "spte 0x%" PRIx64 ": bit 54=%d bit 56=%d", e->spte, bt->saved_r, bt->saved_x);
+		     "spte 0x%" PRIx64 ": bit %d=%d bit %d=%d%s", e->spte, m->saved_shift, bt->saved_r,
+		     m->saved_shift + 2, bt->saved_x, bt->saved_xu ? " (saved XU set)" : "");
 	if (bt->huge && (e->level >= 4 || e->level > r->H->max_huge_page_level))
 		emit(r, CHK_S5, e, false, "huge page bit at an impossible level",
 		     "PS at level %d; max_huge_page_level %d", e->level, r->H->max_huge_page_level);
-	if (bt->huge && bt->executable && r->nx_huge_pages > 0 && !b->disable_nx)
+	if (bt->huge && bt->executable && r->L->nx_huge_pages > 0 && !b->disable_nx)
 		emit(r, CHK_S8, e, false, "executable huge page with nx_huge_pages on",
-		     "nx_huge_pages=%d, kvm->arch.disable_nx_huge_pages=0", r->nx_huge_pages);
-	if (bt->pfn == r->zero_pfn || (r->huge_zero_pfn && bt->pfn == r->huge_zero_pfn))
+		     "nx_huge_pages=%d, kvm->arch.disable_nx_huge_pages=0", r->L->nx_huge_pages);
+	if (bt->pfn == r->L->zero_pfn || (r->L->huge_zero_pfn && bt->pfn == r->L->huge_zero_pfn))
 		if (bt->writable || bt->host_writable)
 			emit(r, CHK_S13, e, false, "zero page mapped writable",
 			     "pfn 0x%" PRIx64 " is the %s zero page; W=%d host-writable=%d", bt->pfn,
-			     bt->pfn == r->zero_pfn ? "shared" : "huge", bt->writable, bt->host_writable);
+			     bt->pfn == r->L->zero_pfn ? "shared" : "huge", bt->writable, bt->host_writable);
 	if (root->invalid)
 		return; /* dirty logging and the host only care about valid roots */
 
@@ -272,31 +269,25 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 		     "no memslot of address space %d contains gfn 0x%" PRIx64, root->smm, e->gfn);
 		return;
 	}
-	if (e->gfn + npages - s->base_gfn > s->npages || (s->flags & (1u << 16))) {
+	if (e->gfn + npages - s->base_gfn > s->npages || (s->flags & KVM_MEMSLOT_INVALID)) {
 		emit(r, CHK_S9, e, slots_busy, "leaf crosses the end of its memslot, or the slot is "
 		     "being deleted", "slot %d: base_gfn 0x%" PRIx64 ", npages %" PRIu64 ", flags 0x%x; "
 		     "leaf covers %" PRIu64 " pages", s->id, s->base_gfn, s->npages, s->flags, npages);
 		return;
 	}
-	const struct slot_arch *sa = books_arch(b, s);
-	if (bt->huge && e->level <= 3 && sa->lpage[e->level - 2]) {
-		int shift = 9 * (e->level - 1);
-		uint64_t idx = (e->gfn >> shift) - (s->base_gfn >> shift);
-		uint64_t at = sa->lpage[e->level - 2] + idx * r->L->lpage_info_size;
-		int32_t disallow = 0;
-		if (dump_peek(r->T->dump, at, &disallow, sizeof(disallow)) && disallow)
-			emit(r, CHK_S10, e, false, "huge leaf where huge pages are disallowed",
-			     "slot %d lpage_info[%d][%" PRIu64 "] at 0x%" PRIx64 ": disallow_lpage = 0x%x",
-			     s->id, e->level - 2, idx, at, (uint32_t)disallow);
-	}
-	if (sa->track && (bt->writable || bt->mmu_writable)) {
-		uint64_t at = sa->track + (e->gfn - s->base_gfn) * sizeof(uint16_t);
-		uint16_t count = 0;
-		if (dump_peek(r->T->dump, at, &count, sizeof(count)) && count)
-			emit(r, CHK_S11, e, false, "writable leaf over a write-tracked gfn",
-			     "slot %d write-track counter at 0x%" PRIx64 " = %u; W=%d MMU-writable=%d",
-			     s->id, at, count, bt->writable, bt->mmu_writable);
-	}
+	int32_t disallow;
+	uint64_t at, idx;
+	if (bt->huge && books_lpage_disallow(r->T, r->L, b, s, e->level, e->gfn, &disallow, &at, &idx) &&
+	    disallow)
+		emit(r, CHK_S10, e, false, "huge leaf where huge pages are disallowed",
+		     "slot %d lpage_info[%d][%" PRIu64 "] at 0x%" PRIx64 ": disallow_lpage = 0x%x",
+		     s->id, e->level - 2, idx, at, (uint32_t)disallow);
+	uint16_t count;
+	if ((bt->writable || bt->mmu_writable) && books_write_track(r->T, b, s, e->gfn, &count, &at) &&
+	    count)
+		emit(r, CHK_S11, e, false, "writable leaf over a write-tracked gfn",
+		     "slot %d write-track counter at 0x%" PRIx64 " = %u; W=%d MMU-writable=%d",
+		     s->id, at, count, bt->writable, bt->mmu_writable);
 	if ((s->flags & KVM_MEM_READONLY) && (bt->writable || bt->host_writable))
 		emit(r, CHK_S12, e, false, "writable leaf in a read-only memslot",
 		     "slot %d flags 0x%x (KVM_MEM_READONLY); W=%d host-writable=%d", s->id, s->flags,
@@ -315,28 +306,18 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 			     "slot %d is logged (flags 0x%x); leaf covers %" PRIu64 " pages", s->id,
 			     s->flags, npages);
 	}
-	/* W-mode dirty logging: every SPTE on AMD and without PML, and the types
-	 * that never use the D bit for logging. */
-	bool wmode = !r->pml || bt->ad_type != SPTE_AD_ENABLED;
 	/* Without every vCPU's ring, "not recorded" cannot be known in ring mode. */
 	bool d2_unsure = busy || (b->ring_mode && b->ring_unread);
-	if (logged && e->level == 1 && bt->writable && wmode && !books_recorded(b, s, e->gfn)) {
-		if (bm)
-			emit(r, CHK_D2, e, d2_unsure, "writable leaf whose gfn the dirty log missed",
-			     "slot %d dirty bitmap 0x%" PRIx64 ": word %" PRIu64 " at 0x%" PRIx64
-			     " = 0x%016" PRIx64 ", bit %" PRIu64 " clear%s", s->id, s->dirty_bitmap,
-			     rel / 64, s->dirty_bitmap + rel / 64 * 8, bm[rel / 64], rel % 64,
-			     b->ring_mode ? "; no pending dirty-ring entry" : "");
-		else
-			emit(r, CHK_D2, e, d2_unsure, "writable leaf whose gfn the dirty log missed",
-			     "slot %d (as %d) offset 0x%" PRIx64 ": %s", s->id, s->as_id, rel,
-			     b->ring_mode ? "no pending entry in any vCPU's dirty ring"
-					  : "slot has no dirty bitmap");
+	if (logged && e->level == 1 && bt->writable &&
+	    check_dirty_verdict(r->pml, s, bt, books_recorded(b, s, e->gfn)) == DIRTY_MISSED) {
+		char ev[256] = "";
+		dirty_missed_evidence(b, s, e->gfn, ev, sizeof(ev));
+		emit(r, CHK_D2, e, d2_unsure, "writable leaf whose gfn the dirty log missed", "%s", ev);
 	}
 	if (logged && r->pml)
 		check_d3(r, e, s);
 	if (e->level == 1 && bt->ad_type == SPTE_AD_ENABLED && bt->writable && !bt->dirty &&
-	    bt->accessed)
+	    bt->accessed && !r->L->aging_clears_dirty)
 		emit(r, CHK_D7, e, false, "W=1, D=0, A=1: make_spte overwrite race fingerprint",
 		     "spte 0x%" PRIx64 "; gfn %s in the dirty log", e->spte,
 		     logged && books_recorded(b, s, e->gfn) ? "is" : "is not");
@@ -355,7 +336,7 @@ static int check_entry_once(struct run *r, const struct walk_entry *e);
  * inconclusive, changed while reading, never as a plain finding. */
 static int check_entry_live(struct run *r, const struct walk_entry *e)
 {
-	struct dump_live_stats *ls = dump_live_stats(r->T->dump);
+	struct live_stats *ls = &r->T->live;
 	struct walk_entry cur = *e;
 	for (int tries = 1;; tries++) {
 		/* The judgement without its findings: with none, it stands as
@@ -377,8 +358,9 @@ static int check_entry_live(struct run *r, const struct walk_entry *e)
 		enum walk_recheck rc = walker_recheck(r->w, &cur, &now);
 		const struct kvm_memslot *s = cur.bits.kind == SPTE_PRESENT && cur.bits.leaf
 			? books_slot(r->b, cur.root->smm, cur.gfn) : NULL;
-		bool books = books_live_refresh(r->T, r->L, r->b, &r->hw, s, cur.gfn,
+		bool books = books_live_refresh(r->T, r->L, r->b, s, cur.gfn,
 						walk_level_pages(cur.level));
+		host_walker_reset(&r->hw);
 		if (rc == WALK_SAME && !books)
 			return check_entry_once(r, &cur);
 		if (tries == 1)
@@ -457,6 +439,38 @@ static int check_entry(void *arg, const struct walk_entry *e)
 	return check_entry_once(r, e);
 }
 
+/* S7. A frozen entry is legitimate only while its freezer holds mmu_lock (a
+ * TDP MMU fault or zap, read or write side) or a vCPU walks the tables
+ * locklessly; with the lock free and no vCPU in such a walk nobody will ever
+ * thaw it: a zap died half-way, or something wrote the value. */
+static void check_frozen(struct run *r, const struct walk_entry *e)
+{
+	const struct vm_books *b = r->b;
+	int walker = -1;
+	for (size_t i = 0; i < b->vm->nvcpus && walker < 0; i++)
+		if (b->vm->vcpus[i].mode == 3) /* READING_SHADOW_PAGE_TABLES */
+			walker = b->vm->vcpus[i].idx;
+	if (b->mmu_lock_known && !b->mmu_lock_held && walker < 0) {
+		emit_sev(r, CHK_S7, SEV_WARNING, e, false,
+			 "FROZEN SPTE with no MMU operation in flight: a zap died half-way or a stray "
+			 "write", "entry %d of table 0x%" PRIx64 " = 0x%016" PRIx64 "; mmu_lock at 0x%"
+			 PRIx64 " free (cnts 0x%x), no vCPU reading shadow page tables", e->index,
+			 e->table_pa, e->spte, b->mmu_lock_addr, b->mmu_lock_cnts);
+		return;
+	}
+	char why[128];
+	if (!b->mmu_lock_known)
+		snprintf(why, sizeof(why), "mmu_lock unreadable");
+	else if (b->mmu_lock_held)
+		snprintf(why, sizeof(why), "mmu_lock at 0x%" PRIx64 " held (cnts 0x%x)",
+			 b->mmu_lock_addr, b->mmu_lock_cnts);
+	else
+		snprintf(why, sizeof(why), "vCPU %d reading shadow page tables", walker);
+	emit_sev(r, CHK_S7, SEV_INFO, e, true, "FROZEN SPTE: an MMU operation may be in flight",
+		 "entry %d of table 0x%" PRIx64 " = 0x%016" PRIx64 "; %s", e->index, e->table_pa,
+		 e->spte, why);
+}
+
 static int check_entry_once(struct run *r, const struct walk_entry *e)
 {
 	if (e->event != WALK_ENTRY) {
@@ -468,12 +482,12 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 	switch (e->bits.kind) {
 	case SPTE_GARBAGE:
 		emit(r, CHK_S1, e, false, "garbage entry", "entry %d of table 0x%" PRIx64 " = 0x%016"
-		     PRIx64 ": not empty, not MMIO, not frozen, bit 11 (MMU-present) clear", e->index,
-		     e->table_pa, e->spte);
+		     PRIx64 ": not empty, not MMIO, not frozen, %s", e->index, e->table_pa, e->spte,
+		     r->H->masks.era0 ? "neither hardware-present nor access-tracked (no MMU-present "
+					"bit in this kernel)" : "bit 11 (MMU-present) clear");
 		return 0;
 	case SPTE_FROZEN:
-		emit(r, CHK_S7, e, false, "FROZEN SPTE: a zap was in flight", "entry %d of table 0x%"
-		     PRIx64 " = 0x%016" PRIx64, e->index, e->table_pa, e->spte);
+		check_frozen(r, e);
 		return 0;
 	case SPTE_PRESENT:
 		break;
@@ -514,14 +528,12 @@ static void check_vm_level(struct run *r)
 			emit(r, CHK_D4, NULL, false, "dirty bits set past npages", "%s; last word 0x%016" PRIx64,
 			     ev, bm[s->npages / 64]);
 	}
-	if (r->L->have_nr_logging) {
-		uint32_t n;
-		if (dump_peek(r->T->dump, vm->addr + member_off(&r->L->nr_logging), &n, sizeof(n)) && n != logged)
-			emit(r, CHK_D5, NULL, b->slots_lock_held, "nr_memslots_dirty_logging disagrees",
-			     "kvm->nr_memslots_dirty_logging = %u, %zu slots have LOG_DIRTY_PAGES", n, logged);
-	}
+	if (b->have_nr_logging && b->nr_logging != logged)
+		emit(r, CHK_D5, NULL, b->slots_lock_held, "nr_memslots_dirty_logging disagrees",
+		     "kvm->nr_memslots_dirty_logging = %u, %zu slots have LOG_DIRTY_PAGES", b->nr_logging,
+		     logged);
 	char ev5[256];
-	if (pml_count_mismatch(r->T, &r->L->pml, vm, logged, ev5, sizeof(ev5)))
+	if (b->pml.have_count && pml_count_judge(b->pml.count, b->pml.count_at, logged, ev5, sizeof(ev5)))
 		emit(r, CHK_D5, NULL, b->slots_lock_held, "cpu_dirty_logging_count disagrees", "%s", ev5);
 	for (int i = 0; i < b->nring_bad; i++)
 		emit(r, CHK_D6, NULL, false, "dirty ring indices or entries out of range", "%s",
@@ -540,38 +552,19 @@ static void check_vm_level(struct run *r)
 	}
 }
 
-static uint64_t read_global(struct target *T, const char *mod, const char *name, size_t size,
-			    bool *found)
-{
-	uint64_t addr, v = 0;
-	*found = target_symbol(T, mod, name, &addr) && dump_peek(T->dump, addr, &v, size);
-	return v;
-}
-
 struct err *check_run(struct target *T, struct kvm_host *H, const struct check_opts *o,
 		      finding_fn fn, void *arg, struct check_stats *stats)
 {
-	struct check_layout L;
-	struct err *e = books_layout(T, &L, &H->notes);
+	struct books_layout L;
+	struct err *e = books_layout_load(T, H, &L, &H->notes);
 	if (e)
 		return e;
-	struct run r = { .T = T, .H = H, .o = o, .L = &L, .fn = fn, .arg = arg, .st = stats };
+	struct run r = { .T = T, .H = H, .o = o, .L = &L, .fn = fn, .arg = arg, .st = stats, .lvl_delta = 1 };
 	host_walker_init(&r.hw, T);
-	bool found;
-	uint64_t a;
-	if (target_symbol(T, "vmlinux", "empty_zero_page", &a) && !dump_vtop(T->dump, a, &a))
-		r.zero_pfn = a >> 12;
-	uint64_t hz = read_global(T, "vmlinux", "huge_zero_pfn", 8, &found);
-	r.huge_zero_pfn = found && hz != UINT64_MAX ? hz : 0;
-	r.nx_huge_pages = (int)(int32_t)read_global(T, "kvm", "nx_huge_pages", 4, &found);
-	r.ad_always = target_symbol(T, "kvm", "kvm_ad_enabled", &a);
 	r.pml = L.pml.in_use;
-	r.sp_buf = malloc(L.sp_size ? L.sp_size : 1);
 	struct walker *w = NULL;
-	if (!r.sp_buf || (e = walker_new(T, &w))) {
-		free(r.sp_buf);
-		return e ? e : err_new(ERR_NOMEM, "out of memory");
-	}
+	if ((e = walker_new(T, &w)))
+		return e;
 	r.w = w;
 	r.live = dump_is_live(T->dump);
 	for (size_t i = 0; i < H->nvms && !e; i++) {
@@ -585,6 +578,8 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 			books_fini(&b);
 			continue;
 		}
+		if (L.pml.per_vm) /* 7.x: PML is a per-VM choice */
+			r.pml = b.pml.in_use;
 		if (b.mm_gone)
 			notes_add(&H->notes, "VM %d: the VMM's mm is gone (mm_users 0): H1-H5 skipped", vm->pid);
 		shadowed_load(&r, vm);
@@ -599,7 +594,6 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 		books_fini(&b);
 	}
 	walker_free(w);
-	free(r.sp_buf);
 	free(r.shadowed);
 	return e;
 }

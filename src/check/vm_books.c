@@ -4,24 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "books.h"
+#include "check/check.h"
+#include "kobj/books.h"
+#include "mmu/host.h"
 
 struct check_vm_books {
+	struct books_layout L;
 	struct vm_books b;
 	struct host_walker hw;
 };
 
-struct err *check_vm_books_open(struct target *T, const struct kvm_vm *vm, struct notes *notes,
-				struct check_vm_books **out)
+struct err *check_vm_books_open(struct target *T, const struct kvm_host *H, const struct kvm_vm *vm,
+				struct notes *notes, struct check_vm_books **out)
 {
-	struct check_layout L;
-	struct err *e = books_layout(T, &L, notes);
-	if (e)
-		return e;
 	struct check_vm_books *d = calloc(1, sizeof(*d));
 	if (!d)
 		return err_new(ERR_NOMEM, "out of memory");
-	if ((e = books_load(T, &L, vm, &d->b, notes))) {
+	struct err *e = books_layout_load(T, H, &d->L, notes);
+	if (e) {
+		free(d);
+		return e;
+	}
+	if ((e = books_load(T, &d->L, vm, &d->b, notes))) {
 		check_vm_books_close(d);
 		return e;
 	}
@@ -30,12 +34,19 @@ struct err *check_vm_books_open(struct target *T, const struct kvm_vm *vm, struc
 	return NULL;
 }
 
-enum dirty_log_state check_vm_books_logged(const struct check_vm_books *d, int as_id, uint64_t gfn)
+enum dirty_verdict check_vm_books_verdict(const struct check_vm_books *d, int as_id, uint64_t gfn,
+					  const struct spte_bits *bt)
 {
 	const struct kvm_memslot *s = books_slot(&d->b, as_id, gfn);
-	if (!s || !(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
-		return DIRTY_LOG_OFF;
-	return books_recorded(&d->b, s, gfn) ? DIRTY_LOG_RECORDED : DIRTY_LOG_NOT_RECORDED;
+	if (!s)
+		return DIRTY_OFF;
+	bool recorded = (s->flags & KVM_MEM_LOG_DIRTY_PAGES) && books_recorded(&d->b, s, gfn);
+	return check_dirty_verdict(d->L.pml.in_use, s, bt, recorded);
+}
+
+bool check_vm_books_pml(const struct check_vm_books *d)
+{
+	return d->L.pml.in_use;
 }
 
 struct err *check_vm_books_host(struct check_vm_books *d, uint64_t hva, struct check_host_page *out)

@@ -2,9 +2,11 @@
  * as in crash; errors come back as values and become exit bits only here. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "browse/browse.h"
 #include "cmd/session.h"
@@ -16,69 +18,86 @@
 struct command {
 	const char *name;
 	cmd_fn fn;
+	int min_args, max_args;	/* after the command's name; -1: any number */
 	const char *args;
 	const char *help;
 	const char *details;	/* COMMAND --help: arguments, options that apply, JSON */
 };
 
 static const struct command commands[] = {
-	{ "summary", cmd_summary, "", "kernel, MMU mode, every VM and its SPTE counts (default)",
+	{ "summary", cmd_summary, 0, 0, "", "kernel, MMU mode, every VM and its SPTE counts (default)",
 	  "Runs the walk and every check. Applies: --vm, --root, --gfn-range,\n"
 	  "--level (the counts), --check, --severity (the findings at the end).\n"
 	  "JSON: \"vms\" (\"leaves_by_level\", \"leaves_by_wad\", ...), \"findings\",\n"
 	  "\"finding_counts\".\n" },
-	{ "info", cmd_info, "", "dump format, kernel release, where symbols and types came from",
+	{ "info", cmd_info, 0, 0, "", "dump format, kernel release, where symbols and types came from",
 	  "JSON: \"format\", \"release\", \"kernel_offset\", \"symbols\", \"types\", \"modules\",\n"
 	  "\"recovered\" (offsets recovered from machine code), \"masks\".\n" },
-	{ "vms", cmd_vms, "", "every VM on vm_list: owner pid, command, vCPUs, memslots, roots",
-	  "Applies: --vm. JSON: \"vms\", each with pid, comm, kvm, mm, online_vcpus,\n"
+	{ "vms", cmd_vms, 0, 0, "", "every VM on vm_list: owner pid, command, vCPUs, memslots, roots",
+	  "Applies: --vm. JSON: \"vms\", each with vm, pid, kvm, comm, mm, online_vcpus,\n"
 	  "memslots, roots, tdp_mmu, dirty_log and \"vcpus\" (idx, vcpu_id, root_hpa, mode).\n" },
-	{ "memslots", cmd_memslots, "", "memslots of every address space, with dirty-bitmap state",
-	  "Applies: --vm. JSON: \"memslots\", each with vm, kvm, as_id, id, base_gfn,\n"
+	{ "memslots", cmd_memslots, 0, 0, "", "memslots of every address space, with dirty-bitmap state",
+	  "Applies: --vm. JSON: \"memslots\", each with vm, pid, kvm, as_id, id, base_gfn,\n"
 	  "npages, flags, userspace_addr, dirty_bitmap and \"dirty_gfns\" (the set bits).\n" },
-	{ "roots", cmd_roots, "", "every TDP MMU root: role, validity, refcount, vCPUs using it",
+	{ "roots", cmd_roots, 0, 0, "", "every TDP MMU root: role, validity, refcount, vCPUs using it",
 	  "VCPUS lists the indices of the vCPUs whose root.hpa is the root's table.\n"
-	  "Applies: --vm, --root. JSON: \"roots\", each with sp, spt, spt_pa, role, level,\n"
+	  "Applies: --vm, --root. JSON: \"roots\", each with vm, pid, kvm, sp, spt, spt_pa, role, level,\n"
 	  "smm, guest_mode, ad_disabled, invalid, refcount, vcpus.\n" },
-	{ "sptes", cmd_sptes, "[BITS]", "every non-empty SPTE; BITS filters, e.g. W=1,D=0",
-	  "BITS: comma-separated NAME=0|1 with NAME one of P R U W X A D PS HW MW AT\n"
-	  "leaf; a filter selects leaves unless it names leaf=0. Applies: --vm, --root,\n"
-	  "--gfn-range, --level. JSON: \"sptes\", each with vm, kvm, root, level, gfn, spte,\n"
-	  "kind, leaf, pfn and the decoded bits by name.\n" },
-	{ "gfn", cmd_gfn, "GFN", "the walk from each root to GFN, one line per level",
-	  "GFN: a guest frame number (0x... or decimal). One walk per root of the\n"
-	  "selected VMs. Applies: --vm, --root. JSON: \"walks\", each with vm, root,\n"
-	  "memslot, \"walk\" (level, table_pa, index, entry_pa, spte, decoded bits), result.\n" },
-	{ "check", cmd_check, "", "audit every SPTE against memslots, dirty logs, the VMM's page tables",
+	{ "sptes", cmd_sptes, 0, 1, "[BITS]", "every non-empty SPTE; BITS filters, e.g. W=1,D=0",
+	  "BITS: comma-separated NAME=0|1 with NAME one of P R U W X XU A D PS HW MW\n"
+	  "AT leaf; a filter selects leaves unless it names leaf=0. Applies: --vm, --root,\n"
+	  "--gfn-range, --level, --pfn. JSON: \"sptes\", each with vm, pid, kvm, root,\n"
+	  "level, gfn, spte and \"bits\" (kind, leaf, pfn and the decoded bits by name).\n" },
+	{ "gfn", cmd_gfn, 1, 1, "GFN", "the walk from each root to GFN, one line per level",
+	  "GFN: a guest frame number (0x... or decimal), gpa:ADDR, hva:ADDR (the gfn\n"
+	  "each VM's memslots give it) or pfn:N (every gfn whose leaf maps host frame\n"
+	  "N). One walk per root of the selected VMs and gfn. Applies: --vm, --root.\n"
+	  "JSON: \"query\", \"gfn\" (null for hva: and pfn:), \"walks\", each with vm,\n"
+	  "pid, kvm, root, gfn, memslot, \"walk\" (level, table_pa, index, entry_pa,\n"
+	  "spte, bits), result.\n" },
+	{ "pfn", cmd_pfn, 1, 1, "PFN", "who maps host frame PFN: every VM, root, level and gfn",
+	  "PFN: a host frame number (0x... or decimal). Every leaf SPTE of the\n"
+	  "selected roots that maps it, with the gfn (in a huge leaf, the one gfn\n"
+	  "that maps PFN), memslot and hva. Applies: --vm, --root. JSON: \"pfn\",\n"
+	  "\"mappings\", each with vm, pid, kvm, root, level, gfn, spte, bits, memslot.\n" },
+	{ "check", cmd_check, 0, 0, "", "audit every SPTE against memslots, dirty logs, the VMM's page tables",
 	  "Applies: --check ID,..., --severity, --vm, --root, --gfn-range. See\n"
 	  "--list-checks for the catalogue. Exit bit 1 when a finding at or above the\n"
 	  "floor is reported, bit 2 when a part is inconclusive. JSON: \"findings\" (check,\n"
-	  "severity, inconclusive, vm, root, gfn, level, spte, message, evidence),\n"
-	  "\"finding_counts\".\n" },
-	{ "browse", cmd_browse, "", "full-screen browser of the VMs and their guest-physical space",
+	  "severity, inconclusive, vm, pid, kvm, root, gfn, level, spte, bits, message,\n"
+	  "evidence), \"finding_counts\".\n" },
+	{ "browse", cmd_browse, 0, 0, "", "full-screen browser of the VMs and their guest-physical space",
 	  "Keys: arrows/hjkl move, Enter opens, Esc/q back, +/- zoom, / jump to a\n"
 	  "gfn, gpa:ADDR, hva:ADDR or pfn:N, n/N next/previous finding, r next root,\n"
 	  "f filter, s sort, ? every key. Applies: --vm (opens that VM), --check,\n"
 	  "--severity. Needs a terminal; NO_COLOR draws without colors.\n" },
-	{ "dis", cmd_dis, "SYM [N]", "disassemble kernel/module code (SYMBOL, ADDRESS or cpuN's RIP)",
+	{ "dis", cmd_dis, 1, 2, "SYM [N]", "disassemble kernel/module code (SYMBOL, ADDRESS or cpuN's RIP)",
 	  "SYM: a symbol (module:name, +offset allowed), an address, or cpuN (that\n"
 	  "CPU's saved RIP); N: the number of instructions (default: to the symbol's\n"
-	  "end). JSON: \"instructions\" (address, symbol, bytes, mnemonic, operands, target).\n" },
+	  "end). -r, --reverse: the instructions leading up to SYM, from its function's\n"
+	  "start (the last N), as crash's dis -r (dis -r cpu1: how CPU 1 got to its\n"
+	  "RIP). --att: AT&T syntax, as objdump and crash print it. JSON: \"instructions\" (address, symbol, bytes, mnemonic, operands, target).\n" },
 	/* Hidden: machine-readable lists for shell completion. */
-	{ "__pids", cmd_pids, "", NULL, NULL },
-	{ "__vtop", cmd_vtop, "VA", NULL, NULL },
-	{ "__offset", cmd_offset, "STRUCT.MEMBER", NULL, NULL },
-	{ "__rd64", cmd_rd64, "VA", NULL, NULL },
+	{ "__pids", cmd_pids, 0, 0, "", NULL, NULL },
+	{ "__symbols", cmd_symbols, 0, 1, "[PREFIX]", NULL, NULL },
+	{ "__vtop", cmd_vtop, 1, 1, "VA", NULL, NULL },
+	{ "__offset", cmd_offset, 1, -1, "STRUCT.MEMBER", NULL, NULL },
+	{ "__rd64", cmd_rd64, 1, 1, "VA", NULL, NULL },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "pretty", no_argument, NULL, 'p' },
+	{ "json-lines", no_argument, NULL, 'J' },
+	{ "color", required_argument, NULL, 'C' },
+	{ "att", no_argument, NULL, 'A' },
+	{ "reverse", no_argument, NULL, 'R' },
 	{ "vm", required_argument, NULL, 'v' },
-	{ "root", required_argument, NULL, 'r' },
+	{ "root", required_argument, NULL, 'o' },
 	{ "gfn-range", required_argument, NULL, 'g' },
 	{ "level", required_argument, NULL, 'l' },
+	{ "pfn", required_argument, NULL, 'P' },
 	{ "vmlinux", required_argument, NULL, 'k' },
 	{ "module", required_argument, NULL, 'm' },
 	{ "system-map", required_argument, NULL, 's' },
@@ -113,16 +132,23 @@ static void usage(FILE *f, const struct command *only)
 		"\nOptions:\n"
 		"  -j, --json              JSON output (schema_version %d)\n"
 		"  -p, --pretty            pretty-printed JSON (implies --json)\n"
-		"      --vm PID            only the VM whose owner pid is PID\n"
+		"      --json-lines        JSON Lines: one record per line, the document last\n"
+		"      --color WHEN        severities in color: auto (a terminal, NO_COLOR\n"
+		"                          unset), always or never\n"
+		"      --vm VM             only the VMs of pid VM, or PID:N (its Nth VM, from 0),\n"
+		"                          or the VM whose struct kvm is at address VM\n"
 		"      --root ADDR         only the root with this kvm_mmu_page address\n"
 		"      --gfn-range LO[-HI] only SPTEs covering gfns LO..HI (inclusive)\n"
 		"      --level N           only SPTEs at level N (1 = 4K ... 5)\n"
+		"      --pfn LO[-HI]       only leaves mapping host frames LO..HI (sptes)\n"
 		"      --vmlinux FILE      vmlinux with .BTF, when the dump lacks BTF\n"
 		"      --module FILE       module .ko with .BTF (repeatable)\n"
 		"      --system-map FILE   System.map, when the dump lacks kallsyms\n"
 		"      --check ID[,ID...]  run only these checks (see --list-checks)\n"
 		"      --severity LEVEL    report findings at or above info|warning|error\n"
 		"      --list-checks       print the catalogue of checks with their documentation\n"
+		"  -r, --reverse           dis: the instructions leading up to the address\n"
+		"      --att               dis: AT&T syntax\n"
 		"  -h, --help              this help (COMMAND --help: that command's)\n"
 		"  -V, --version           print the version\n\n"
 		"Exit status bits: 1 findings, 2 analysis incomplete, 4 fatal error, 8 usage error.\n",
@@ -164,19 +190,25 @@ static const char *closest(const char *word, const char *const *cands, size_t n)
 	return best;
 }
 
-static int fail(int code, const char *fmt, const char *a, const char *b)
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(int code, const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	fprintf(stderr, "spte-inspect: ");
-	fprintf(stderr, fmt, a, b);
+	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	va_end(ap);
 	return code;
 }
 
 static struct err *parse_checks(const char *spec, struct check_opts *o)
 {
 	bool any = false;
-	char buf[512];
-	snprintf(buf, sizeof(buf), "%s", spec);
+	char *buf = strdup(spec); /* any length: a fixed buffer dropped checks silently */
+	if (!buf)
+		return err_new(ERR_NOMEM, "out of memory");
 	for (int i = 0; i < CHK_COUNT; i++)
 		o->enabled[i] = false;
 	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -186,14 +218,68 @@ static struct err *parse_checks(const char *spec, struct check_opts *o)
 			for (int i = 0; i < CHK_COUNT; i++)
 				names[i] = check_catalog[i].name;
 			const char *sug = closest(tok, names, CHK_COUNT);
-			return err_new(ERR_USAGE, "--check: unknown check '%s'%s%s%s", tok,
-				       sug ? "; did you mean '" : " (see --list-checks)", sug ? sug : "",
-				       sug ? "'?" : "");
+			struct err *e = err_new(ERR_USAGE, "--check: unknown check '%s'%s%s%s", tok,
+						sug ? "; did you mean '" : " (see --list-checks)",
+						sug ? sug : "", sug ? "'?" : "");
+			free(buf);
+			return e;
 		}
 		o->enabled[c->id] = true;
 		any = true;
 	}
+	free(buf);
 	return any ? NULL : err_new(ERR_USAGE, "--check: no check named");
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+static int unknown_command(const char *word)
+{
+	const char *names[NCOMMANDS];
+	size_t n = 0;
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (commands[i].help) /* hidden ones are never suggested */
+			names[n++] = commands[i].name;
+	const char *sug = closest(word, names, n);
+	if (sug)
+		return fail(EXIT_USAGE, "%s: unknown command; did you mean '%s'?", word, sug);
+	return fail(EXIT_USAGE, "%s: unknown command (see --help)%s", word, "");
+}
+
+/* "gfn GFN": the command and its arguments, for messages. */
+static const char *usage_line(const struct command *c)
+{
+	static char buf[64];
+	snprintf(buf, sizeof(buf), "%s%s%s", c->name, c->args[0] ? " " : "", c->args);
+	return buf;
+}
+
+/* What a long option's value is, for "needs ...". */
+static const char *option_value_name(const char *opt)
+{
+	static const struct { const char *opt, *what; } v[] = {
+		{ "vm", "a VM (PID, PID:N or a struct kvm address)" },
+		{ "root", "a root (a kvm_mmu_page address)" },
+		{ "gfn-range", "a gfn range (LO or LO-HI)" },
+		{ "level", "a level (1 to 5)" },
+		{ "pfn", "a host frame range (LO or LO-HI)" },
+		{ "vmlinux", "a file (vmlinux with .BTF)" },
+		{ "module", "a file (a module .ko)" },
+		{ "system-map", "a file (System.map)" },
+		{ "check", "check names (see --list-checks)" },
+		{ "severity", "a severity (info, warning or error)" },
+		{ "color", "auto, always or never" },
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (!strcmp(v[i].opt, opt))
+			return v[i].what;
+	return "a value";
 }
 
 static int parse_u64(const char *s, uint64_t *v)
@@ -214,23 +300,35 @@ int main(int argc, char **argv)
 	struct target_opts topts = { 0 };
 	const char *mods[64];
 	bool help = false, list_checks = false;
+	int color = -1;	/* --color: -1 auto, 0 never, 1 always */
 	check_opts_default(&s.copts);
 	int c;
 	uint64_t v;
 	opterr = 0;
-	/* '+' would stop at the first non-option; we want options anywhere. */
-	while ((c = getopt_long(argc, argv, "jphV", long_opts, NULL)) != -1) {
+	/* '+' would stop at the first non-option; we want options anywhere.
+	 * The leading ':' tells a missing value (':') from an unknown option. */
+	while ((c = getopt_long(argc, argv, ":jphVr", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': s.json = true; break;
 		case 'p': s.json = s.pretty = true; break;
-		case 'v':
-			if (parse_u64(optarg, &v) || v > 0x7fffffff)
-				return fail(EXIT_USAGE, "--vm: '%s' is not a pid%s", optarg, "");
-			s.sel.vm_pid = (int)v;
-			break;
+		case 'J': s.json = s.lines = true; break;
+		case 'A': s.dis_att = true; break;
 		case 'r':
+		case 'R': s.dis_reverse = true; break;
+		case 'C':
+			if (!strcmp(optarg, "auto"))
+				color = -1;
+			else if (!strcmp(optarg, "always"))
+				color = 1;
+			else if (!strcmp(optarg, "never"))
+				color = 0;
+			else
+				return fail(EXIT_USAGE, "--color: '%s' is not auto, always or never%s", optarg, "");
+			break;
+		case 'v': s.sel.vm_spec = optarg; break;
+		case 'o':
 			if (parse_u64(optarg, &s.sel.root))
-				return fail(EXIT_USAGE, "--root: '%s' is not an address%s", optarg, "");
+				return fail(EXIT_USAGE, "--root: '%s' is not an address", optarg);
 			break;
 		case 'g': {
 			char *dash = strchr(optarg, '-');
@@ -238,23 +336,37 @@ int main(int argc, char **argv)
 				*dash = '\0';
 			if (parse_u64(optarg, &s.sel.range.gfn_lo) ||
 			    (dash && parse_u64(dash + 1, &s.sel.range.gfn_hi)))
-				return fail(EXIT_USAGE, "--gfn-range: expected LO or LO-HI%s%s", "", "");
+				return fail(EXIT_USAGE, "--gfn-range: expected LO or LO-HI");
 			if (!dash)
 				s.sel.range.gfn_hi = s.sel.range.gfn_lo;
 			if (s.sel.range.gfn_hi < s.sel.range.gfn_lo)
-				return fail(EXIT_USAGE, "--gfn-range: HI is below LO%s%s", "", "");
+				return fail(EXIT_USAGE, "--gfn-range: HI is below LO");
 			break;
 		}
 		case 'l':
 			if (parse_u64(optarg, &v) || v < 1 || v > 5)
-				return fail(EXIT_USAGE, "--level: '%s' is not a level from 1 to 5%s", optarg, "");
+				return fail(EXIT_USAGE, "--level: '%s' is not a level from 1 to 5", optarg);
 			s.sel.level = (int)v;
 			break;
+		case 'P': {
+			char *dash = strchr(optarg, '-');
+			if (dash)
+				*dash = '\0';
+			if (parse_u64(optarg, &s.sel.pfn_lo) ||
+			    (dash && parse_u64(dash + 1, &s.sel.pfn_hi)))
+				return fail(EXIT_USAGE, "--pfn: expected LO or LO-HI%s%s", "", "");
+			if (!dash)
+				s.sel.pfn_hi = s.sel.pfn_lo;
+			if (s.sel.pfn_hi < s.sel.pfn_lo)
+				return fail(EXIT_USAGE, "--pfn: HI is below LO%s%s", "", "");
+			s.sel.by_pfn = true;
+			break;
+		}
 		case 'k': topts.vmlinux = optarg; break;
 		case 's': topts.sysmap = optarg; break;
 		case 'm':
 			if (topts.nmodule_files == 64)
-				return fail(EXIT_USAGE, "--module: at most 64 files%s%s", "", "");
+				return fail(EXIT_USAGE, "--module: at most 64 files");
 			mods[topts.nmodule_files++] = optarg;
 			topts.module_files = mods;
 			break;
@@ -270,13 +382,20 @@ int main(int argc, char **argv)
 		case 'S': {
 			int sev = severity_parse(optarg);
 			if (sev < 0)
-				return fail(EXIT_USAGE, "--severity: '%s' is not info, warning or error%s", optarg, "");
+				return fail(EXIT_USAGE, "--severity: '%s' is not info, warning or error", optarg);
 			s.copts.floor = (enum severity)sev;
 			break;
 		}
 		case 'L': list_checks = true; break;
 		case 'h': help = true; break;
 		case 'V': printf("spte-inspect %s\n", SPTE_INSPECT_VERSION); return 0;
+		case ':': {
+			const char *what = "a value";
+			for (const struct option *o = long_opts; o->name; o++)
+				if (o->val == optopt)
+					what = option_value_name(o->name);
+			return fail(EXIT_USAGE, "%s: needs %s", argv[optind - 1], what);
+		}
 		default: {
 			const char *bad = argv[optind - 1];
 			const char *names[sizeof(long_opts) / sizeof(long_opts[0])];
@@ -289,29 +408,46 @@ int main(int argc, char **argv)
 			const char *sug = closest(bad, names, n);
 			if (sug)
 				return fail(EXIT_USAGE, "%s: unknown option; did you mean '%s'?", bad, sug);
-			return fail(EXIT_USAGE, "%s: unknown option or missing argument (see --help)%s",
-				    bad, "");
+			return fail(EXIT_USAGE, "%s: unknown option or missing argument (see --help)",
+				    bad);
 		}
 		}
 	}
+	/* auto: a terminal, and NO_COLOR (no-color.org) unset or empty */
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+	s.color = color > 0 || (color < 0 && isatty(STDOUT_FILENO) && !(nc && *nc) &&
+				!(term && !strcmp(term, "dumb")));
 	int nargs = argc - optind;
 	char **args = argv + optind;
-	const struct command *cmd = &commands[0];
-	if (nargs >= 2) {
-		cmd = NULL;
-		for (size_t i = 0; i < NCOMMANDS; i++)
-			if (!strcmp(args[1], commands[i].name))
-				cmd = &commands[i];
-		if (!cmd) {
-			const char *names[NCOMMANDS];
-			for (size_t i = 0; i < NCOMMANDS; i++)
-				names[i] = commands[i].help ? commands[i].name : "";
-			const char *sug = closest(args[1], names, NCOMMANDS);
-			if (sug)
-				return fail(EXIT_USAGE, "%s: unknown command; did you mean '%s'?", args[1], sug);
-			return fail(EXIT_USAGE, "%s: unknown command (see --help)%s", args[1], "");
+	/* `help [COMMAND]`, as git and crash have it. */
+	if (nargs >= 1 && !strcmp(args[0], "help") && access(args[0], F_OK)) {
+		if (nargs > 2)
+			return fail(EXIT_USAGE, "help: unexpected argument '%s'%s", args[2], "");
+		const struct command *hc = NULL;
+		if (nargs == 2 && !(hc = find_command(args[1])))
+			return unknown_command(args[1]);
+		usage(stdout, hc);
+		return 0;
+	}
+	/* The command before the dump (`sptes DUMP`) reads as naturally; a file
+	 * of that name wins. */
+	const struct command *first = nargs >= 1 ? find_command(args[0]) : NULL;
+	if (first && access(args[0], F_OK)) {
+		if (nargs >= 2) {
+			char *t = args[0];
+			args[0] = args[1];
+			args[1] = t;
+		} else if (help) {
+			usage(stdout, first);
+			return 0;
+		} else {
+			return fail(EXIT_USAGE, "%s: needs a DUMP (spte-inspect [OPTIONS] DUMP %s)",
+				    first->name, first->name);
 		}
 	}
+	const struct command *cmd = &commands[0];
+	if (nargs >= 2 && !(cmd = find_command(args[1])))
+		return unknown_command(args[1]);
 	if (help) {
 		usage(stdout, nargs >= 2 ? cmd : NULL);
 		return 0;
@@ -321,12 +457,27 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (nargs < 1) {
-		usage(stderr, NULL);
+		fprintf(stderr, "Usage: spte-inspect [OPTIONS] DUMP [COMMAND [ARGS]]\n"
+			"Try 'spte-inspect --help' for more information.\n");
 		return EXIT_USAGE;
 	}
+	/* Stray or missing arguments: one rule for every command, before the
+	 * dump is opened. */
+	int cargs = nargs >= 2 ? nargs - 2 : 0;
+	if (cargs < cmd->min_args)
+		return fail(EXIT_USAGE, "%s: missing argument (spte-inspect [OPTIONS] DUMP %s)", cmd->name,
+			    usage_line(cmd));
+	if (cmd->max_args >= 0 && cargs > cmd->max_args)
+		return fail(EXIT_USAGE, "%s: unexpected argument '%s'", cmd->name,
+			    args[2 + cmd->max_args]);
+	if ((s.dis_reverse || s.dis_att) && cmd->fn != cmd_dis)
+		return fail(EXIT_USAGE, "%s: applies to dis only, not %s", s.dis_reverse ? "-r/--reverse"
+			    : "--att", cmd->name);
 	struct err *e = target_open(args[0], &topts, &s.T);
 	if (!e)
 		e = kvm_host_load(s.T, &s.H);
+	if (!e && cmd->fn != cmd_pids && cmd->fn != cmd_symbols)
+		e = select_resolve(&s.sel, &s.H);
 	if (!e) {
 		char *sub[] = { (char *)cmd->name };
 		e = cmd->fn(&s, nargs >= 2 ? nargs - 1 : 1, nargs >= 2 ? args + 1 : sub);
@@ -335,11 +486,13 @@ int main(int argc, char **argv)
 		e = err_new(ERR_OS, "writing output: %s", strerror(errno));
 	if (s.T && dump_is_live(s.T->dump)) {
 		/* What the live-consistency machinery did, for the operator. */
-		const struct dump_live_stats *ls = dump_live_stats(s.T->dump);
+		const struct dump_live_stats *ds = dump_live_stats(s.T->dump);
+		const struct live_stats *ls = &s.T->live;
 		fprintf(stderr, "spte-inspect: live %s: %llu reads retried (%llu never settled), %llu table "
 			"entries re-read, %llu objects re-read (%llu changed under us), %llu findings "
 			"re-checked (%llu re-judged, %llu changed while reading)\n", dump_path(s.T->dump),
-			(unsigned long long)ls->reads_retried, (unsigned long long)ls->reads_changed,
+			(unsigned long long)(ds->reads_retried + ls->reads_retried),
+			(unsigned long long)(ds->reads_changed + ls->reads_changed),
 			(unsigned long long)ls->entries_reread, (unsigned long long)ls->objects_retried,
 			(unsigned long long)ls->objects_changed, (unsigned long long)ls->findings_rechecked,
 			(unsigned long long)ls->findings_reevaluated, (unsigned long long)ls->findings_changed);
@@ -352,6 +505,11 @@ int main(int argc, char **argv)
 		code |= e->kind == ERR_USAGE ? EXIT_USAGE : EXIT_FATAL;
 		err_free(e);
 	}
+	if (s.env_f) { /* --json-lines, the command failed before its document ended */
+		fclose(s.env_f);
+		free(s.env_buf);
+	}
+	free(s.env);
 	notes_fini(&s.walk_notes);
 	kvm_host_fini(&s.H);
 	target_close(s.T);

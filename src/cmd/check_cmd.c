@@ -64,7 +64,8 @@ static void finding_text(struct session *s, const struct finding *f)
 	for (char *c = tag; *c; c++)
 		if (*c >= 'a' && *c <= 'z')
 			*c = (char)(*c - 'a' + 'A');
-	fprintf(s->out, "%-20s %-4s VM %d", tag, f->check->name, f->vm->pid);
+	fprintf(s->out, "%s%-20s%s %-4s VM %d:%d", sev_color(s, (int)f->severity), tag,
+		sev_color(s, -1), f->check->name, f->vm->pid, vm_nth(&s->H, f->vm));
 	if (f->has_spte) {
 		char flags[96];
 		spte_flags_str(&f->bits, s->H.masks.ept, flags, sizeof(flags));
@@ -78,15 +79,15 @@ static void finding_text(struct session *s, const struct finding *f)
 	fprintf(s->out, "\n     evidence: %s\n", f->evidence);
 }
 
-void finding_json(struct json *j, const struct finding *f, bool ept)
+void finding_json(struct json *j, const struct kvm_host *H, const struct finding *f)
 {
+	bool ept = H->masks.ept;
 	json_obj_begin(j);
 	json_kstr(j, "check", f->check->name);
 	json_kstr(j, "severity", severity_name(f->severity));
 	json_kbool(j, "inconclusive", f->inconclusive);
 	json_kstr(j, "title", f->check->title);
-	json_ki64(j, "vm", f->vm->pid);
-	json_khex(j, "kvm", f->vm->addr);
+	json_vm(j, H, f->vm);
 	json_key(j, "root");
 	if (f->root)
 		json_hex(j, f->root->sp);
@@ -96,17 +97,16 @@ void finding_json(struct json *j, const struct finding *f, bool ept)
 		json_ku64(j, "gfn", f->gfn);
 		json_ki64(j, "level", f->level);
 		json_khex(j, "spte", f->spte);
-		json_key(j, "bits");
-		json_obj_begin(j);
 		json_spte_bits(j, &f->bits, ept);
-		json_obj_end(j);
 	} else {
 		json_kstr(j, "gfn", NULL);
 		json_kstr(j, "level", NULL);
 		json_kstr(j, "spte", NULL);
+		json_kstr(j, "bits", NULL);
 	}
 	json_kstr(j, "message", f->message);
-	json_kstr(j, "evidence", f->evidence);
+	json_key(j, "evidence");
+	json_sentence(j, f->evidence);
 	json_obj_end(j);
 }
 
@@ -116,7 +116,7 @@ static void on_finding(void *arg, const struct finding *f)
 	struct session *s = o->s;
 	o->shown++;
 	if (s->json)
-		finding_json(&s->j, f, s->H.masks.ept);
+		finding_json(&s->j, &s->H, f);
 	else
 		finding_text(s, f);
 }
@@ -159,24 +159,19 @@ struct err *cmd_check(struct session *s, int argc, char **argv)
 	struct check_stats st;
 	memset(&st, 0, sizeof(st));
 	struct check_out o = { s, 0 };
-	if (s->json) {
-		json_doc_begin(s, "check");
-		json_key(&s->j, "findings");
-		json_arr_begin(&s->j);
-	}
+	out_open(s, "check", "findings", NULL);
 	struct err *e = check_run(s->T, &s->H, &s->copts, on_finding, &o, &st);
 	if (e)
 		return e;
 	check_exit_bits(s, &st);
+	out_list_close(s);
 	if (s->json) {
-		json_arr_end(&s->j);
 		check_counts_json(&s->j, &st);
-		json_doc_end(s);
 	} else {
 		if (o.shown)
 			fputc('\n', s->out);
 		check_counts_text(s, &st);
-		text_notes(s);
 	}
+	out_close(s);
 	return NULL;
 }

@@ -12,16 +12,27 @@
 #define DIS_MAX_BYTES 65536
 #define DIS_DEFAULT_FALLBACK 256	/* bytes when the symbol's end is unknown */
 
-/* "sym", "module:sym", "sym+0x10", "0xffff..." or "cpuN" (saved RIP). */
+/* "sym", "module:sym", "sym+0x10", "0xffff..." or "cpuN" (saved RIP).
+ * Whatever the user named that the dump does not have (no such symbol, CPU
+ * or mapped address) is a usage error, exit 8; a dump that cannot give the
+ * bytes of what exists is fatal, exit 4. */
 static struct err *dis_resolve(struct session *s, const char *spec, uint64_t *addr)
 {
 	char buf[256];
 	snprintf(buf, sizeof(buf), "%s", spec);
-	if (!strncmp(buf, "cpu", 3) && buf[3] >= '0' && buf[3] <= '9') {
-		unsigned cpu = (unsigned)strtoul(buf + 3, NULL, 10);
-		return dump_cpu_reg(s->T->dump, cpu, "rip", addr);
-	}
 	char *end;
+	if (!strncmp(buf, "cpu", 3) && buf[3] >= '0' && buf[3] <= '9') {
+		errno = 0;
+		unsigned long cpu = strtoul(buf + 3, &end, 10);
+		if (errno || *end || cpu > 0xffffffffUL)
+			return err_new(ERR_USAGE, "dis: '%s' is not cpuN", spec);
+		struct err *e = dump_cpu_reg(s->T->dump, (unsigned)cpu, "rip", addr);
+		if (e) {
+			e->kind = ERR_USAGE;
+			return err_wrap(e, "dis: %s", spec);
+		}
+		return NULL;
+	}
 	errno = 0;
 	uint64_t v = strtoull(buf, &end, 0);
 	if (!errno && !*end && end != buf) {
@@ -32,7 +43,10 @@ static struct err *dis_resolve(struct session *s, const char *spec, uint64_t *ad
 	char *plus = strchr(buf, '+');
 	if (plus) {
 		*plus = '\0';
-		off = strtoull(plus + 1, NULL, 0);
+		errno = 0;
+		off = strtoull(plus + 1, &end, 0);
+		if (errno || *end || end == plus + 1)
+			return err_new(ERR_USAGE, "dis: '%s': the offset is not a number", spec);
 	}
 	char *colon = strchr(buf, ':');
 	const char *mod = NULL, *name = buf;
@@ -81,6 +95,66 @@ static void dis_sym(struct session *s, uint64_t addr, char *buf, size_t len)
 	snprintf(buf, len, "%s%s%s%s%s", name, offs, mod ? " [" : "", mod ? mod : "", mod ? "]" : "");
 }
 
+/* dis -r: the instructions from the start of ADDR's function up to the one
+ * at ADDR (the last COUNT of them), as crash's `dis -r`: found by decoding
+ * forward from the symbol, so the window starts on an instruction boundary.
+ * Returns the window's first address and its length in instructions. */
+static struct err *dis_reverse(struct session *s, const char *spec, uint64_t addr, uint64_t count,
+			       uint64_t *start, uint64_t *n)
+{
+	uint64_t off;
+	const char *mod;
+	const char *name = target_symbolize(s->T, addr, &off, &mod);
+	if (!name || off > DIS_MAX_BYTES - 16)
+		return err_new(ERR_USAGE, "dis -r: no function symbol contains %s", spec);
+	uint64_t from = addr - off, size = off + 16;
+	uint8_t *code = malloc(size);
+	if (!code)
+		return err_new(ERR_NOMEM, "out of memory");
+	struct err *e = dump_read_virt(s->T->dump, from, code, off + 1);
+	if (e) {
+		free(code);
+		return err_wrap(e, "dis -r %s (from %s+0)", spec, name);
+	}
+	/* the tail past ADDR only completes the last instruction; it may be unreadable */
+	struct err *tail = dump_read_virt(s->T->dump, addr + 1, code + off + 1, 15);
+	if (tail) {
+		err_free(tail);
+		memset(code + off + 1, 0, 15);
+	}
+	csh h;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
+		free(code);
+		return err_new(ERR_OS, "capstone: cannot open an x86-64 disassembler");
+	}
+	cs_insn *insn = cs_malloc(h);
+	uint64_t *at = malloc((off + 1) * sizeof(*at)), k = 0, pc = from;
+	const uint8_t *p = code;
+	size_t left = size;
+	while (at && pc <= addr && left) {
+		at[k++] = pc;
+		if (!cs_disasm_iter(h, &p, &left, &pc, insn)) { /* one "(bad)" byte, as dis shows it */
+			p++;
+			left--;
+			pc++;
+		}
+	}
+	cs_free(insn, 1);
+	cs_close(&h);
+	free(code);
+	if (!at)
+		return err_new(ERR_NOMEM, "out of memory");
+	if (!k) { /* cannot happen: FROM <= ADDR, SIZE > 0; said rather than assumed */
+		free(at);
+		return err_new(ERR_USAGE, "dis -r: nothing to show before %s", spec);
+	}
+	uint64_t first = count && count < k ? k - count : 0;
+	*start = at[first];
+	*n = k - first;
+	free(at);
+	return NULL;
+}
+
 struct err *cmd_dis(struct session *s, int argc, char **argv)
 {
 	if (argc < 2 || argc > 3)
@@ -89,12 +163,19 @@ struct err *cmd_dis(struct session *s, int argc, char **argv)
 	struct err *e = dis_resolve(s, argv[1], &addr);
 	if (e)
 		return e;
+	uint64_t pa;
+	if ((e = dump_vtop(s->T->dump, addr, &pa))) {
+		e->kind = ERR_USAGE;
+		return err_wrap(e, "dis: %s is not a mapped kernel address", argv[1]);
+	}
 	if (argc == 3) {
 		char *end;
 		count = strtoull(argv[2], &end, 0);
-		if (*end || !count || count > 100000)
+		if (*end || end == argv[2] || !count || count > 100000)
 			return err_new(ERR_USAGE, "dis: COUNT '%s' is not an instruction count", argv[2]);
 	}
+	if (s->dis_reverse && (e = dis_reverse(s, argv[1], addr, count, &addr, &count)))
+		return e;
 	uint64_t size = count ? count * 15 : dis_extent(s, addr);
 	if (size > DIS_MAX_BYTES)
 		size = DIS_MAX_BYTES;
@@ -117,15 +198,16 @@ struct err *cmd_dis(struct session *s, int argc, char **argv)
 		return err_new(ERR_OS, "capstone: cannot open an x86-64 disassembler");
 	}
 	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	if (s->dis_att)
+		cs_option(h, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
 	cs_insn *insn = cs_malloc(h);
 	const uint8_t *p = code;
 	size_t left = size;
 	uint64_t pc = addr, n = 0;
 	if (s->json) {
-		json_doc_begin(s, "dis");
+		out_open(s, "dis", NULL, NULL);
 		json_khex(&s->j, "address", addr);
-		json_key(&s->j, "instructions");
-		json_arr_begin(&s->j);
+		out_list_open(s, "instructions");
 	}
 	char sym[160], tsym[160];
 	while ((!count || n < count) && left) {
@@ -190,9 +272,7 @@ struct err *cmd_dis(struct session *s, int argc, char **argv)
 	cs_free(insn, 1);
 	cs_close(&h);
 	free(code);
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	}
+	if (s->json) /* the listing is the answer: no INCOMPLETE trailer in text */
+		out_close(s);
 	return NULL;
 }

@@ -3,13 +3,24 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd/session.h"
+#include "mmu/iter.h"
 
-static const char *level_name(int level)
+/* One table that could not be entered (or the root refused): the last row. */
+static void gfn_unreadable(struct session *s, int level, uint64_t pa, const char *why)
 {
-	static const char *const n[] = { "?", "PTE", "PDE", "PDPTE", "PML4E", "PML5E" };
-	return level >= 1 && level <= 5 ? n[level] : "?";
+	s->exit_bits |= EXIT_INCOMPLETE;
+	if (s->json) {
+		json_obj_begin(&s->j);
+		json_ki64(&s->j, "level", level);
+		json_khex(&s->j, "table_pa", pa);
+		json_kstr(&s->j, "error", why);
+		json_obj_end(&s->j);
+	} else {
+		fprintf(s->out, "  %-6s table 0x%" PRIx64 ": %s\n", walk_level_name(level), pa, why);
+	}
 }
 
 static void gfn_memslot(struct session *s, const struct kvm_memslot *slot, uint64_t gfn)
@@ -34,31 +45,33 @@ static void gfn_memslot(struct session *s, const struct kvm_memslot *slot, uint6
 	}
 }
 
-/* Under a shadow root the walk's input is the root's own address space (L2
- * guest-physical under a nested root); the frame mapped is what the shadow
- * page holding the leaf records (kvm_mmu_page_get_gfn), and the memslot is
- * that frame's. */
-static void gfn_walk(struct session *s, const struct kvm_vm *vm, const struct kvm_root *r,
-		     uint64_t gfn)
+/* The walk is the SPTE iterator over a one-gfn range, empty entries
+ * included: one entry per level, from the root down.  Under a shadow root
+ * the walk's input is the root's own address space (L2 guest-physical
+ * under a nested root); the frame mapped is what the shadow page holding
+ * the leaf records (kvm_mmu_page_get_gfn), and the memslot is that
+ * frame's. */
+static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_vm *vm,
+		     const struct kvm_root *r, uint64_t gfn)
 {
 	const struct spte_masks *m = &s->H.masks;
-	uint64_t pa = r->spt_pa;
 	bool shadow = r->shadow != NULL;
 	const char *space = r->guest_mode ? "L2 " : "";
 	const struct kvm_memslot *slot = shadow ? NULL : kvm_vm_slot_for(vm, r->smm, gfn);
 	if (s->json) {
 		json_obj_begin(&s->j);
-		json_ki64(&s->j, "vm", vm->pid);
+		json_vm(&s->j, &s->H, vm);
 		json_khex(&s->j, "root", r->sp);
 		json_kstr(&s->j, "mmu", shadow ? "shadow" : "tdp");
 		json_kbool(&s->j, "guest_mode", r->guest_mode);
+		json_ku64(&s->j, "gfn", gfn);
 		if (!shadow)
 			gfn_memslot(s, slot, gfn);
 		json_key(&s->j, "walk");
 		json_arr_begin(&s->j);
 	} else {
-		fprintf(s->out, "VM %d  %s root 0x%" PRIx64 " (%s, level %d%s%s)  %sgfn 0x%" PRIx64
-			"  %sgpa 0x%" PRIx64 "\n", vm->pid, shadow ? "shadow" : "TDP MMU", r->sp,
+		fprintf(s->out, "VM %s  %s root 0x%" PRIx64 " (%s, level %d%s%s)  %sgfn 0x%" PRIx64
+			"  %sgpa 0x%" PRIx64 "\n", vm_label(&s->H, vm), shadow ? "shadow" : "TDP MMU", r->sp,
 			r->smm ? "SMM" : "normal", r->level, r->guest_mode ? ", nested guest" : "",
 			r->invalid || r->obsolete ? ", INVALID" : "", space, gfn, space, gfn << 12);
 		if (!shadow)
@@ -67,25 +80,24 @@ static void gfn_walk(struct session *s, const struct kvm_vm *vm, const struct kv
 	const char *result = "not mapped";
 	uint64_t mapped_gfn = UINT64_MAX;
 	uint64_t result_pfn = 0;
-	for (int level = r->level; level >= 1; level--) {
-		int idx = (int)((gfn >> (9 * (level - 1))) & 511);
-		uint64_t spte;
-		struct err *e = dump_read_phys(s->T->dump, pa + (uint64_t)idx * 8, &spte, 8);
-		if (e) {
-			s->exit_bits |= EXIT_INCOMPLETE;
-			if (s->json) {
-				json_obj_begin(&s->j);
-				json_ki64(&s->j, "level", level);
-				json_khex(&s->j, "table_pa", pa);
-				json_kstr(&s->j, "error", e->msg);
-				json_obj_end(&s->j);
-			} else {
-				fprintf(s->out, "  %-6s table 0x%" PRIx64 ": %s\n", level_name(level), pa, e->msg);
-			}
-			err_free(e);
+	/* Bits above the root's reach are not translated, as by the hardware. */
+	uint64_t at = r->gfn + ((gfn - r->gfn) & (walk_level_pages(r->level + 1) - 1));
+	struct spte_iter_root root = { r->spt_pa, r->level, r->gfn };
+	struct err *e = spte_iter_start(it, s->T, m, NULL, &root, at, at, 1, SPTE_ITER_EMPTY);
+	if (e) {
+		gfn_unreadable(s, r->level, r->spt_pa, e->msg);
+		err_free(e);
+		result = "unreadable";
+	}
+	while (!e && spte_iter_next(it)) {
+		int level = it->level;
+		if (it->event != WALK_ENTRY) {
+			gfn_unreadable(s, level - 1, it->child_pa, it->why);
 			result = "unreadable";
 			break;
 		}
+		uint64_t pa = it->table_pa, spte = it->spte;
+		int idx = it->index;
 		struct spte_bits b;
 		spte_decode(m, spte, level, &b);
 		/* the shadow page of this table and the frame its entry maps */
@@ -125,7 +137,7 @@ static void gfn_walk(struct session *s, const struct kvm_vm *vm, const struct kv
 			else if (shadow)
 				snprintf(spd, sizeof(spd), "  [no shadow page for this table]");
 			fprintf(s->out, "  %-6s [0x%" PRIx64 " + %3d*8]  0x%016" PRIx64 "  %s%s\n",
-				level_name(level), pa, idx, spte, flags, spd);
+				walk_level_name(level), pa, idx, spte, flags, spd);
 		}
 		if (b.kind == SPTE_MMIO) {
 			result = "mmio";
@@ -142,7 +154,6 @@ static void gfn_walk(struct session *s, const struct kvm_vm *vm, const struct kv
 				mapped_gfn = egfn + (gfn & (walk_level_pages(level) - 1));
 			break;
 		}
-		pa = spte & m->address;
 	}
 	if (shadow && mapped_gfn != UINT64_MAX)
 		slot = kvm_vm_slot_for(vm, r->smm, mapped_gfn);
@@ -172,42 +183,133 @@ static void gfn_walk(struct session *s, const struct kvm_vm *vm, const struct kv
 	}
 }
 
+/* pfn:N: the gfns of the root whose leaves map host frame N. */
+struct pfn_hits {
+	struct session *s;
+	uint64_t pfn;
+	uint64_t gfn[64];
+	size_t n;
+	bool more;
+};
+
+static int pfn_hit(void *arg, const struct walk_entry *e)
+{
+	struct pfn_hits *h = arg;
+	if (e->event != WALK_ENTRY || !select_pfn(&h->s->sel, &e->bits, e->level))
+		return 0;
+	if (h->n == sizeof(h->gfn) / sizeof(h->gfn[0])) {
+		h->more = true;
+		return 1;
+	}
+	/* the walk below is by position (an L2 gfn under a nested root) */
+	h->gfn[h->n++] = e->addr_gfn + (h->pfn - e->bits.pfn);
+	return 0;
+}
+
+static int parse_addr(const char *s, uint64_t *v)
+{
+	char *end;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || *end || end == s ? -1 : 0;
+}
+
+/* GFN, gpa:ADDR, hva:ADDR (through each VM's memslots) or pfn:N (the gfns
+ * whose leaves map host frame N), as the browser's '/' takes them. */
 struct err *cmd_gfn(struct session *s, int argc, char **argv)
 {
 	if (argc != 2)
 		return err_new(ERR_USAGE, "gfn: expected one GFN (e.g. gfn 0x10011)");
-	char *end;
-	errno = 0;
-	uint64_t gfn = strtoull(argv[1], &end, 0);
-	if (errno || *end || end == argv[1] || gfn >> 40)
-		return err_new(ERR_USAGE, "gfn: '%s' is not a guest frame number", argv[1]);
-	if (s->json) {
-		json_doc_begin(s, "gfn");
-		json_ku64(&s->j, "gfn", gfn);
-		json_key(&s->j, "walks");
-		json_arr_begin(&s->j);
+	const char *q = argv[1];
+	enum { BY_GFN, BY_HVA, BY_PFN } by = BY_GFN;
+	uint64_t v = 0, gfn = 0;
+	if (!strncmp(q, "gpa:", 4)) {
+		if (parse_addr(q + 4, &v) || v >> 52)
+			return err_new(ERR_USAGE, "gfn: '%s' is not a guest physical address", q);
+		gfn = v >> 12;
+	} else if (!strncmp(q, "hva:", 4)) {
+		if (parse_addr(q + 4, &v))
+			return err_new(ERR_USAGE, "gfn: '%s' is not a host virtual address", q);
+		by = BY_HVA;
+	} else if (!strncmp(q, "pfn:", 4)) {
+		if (parse_addr(q + 4, &v) || v >> 52)
+			return err_new(ERR_USAGE, "gfn: '%s' is not a host frame number", q);
+		by = BY_PFN;
+		s->sel.by_pfn = true;
+		s->sel.pfn_lo = s->sel.pfn_hi = v;
+	} else if (parse_addr(q, &gfn) || gfn >> 40) {
+		return err_new(ERR_USAGE, "gfn: '%s' is not a guest frame number (or gpa:, hva:, pfn:)",
+			       q);
 	}
+	struct walker *w = NULL;
+	if (by == BY_PFN) {
+		struct err *e = walker_new(s->T, &w);
+		if (e)
+			return e;
+	}
+	struct spte_iter *it = calloc(1, sizeof(*it));
+	if (!it) {
+		walker_free(w);
+		return err_new(ERR_NOMEM, "out of memory");
+	}
+	out_open(s, "gfn", NULL, NULL);
+	if (s->json) {
+		json_kstr(&s->j, "query", q);
+		json_key(&s->j, "gfn");
+		if (by == BY_GFN)
+			json_u64(&s->j, gfn);
+		else
+			json_null(&s->j);
+	}
+	out_list_open(s, "walks");
 	size_t n = 0;
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		for (size_t k = 0; k < vm->nroots; k++) {
-			if (!select_root(s, &vm->roots[k]))
+			const struct kvm_root *r = &vm->roots[k];
+			if (!select_root(&s->sel, r))
 				continue;
-			if (!s->json && n)
-				fputc('\n', s->out);
-			gfn_walk(s, vm, &vm->roots[k], gfn);
-			n++;
+			struct pfn_hits h = { s, v, { 0 }, 0, false };
+			if (by == BY_GFN) {
+				h.gfn[h.n++] = gfn;
+			} else if (by == BY_HVA) {
+				for (size_t m = 0; m < vm->nslots; m++) {
+					const struct kvm_memslot *sl = &vm->slots[m];
+					if (sl->as_id == r->smm && v >= sl->userspace_addr &&
+					    (v - sl->userspace_addr) / PAGE_SIZE < sl->npages && h.n < 64)
+						h.gfn[h.n++] = sl->base_gfn + (v - sl->userspace_addr) / PAGE_SIZE;
+				}
+			} else {
+				struct walk_range all = { 0, UINT64_MAX };
+				struct walk_stats st = { 0 };
+				struct err *e = walker_run(w, &s->H.masks, r, &all, pfn_hit, &h, &st);
+				if (e) {
+					notes_add_err(&s->walk_notes, e, "walk");
+					s->exit_bits |= EXIT_INCOMPLETE;
+				}
+				if (h.more) {
+					notes_add(&s->walk_notes, "pfn 0x%" PRIx64 ": more than %zu gfns of root 0x%"
+						  PRIx64 " map it; the first are shown", v, h.n, r->sp);
+					s->exit_bits |= EXIT_INCOMPLETE;
+				}
+			}
+			for (size_t g = 0; g < h.n; g++) {
+				if (!s->json && n)
+					fputc('\n', s->out);
+				gfn_walk(s, it, vm, r, h.gfn[g]);
+				n++;
+			}
 		}
 	}
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		if (!n)
-			fprintf(s->out, "no root selected\n");
-		text_notes(s);
-	}
+	spte_iter_fini(it);
+	free(it);
+	walker_free(w);
+	if (!s->json && !n)
+		fprintf(s->out, by == BY_GFN ? "no root selected\n"
+			: by == BY_HVA ? "no memslot of the selected VMs covers %s\n"
+				       : "no SPTE of the selected roots maps %s\n", q);
+	out_close(s);
 	return NULL;
 }

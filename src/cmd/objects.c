@@ -55,25 +55,18 @@ struct err *cmd_vms(struct session *s, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (s->json) {
-		json_doc_begin(s, "vms");
-		json_key(&s->j, "vms");
-		json_arr_begin(&s->j);
-	} else {
-		fprintf(s->out, "%-8s %-16s %-18s %5s %8s %5s %-8s %s\n", "PID", "COMMAND", "KVM",
-			"VCPUS", "MEMSLOTS", "ROOTS", "TDP_MMU", "DIRTY_LOG");
-	}
+	out_open(s, "vms", "vms", "%-8s %-16s %-18s %5s %8s %5s %-8s %s\n", "VM", "COMMAND", "KVM",
+		 "VCPUS", "MEMSLOTS", "ROOTS", "TDP_MMU", "DIRTY_LOG");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		const char *mode = vm->dirty_ring_size ? "ring"
 				   : vm->manual_dirty_log_protect ? "manual-protect" : "bitmap";
 		if (s->json) {
 			json_obj_begin(&s->j);
-			json_ki64(&s->j, "pid", vm->pid);
+			json_vm(&s->j, &s->H, vm);
 			json_kstr(&s->j, "comm", vm->comm[0] ? vm->comm : NULL);
-			json_khex(&s->j, "kvm", vm->addr);
 			json_khex(&s->j, "mm", vm->mm);
 			json_ki64(&s->j, "online_vcpus", vm->online_vcpus);
 			json_ku64(&s->j, "memslots", vm->nslots);
@@ -104,17 +97,12 @@ struct err *cmd_vms(struct session *s, int argc, char **argv)
 			json_arr_end(&s->j);
 			json_obj_end(&s->j);
 		} else {
-			fprintf(s->out, "%-8d %-16s 0x%-16" PRIx64 " %5d %8zu %5zu %-8s %s\n", vm->pid,
-				vm->comm[0] ? vm->comm : "-", vm->addr, vm->online_vcpus, vm->nslots,
+			fprintf(s->out, "%-8s %-16s 0x%-16" PRIx64 " %5d %8zu %5zu %-8s %s\n",
+				vm_label(&s->H, vm), vm->comm[0] ? vm->comm : "-", vm->addr, vm->online_vcpus, vm->nslots,
 				vm->nroots, tri(vm->tdp_mmu), mode);
 		}
 	}
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		text_notes(s);
-	}
+	out_close(s);
 	return NULL;
 }
 
@@ -122,7 +110,7 @@ static void slot_flags_str(uint32_t flags, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%s%s%s", flags & KVM_MEM_LOG_DIRTY_PAGES ? "dirty-log " : "",
 		 flags & KVM_MEM_READONLY ? "readonly " : "", flags & KVM_MEM_GUEST_MEMFD ? "gmem " : "",
-		 flags & (1u << 16) ? "INVALID " : "");
+		 flags & KVM_MEMSLOT_INVALID ? "INVALID " : "");
 	size_t n = strlen(buf);
 	if (n)
 		buf[n - 1] = '\0';
@@ -134,17 +122,12 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (s->json) {
-		json_doc_begin(s, "memslots");
-		json_key(&s->j, "memslots");
-		json_arr_begin(&s->j);
-	} else {
-		fprintf(s->out, "%-8s %2s %5s %-12s %-12s %-18s %-18s %8s %s\n", "PID", "AS", "SLOT",
-			"BASE_GFN", "NPAGES", "USERSPACE_ADDR", "DIRTY_BITMAP", "DIRTY", "FLAGS");
-	}
+	out_open(s, "memslots", "memslots", "%-8s %2s %5s %-12s %-12s %8s %-18s %-18s %8s %s\n",
+		 "VM", "AS", "SLOT", "BASE_GFN", "NPAGES", "SIZE", "USERSPACE_ADDR", "DIRTY_BITMAP",
+		 "DIRTY", "FLAGS");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		for (size_t k = 0; k < vm->nslots; k++) {
 			const struct kvm_memslot *m = &vm->slots[k];
@@ -162,8 +145,7 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 			slot_flags_str(m->flags, flags, sizeof(flags));
 			if (s->json) {
 				json_obj_begin(&s->j);
-				json_ki64(&s->j, "vm", vm->pid);
-				json_khex(&s->j, "kvm", vm->addr);
+				json_vm(&s->j, &s->H, vm);
 				json_ki64(&s->j, "as_id", m->as_id);
 				json_ki64(&s->j, "id", m->id);
 				json_ku64(&s->j, "base_gfn", m->base_gfn);
@@ -194,19 +176,16 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 				char db[32], nd[24];
 				snprintf(db, sizeof(db), m->dirty_bitmap ? "0x%" PRIx64 : "-", m->dirty_bitmap);
 				snprintf(nd, sizeof(nd), words ? "%" PRIu64 : "-", ndirty);
-				fprintf(s->out, "%-8d %2d %5d 0x%-10" PRIx64 " %-12" PRIu64 " 0x%-16" PRIx64
-					" %-18s %8s %s\n", vm->pid, m->as_id, m->id, m->base_gfn, m->npages,
-					m->userspace_addr, db, nd, flags);
+				char size[16];
+				size_units(m->npages * PAGE_SIZE, size, sizeof(size));
+				fprintf(s->out, "%-8s %2d %5d 0x%-10" PRIx64 " %-12" PRIu64 " %8s 0x%-16"
+					PRIx64 " %-18s %8s %s\n", vm_label(&s->H, vm), m->as_id, m->id,
+					m->base_gfn, m->npages, size, m->userspace_addr, db, nd, flags);
 			}
 			free(words);
 		}
 	}
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		text_notes(s);
-	}
+	out_close(s);
 	return NULL;
 }
 
@@ -274,22 +253,16 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (s->json) {
-		json_doc_begin(s, "roots");
-		json_key(&s->j, "roots");
-		json_arr_begin(&s->j);
-	} else {
-		fprintf(s->out, "%-8s %-6s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %-6s %s\n", "PID",
-			"MMU", "ROOT", "TABLE_PA", "ROLE", "LVL", "SMM", "GUEST", "AD", "VALID", "REFS",
-			"VCPUS", "ROLE_DETAIL");
-	}
+	out_open(s, "roots", "roots", "%-8s %-6s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %-6s %s\n",
+		 "VM", "MMU", "ROOT", "TABLE_PA", "ROLE", "LVL", "SMM", "GUEST", "AD", "VALID", "REFS",
+		 "VCPUS", "ROLE_DETAIL");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		for (size_t k = 0; k < vm->nroots; k++) {
 			const struct kvm_root *r = &vm->roots[k];
-			if (!select_root(s, r))
+			if (!select_root(&s->sel, r))
 				continue;
 			char users[128] = "";
 			size_t ul = 0;
@@ -299,14 +272,13 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 							       ul ? "," : "", vm->vcpus[v].idx);
 			if (s->json) {
 				json_obj_begin(&s->j);
-				json_ki64(&s->j, "vm", vm->pid);
-				json_khex(&s->j, "kvm", vm->addr);
+				json_vm(&s->j, &s->H, vm);
 				json_khex(&s->j, "sp", r->sp);
 				json_khex(&s->j, "spt", r->spt);
 				json_khex(&s->j, "spt_pa", r->spt_pa);
 				json_khex(&s->j, "role", r->role);
 				json_ki64(&s->j, "level", r->level);
-				json_ki64(&s->j, "smm", r->smm);
+				json_kbool(&s->j, "smm", r->smm);
 				json_kbool(&s->j, "guest_mode", r->guest_mode);
 				json_kbool(&s->j, "ad_disabled", r->ad_disabled);
 				json_kbool(&s->j, "invalid", r->invalid);
@@ -315,27 +287,26 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 				json_key(&s->j, "vcpus");
 				json_arr_begin(&s->j);
 				for (size_t v = 0; v < vm->nvcpus; v++)
-					if (vm->vcpus[v].root_hpa == r->spt_pa)
-						json_i64(&s->j, vm->vcpus[v].idx);
+					if (vm->vcpus[v].root_hpa == r->spt_pa) {
+						json_obj_begin(&s->j);
+						json_ki64(&s->j, "idx", vm->vcpus[v].idx);
+						json_ki64(&s->j, "vcpu_id", vm->vcpus[v].vcpu_id);
+						json_obj_end(&s->j);
+					}
 				json_arr_end(&s->j);
 				json_obj_end(&s->j);
 			} else {
 				char detail[160];
 				root_role_text(r, detail, sizeof(detail));
-				fprintf(s->out, "%-8d %-6s 0x%-16" PRIx64 " 0x%-12" PRIx64 " 0x%-8x %3d %3d %-5s "
-					"%-5s %-5s %4" PRId64 " %-6s %s\n", vm->pid, root_mmu_name(r), r->sp,
-					r->spt_pa, r->role, r->level, r->smm, r->guest_mode ? "yes" : "no",
+				fprintf(s->out, "%-8s %-6s 0x%-16" PRIx64 " 0x%-12" PRIx64 " 0x%-8x %3d %3d %-5s "
+					"%-5s %-5s %4" PRId64 " %-6s %s\n", vm_label(&s->H, vm), root_mmu_name(r),
+					r->sp, r->spt_pa, r->role, r->level, r->smm, r->guest_mode ? "yes" : "no",
 					r->ad_disabled ? "off" : "on", r->invalid || r->obsolete ? "no" : "yes",
 					r->refcount, ul ? users : "-", detail);
 			}
 		}
 	}
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		text_notes(s);
-	}
+	out_close(s);
 	return NULL;
 }
 
@@ -423,9 +394,13 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 	struct target *T = s->T;
 	const char *ko = dump_vmcoreinfo(T->dump, "KERNELOFFSET");
 	const struct spte_masks *m = &s->H.masks;
-	static const struct { const char *name; size_t off; } masks[] = {
-#define M(n, f) { n, offsetof(struct spte_masks, f) }
-		M("shadow_present_mask", present), M("shadow_user_mask", user), M("shadow_x_mask", x),
+	/* the execute masks under the names kvm.ko gives them: one, or split */
+	static const struct { const char *name; size_t off; int split; } masks[] = {
+#define M(n, f) { n, offsetof(struct spte_masks, f), -1 }
+		M("shadow_present_mask", present), M("shadow_user_mask", user),
+		{ "shadow_x_mask", offsetof(struct spte_masks, x), 0 },
+		{ "shadow_xs_mask", offsetof(struct spte_masks, x), 1 },
+		{ "shadow_xu_mask", offsetof(struct spte_masks, xu), 1 },
 		M("shadow_nx_mask", nx), M("shadow_accessed_mask", accessed),
 		M("shadow_dirty_mask", dirty), M("shadow_host_writable_mask", host_writable),
 		M("shadow_mmu_writable_mask", mmu_writable), M("shadow_acc_track_mask", acc_track),
@@ -435,7 +410,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 #undef M
 	};
 	if (s->json) {
-		json_doc_begin(s, "info");
+		out_open(s, "info", NULL, NULL);
 		json_kstr(&s->j, "format", dump_format(T->dump));
 		json_kbool(&s->j, "flattened", dump_is_flattened(T->dump));
 		json_kbool(&s->j, "live", dump_is_live(T->dump));
@@ -467,9 +442,23 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 		json_key(&s->j, "masks");
 		json_obj_begin(&s->j);
 		for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++)
-			json_khex(&s->j, masks[i].name, *(const uint64_t *)((const char *)m + masks[i].off));
+			if (masks[i].split < 0 || masks[i].split == m->split_x)
+				json_khex(&s->j, masks[i].name,
+					  *(const uint64_t *)((const char *)m + masks[i].off));
 		json_obj_end(&s->j);
-		json_doc_end(s);
+		/* where this kernel keeps KVM's software bits (include/kobj/masks.h) */
+		json_key(&s->j, "spte_bits");
+		json_obj_begin(&s->j);
+		json_ku64(&s->j, "ad_type_shift", (uint64_t)m->ad_shift);
+		json_ku64(&s->j, "saved_r_bit", (uint64_t)m->saved_shift);
+		json_ku64(&s->j, "saved_x_bit", (uint64_t)m->saved_shift + 2);
+		if (m->saved_xu_bit)
+			json_ku64(&s->j, "saved_xu_bit", (uint64_t)m->saved_xu_bit);
+		json_ku64(&s->j, "mmio_generation_low_bits", (uint64_t)m->mmio_gen_low_bits);
+		json_khex(&s->j, "frozen", m->frozen);
+		json_khex(&s->j, "empty", m->nonpresent);
+		json_obj_end(&s->j);
+		out_close(s);
 		return NULL;
 	}
 	fprintf(s->out, "dump:       %s\n", dump_path(T->dump));
@@ -493,8 +482,15 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 	info_recovered(s);
 	fprintf(s->out, "MMU:        %s, SPTE masks from kvm.ko globals:\n", mmu_mode(&s->H));
 	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++)
-		fprintf(s->out, "  %-28s 0x%016" PRIx64 "\n", masks[i].name,
-			*(const uint64_t *)((const char *)m + masks[i].off));
+		if (masks[i].split < 0 || masks[i].split == m->split_x)
+			fprintf(s->out, "  %-28s 0x%016" PRIx64 "\n", masks[i].name,
+				*(const uint64_t *)((const char *)m + masks[i].off));
+	fprintf(s->out, "SPTE bits:  A/D type %d-%d, saved R/X %d/%d", m->ad_shift, m->ad_shift + 1,
+		m->saved_shift, m->saved_shift + 2);
+	if (m->saved_xu_bit)
+		fprintf(s->out, " (XU %d)", m->saved_xu_bit);
+	fprintf(s->out, ", MMIO generation bits 3-%d and 52-62, frozen 0x%" PRIx64 "\n",
+		2 + m->mmio_gen_low_bits, m->frozen);
 	return NULL;
 }
 
@@ -509,6 +505,32 @@ struct err *cmd_pids(struct session *s, int argc, char **argv)
 			dup |= s->H.vms[k].pid == s->H.vms[i].pid;
 		if (!dup)
 			fprintf(s->out, "%d\n", s->H.vms[i].pid);
+	}
+	return NULL;
+}
+
+/* Code symbols starting with PREFIX, one per line, for shell completion of
+ * `dis`: vmlinux's by name, a module's as module:name (what dis takes). At
+ * most 2000: a completion list longer than that helps nobody. */
+struct err *cmd_symbols(struct session *s, int argc, char **argv)
+{
+	const char *prefix = argc > 1 ? argv[1] : "";
+	size_t plen = strlen(prefix), shown = 0;
+	const struct target *T = s->T;
+	for (size_t t = 0; t <= T->nmods && shown < 2000; t++) {
+		const struct symtab *st = t ? &T->mods[t - 1].syms : &T->vmlinux_syms;
+		for (size_t i = 0; i < st->n && shown < 2000; i++) {
+			char ty = st->type ? st->type[i] : 't';
+			if (ty != 't' && ty != 'T')
+				continue;
+			const char *name = st->pool + st->name_off[i];
+			char full[256];
+			snprintf(full, sizeof(full), "%s%s%s", t ? st->name : "", t ? ":" : "", name);
+			if (!strncmp(full, prefix, plen)) {
+				fprintf(s->out, "%s\n", full);
+				shown++;
+			}
+		}
 	}
 	return NULL;
 }

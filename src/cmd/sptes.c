@@ -22,11 +22,12 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 		return 0;
 	if (s->sel.bits.care && (e->bits.kind != SPTE_PRESENT || !bit_filter_match(&s->sel.bits, &e->bits)))
 		return 0;
+	if (s->sel.by_pfn && !select_pfn(&s->sel, &e->bits, e->level))
+		return 0;
 	c->shown++;
 	if (s->json) {
 		json_obj_begin(&s->j);
-		json_ki64(&s->j, "vm", c->vm->pid);
-		json_khex(&s->j, "kvm", c->vm->addr);
+		json_vm(&s->j, &s->H, c->vm);
 		json_khex(&s->j, "root", e->root->sp);
 		json_ki64(&s->j, "level", e->level);
 		json_kstr(&s->j, "mmu", e->root->mmu == KVM_MMU_TDP ? "tdp" : "shadow");
@@ -49,13 +50,13 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 			snprintf(l1, sizeof(l1), " %s %sgfn 0x%" PRIx64, table ? "shadows" : "->",
 				 e->root->guest_mode ? "L1 " : "", e->gfn);
 		if (e->bits.kind == SPTE_MMIO)
-			fprintf(s->out, "%-8d 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
-				" %-10s mmio gfn 0x%" PRIx64 " gen %u\n", c->vm->pid, e->root->sp, e->level,
-				e->addr_gfn, e->spte, "-", e->bits.mmio_gfn, e->bits.mmio_gen);
+			fprintf(s->out, "%-8s 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
+				" %-10s mmio gfn 0x%" PRIx64 " gen %u\n", vm_label(&s->H, c->vm), e->root->sp,
+				e->level, e->addr_gfn, e->spte, "-", e->bits.mmio_gfn, e->bits.mmio_gen);
 		else
-			fprintf(s->out, "%-8d 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
-				" 0x%-8" PRIx64 " %s%s%s\n", c->vm->pid, e->root->sp, e->level, e->addr_gfn,
-				e->spte, e->bits.pfn, flags,
+			fprintf(s->out, "%-8s 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
+				" 0x%-8" PRIx64 " %s%s%s\n", vm_label(&s->H, c->vm), e->root->sp, e->level,
+				e->addr_gfn, e->spte, e->bits.pfn, flags,
 				e->bits.kind == SPTE_PRESENT && !e->bits.leaf ? " (table)" : "", l1);
 	}
 	return 0;
@@ -74,35 +75,17 @@ struct err *cmd_sptes(struct session *s, int argc, char **argv)
 	struct err *e = walker_new(s->T, &w);
 	if (e)
 		return e;
-	if (s->json) {
-		json_doc_begin(s, "sptes");
-		json_key(&s->j, "sptes");
-		json_arr_begin(&s->j);
-	} else {
-		fprintf(s->out, "%-8s %-18s %3s %-12s %-18s %-10s %s\n", "PID", "ROOT", "LVL", "GFN",
-			"SPTE", "PFN", "FLAGS");
-	}
+	out_open(s, "sptes", "sptes", "%-8s %-18s %3s %-12s %-18s %-10s %s\n", "VM", "ROOT", "LVL",
+		 "GFN", "SPTE", "PFN", "FLAGS");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		struct sptes_ctx c = { s, vm, s->H.masks.ept, 0 };
-		for (size_t k = 0; k < vm->nroots; k++) {
-			if (!select_root(s, &vm->roots[k]))
-				continue;
-			struct walk_stats st = { 0 };
-			if ((e = walker_run(w, &s->H.masks, &vm->roots[k], &s->sel.range, sptes_entry, &c, &st))) {
-				notes_add_err(&s->walk_notes, e, "walk");
-				s->exit_bits |= EXIT_INCOMPLETE;
-			}
-		}
+		struct walk_stats st = { 0 };
+		walk_selected_roots(s, w, vm, sptes_entry, &c, &st);
 	}
 	walker_free(w);
-	if (s->json) {
-		json_arr_end(&s->j);
-		json_doc_end(s);
-	} else {
-		text_notes(s);
-	}
+	out_close(s);
 	return NULL;
 }

@@ -111,18 +111,19 @@ static void summary_on_finding(void *arg, const struct finding *f)
 {
 	struct summary_findings_ctx *x = arg;
 	struct session *s = x->s;
-	if (s->sel.vm_pid >= 0 && f->vm->pid != s->sel.vm_pid)
+	if (!select_vm(&s->sel, f->vm))
 		return;
 	if (s->json) {
-		finding_json(&s->j, f, s->H.masks.ept);
+		finding_json(&s->j, &s->H, f);
 		return;
 	}
 	if (!x->n++)
 		fprintf(s->out, "\n");
-	fprintf(s->out, "  %s%-7s %-4s VM %d", f->inconclusive ? "inconclusive " : "",
-		severity_name(f->severity), f->check->name, f->vm->pid);
+	fprintf(s->out, "  %s%s%-7s%s %-4s VM %d:%d", f->inconclusive ? "inconclusive " : "",
+		sev_color(s, (int)f->severity), severity_name(f->severity), sev_color(s, -1),
+		f->check->name, f->vm->pid, vm_nth(&s->H, f->vm));
 	if (f->has_spte)
-		fprintf(s->out, " gfn 0x%" PRIx64 " L%d spte 0x%" PRIx64, f->gfn, f->level, f->spte);
+		fprintf(s->out, " gfn 0x%" PRIx64 " L%d spte 0x%016" PRIx64, f->gfn, f->level, f->spte);
 	fprintf(s->out, ": %s\n", f->message);
 }
 
@@ -132,26 +133,22 @@ static struct err *summary_findings(struct session *s)
 	struct check_stats st;
 	memset(&st, 0, sizeof(st));
 	struct summary_findings_ctx x = { s, 0 };
-	if (s->json) {
-		json_key(&s->j, "findings");
-		json_arr_begin(&s->j);
-	} else {
+	out_list_open(s, "findings");
+	if (!s->json)
 		fprintf(s->out, "\nchecks:   ");
-	}
 	struct err *e = check_run(s->T, &s->H, &s->copts, summary_on_finding, &x, &st);
 	if (e)
 		return e;
 	check_exit_bits(s, &st);
+	out_list_close(s);
 	if (s->json) {
-		json_arr_end(&s->j);
 		check_counts_json(&s->j, &st);
-		json_doc_end(s);
 	} else {
 		if (x.n)
 			fprintf(s->out, "          ");
 		check_counts_text(s, &st);
-		text_notes(s);
 	}
+	out_close(s);
 	return NULL;
 }
 
@@ -168,7 +165,7 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 		return e;
 	const char *mmu = H->tdp_enabled == 0 ? "shadow paging" : m->ept ? "EPT" : "NPT";
 	if (s->json) {
-		json_doc_begin(s, "summary");
+		out_open(s, "summary", NULL, NULL);
 		json_kstr(&s->j, "release", s->T->release);
 		json_kstr(&s->j, "vendor", H->vendor);
 		json_kstr(&s->j, "mmu", mmu);
@@ -176,8 +173,7 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 		H->tdp_mmu_enabled < 0 ? json_null(&s->j) : json_bool(&s->j, H->tdp_mmu_enabled);
 		json_kbool(&s->j, "ad_bits", m->ad_enabled);
 		json_kbool(&s->j, "mmio_caching", m->mmio_caching);
-		json_key(&s->j, "vms");
-		json_arr_begin(&s->j);
+		out_list_open(s, "vms");
 	} else {
 		fprintf(s->out, "kernel:   %s (%s)\n", s->T->release, dump_format(s->T->dump));
 		fprintf(s->out, "MMU:      %s, TDP MMU %s, A/D bits %s, MMIO caching %s%s\n", mmu,
@@ -190,17 +186,12 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 	}
 	for (size_t i = 0; i < H->nvms; i++) {
 		const struct kvm_vm *vm = &H->vms[i];
-		if (!select_vm(s, vm))
+		if (!select_vm(&s->sel, vm))
 			continue;
 		struct summary_counts c;
 		memset(&c, 0, sizeof(c));
 		struct summary_ctx x = { s, vm, &c };
-		for (size_t k = 0; k < vm->nroots; k++)
-			if (select_root(s, &vm->roots[k]) &&
-			    (e = walker_run(w, m, &vm->roots[k], &s->sel.range, summary_entry, &x, &c.st))) {
-				notes_add_err(&s->walk_notes, e, "walk");
-				s->exit_bits |= EXIT_INCOMPLETE;
-			}
+		walk_selected_roots(s, w, vm, summary_entry, &x, &c.st);
 		size_t logged = 0;
 		for (size_t k = 0; k < vm->nslots; k++)
 			logged += (vm->slots[k].flags & KVM_MEM_LOG_DIRTY_PAGES) != 0;
@@ -215,10 +206,9 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 				   : vm->manual_dirty_log_protect ? "bitmap, manual protect" : "bitmap";
 		if (s->json) {
 			json_obj_begin(&s->j);
-			json_ki64(&s->j, "pid", vm->pid);
+			json_vm(&s->j, &s->H, vm);
 			json_kstr(&s->j, "comm", vm->comm[0] ? vm->comm : NULL);
-			json_khex(&s->j, "kvm", vm->addr);
-			json_ki64(&s->j, "vcpus", vm->online_vcpus);
+			json_ki64(&s->j, "online_vcpus", vm->online_vcpus);
 			json_ku64(&s->j, "memslots", vm->nslots);
 			json_ku64(&s->j, "dirty_logged_memslots", logged);
 			json_kstr(&s->j, "dirty_log", mode);
@@ -238,8 +228,8 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 				else
 					svalid += !r->invalid && !r->obsolete;
 			}
-			fprintf(s->out, "\n  VM pid %d (%s)  kvm 0x%" PRIx64 "\n", vm->pid,
-				vm->comm[0] ? vm->comm : "?", vm->addr);
+			fprintf(s->out, "\n  VM %d:%d, pid %d (%s)  kvm 0x%" PRIx64 "\n", vm->pid,
+				vm_nth(H, vm), vm->pid, vm->comm[0] ? vm->comm : "?", vm->addr);
 			fprintf(s->out, "    %d vCPUs, %zu memslots (%zu dirty-logged: %s), %zu TDP MMU "
 				"roots (%zu valid)\n", vm->online_vcpus, vm->nslots, logged, mode,
 				vm->nroots - nshadow, valid);
@@ -255,7 +245,6 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 		}
 	}
 	walker_free(w);
-	if (s->json)
-		json_arr_end(&s->j);
+	out_list_close(s);
 	return summary_findings(s);
 }

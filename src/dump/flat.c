@@ -52,6 +52,26 @@ static int flat_tmpfile(void)
 	return fd;
 }
 
+struct err *flat_copy(int fd, const char *what, int *out_fd)
+{
+	struct stat st;
+	if (fstat(fd, &st))
+		return err_new(ERR_OS, "%s: stat: %s", what, strerror(errno));
+	int out = flat_tmpfile();
+	if (out < 0)
+		return err_new(ERR_OS, "%s: cannot create a temporary file: %s", what, strerror(errno));
+	loff_t in_off = 0, out_off = 0;
+	while (in_off < st.st_size) {
+		ssize_t n = copy_file_range(fd, &in_off, out, &out_off, (size_t)(st.st_size - in_off), 0);
+		if (n <= 0) {
+			close(out);
+			return err_new(ERR_OS, "%s: copying: %s", what, n < 0 ? strerror(errno) : "short");
+		}
+	}
+	*out_fd = out;
+	return NULL;
+}
+
 struct err *flat_rearrange(int fd, const char *what, int *out_fd)
 {
 	struct stat st;

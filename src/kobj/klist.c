@@ -1,5 +1,6 @@
 #include "kobj/klist.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* An rb-tree of n nodes is at most 2*log2(n+1) deep; 128 covers any count
@@ -7,6 +8,9 @@
 #define KLIST_RB_MAX_DEPTH 128
 /* 64-bit indexes with 6 bits per xarray level. */
 #define KLIST_XA_MAX_LEVELS 11
+
+/* Never freed: klist_walk and klist_rbtree_inorder turn it into NULL. */
+struct err klist_stop;
 
 struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn, void *arg)
 {
@@ -35,13 +39,13 @@ struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn,
 		 * before calling it corrupt; one that never settles changed. */
 		for (int tries = 1; back != prev && dump_is_live(T->dump); tries++) {
 			if (tries == DUMP_LIVE_TRIES) {
-				dump_live_stats(T->dump)->objects_changed++;
+				T->live.objects_changed++;
 				return err_new(ERR_CHANGED, "list at 0x%llx changed under us at entry 0x%llx "
 					       "(%d reads)", (unsigned long long)head,
 					       (unsigned long long)pos, DUMP_LIVE_TRIES);
 			}
 			if (tries == 1)
-				dump_live_stats(T->dump)->reads_retried++;
+				T->live.reads_retried++;
 			if ((e = dump_read_u64(T->dump, prev + member_off(&next_m), &pos)))
 				return err_wrap(e, "list entry 0x%llx", (unsigned long long)prev);
 			if (pos == head)
@@ -57,7 +61,7 @@ struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn,
 				       "0x%llx", (unsigned long long)head, (unsigned long long)pos,
 				       (unsigned long long)prev);
 		if ((e = fn(arg, pos)))
-			return e;
+			return e == KLIST_STOP ? NULL : e;
 		prev = pos;
 		if ((e = dump_read_u64(T->dump, pos + member_off(&next_m), &pos)))
 			return err_wrap(e, "list entry 0x%llx", (unsigned long long)prev);
@@ -65,8 +69,60 @@ struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn,
 	return NULL;
 }
 
+/* Nodes already visited, open addressing (a node reached twice is a cycle:
+ * a damaged child pointer, e.g. to itself, stops the walk at once). */
+struct klist_seen;
+static struct err *klist_rbtree_walk(struct target *T, uint64_t root, size_t max, klist_fn fn,
+				     void *arg, struct klist_seen *seen);
+
+struct klist_seen {
+	uint64_t *slot;
+	size_t cap, n;
+};
+
+static bool klist_seen_add(struct klist_seen *s, uint64_t node, struct err **e)
+{
+	if (2 * (s->n + 1) > s->cap) {
+		size_t ncap = s->cap ? 2 * s->cap : 64;
+		uint64_t *ns = calloc(ncap, sizeof(*ns));
+		if (!ns) {
+			*e = err_new(ERR_NOMEM, "out of memory");
+			return false;
+		}
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->slot[i])
+				continue;
+			size_t h = (size_t)(s->slot[i] * 0x9e3779b97f4a7c15ull) & (ncap - 1);
+			while (ns[h])
+				h = (h + 1) & (ncap - 1);
+			ns[h] = s->slot[i];
+		}
+		free(s->slot);
+		s->slot = ns;
+		s->cap = ncap;
+	}
+	for (size_t h = (size_t)(node * 0x9e3779b97f4a7c15ull) & (s->cap - 1);; h = (h + 1) & (s->cap - 1)) {
+		if (s->slot[h] == node)
+			return false;
+		if (!s->slot[h]) {
+			s->slot[h] = node;
+			s->n++;
+			return true;
+		}
+	}
+}
+
 struct err *klist_rbtree_inorder(struct target *T, uint64_t root, size_t max, klist_fn fn,
 				 void *arg)
+{
+	struct klist_seen seen = { 0 };
+	struct err *e = klist_rbtree_walk(T, root, max, fn, arg, &seen);
+	free(seen.slot);
+	return e;
+}
+
+static struct err *klist_rbtree_walk(struct target *T, uint64_t root, size_t max, klist_fn fn,
+				     void *arg, struct klist_seen *seen)
 {
 	struct type_ref rb = types_struct(&T->types, NULL, "rb_node");
 	struct member left, right;
@@ -87,11 +143,14 @@ struct err *klist_rbtree_inorder(struct target *T, uint64_t root, size_t max, kl
 				return err_wrap(e, "rb_node");
 		}
 		node = stack[--depth];
+		if (!klist_seen_add(seen, node, &e))
+			return e ? e : err_new(ERR_CORRUPT, "rb-tree at 0x%llx: node 0x%llx reached twice "
+					       "(a cycle)", (unsigned long long)root, (unsigned long long)node);
 		if (++visited > max)
 			return err_new(ERR_CORRUPT, "rb-tree at 0x%llx has more than %zu nodes (loop?)",
 				       (unsigned long long)root, max);
 		if ((e = fn(arg, node)))
-			return e;
+			return e == KLIST_STOP ? NULL : e;
 		if ((e = dump_read_u64(T->dump, node + member_off(&right), &node)))
 			return err_wrap(e, "rb_node");
 	}

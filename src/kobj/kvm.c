@@ -4,28 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "kobj/klist.h"
 #include "kobj/shadow.h"
-
-/* Offsets of everything read below, resolved once from type info. */
-struct kvm_layout {
-	struct type_ref kvm, memslots, slot, sp, vcpu, mmu, mm, task;
-	uint64_t kvm_size, memslots_size, slot_size, sp_size, vcpu_size, mmu_size;
-	struct member vm_list, pid, mm_ptr, memslots_arr, vcpu_array, online_vcpus,
-		tdp_mmu_roots, tdp_mmu_enabled, manual_protect, ring_size, mmio_value;
-	bool has_tdp_mmu_enabled, has_manual, has_ring, has_mmio_value;
-	uint32_t nas;
-	struct member ms_gfn_tree, ms_node_idx, ms_generation;
-	bool has_ms_generation;
-	struct member s_gfn_node, s_base_gfn, s_npages, s_dirty_bitmap, s_uaddr, s_flags, s_id, s_as_id;
-	uint64_t gfn_node_stride;
-	struct member sp_link, sp_role, sp_gfn, sp_spt, sp_refcount, sp_level, sp_smm, sp_invalid,
-		sp_guest_mode, sp_ad_disabled, sp_direct, sp_sched_zap;
-	bool has_sched_zap, has_direct;
-	struct member v_id, v_idx, v_mode, v_mmu, m_root_hpa;
-	struct member mm_owner, t_comm;
-	bool has_owner;
-};
 
 static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 {
@@ -46,42 +27,62 @@ static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 	NEED(L->kvm, "kvm", "userspace_pid", &L->pid);
 	NEED(L->kvm, "kvm", "mm", &L->mm_ptr);
 	NEED(L->kvm, "kvm", "online_vcpus", &L->online_vcpus);
-	NEED(L->kvm, "kvm", "arch.tdp_mmu_roots", &L->tdp_mmu_roots);
+	/* no TDP MMU before 5.10: VMs, memslots and vCPUs are still shown */
+	L->has_tdp_roots = types_member(L->kvm, "arch.tdp_mmu_roots", &L->tdp_mmu_roots);
 	NEED(L->kvm, "kvm", "memslots", &L->memslots_arr);
 	struct type_ref elem;
+	uint32_t n;
 	if (!types_array(L->memslots_arr.type, &elem, &L->nas) || !types_is_pointer(elem) ||
 	    L->nas == 0 || L->nas > 8)
 		return err_new(ERR_LAYOUT, "kvm.memslots is not an array of pointers");
-	if (!types_member(L->kvm, "vcpu_array", &L->vcpu_array))
-		return err_new(ERR_LAYOUT, "struct kvm has no vcpu_array (kernel before 5.17: "
-			       "not supported)");
+	if (!types_member(L->kvm, "vcpu_array", &L->vcpu_array)) {
+		/* before the xarray: an array of vCPU pointers */
+		if (!types_member(L->kvm, "vcpus", &L->vcpu_array) ||
+		    !types_array(L->vcpu_array.type, &elem, &L->nvcpus_max) || !types_is_pointer(elem) ||
+		    L->nvcpus_max == 0)
+			return err_new(ERR_LAYOUT, "struct kvm has neither vcpu_array nor an array vcpus[]");
+		L->vcpus_is_array = true;
+	}
 	L->has_tdp_mmu_enabled = types_member(L->kvm, "arch.tdp_mmu_enabled", &L->tdp_mmu_enabled);
 	L->has_manual = types_member(L->kvm, "manual_dirty_log_protect", &L->manual_protect);
 	L->has_ring = types_member(L->kvm, "dirty_ring_size", &L->ring_size);
 	L->has_mmio_value = types_member(L->kvm, "arch.shadow_mmio_value", &L->mmio_value);
 
 	L->memslots = types_struct(ty, "kvm", "kvm_memslots");
-	struct member probe;
-	if (types_member(L->memslots, "used_slots", &probe))
-		return err_new(ERR_LAYOUT, "memslots are a sorted array (kernel before 5.17): not supported");
 	L->memslots_size = types_size(L->memslots);
-	NEED(L->memslots, "kvm_memslots", "gfn_tree", &L->ms_gfn_tree);
-	NEED(L->memslots, "kvm_memslots", "node_idx", &L->ms_node_idx);
 	L->has_ms_generation = types_member(L->memslots, "generation", &L->ms_generation);
 	L->slot = types_struct(ty, "kvm", "kvm_memory_slot");
 	L->slot_size = types_size(L->slot);
-	NEED(L->slot, "kvm_memory_slot", "gfn_node", &L->s_gfn_node);
-	uint32_t n;
-	if (!types_array(L->s_gfn_node.type, &elem, &n) || n < 2)
-		return err_new(ERR_LAYOUT, "kvm_memory_slot.gfn_node is not an array of two nodes");
-	L->gfn_node_stride = types_size(elem);
+	if (types_member(L->memslots, "used_slots", &L->ms_used_slots)) {
+		L->slots_are_array = true;
+		NEED(L->memslots, "kvm_memslots", "memslots", &L->ms_slots);
+		if (!types_array(L->ms_slots.type, &elem, &n) || types_size(elem) != L->slot_size ||
+		    L->slot_size == 0)
+			return err_new(ERR_LAYOUT, "kvm_memslots.memslots is not an array of struct "
+				       "kvm_memory_slot");
+		/* optional: cross-checks each slot's position */
+		L->has_id_to_index = types_member(L->memslots, "id_to_index", &L->ms_id_to_index) &&
+				     types_array(L->ms_id_to_index.type, &elem, &L->id_to_index_n) &&
+				     types_size(elem) == 2 && L->id_to_index_n > 0;
+	} else {
+		NEED(L->memslots, "kvm_memslots", "gfn_tree", &L->ms_gfn_tree);
+		NEED(L->memslots, "kvm_memslots", "node_idx", &L->ms_node_idx);
+		NEED(L->slot, "kvm_memory_slot", "gfn_node", &L->s_gfn_node);
+		if (!types_array(L->s_gfn_node.type, &elem, &n) || n < 2)
+			return err_new(ERR_LAYOUT, "kvm_memory_slot.gfn_node is not an array of two nodes");
+		L->gfn_node_stride = types_size(elem);
+	}
 	NEED(L->slot, "kvm_memory_slot", "base_gfn", &L->s_base_gfn);
 	NEED(L->slot, "kvm_memory_slot", "npages", &L->s_npages);
 	NEED(L->slot, "kvm_memory_slot", "dirty_bitmap", &L->s_dirty_bitmap);
 	NEED(L->slot, "kvm_memory_slot", "userspace_addr", &L->s_uaddr);
 	NEED(L->slot, "kvm_memory_slot", "flags", &L->s_flags);
 	NEED(L->slot, "kvm_memory_slot", "id", &L->s_id);
-	NEED(L->slot, "kvm_memory_slot", "as_id", &L->s_as_id);
+	/* The tree era checks it against the set; the array era's set index
+	 * says the same, so there it is optional. */
+	L->has_as_id = types_member(L->slot, "as_id", &L->s_as_id);
+	if (!L->has_as_id && !L->slots_are_array)
+		NEED(L->slot, "kvm_memory_slot", "as_id", &L->s_as_id);
 
 	L->sp = types_struct(ty, "kvm", "kvm_mmu_page");
 	L->sp_size = types_size(L->sp);
@@ -96,8 +97,15 @@ static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 	L->has_direct = types_member(L->sp, "role.direct", &L->sp_direct);
 	NEED(L->sp, "kvm_mmu_page", "gfn", &L->sp_gfn);
 	NEED(L->sp, "kvm_mmu_page", "spt", &L->sp_spt);
-	NEED(L->sp, "kvm_mmu_page", "tdp_mmu_root_count.refs.counter", &L->sp_refcount);
+	/* refcount_t, atomic_t, or (before 5.11's TDP MMU rework) the shadow
+	 * MMU's int root_count */
+	if (!types_member(L->sp, "tdp_mmu_root_count.refs.counter", &L->sp_refcount) &&
+	    !types_member(L->sp, "tdp_mmu_root_count.counter", &L->sp_refcount))
+		NEED(L->sp, "kvm_mmu_page", "root_count", &L->sp_refcount);
 	L->has_sched_zap = types_member(L->sp, "tdp_mmu_scheduled_root_to_zap", &L->sp_sched_zap);
+	/* Read only by the checks (S6), which run without them. */
+	L->has_sp_tdp = types_member(L->sp, "tdp_mmu_page", &L->sp_tdp);
+	L->has_sp_ptep = types_member(L->sp, "ptep", &L->sp_ptep);
 
 	L->vcpu = types_struct(ty, "kvm", "kvm_vcpu");
 	L->vcpu_size = types_size(L->vcpu);
@@ -118,7 +126,7 @@ static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 	return NULL;
 }
 
-static uint64_t kvm_read_global(struct target *T, const char *name, size_t size, bool *found)
+uint64_t kvm_read_global(struct target *T, const char *name, size_t size, bool *found)
 {
 	uint64_t addr, v = 0;
 	*found = false;
@@ -143,18 +151,21 @@ static struct err *kvm_masks_load(struct target *T, struct kvm_host *H, bool era
 	} vars[] = {
 #define V(n, f, r) { n, offsetof(struct spte_masks, f), r }
 		V("shadow_present_mask", present, true), V("shadow_user_mask", user, true),
-		V("shadow_x_mask", x, true), V("shadow_nx_mask", nx, true),
+		V("shadow_x_mask", x, false), V("shadow_nx_mask", nx, true),
 		V("shadow_accessed_mask", accessed, true), V("shadow_dirty_mask", dirty, true),
-		V("shadow_host_writable_mask", host_writable, true),
-		V("shadow_mmu_writable_mask", mmu_writable, true),
+		/* the three below exist from 5.13 (E1); without all of them the
+		 * E0 layout's fixed bits apply (see below) */
+		V("shadow_host_writable_mask", host_writable, false),
+		V("shadow_mmu_writable_mask", mmu_writable, false),
 		V("shadow_acc_track_mask", acc_track, true), V("shadow_mmio_value", mmio_value, false),
-		V("shadow_mmio_mask", mmio_mask, true), V("shadow_mmio_access_mask", mmio_access, true),
+		V("shadow_mmio_mask", mmio_mask, false), V("shadow_mmio_access_mask", mmio_access, true),
 		V("shadow_me_value", me_value, false), V("shadow_me_mask", me_mask, false),
 		V("shadow_nonpresent_or_rsvd_mask", nonpresent_or_rsvd, false),
 		V("shadow_nonpresent_or_rsvd_lower_gfn_mask", nonpresent_or_rsvd_lower_gfn, false),
 #undef V
 	};
 	memset(m, 0, sizeof(*m));
+	int e1 = 0;
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
 		bool found;
 		uint64_t v = kvm_read_global(T, vars[i].name, 8, &found);
@@ -162,8 +173,47 @@ static struct err *kvm_masks_load(struct target *T, struct kvm_host *H, bool era
 			return err_new(ERR_NOTFOUND, "kvm.ko global %s not found (kernel without "
 				       "KALLSYMS_ALL, or KVM too old)", vars[i].name);
 		*(uint64_t *)((char *)m + vars[i].off) = v;
+		e1 += found && (vars[i].off == offsetof(struct spte_masks, host_writable) ||
+				vars[i].off == offsetof(struct spte_masks, mmu_writable) ||
+				vars[i].off == offsetof(struct spte_masks, mmio_mask));
 	}
-	bool found;
+	bool found, found_xs, found_xu;
+	if (e1 == 0) {
+		/* E0 (before 5.13, no mask variables for these): host-/MMU-writable
+		 * are the fixed bits 10/11, no MMU-present bit (present = non-zero,
+		 * not MMIO), MMIO = special field 52-53 == 11, generation in bits
+		 * 3-11 and 54-62.  shadow_mmio_value there holds the bits ORed
+		 * into an MMIO SPTE; the test is the special field. */
+		m->host_writable = 1ull << 10;
+		m->mmu_writable = 1ull << 11;
+		m->mmio_mask = m->mmio_value = 3ull << 52;
+		m->era0 = true;
+	} else if (e1 != 3) {
+		return err_new(ERR_NOTFOUND, "kvm.ko globals shadow_host_writable_mask, "
+			       "shadow_mmu_writable_mask and shadow_mmio_mask: only some exist (kernel "
+			       "without KALLSYMS_ALL?)");
+	}
+	/* Execute permission: one mask, or (when kvm.ko has them) EPT's
+	 * supervisor- and user-mode execute masks, the split that also moved
+	 * KVM's software bits (include/kobj/masks.h). */
+	uint64_t xs = kvm_read_global(T, "shadow_xs_mask", 8, &found_xs);
+	uint64_t xu = kvm_read_global(T, "shadow_xu_mask", 8, &found_xu);
+	kvm_read_global(T, "shadow_x_mask", 8, &found);
+	if (found_xs != found_xu || (found_xs && found) || (!found_xs && !found))
+		return err_new(ERR_NOTFOUND, "kvm.ko globals: %s", found ? "shadow_x_mask beside "
+			       "shadow_xs_mask/shadow_xu_mask" : !found_xs && !found_xu ?
+			       "neither shadow_x_mask nor shadow_xs_mask/shadow_xu_mask found" :
+			       "only one of shadow_xs_mask and shadow_xu_mask");
+	m->split_x = found_xs;
+	if (m->split_x) {
+		m->x = xs;
+		m->xu = xu;
+	}
+	m->ad_shift = m->split_x ? 60 : 52;
+	m->saved_shift = m->split_x ? 52 : 54;
+	m->saved_xu_bit = m->split_x ? 62 : 0;
+	m->mmio_gen_low_bits = m->era0 ? 9 : m->split_x ? 7 : 8;
+	m->mmio_gen_high_shift = m->era0 ? 54 : 52;
 	m->ept = m->x != 0;
 	m->ad_enabled = m->accessed != 0;
 	bool caching = kvm_read_global(T, "enable_mmio_caching", 1, &found) & 1;
@@ -172,7 +222,7 @@ static struct err *kvm_masks_load(struct target *T, struct kvm_host *H, bool era
 	/* From 6.10 (detected by the per-VM MMIO value) empty SPTEs hold bit 63
 	 * and FROZEN_SPTE carries it too. */
 	m->nonpresent = era_bit63 ? 1ull << 63 : 0;
-	m->frozen = m->nonpresent | 0x5a0;
+	m->frozen = m->nonpresent | (m->split_x ? 0x1a0 : 0x5a0);
 	int lvl = (int)kvm_read_global(T, "max_huge_page_level", 4, &found);
 	H->max_huge_page_level = found ? lvl : 3;
 	return NULL;
@@ -213,10 +263,11 @@ static struct err *kvm_slot_visit(void *arg, uint64_t node)
 	uint8_t *buf;
 	const struct member *keys[] = { &L->s_base_gfn, &L->s_npages, &L->s_dirty_bitmap, &L->s_uaddr,
 					&L->s_flags, &L->s_id, &L->s_as_id };
-	struct err *e = target_read_obj_stable(w->T, addr, L->slot_size, keys, 7, (void **)&buf);
+	struct err *e = target_read_obj_stable(w->T, addr, L->slot_size, keys, L->has_as_id ? 7 : 6,
+					       (void **)&buf);
 	if (e)
 		return err_wrap(e, "memslot at 0x%llx", (unsigned long long)addr);
-	void *p = realloc(vm->slots, (vm->nslots + 1) * sizeof(*vm->slots));
+	void *p = array_room(vm->slots, vm->nslots, sizeof(*vm->slots));
 	if (!p) {
 		free(buf);
 		return err_new(ERR_NOMEM, "out of memory");
@@ -230,7 +281,7 @@ static struct err *kvm_slot_visit(void *arg, uint64_t node)
 	s->userspace_addr = member_get(buf, L->slot_size, &L->s_uaddr);
 	s->flags = (uint32_t)member_get(buf, L->slot_size, &L->s_flags);
 	s->id = (int16_t)member_get(buf, L->slot_size, &L->s_id);
-	s->as_id = (int)member_get(buf, L->slot_size, &L->s_as_id);
+	s->as_id = L->has_as_id ? (int)member_get(buf, L->slot_size, &L->s_as_id) : w->as_id;
 	free(buf);
 	if (s->as_id != w->as_id)
 		return err_new(ERR_CORRUPT, "memslot at 0x%llx claims address space %d in the set of %d",
@@ -239,6 +290,54 @@ static struct err *kvm_slot_visit(void *arg, uint64_t node)
 		return err_new(ERR_CORRUPT, "memslot at 0x%llx has an impossible range (base_gfn 0x%llx, "
 			       "npages %llu)", (unsigned long long)addr, (unsigned long long)s->base_gfn,
 			       (unsigned long long)s->npages);
+	return NULL;
+}
+
+/* Before 5.17: USED slots inline in memslots[], sorted by base_gfn
+ * descending, and id_to_index[id] the position of slot ID.  Neither the
+ * count, the order nor the index is trusted: each is checked. */
+static struct err *kvm_vm_slots_array(struct target *T, const struct kvm_layout *L, uint64_t ms,
+				      const uint8_t *buf, struct kvm_vm *vm, int as)
+{
+	int64_t used = (int32_t)member_get(buf, L->memslots_size, &L->ms_used_slots);
+	uint64_t max = L->has_id_to_index ? L->id_to_index_n : KVM_MAX_SLOTS;
+	if (used < 0 || (uint64_t)used > max)
+		return err_new(ERR_CORRUPT, "kvm_memslots at 0x%llx: used_slots %lld (at most %llu)",
+			       (unsigned long long)ms, (long long)used, (unsigned long long)max);
+	struct slot_walk w = { T, L, vm, 0, as };
+	size_t first = vm->nslots;
+	for (int64_t i = 0; i < used; i++) {
+		uint64_t addr = ms + member_off(&L->ms_slots) + (uint64_t)i * L->slot_size;
+		struct err *e = kvm_slot_visit(&w, addr);
+		if (e)
+			return err_wrap(e, "memslots[%lld]", (long long)i);
+		const struct kvm_memslot *s = &vm->slots[vm->nslots - 1];
+		if (vm->nslots - 1 > first && s[-1].base_gfn < s->base_gfn + s->npages)
+			return err_new(ERR_CORRUPT, "kvm_memslots at 0x%llx: memslots[%lld] (base_gfn 0x%llx) "
+				       "is not below memslots[%lld] (base_gfn 0x%llx): not sorted by gfn, "
+				       "or overlapping", (unsigned long long)ms, (long long)i,
+				       (unsigned long long)s->base_gfn, (long long)i - 1,
+				       (unsigned long long)s[-1].base_gfn);
+		if (!L->has_id_to_index)
+			continue;
+		int16_t idx;
+		if (s->id < 0 || (uint32_t)s->id >= L->id_to_index_n)
+			return err_new(ERR_CORRUPT, "memslot at 0x%llx has id %d (id_to_index has %u)",
+				       (unsigned long long)addr, s->id, L->id_to_index_n);
+		struct err *ie = dump_read_virt(T->dump, ms + member_off(&L->ms_id_to_index) +
+						2 * (uint64_t)s->id, &idx, 2);
+		if (ie)
+			return err_wrap(ie, "kvm_memslots at 0x%llx id_to_index", (unsigned long long)ms);
+		if (idx != i)
+			return err_new(ERR_CORRUPT, "kvm_memslots at 0x%llx: id_to_index[%d] is %d, but the "
+				       "slot is memslots[%lld]", (unsigned long long)ms, s->id, idx, (long long)i);
+	}
+	/* listed by gfn ascending, as the later gfn tree gives them */
+	for (size_t lo = first, hi = vm->nslots; hi > lo + 1; lo++, hi--) {
+		struct kvm_memslot t = vm->slots[lo];
+		vm->slots[lo] = vm->slots[hi - 1];
+		vm->slots[hi - 1] = t;
+	}
 	return NULL;
 }
 
@@ -251,14 +350,26 @@ static struct err *kvm_vm_slots(struct target *T, const struct kvm_layout *L, co
 		if (!ms)
 			continue;
 		uint8_t *buf;
-		const struct member *keys[] = { &L->ms_node_idx, &L->ms_gfn_tree, &L->ms_generation };
-		struct err *e = target_read_obj_stable(T, ms, L->memslots_size, keys,
-						       L->has_ms_generation ? 3 : 2, (void **)&buf);
+		const struct member *keys[] = { L->slots_are_array ? &L->ms_used_slots : &L->ms_node_idx,
+						&L->ms_gfn_tree, &L->ms_generation };
+		const struct member *akeys[] = { &L->ms_used_slots, &L->ms_generation };
+		struct err *e = L->slots_are_array
+			? target_read_obj_stable(T, ms, L->memslots_size, akeys, L->has_ms_generation ? 2 : 1,
+						 (void **)&buf)
+			: target_read_obj_stable(T, ms, L->memslots_size, keys, L->has_ms_generation ? 3 : 2,
+						 (void **)&buf);
 		if (e)
 			return err_wrap(e, "kvm_memslots of address space %u", as);
 		vm->memslots_ptr[as] = ms;
 		vm->memslots_gen[as] = L->has_ms_generation ? member_get(buf, L->memslots_size,
 									 &L->ms_generation) : 0;
+		if (L->slots_are_array) {
+			e = kvm_vm_slots_array(T, L, ms, buf, vm, (int)as);
+			free(buf);
+			if (e)
+				return err_wrap(e, "memslots of address space %u", as);
+			continue;
+		}
 		uint64_t node_idx = member_get(buf, L->memslots_size, &L->ms_node_idx);
 		uint64_t root;
 		memcpy(&root, buf + member_off(&L->ms_gfn_tree), 8);
@@ -293,7 +404,7 @@ static struct err *kvm_root_visit(void *arg, uint64_t link)
 					       (void **)&buf);
 	if (e)
 		return err_wrap(e, "kvm_mmu_page at 0x%llx", (unsigned long long)addr);
-	void *p = realloc(vm->roots, (vm->nroots + 1) * sizeof(*vm->roots));
+	void *p = array_room(vm->roots, vm->nroots, sizeof(*vm->roots));
 	if (!p) {
 		free(buf);
 		return err_new(ERR_NOMEM, "out of memory");
@@ -328,24 +439,30 @@ static struct err *kvm_root_visit(void *arg, uint64_t link)
 static struct err *kvm_vm_vcpus(struct target *T, const struct kvm_layout *L, const uint8_t *kvm,
 				struct kvm_vm *vm)
 {
-	uint64_t head;
+	uint64_t head = 0;
 	/* xarray: spinlock, flags, then xa_head; read it through its type. */
 	struct member xa_head;
 	struct type_ref xa = L->vcpu_array.type;
-	if (!types_member(xa, "xa_head", &xa_head))
+	if (!L->vcpus_is_array && !types_member(xa, "xa_head", &xa_head))
 		return err_new(ERR_LAYOUT, "struct xarray has no xa_head");
-	memcpy(&head, kvm + member_off(&L->vcpu_array) + member_off(&xa_head), 8);
+	if (!L->vcpus_is_array)
+		memcpy(&head, kvm + member_off(&L->vcpu_array) + member_off(&xa_head), 8);
 	int n = vm->online_vcpus;
-	if (n < 0 || n > KVM_MAX_VCPUS_READ)
-		return err_new(ERR_CORRUPT, "online_vcpus is %d", n);
+	if (n < 0 || n > KVM_MAX_VCPUS_READ || (L->vcpus_is_array && (uint32_t)n > L->nvcpus_max))
+		return err_new(ERR_CORRUPT, "online_vcpus is %d%s", n,
+			       L->vcpus_is_array && n > 0 ? " (more than the vcpus[] array holds)" : "");
 	if (n == 0)
 		return NULL;
 	vm->vcpus = calloc((size_t)n, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return err_new(ERR_NOMEM, "out of memory");
 	for (int i = 0; i < n; i++) {
-		uint64_t vcpu;
-		struct err *e = klist_xa_load(T, head, (uint64_t)i, &vcpu);
+		uint64_t vcpu = 0;
+		struct err *e = NULL;
+		if (L->vcpus_is_array)
+			memcpy(&vcpu, kvm + member_off(&L->vcpu_array) + 8 * (size_t)i, 8);
+		else
+			e = klist_xa_load(T, head, (uint64_t)i, &vcpu);
 		if (e)
 			return err_wrap(e, "vcpu_array[%d]", i);
 		if (!vcpu)
@@ -417,8 +534,9 @@ static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, str
 		struct err *es = kvm_vm_slots(T, L, kvm, vm);
 		/* With the TDP MMU off the kernel never initialises the list. */
 		uint64_t first = 0;
-		memcpy(&first, kvm + member_off(&L->tdp_mmu_roots), 8);
-		struct err *er = vm->tdp_mmu == 0 && !first ? NULL :
+		if (L->has_tdp_roots)
+			memcpy(&first, kvm + member_off(&L->tdp_mmu_roots), 8);
+		struct err *er = !L->has_tdp_roots || (vm->tdp_mmu == 0 && !first) ? NULL :
 			klist_walk(T, addr + member_off(&L->tdp_mmu_roots), KVM_MAX_ROOTS,
 				   kvm_root_visit, &rw);
 		struct err *ev = kvm_vm_vcpus(T, L, kvm, vm);
@@ -427,7 +545,7 @@ static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, str
 		bool changed = live && (es || er || ev || kvm_vm_changed_L(T, L, vm, why, sizeof(why)));
 		if (changed && tries < DUMP_LIVE_TRIES) {
 			if (tries == 1)
-				dump_live_stats(T->dump)->objects_retried++;
+				T->live.objects_retried++;
 			err_free(es);
 			err_free(er);
 			err_free(ev);
@@ -435,7 +553,7 @@ static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, str
 			continue;
 		}
 		if (changed && !es && !er && !ev) {
-			dump_live_stats(T->dump)->objects_changed++;
+			T->live.objects_changed++;
 			notes_add(&H->notes, "VM %d (kvm 0x%llx): changed under us on each of %d reads (%s)",
 				  vm->pid, (unsigned long long)addr, DUMP_LIVE_TRIES, why);
 			vm->incomplete = true;
@@ -466,7 +584,7 @@ static struct err *kvm_vm_visit(void *arg, uint64_t link)
 	struct kvm_host *H = w->H;
 	if (H->nvms >= KVM_MAX_VMS)
 		return err_new(ERR_CORRUPT, "more than %d VMs", KVM_MAX_VMS);
-	void *p = realloc(H->vms, (H->nvms + 1) * sizeof(*H->vms));
+	void *p = array_room(H->vms, H->nvms, sizeof(*H->vms));
 	if (!p)
 		return err_new(ERR_NOMEM, "out of memory");
 	H->vms = p;
@@ -488,23 +606,30 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 {
 	memset(H, 0, sizeof(*H));
 	H->tdp_enabled = H->tdp_mmu_enabled = -1;
+	/* what the dump file itself lacks (a truncated file) */
+	const struct notes *dn = dump_notes(T->dump);
+	for (size_t i = 0; i < dn->n; i++)
+		notes_add(&H->notes, "%s", dn->msg[i]);
 	if (!target_module(T, "kvm"))
 		return err_new(ERR_NOTFOUND, "the kvm module is not loaded in this kernel: no VMs to analyse");
 	H->vendor = target_module(T, "kvm_amd") ? "kvm_amd" : target_module(T, "kvm_intel") ? "kvm_intel" : NULL;
-	struct kvm_layout L;
-	struct err *e = kvm_layout_load(T, &L);
+	struct kvm_layout *L = &H->layout;
+	struct err *e = kvm_layout_load(T, L);
 	if (e && T->recovered.ran && !T->recovered.used)
 		return err_wrap(e, "%s, and offsets from kvm.ko's code were refused (%s); give "
 				"--module kvm.ko", T->recovered.why, T->recovered.result);
 	if (e)
 		return e;
-	H->address_spaces = (int)L.nas;
+	H->address_spaces = (int)L->nas;
+	if (!L->has_tdp_roots)
+		notes_add(&H->notes, "this kernel has no TDP MMU (struct kvm_arch has no tdp_mmu_roots, "
+			  "before 5.10): no roots or SPTEs to show; VMs, memslots and vCPUs are shown");
 	/* Offsets recovered from code without some members: what they feed
 	 * (a dirty-log mode, a check) is missing, so the analysis is incomplete. */
 	if (T->recovered.used && *T->recovered.missing)
 		notes_add(&H->notes, "offsets recovered from code lack %s: what needs them is not "
 			  "analysed", T->recovered.missing);
-	if ((e = kvm_masks_load(T, H, L.has_mmio_value)))
+	if ((e = kvm_masks_load(T, H, L->has_mmio_value)))
 		return e;
 	bool found;
 	uint64_t v = kvm_read_global(T, "tdp_enabled", 1, &found);
@@ -516,7 +641,7 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	uint64_t head;
 	if (!target_symbol(T, "kvm", "vm_list", &head) && !target_symbol(T, "vmlinux", "vm_list", &head))
 		return err_new(ERR_NOTFOUND, "symbol vm_list not found in kvm or vmlinux");
-	struct vm_walk w = { T, &L, H };
+	struct vm_walk w = { T, L, H };
 	/* A live vm_list gains and loses VMs while it is walked: walk again
 	 * (bounded); one that never holds still is noted, not fatal. */
 	for (int tries = 1; (e = klist_walk(T, head, KVM_MAX_VMS, kvm_vm_visit, &w)); tries++) {
@@ -525,24 +650,24 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 			return err_wrap(e, "vm_list");
 		}
 		if (tries == DUMP_LIVE_TRIES) {
-			dump_live_stats(T->dump)->objects_changed++;
+			T->live.objects_changed++;
 			notes_add(&H->notes, "vm_list: changed under us on each of %d walks, VMs may be "
 				  "missing: %s", DUMP_LIVE_TRIES, e->msg);
 			err_free(e);
 			break;
 		}
 		if (tries == 1)
-			dump_live_stats(T->dump)->objects_retried++;
+			T->live.objects_retried++;
 		err_free(e);
 		for (size_t i = 0; i < H->nvms; i++)
 			kvm_vm_parts_free(&H->vms[i]);
 		H->nvms = 0;
 		notes_fini(&H->notes);
 	}
-	if (L.has_mmio_value)
+	if (L->has_mmio_value)
 		for (size_t i = 0; i < H->nvms; i++) {
 			uint64_t mv;
-			if (dump_peek(T->dump, H->vms[i].addr + member_off(&L.mmio_value), &mv, sizeof(mv))) {
+			if (dump_peek(T->dump, H->vms[i].addr + member_off(&L->mmio_value), &mv, sizeof(mv))) {
 				H->masks.mmio_value = mv; /* identical for ordinary VMs */
 				break;
 			}
@@ -582,7 +707,7 @@ static struct err *kvm_root_compare(void *arg, uint64_t link)
 	    role != c->vm->roots[c->n].role)
 		c->differs = true;
 	c->n++;
-	return c->differs ? err_new(ERR_CHANGED, "root list differs") : NULL;
+	return c->differs ? KLIST_STOP : NULL;
 }
 
 static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const struct kvm_vm *vm,
@@ -606,15 +731,15 @@ static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const
 	}
 	struct root_list c = { T, L, vm, 0, false };
 	uint64_t first = 0;
-	struct err *e = vm->tdp_mmu == 0 &&
-		dump_peek(T->dump, vm->addr + member_off(&L->tdp_mmu_roots), &first, 8) && !first ? NULL :
+	struct err *e = !L->has_tdp_roots || (vm->tdp_mmu == 0 &&
+		dump_peek(T->dump, vm->addr + member_off(&L->tdp_mmu_roots), &first, 8) && !first) ? NULL :
 		klist_walk(T, vm->addr + member_off(&L->tdp_mmu_roots), KVM_MAX_ROOTS,
 				   kvm_root_compare, &c);
 	err_free(e);
 	size_t ntdp = 0;
 	for (size_t i = 0; i < vm->nroots; i++)
 		ntdp += vm->roots[i].mmu == KVM_MMU_TDP;
-	if (e || c.n != ntdp) {
+	if (e || c.differs || c.n != ntdp) {
 		snprintf(what, len, "TDP MMU roots: %zu read, the list now differs", vm->nroots);
 		return true;
 	}
@@ -631,18 +756,10 @@ static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const
 	return false;
 }
 
-bool kvm_vm_changed(struct target *T, const struct kvm_vm *vm, char *what, size_t len)
+bool kvm_vm_changed(struct target *T, const struct kvm_host *H, const struct kvm_vm *vm, char *what,
+		    size_t len)
 {
-	struct kvm_layout L;
-	struct err *e;
-	if (!dump_is_live(T->dump))
-		return false;
-	if ((e = kvm_layout_load(T, &L))) {
-		snprintf(what, len, "%s", e->msg);
-		err_free(e);
-		return true;
-	}
-	return kvm_vm_changed_L(T, &L, vm, what, len);
+	return kvm_vm_changed_L(T, &H->layout, vm, what, len);
 }
 
 const struct kvm_memslot *kvm_vm_slot_for(const struct kvm_vm *vm, int as_id, uint64_t gfn)

@@ -3,21 +3,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SPTE_MMU_PRESENT (1ull << 11)	/* KVM software bit, every era since 5.13 */
+#define SPTE_MMU_PRESENT (1ull << 11)	/* KVM software bit from 5.13 (not in E0) */
 #define SPTE_PS (1ull << 7)
 #define SPTE_WRITABLE (1ull << 1)	/* x86 R/W and EPT W are both bit 1 */
-#define SPTE_AD_SHIFT 52
-#define SPTE_SAVED_R (1ull << 54)
-#define SPTE_SAVED_X (1ull << 56)
 #define EPT_READ (1ull << 0)
 #define EPT_RWX 7ull
 #define EPT_MEMTYPE_SHIFT 3
 #define EPT_IPAT (1ull << 6)
-/* MMIO generation: low 8 bits in SPTE bits 3-10, high 11 bits in 52-62. */
+/* MMIO generation: low bits from SPTE bit 3 (8 of them; 7 with the split
+ * execute masks, 9 before 5.13), the rest from mmio_gen_high_shift up to 62. */
 #define MMIO_GEN_LOW_SHIFT 3
-#define MMIO_GEN_LOW_MASK 0xffull
-#define MMIO_GEN_HIGH_SHIFT 52
-#define MMIO_GEN_HIGH_MASK 0x7ffull
 
 enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte)
 {
@@ -27,7 +22,13 @@ enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte)
 		return SPTE_EMPTY;
 	if (m->mmio_caching && m->mmio_value && (spte & m->mmio_mask) == m->mmio_value)
 		return SPTE_MMIO;
-	if (!(spte & SPTE_MMU_PRESENT))
+	if (!m->era0 && !(spte & SPTE_MMU_PRESENT))
+		return SPTE_GARBAGE;
+	/* E0: KVM calls any other value present; one it never makes (hardware
+	 * not-present and not in the access-tracked form, A/D type 01) is
+	 * garbage */
+	if (m->era0 && !(m->ept ? spte & EPT_RWX : spte & m->present) &&
+	    !(m->acc_track && ((spte >> (m->ad_shift ? m->ad_shift : 52)) & 3) == SPTE_AD_DISABLED))
 		return SPTE_GARBAGE;
 	return SPTE_PRESENT;
 }
@@ -43,8 +44,10 @@ void spte_decode(const struct spte_masks *m, uint64_t spte, int level, struct sp
 			gpa = spte & m->address & ~m->mmio_mask;
 		gpa |= (spte >> 5) & m->nonpresent_or_rsvd; /* L1TF: high GPA bits moved up */
 		b->mmio_gfn = gpa >> 12;
-		b->mmio_gen = (uint32_t)(((spte >> MMIO_GEN_LOW_SHIFT) & MMIO_GEN_LOW_MASK) |
-					 (((spte >> MMIO_GEN_HIGH_SHIFT) & MMIO_GEN_HIGH_MASK) << 8));
+		int low = m->mmio_gen_low_bits ? m->mmio_gen_low_bits : 8;
+		int hs = m->mmio_gen_high_shift ? m->mmio_gen_high_shift : 52;
+		b->mmio_gen = (uint32_t)(((spte >> MMIO_GEN_LOW_SHIFT) & ((1ull << low) - 1)) |
+					 (((spte >> hs) & ((1ull << (63 - hs)) - 1)) << low));
 		b->mmio_access = (uint32_t)(spte & m->mmio_access);
 		return;
 	}
@@ -52,14 +55,18 @@ void spte_decode(const struct spte_masks *m, uint64_t spte, int level, struct sp
 		return;
 	b->huge = level > 1 && (spte & SPTE_PS);
 	b->leaf = level == 1 || b->huge;
-	b->ad_type = (enum spte_ad_type)((spte >> SPTE_AD_SHIFT) & 3);
+	int ad_shift = m->ad_shift ? m->ad_shift : 52, saved = m->saved_shift ? m->saved_shift : 54;
+	b->ad_type = (enum spte_ad_type)((spte >> ad_shift) & 3);
 	b->writable = spte & SPTE_WRITABLE;
 	b->host_writable = m->host_writable && (spte & m->host_writable);
 	b->mmu_writable = m->mmu_writable && (spte & m->mmu_writable);
 	b->readable = spte & m->user;
 	if (m->ept) {
-		b->hw_present = spte & EPT_RWX;
+		/* with mode-based execute control, user-execute alone is present too */
+		b->hw_present = spte & (EPT_RWX | m->xu);
 		b->executable = spte & m->x;
+		b->has_xu = m->xu != 0;
+		b->user_executable = m->xu && (spte & m->xu);
 	} else {
 		b->hw_present = spte & m->present;
 		b->executable = !(spte & m->nx);
@@ -73,8 +80,9 @@ void spte_decode(const struct spte_masks *m, uint64_t spte, int level, struct sp
 		b->access_tracked = (spte & m->acc_track) == 0;
 	b->accessed = ad_hw ? (spte & amask) != 0 : !b->access_tracked;
 	b->dirty = b->leaf && (spte & dmask) != 0;
-	b->saved_r = spte & SPTE_SAVED_R;
-	b->saved_x = spte & SPTE_SAVED_X;
+	b->saved_r = (spte >> saved) & 1;
+	b->saved_x = (spte >> (saved + 2)) & 1;
+	b->saved_xu = m->saved_xu_bit && ((spte >> m->saved_xu_bit) & 1);
 	if (m->ept && b->leaf) {
 		b->memtype = (int)((spte >> EPT_MEMTYPE_SHIFT) & 7);
 		b->ipat = spte & EPT_IPAT;
@@ -103,10 +111,11 @@ void spte_flags_str(const struct spte_bits *b, bool ept, char *buf, unsigned len
 		snprintf(buf, len, "%s", spte_kind_name(b->kind));
 		return;
 	}
-	snprintf(buf, len, "%s%s%s%s%s%s%s%s%s%s%s",
+	snprintf(buf, len, "%s%s%s%s%s%s%s%s%s%s%s%s",
 		 b->hw_present ? "P " : "- ",
 		 ept ? (b->readable ? "R " : "- ") : (b->readable ? "U " : "- "),
 		 b->writable ? "W " : "- ", b->executable ? "X " : "- ",
+		 b->has_xu ? (b->user_executable ? "XU " : "-- ") : "",
 		 b->accessed ? "A " : "- ", b->leaf ? (b->dirty ? "D " : "- ") : "",
 		 b->huge ? "PS " : "", b->host_writable ? "HW " : "", b->mmu_writable ? "MW " : "",
 		 b->access_tracked ? "AT " : "",

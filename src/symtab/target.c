@@ -2,6 +2,8 @@
 #include "symtab/target.h"
 
 #include <elf.h>
+#include <gelf.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -102,7 +104,7 @@ struct err *target_read_obj_stable(struct target *T, uint64_t va, size_t size,
 	struct err *e = target_read_obj(T, va, size, buf);
 	if (e || !dump_is_live(T->dump))
 		return e;
-	struct dump_live_stats *st = dump_live_stats(T->dump);
+	struct live_stats *st = &T->live;
 	void *again;
 	for (int tries = 2;; tries++) {
 		if ((e = target_read_obj(T, va, size, &again)))
@@ -426,7 +428,7 @@ static struct err *target_load_module_btf(struct target *T)
 			break;
 		uint64_t d = member_get(bo, btsize, &data), size = member_get(bo, btsize, &data_size);
 		free(bo);
-		void *blob;
+		void *blob = NULL; /* target_read_obj refuses implausible sizes before setting it */
 		if ((e = target_read_obj(T, d, size, &blob)) ||
 		    (e = types_add_module(&T->types, mname, blob, size, "dump (btf_modules)"))) {
 			/* One module's BTF lost or damaged: that module has none. */
@@ -460,6 +462,49 @@ static void target_load_sysfs_btf(struct target *T)
 	}
 }
 
+/* A module file's vermagic ("6.1.0-56-amd64 SMP preempt ...") from .modinfo,
+ * "" if it has none; an error only if PATH is not an ELF file. */
+static struct err *target_module_vermagic(const char *path, char *out, size_t len)
+{
+	*out = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return err_new(ERR_OS, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_new(ERR_FORMAT, "%s: not a regular file (a kernel module .ko is)", path);
+	}
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	size_t shstrndx;
+	struct err *e = NULL;
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
+		e = err_new(ERR_FORMAT, "%s: not an ELF file, so not a kernel module", path);
+		goto out;
+	}
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
+		GElf_Shdr sh;
+		const char *name;
+		Elf_Data *d;
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
+		    strcmp(name, ".modinfo") || !(d = elf_rawdata(scn, NULL)) || !d->d_buf)
+			continue;
+		/* NUL-separated "key=value" strings */
+		for (const char *p = d->d_buf, *end = p + d->d_size; p < end; p += strnlen(p, end - p) + 1)
+			if ((size_t)(end - p) > 9 && !strncmp(p, "vermagic=", 9)) {
+				snprintf(out, len, "%.*s", (int)strnlen(p + 9, end - p - 9), p + 9);
+				break;
+			}
+		break;
+	}
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return e;
+}
+
 static struct err *target_load_module_files(struct target *T, const struct target_opts *o)
 {
 	for (size_t i = 0; i < o->nmodule_files; i++) {
@@ -474,9 +519,19 @@ static struct err *target_load_module_files(struct target *T, const struct targe
 		for (char *c = name; *c; c++)
 			if (*c == '-')
 				*c = '_';
-		void *data;
+		/* a module of another kernel has another BTF: its offsets would lie */
+		char vermagic[256];
+		struct err *e = target_module_vermagic(o->module_files[i], vermagic, sizeof(vermagic));
+		size_t rlen = strlen(T->release);
+		if (!e && *vermagic && *T->release &&
+		    (strncmp(vermagic, T->release, rlen) || (vermagic[rlen] && vermagic[rlen] != ' ')))
+			e = err_new(ERR_USAGE, "%s: a module of kernel %.*s, but the dump is of %s",
+				    o->module_files[i], (int)strcspn(vermagic, " "), vermagic, T->release);
+		if (e)
+			return e;
+		void *data = NULL; /* set only on success */
 		size_t size;
-		struct err *e = types_load_elf_btf(o->module_files[i], &data, &size);
+		e = types_load_elf_btf(o->module_files[i], &data, &size);
 		if (!e)
 			e = types_add_module(&T->types, name, data, size, o->module_files[i]);
 		free(data);
@@ -508,8 +563,9 @@ struct err *target_open(const char *path, const struct target_opts *o, struct ta
 		if (e) /* live, and /proc/kallsyms would not do: say why */
 			snprintf(why, sizeof(why), "; %s", e->msg);
 		err_free(e);
-		e = kallsyms_load(T->dump, &T->vmlinux_syms);
-		if (asprintf(&T->syms_source, "dump (kallsyms)%s", why) < 0)
+		char how[96] = "";
+		e = kallsyms_load(T->dump, &T->vmlinux_syms, how, sizeof(how));
+		if (asprintf(&T->syms_source, "dump (kallsyms: %s)%s", how, why) < 0)
 			T->syms_source = NULL;
 	}
 	if (e)

@@ -145,7 +145,7 @@ struct err *types_load_elf_btf(const char *path, void **data, size_t *size)
 	struct err *e = NULL;
 	size_t shstrndx;
 	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
-		e = err_new(ERR_FORMAT, "%s: not an ELF file (%s)", path, elf_errmsg(-1));
+		e = err_new(ERR_FORMAT, "%s: not an ELF file, so not a kernel module", path);
 		goto out;
 	}
 	Elf_Scn *scn = NULL;

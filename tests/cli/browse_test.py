@@ -16,18 +16,7 @@ import sys
 import tempfile
 import time
 
-failures = []
-n = 0
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
+from tap import case, done
 
 
 class Term:
@@ -98,6 +87,10 @@ class Term:
         self.dir.cleanup()
 
 
+def run_text(binary, *args):
+    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=120).stdout
+
+
 def flags_of(binary, dump, gfn):
     """The decoded flags of the 4K leaf at GFN, as the `gfn` command prints them."""
     p = subprocess.run([binary, dump, "gfn", hex(gfn)], capture_output=True, text=True,
@@ -142,8 +135,17 @@ def main():
                    s), s)
     t.keys("Enter")
     s = t.wait(r"a cell = ")
-    case("map: opens at a zoom showing every memslot", all(
-        re.search(rf" s{m['id']}$", s, re.M) for m in vm["memslots"]), s)
+    case("map: opens at a zoom showing every memslot, each labelled", all(
+        re.search(rf" s{m['id']}( |$)", s, re.M) for m in vm["memslots"]), s)
+    starts = [int(x, 16) for x in re.findall(r"^([0-9a-f]{10}) ", s, re.M)]
+    span = starts[1] - starts[0] if len(starts) > 1 else 0
+    case("map: rows of a power-of-two span, each starting at a gfn aligned to it",
+         span and span & (span - 1) == 0 and all(g % span == 0 for g in starts) and
+         all(b - a == span for a, b in zip(starts, starts[1:])), starts[:4])
+    m = re.search(r"a cell = (\d+) gfns? \((\d+)([KMGT])\)", s)
+    case("map: the header gives a cell's size exactly",
+         m and int(m.group(1)) * 4096 == int(m.group(2)) * 1024 ** "BKMGT".index(m.group(3)), s[:200])
+    case("map: the legend names the blank cell", "' ' no memslot" in s, s)
     names = ["unmapped", "read-only", "A=0", "writable", "dirty-logged, recorded",
              "access-tracked", "MMIO", "writable, dirty-logged, not recorded", "finding"]
     case("map: the legend names every state with its glyph",
@@ -164,8 +166,11 @@ def main():
     want = flags_of(binary, dump, gfn)
     case("detail: raw SPTE from the oracle and the bits `gfn` decodes",
          f"spte    {spte:#018x}  present leaf, level 1 (4K)  [{want}]" in s, s)
-    case("detail: the walk from the root, one line per level",
-         len(re.findall(r"^   L[1-4]  \[0x[0-9a-f]+ \+ +\d+\*8\]  0x[0-9a-f]{16}", s, re.M)) == 4
+    gfn_labels = re.findall(r"^  (PML4E|PDPTE|PDE|PTE) +\[",
+                            run_text(binary, dump, "gfn", hex(gfn)), re.M)
+    case("detail: the walk from the root, one line per level, labelled as `gfn` labels it",
+         re.findall(r"^   (PML4E|PDPTE|PDE|PTE) +\[0x[0-9a-f]+ \+ +\d+\*8\]  0x[0-9a-f]{16}", s, re.M)
+         == gfn_labels == ["PML4E", "PDPTE", "PDE", "PTE"]
          and f"{spte:016x}" in s.split("walk from root")[1], s)
     word = logged["dirty_bitmap"]
     case("detail: memslot, hva and the dirty-bitmap bit that records the gfn",
@@ -182,6 +187,7 @@ def main():
     # --- SPTE list of a wide cell, with a filter
     t.keys("-", "-", "-")
     s = t.wait(r"a cell = 512 gfns")
+    case("map: 512 gfns a cell is 2M", "a cell = 512 gfns (2M)" in s, s[:200])
     t.keys("Enter")
     s = t.wait(r"f:filter s:sort")
     in_cell = [e for e in root["sptes"] if e["leaf"] and e["level"] == 1
@@ -304,8 +310,7 @@ def main():
     case("browse without a terminal: one-line error, exit 8",
          p.returncode == 8 and p.stderr.startswith("spte-inspect: browse: needs a terminal")
          and p.stderr.count("\n") == 1, (p.returncode, p.stderr))
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def run(binary, dump, *args):
     if p.returncode != 0:
         raise AssertionError(f"{' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
     doc = json.loads(p.stdout)
-    assert doc["schema_version"] == 1, doc["schema_version"]
+    assert doc["schema_version"] == 2, doc["schema_version"]
     assert doc["incomplete"] == [], doc["incomplete"]
     return doc
 
@@ -41,7 +41,7 @@ def main():
     vms = run(binary, dump, "vms")["vms"]
     slots = run(binary, dump, "memslots")["memslots"]
     roots = run(binary, dump, "roots")["roots"]
-    sptes = run(binary, dump, "sptes")["sptes"]
+    sptes = [{**e, **e["bits"]} for e in run(binary, dump, "sptes")["sptes"]]
 
     ovms = oracle["vms"]
     check([v["kvm"] for v in vms] == [v["kvm"] for v in ovms],
@@ -75,11 +75,12 @@ def main():
         check([r["sp"] for r in mine] == [r["sp"] for r in theirs],
               f"VM {k} roots: {[r['sp'] for r in mine]} != oracle {[r['sp'] for r in theirs]}")
         for a, b in zip(mine, theirs):
-            for f in ("spt_pa", "role", "level", "smm", "guest_mode", "ad_disabled", "invalid",
+            for f in ("spt_pa", "role", "level", "guest_mode", "ad_disabled", "invalid",
                       "refcount"):
                 check(a[f] == b[f], f"root {b['sp']} {f}: {a[f]} != oracle {b[f]}")
+            check(a["smm"] is bool(b["smm"]), f"root {b['sp']} smm: {a['smm']} != oracle {b['smm']}")
         for vc in ov.get("vcpus", []):
-            users = [r["sp"] for r in mine if vc["idx"] in r["vcpus"]]
+            users = [r["sp"] for r in mine if vc["idx"] in [u["idx"] for u in r["vcpus"]]]
             want = [r["sp"] for r in theirs if r["spt_pa"] == vc["root_hpa"]]
             check(users == want, f"vCPU {vc['idx']} root: {users} != oracle {want}")
 
@@ -101,6 +102,44 @@ def main():
                 if e["kvm"] == k and e["root"] == r["sp"]:
                     check(e["kind"] in ("present", "mmio"),
                           f"root {r['sp']}: unexpected {e['kind']} entry {e}")
+
+    # the reverse map: `pfn N`, `sptes --pfn`, `gfn pfn:N` and `gfn hva:` against
+    # the oracle's leaves (pfn from the raw SPTE: bits 12-51)
+    leaves = [(ov["kvm"], r["sp"], e["level"], e["gfn"], (int(e["spte"], 16) >> 12) & ((1 << 40) - 1))
+              for ov in ovms for r in ov["roots"] for e in r["sptes"] if e["leaf"]]
+    def maps(pfn):
+        return sorted((k, sp, lv, g + pfn - p) for k, sp, lv, g, p in leaves
+                      if p <= pfn < p + 512 ** (lv - 1))
+    picks = [x[4] for x in leaves[::max(1, len(leaves) // 6)]]
+    huge = [x for x in leaves if x[2] > 1]
+    if huge:
+        picks.append(huge[0][4] + 5)  # inside a huge leaf: the one gfn that maps it
+    for pfn in picks:
+        got = run(binary, dump, "pfn", hex(pfn))["mappings"]
+        mine = sorted((m["kvm"], m["root"], m["level"], m["gfn"]) for m in got)
+        check(mine == maps(pfn), f"pfn {pfn:#x}: {mine[:4]} != oracle {maps(pfn)[:4]}")
+        hvas = {(m["kvm"], m["gfn"]): m["memslot"]["hva"] for m in got if m["memslot"]}
+        for ov in ovms:
+            for s_ in ov["memslots"]:
+                for (k, g), hva in hvas.items():
+                    if k == ov["kvm"] and s_["base_gfn"] <= g < s_["base_gfn"] + s_["npages"]:
+                        want = int(s_["userspace_addr"], 16) + (g - s_["base_gfn"]) * 4096
+                        check(int(hva, 16) == want, f"pfn {pfn:#x} gfn {g:#x}: hva {hva} != {want:#x}")
+        walks = run(binary, dump, "gfn", f"pfn:{pfn:#x}")["walks"]
+        check(sorted((w["kvm"], w["root"], w["gfn"]) for w in walks) ==
+              sorted((k, sp, g) for k, sp, _, g in maps(pfn)) and
+              all(w["result"] == "mapped" and w["pfn"] == pfn for w in walks),
+              f"gfn pfn:{pfn:#x}: {[(w['gfn'], w.get('pfn')) for w in walks][:4]}")
+        for k, g in list(hvas)[:1]:
+            walks = run(binary, dump, "gfn", f"hva:{hvas[(k, g)]}", "--vm", k)["walks"]
+            check(walks and all(w["gfn"] == g for w in walks), f"gfn hva:{hvas[(k, g)]}: {walks[:1]}")
+    if picks:
+        lo, hi = min(picks), min(picks) + 64
+        got = run(binary, dump, "sptes", "--pfn", f"{lo:#x}-{hi:#x}")["sptes"]
+        want = sorted((k, sp, lv, g) for k, sp, lv, g, p in leaves
+                      if p <= hi and p + 512 ** (lv - 1) - 1 >= lo)
+        check(sorted((e["kvm"], e["root"], e["level"], e["gfn"]) for e in got) == want,
+              f"sptes --pfn {lo:#x}-{hi:#x}: {len(got)} leaves != oracle {len(want)}")
 
     for f in failures[:20]:
         print("FAIL:", f)

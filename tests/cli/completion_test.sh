@@ -38,7 +38,7 @@ s_ids=$(echo "$ids" | grep '^S')
 d_ids=$(echo "$ids" | grep '^D')
 h_ids=$(echo "$ids" | grep '^H' | sed 's/^/S1,/')
 commands=$("$BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
-if [ -n "$pid" ] && [ "$pids" = "$pid" ] && [ -n "$ids" ] && [ "$(echo "$commands" | wc -l)" = 10 ]; then
+if [ -n "$pid" ] && [ "$pids" = "$pid" ] && [ -n "$ids" ] && [ "$(echo "$commands" | wc -l)" = 11 ]; then
 	ok "the binary lists pids (__pids), check ids (--list-checks -j) and commands (--help)"
 else
 	nok "the binary lists pids, check ids and commands" "pid=$pid pids=$pids" "ids=$ids" "commands=$commands"
@@ -48,9 +48,15 @@ fi
 for f in spte-inspect.bash _spte-inspect spte-inspect.fish; do
 	static=$(grep -o 'S1 S2 S3[ A-Z0-9]*' "$COMP/$f" | head -1 | tr ' ' '\n')
 	expect "$f: the fallback list of check ids is --list-checks'" "$static" "$ids"
-	got=$(grep -o 'summary info vms[ a-z]*' "$COMP/$f" | head -1 | tr ' ' '\n')
+	case $f in
+	*.bash) got=$(grep -o 'summary info vms[ a-z]*' "$COMP/$f" | head -1 | tr ' ' '\n') ;;
+	_*) got=$(grep -oE "^[[:space:]]+'[a-z]+:" "$COMP/$f" | tr -d "\t ':") ;;
+	*.fish) got=$(grep -oE '__spte_inspect_needs_command -f -a [a-z]+' "$COMP/$f" | awk '{print $4}') ;;
+	esac
 	expect "$f: the list of commands is --help's" "$got" "$commands"
 done
+bits="P R U W X A D PS HW MW AT leaf"
+bits_w=$(for b in W; do echo "W=0"; echo "W=1"; done)
 
 # -- bash ------------------------------------------------------------------
 complete_bash() { # words... -> the candidates, sorted, one per line
@@ -93,6 +99,15 @@ expect "bash: --check falls back to the static list" \
 expect "bash: --severity" "$(complete_bash spte-inspect --severity w)" "warning"
 expect "bash: --severity=" "$(complete_bash spte-inspect --severity = e)" "error"
 expect "bash: --level" "$(complete_bash spte-inspect --level "")" "$(seq 1 5)"
+expect "bash: sptes BITS: bit names" "$(complete_bash spte-inspect "$DUMP" sptes W)" "$bits_w"
+expect "bash: sptes BITS after a comma keeps the list" \
+	"$(complete_bash spte-inspect "$DUMP" sptes W=1,D)" "$(sorted W=1,D=0 W=1,D=1)"
+expect "bash: --color" "$(complete_bash spte-inspect "$DUMP" --color a)" "$(sorted always auto)"
+expect "bash: the pfn command" "$(complete_bash spte-inspect "$DUMP" pf)" "pfn"
+syms=$("$BIN" "$DUMP" __symbols kvm:mark_page_dirty | sort -V)
+# bash inserts after the ':' (a word break for readline): the candidates lose "kvm:"
+expect "bash: dis SYMBOL from the dump on the line" \
+	"$(complete_bash spte-inspect "$DUMP" dis kvm:mark_page_dirty)" "$(echo "$syms" | sed 's/^kvm://')"
 
 # -- zsh -------------------------------------------------------------------
 cat >"$TMP/zcomp.zsh" <<'EOF'
@@ -127,6 +142,15 @@ if command -v zsh >/dev/null; then
 	got=$(complete_zsh spte-inspect "$DUMP" --check S1,H)
 	expect "zsh: --check after a comma offers the rest" "$got" "$(echo "$ids" | grep '^H')"
 	expect "zsh: --severity" "$(complete_zsh spte-inspect "$DUMP" --severity "")" "$(sorted error info warning)"
+	expect "zsh: sptes BITS: bit names" "$(complete_zsh spte-inspect "$DUMP" sptes W)" "$bits_w"
+	expect "zsh: dis SYMBOL from the dump on the line" \
+		"$(complete_zsh spte-inspect "$DUMP" dis kvm:mark_page_dirty)" "$syms"
+	# the check ids come from the binary on the line, not from whichever is on PATH
+	mkdir -p "$TMP/one"
+	printf '#!/bin/sh\necho %s\n' "'{\"checks\":[{\"id\":\"S1\"},{\"id\":\"S2\"}]}'" >"$TMP/one/spte-inspect"
+	chmod +x "$TMP/one/spte-inspect"
+	expect "zsh: --check from the binary on the command line" \
+		"$(complete_zsh "$TMP/one/spte-inspect" "$DUMP" --check S)" "$(sorted S1 S2)"
 else
 	for t in "the completion file parses" "commands, options, pids, check ids"; do
 		skip "zsh: $t" "zsh not installed"
@@ -150,6 +174,11 @@ if command -v fish >/dev/null; then
 	expect "fish: --check S offers the S checks" "$(complete_fish "spte-inspect $DUMP --check S")" "$s_ids"
 	expect "fish: --check after a comma keeps the list" \
 		"$(complete_fish "spte-inspect $DUMP --check S1,H")" "$h_ids"
+	expect "fish: sptes BITS: bit names" "$(complete_fish "spte-inspect $DUMP sptes W")" "$bits_w"
+	expect "fish: dis SYMBOL from the dump on the line" \
+		"$(complete_fish "spte-inspect $DUMP dis kvm:mark_page_dirty")" "$syms"
+	got=$(fish -N -c "source '$COMP/spte-inspect.fish'; complete -C 'spte-inspect $DUMP pf'" 2>&1)
+	expect "fish: commands with their descriptions" "$got" "pfn	who maps a host frame"
 	expect "fish: --check falls back to the static list" \
 		"$(PATH="$TMP/broken:$PATH" complete_fish "spte-inspect $DUMP --check S")" "$s_ids"
 else

@@ -9,31 +9,24 @@ proves those equal to oracle.json).  A control per recompressed file: the root
 page's compressed data cut short must change the result.
 Usage: compression.py BINARY KDUMP RECOMPRESS KDUMP_TO_ELF MAKEDUMPFILE"""
 import json
+
+import jsondoc
 import os
 import struct
 import subprocess
 import sys
 import tempfile
 
+from tap import case, done
+
 FLAGS = {"zlib": 0x1, "lzo": 0x2, "snappy": 0x4, "zstd": 0x20, "none": 0}
 ALL = 0x1 | 0x2 | 0x4 | 0x20
 DESC = struct.Struct("<qIIQ")  # offset, size, flags, page_flags
 
-failures = []
-n = 0
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    print(f"ok {n} - {name}" if cond else f"not ok {n} - {name}: {detail}")
-    if not cond:
-        failures.append(name)
-
 
 def doc(binary, dump, *args):
     p = subprocess.run([binary, "-j", dump, *args], capture_output=True, text=True, timeout=300)
-    d = json.loads(p.stdout) if p.stdout else {}
+    d = jsondoc.load(p.stdout) if p.stdout else {}
     d.pop("dump", None)
     return p.returncode, d
 
@@ -99,9 +92,18 @@ def main():
         try:
             for alg, opts in (("lzo", ["-l"]), ("none", [])):
                 out = os.path.join(t, f"{alg}.kdump")
-                p = subprocess.run([makedumpfile, *opts, "-d", "31", elf, out],
+                level = "31"
+                p = subprocess.run([makedumpfile, *opts, "-d", level, elf, out],
                                    capture_output=True, text=True, timeout=300)
-                case(f"makedumpfile {' '.join(opts + ['-d', '31'])} writes a kdump",
+                if "kernel version is not supported" in p.stdout + p.stderr:
+                    # makedumpfile older than the kernel misreads its page
+                    # flags and drops pages in use (7.x with Debian 12's
+                    # 1.7.2): exclude only zero pages, which it reads by content
+                    os.unlink(out)
+                    level = "1"
+                    p = subprocess.run([makedumpfile, *opts, "-d", level, elf, out],
+                                       capture_output=True, text=True, timeout=300)
+                case(f"makedumpfile {' '.join(opts + ['-d', level])} writes a kdump",
                      p.returncode == 0 and os.path.exists(out), p.stderr[-300:])
                 dumps[f"{alg} (makedumpfile)"] = (out, alg)
         finally:
@@ -144,8 +146,7 @@ def main():
                  "changes sptes", flags & ALL == FLAGS[alg] and got != ref["sptes"],
                  f"flags {flags:#x}")
             os.unlink(cut)
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -3,27 +3,20 @@
 (tools/kdump-to-elf.py) must analyse exactly like the kdump it came from.
 Usage: elf_format.py BINARY KDUMP CONVERTER"""
 import json
+
+import jsondoc
 import os
 import subprocess
 import struct
 import sys
 import tempfile
 
-failures = []
-n = 0
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    print(f"ok {n} - {name}" if cond else f"not ok {n} - {name}: {detail}")
-    if not cond:
-        failures.append(name)
+from tap import case, done
 
 
 def doc(binary, dump, *args):
     p = subprocess.run([binary, "-j", dump, *args], capture_output=True, text=True, timeout=300)
-    d = json.loads(p.stdout) if p.stdout else {}
+    d = jsondoc.load(p.stdout) if p.stdout else {}
     d.pop("dump", None)
     return p.returncode, d
 
@@ -52,8 +45,7 @@ def main():
         p = subprocess.run([binary, elf, "dis", "cpu0", "2"], capture_output=True, text=True)
         case("ELF: CPU registers from the notes (dis cpu0)", p.returncode == 0 and
              p.stdout.count("\n") == 2, p.stderr)
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

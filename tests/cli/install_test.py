@@ -11,18 +11,9 @@ import subprocess
 import sys
 import tempfile
 
+from tap import case, done
+
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-n = fails = 0
-
-
-def case(name, ok, detail=""):
-    global n, fails
-    n += 1
-    fails += not ok
-    print(f"ok {n} - {name}" if ok else f"not ok {n} - {name}")
-    if not ok:
-        for line in str(detail).splitlines() or [""]:
-            print(f"#   {line}")
 
 
 def run(*argv, **kw):
@@ -57,6 +48,8 @@ def main():
             os.path.join(SRC, "completions", "_spte-inspect"),
         os.path.join(datadir, "fish", "vendor_completions.d", "spte-inspect.fish"):
             os.path.join(SRC, "completions", "spte-inspect.fish"),
+        os.path.join(datadir, "spte-inspect", "spte-inspect.schema.json"):
+            os.path.join(SRC, "schema", "spte-inspect.schema.json"),
     }
     with tempfile.TemporaryDirectory() as dest:
         # without --no-rebuild: `meson test` builds only what tests link, not the man page
@@ -92,9 +85,7 @@ def main():
             p = run("bash", "-c", 'source "$1" && complete -p spte-inspect', "-", bash_file)
             case("the installed bash completion registers for spte-inspect",
                  p.returncode == 0 and "_spte_inspect" in p.stdout, p.stdout + p.stderr)
-    print(f"1..{n}")
-    print(f"# {n - fails} passed, {fails} failed")
-    return 1 if fails else 0
+    return done()
 
 
 if __name__ == "__main__":

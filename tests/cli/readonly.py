@@ -10,15 +10,15 @@ import subprocess
 import sys
 import tempfile
 
+from tap import case, done
+
 
 def main():
     binary, dump = sys.argv[1:3]
     if not shutil.which("strace"):
-        print("strace missing (tools/install-deps.sh installs it)")
-        print("0 passed, 1 failed")
-        return 1
+        case("strace is installed (tools/install-deps.sh installs it)", False)
+        return done()
     dump = os.path.abspath(dump)
-    fails, n = 0, 0
     with tempfile.TemporaryDirectory() as t:
         for cmd in (["summary"], ["sptes"], ["check"], ["memslots"], ["gfn", "0x10011"],
                     ["dis", "cpu0", "2"], ["info"]):
@@ -27,13 +27,9 @@ def main():
                             "-o", log, binary, dump, *cmd], capture_output=True, timeout=300)
             opens = [l for l in open(log) if dump in l]
             writable = [l for l in opens if re.search(r"O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|creat\(|truncate\(", l)]
-            n += 1
-            ok = opens and not writable
-            fails += not ok
-            print(f"{'ok' if ok else 'not ok'} {n} - {' '.join(cmd)}: {len(opens)} opens of the dump, "
-                  f"all read-only{'' if ok else ': ' + ''.join(writable or ['never opened'])}")
-    print(f"{n - fails} passed, {fails} failed")
-    return 1 if fails else 0
+            case(f"{' '.join(cmd)}: {len(opens)} opens of the dump, all read-only",
+                 opens and not writable, "".join(writable or ["never opened"]))
+    return done()
 
 
 if __name__ == "__main__":

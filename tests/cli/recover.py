@@ -10,6 +10,8 @@ check and summary must produce the same JSON and exit status as with BTF.  A cop
 changed) must be refused with a clear error, never analysed with a wrong layout.
 Usage: recover.py BINARY DUMP INJECTOR [--code-damage]"""
 import json
+
+import jsondoc
 import os
 import re
 import subprocess
@@ -17,18 +19,7 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-failures = []
-n = 0
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
+from tap import case, done
 
 
 def run(dump, *args):
@@ -77,6 +68,9 @@ def hide_btf(dump, dst, extra=(), vmlinux=False):
     vmlinux's at __start_BTF)."""
     rd = lambda va: int(out(dump, "__rd64", hex(va)), 16)
     off = lambda m: offset(dump, m)[0] // 8
+    if not has_module_btf(dump):  # before 5.11: nothing to destroy
+        subprocess.run([sys.executable, INJECT, dump, dst, *extra], check=True, capture_output=True)
+        return 0
     head = sym(dump, "vmlinux:btf_modules")
     l, b, d = off("btf_module.list"), off("btf_module.btf"), off("btf.data")
     pokes, pos, k = [], rd(head), 0
@@ -93,10 +87,15 @@ def hide_btf(dump, dst, extra=(), vmlinux=False):
     return k
 
 
+def has_module_btf(dump):
+    """CONFIG_DEBUG_INFO_BTF_MODULES (5.11+): the kernel keeps btf_modules."""
+    return run(dump, "dis", "vmlinux:btf_modules", "1").returncode == 0
+
+
 def doc(dump, cmd):
     p = run(dump, "-j", cmd)
     try:
-        d = json.loads(p.stdout)
+        d = jsondoc.load(p.stdout)
     except ValueError:
         d = None
     if isinstance(d, dict):
@@ -187,11 +186,49 @@ def stage(dump, hidden, label, vmlinux, base):
              f"{json.dumps(a[1])[:200]} vs {json.dumps(b[1])[:200]}")
 
 
+def stage_only(dump):
+    """A kernel without module BTF (5.10): recovery is the only way, so there
+    is no BTF to compare with; the offsets are proven by the analysis
+    equalling the drgn oracle (check_oracle.py) and here by the report and
+    the commands being complete."""
+    rc, info, err = doc(dump, "info")
+    rec = (info or {}).get("recovered") or {}
+    label = "no module BTF in this kernel"
+    case(f"{label}: info works", rc == 0, err)
+    case(f"{label}: kvm's offsets recovered heuristically from its machine code",
+         rec.get("used") is True and "heuristic" in rec.get("method", "")
+         and "machine code" in rec.get("method", "") and rec.get("vmlinux") is False,
+         json.dumps(rec)[:300])
+    kvm = [m for m in (info or {}).get("modules", []) if m["name"] == "kvm"]
+    case(f"{label}: kvm's type info is named as recovered",
+         kvm and kvm[0]["btf"] and "recovered" in kvm[0]["btf"], str(kvm))
+    case(f"{label}: every member the analysis needs was recovered", rec.get("not_recovered") == "",
+         rec.get("not_recovered"))
+    case(f"{label}: the data confirmed the layout", re.match(r"\d+ VM\(s\)", rec.get("validated", "")),
+         rec.get("validated"))
+    members = [m for m in rec.get("members", []) if not m.get("size_of")]
+    case(f"{label}: a few dozen members recovered", len(members) >= 35, str(len(members)))
+    case(f"{label}: each names the functions it was read from",
+         all(m["from"] for m in members), [m["member"] for m in members if not m["from"]])
+    # where two functions reveal a member they agree (a disagreement voids it)
+    twice = [m["member"] for m in members if "," in m["from"]]
+    case(f"{label}: members read from two or more functions that agree", len(twice) >= 10, twice)
+    for cmd in COMMANDS:
+        rc, d, err = doc(dump, cmd)
+        case(f"{label}: {cmd}: complete (exit {rc})", rc in (0, 1) and d and d["incomplete"] == [],
+             (rc, err, d and d["incomplete"]))
+    return {c: doc(dump, c) for c in COMMANDS}
+
+
 def main():
     global BIN, INJECT
     BIN, dump, INJECT = sys.argv[1:4]
     code_damage = "--code-damage" in sys.argv[4:]
     tmp = tempfile.TemporaryDirectory()
+    if not has_module_btf(dump):
+        base = stage_only(dump)
+        print("ok # SKIP vmlinux BTF destroyed too: vmlinux-side recovery is not done for this kernel")
+        return code_damage_cases(dump, tmp, base, code_damage)
     hidden = os.path.join(tmp.name, "nobtf.kdump")
     full = os.path.join(tmp.name, "novmlinuxbtf.kdump")
     with ThreadPoolExecutor(2) as pool:
@@ -206,7 +243,10 @@ def main():
          str(base_info and base_info.get("recovered")))
     stage(dump, hidden, "module BTF destroyed", False, base)
     stage(dump, full, "all BTF destroyed", True, base)
+    return code_damage_cases(dump, tmp, base, code_damage)
 
+
+def code_damage_cases(dump, tmp, base, code_damage):
     if code_damage:
         # vm_stat_clear's `lea kvm, [next - offsetof(struct kvm, vm_list)]`
         # changed by 8: vcpu_stat_clear disagrees, so vm_list is voided.
@@ -235,15 +275,26 @@ def main():
         # update_gfn_disallow_lpage_count's copy of its slot argument nop'ed
         # out: lpage_info is no longer revealed, so what needs it (S10) is
         # reported unanalysed (exit bit 2), the rest unchanged.
+        # Where the function uses its argument in place (5.10), the scaled
+        # lea after each lpage_info[] load is nop'ed out instead.
         lines = out(dump, "dis", "kvm:update_gfn_disallow_lpage_count", "6").splitlines()
         mv = [i for i, l in enumerate(lines) if re.search(r"\bmov\s+r\w+, rdi$", l)]
-        case("update_gfn_disallow_lpage_count copies its argument", mv, "\n".join(lines))
+        if not mv:
+            lines = out(dump, "dis", "kvm:update_gfn_disallow_lpage_count", "40").splitlines()
+            mv = [i + 1 for i, l in enumerate(lines[:-2])
+                  if re.search(r"\bmov\s+(r\w+), qword ptr \[rdi \+ 0x[0-9a-f]+\]$", l) and
+                  re.search(r"\blea\s+(r\w+), \[\1 \+ r\w+\*[48]\]$".replace(
+                      "\\1", re.search(r"mov\s+(r\w+),", l).group(1)), lines[i + 1])]
+        case("update_gfn_disallow_lpage_count: the instructions that reveal lpage_info", mv,
+             "\n".join(lines))
         if mv:
-            a = int(lines[mv[0]].split()[0], 16)
-            ln = int(lines[mv[0] + 1].split()[0], 16) - a
-            pa = int(out(dump, "__vtop", hex(a)), 16)
+            pokes = []
+            for k in mv:
+                a = int(lines[k].split()[0], 16)
+                ln = int(lines[k + 1].split()[0], 16) - a
+                pokes += ["--poke", f"{int(out(dump, '__vtop', hex(a)), 16):#x}={'90' * ln}"]
             damaged = os.path.join(tmp.name, "nolpage.kdump")
-            hide_btf(dump, damaged, ["--poke", f"{pa:#x}={'90' * ln}"])
+            hide_btf(dump, damaged, pokes)
             rc, d, _ = doc(damaged, "info")
             r3 = (d or {}).get("recovered") or {}
             case("a member the code no longer reveals is listed as not recovered",
@@ -259,11 +310,8 @@ def main():
                      b_[0] & 2 and any("lpage_info" in x for x in inc) and (same or shadow),
                      f"{b_[0]} {inc}")
 
-    print(f"1..{n}")
-    if failures:
-        print(f"{len(failures)} failed: {failures}")
-        sys.exit(1)
+    return done()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

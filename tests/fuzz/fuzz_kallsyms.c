@@ -26,8 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_env_apply(&env, data, size);
 	struct symtab t;
-	struct err *e = kallsyms_load(env.T->dump, &t);
+	struct err *e = kallsyms_load(env.T->dump, &t, NULL, 0);
 	if (!e)
+		symtab_fini(&t);
+	err_free(e);
+	/* and the search for the tables by their structure, over the same bytes */
+	if (!(e = kallsyms_scan(env.T->dump, &t, NULL, 0)))
 		symtab_fini(&t);
 	err_free(e);
 	fuzz_env_reset(&env);

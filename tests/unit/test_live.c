@@ -19,18 +19,10 @@
 #include "check/check.h"
 #include "kobj/kvm.h"
 #include "mmu/walk.h"
+#include "tap.h"
 
-static int n_test, n_fail;
-#define OK(cond, name)                                                                 \
-	do {                                                                           \
-		n_test++;                                                              \
-		if (cond) {                                                            \
-			printf("ok %d - %s\n", n_test, name);                          \
-		} else {                                                               \
-			n_fail++;                                                      \
-			printf("not ok %d - %s (%s)\n", n_test, name, #cond);         \
-		}                                                                      \
-	} while (0)
+/* The plan is printed up front (it names the leaf under test). */
+#define OK(cond, name) CHECK(name, cond)
 
 struct cand {
 	bool found;
@@ -219,7 +211,7 @@ int main(int argc, char **argv)
 	printf("1..12\n# VM %d gfn 0x%" PRIx64 " spte 0x%" PRIx64 " table 0x%" PRIx64 "[%d], bitmap "
 	       "word 0x%" PRIx64 " bit %d\n", c.vm->pid, c.gfn, c.spte, c.table_pa, c.index,
 	       c.bitmap_word_va, c.bit);
-	struct dump_live_stats *ls = dump_live_stats(T->dump);
+	struct live_stats *ls = &T->live;
 	static struct hook h;
 	h.c = &c;
 	if ((e = dump_read_phys(T->dump, c.table_pa, h.page, sizeof(h.page)))) {
@@ -279,5 +271,5 @@ int main(int argc, char **argv)
 	walker_free(w);
 	kvm_host_fini(&H);
 	target_close(T);
-	return n_fail ? 1 : 0;
+	return tap_failed != 0;
 }

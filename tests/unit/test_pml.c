@@ -16,21 +16,10 @@
 #include <bpf/btf.h>
 #include <linux/btf.h>
 
-#include "books.h"
-#include "pml.h"
-
-static int n, failed;
-
-#define CHECK(name, cond)                                                            \
-	do {                                                                         \
-		n++;                                                                 \
-		if (cond)                                                            \
-			printf("ok %d - %s\n", n, name);                             \
-		else {                                                               \
-			printf("not ok %d - %s (%s)\n", n, name, #cond);             \
-			failed++;                                                    \
-		}                                                                    \
-	} while (0)
+#include "dirty.h"
+#include "kobj/books.h"
+#include "kobj/pml.h"
+#include "tap.h"
 
 #define B(x) (1ull << (x))
 #define ADDR 0x000ffffffffff000ull
@@ -404,6 +393,5 @@ int main(void)
 
 	test_layout();
 
-	printf("1..%d\n", n);
-	return failed ? 1 : 0;
+	return tap_done();
 }

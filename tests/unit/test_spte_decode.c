@@ -1,7 +1,7 @@
 /* SPTE decoding on constructed values: EPT (which the fixtures cannot
  * produce) and NPT, across KVM's SPTE eras.  Every mask below is what KVM
- * programs (kvm_mmu_set_ept_masks / kvm_mmu_reset_all_pte_masks, 6.1 and
- * 6.12) and every SPTE is built from the Intel SDM / AMD APM bit layout plus
+ * programs (kvm_mmu_set_ept_masks / kvm_mmu_reset_all_pte_masks, 6.1,
+ * 6.12 and 7.3) and every SPTE is built from the Intel SDM / AMD APM bit layout plus
  * KVM's software bits; the expected fields are derived by hand in comments.
  * TAP output. */
 #include <inttypes.h>
@@ -9,19 +9,7 @@
 #include <string.h>
 
 #include "mmu/spte.h"
-
-static int n, failed;
-
-#define CHECK(name, cond)                                                            \
-	do {                                                                         \
-		n++;                                                                 \
-		if (cond)                                                            \
-			printf("ok %d - %s\n", n, name);                             \
-		else {                                                               \
-			printf("not ok %d - %s (%s)\n", n, name, #cond);             \
-			failed++;                                                    \
-		}                                                                    \
-	} while (0)
+#include "tap.h"
 
 #define B(x) (1ull << (x))
 #define ADDR 0x000ffffffffff000ull
@@ -95,6 +83,28 @@ static struct spte_masks npt(void)
 	m.ad_enabled = true;
 	m.mmio_caching = true;
 	m.frozen = 0x5a0;
+	return m;
+}
+
+/* E3 (7.x, kvm_mmu_set_ept_masks of Debian's 7.3.4 kvm.ko): execute split
+ * into shadow_xs_mask (bit 2) and shadow_xu_mask (bit 10, user-mode execute
+ * with MBEC), acc_track = RWX|XU, host-/MMU-writable = 53/55; KVM's software
+ * bits moved off bit 10: A/D type at 60-61, saved R/X/XU at 52/54/62, MMIO
+ * generation low bits 3-9, FROZEN_SPTE bit 63 | 0x1a0. */
+static struct spte_masks ept_e3(void)
+{
+	struct spte_masks m = ept_e2();
+	m.x = B(2);
+	m.xu = B(10);
+	m.split_x = true;
+	m.acc_track = 0x407;
+	m.host_writable = B(53);
+	m.mmu_writable = B(55);
+	m.frozen = B(63) | 0x1a0;
+	m.ad_shift = 60;
+	m.saved_shift = 52;
+	m.saved_xu_bit = 62;
+	m.mmio_gen_low_bits = 7;
 	return m;
 }
 
@@ -188,6 +198,45 @@ int main(void)
 	CHECK("E1: bit 63 alone is garbage", spte_classify(&m, B(63)) == SPTE_GARBAGE);
 	CHECK("no bit 11: garbage", spte_classify(&m, 0x1234) == SPTE_GARBAGE);
 
+	/* E3 (7.x): a 4K RWX leaf, user-executable too: R W X A D, XU, memtype
+	 * WB (6 << 3), HW (53) MW (55), MMU-present 11: 0x00a0000000001f77 with
+	 * pfn 0x1234. */
+	struct spte_masks m3 = ept_e3();
+	uint64_t e3 = B(53) | B(55) | B(11) | B(10) | B(9) | B(8) | (6 << 3) | 7 | 0x1234000ull;
+	spte_decode(&m3, e3, 1, &b);
+	CHECK("ept E3 leaf: R W X XU A D HW MW, pfn", b.kind == SPTE_PRESENT && b.hw_present &&
+		  b.readable && b.writable && b.executable && b.has_xu && b.user_executable &&
+		  b.accessed && b.dirty && b.host_writable && b.mmu_writable && b.pfn == 0x1234 &&
+		  b.ad_type == SPTE_AD_ENABLED && b.memtype == 6);
+	spte_flags_str(&b, true, buf, sizeof(buf));
+	CHECK("ept E3 leaf: flags string names XU", !strcmp(buf, "P R W X XU A D HW MW"));
+	spte_decode(&m3, (e3 & ~(uint64_t)B(10)), 1, &b);
+	spte_flags_str(&b, true, buf, sizeof(buf));
+	CHECK("ept E3 supervisor-only execute", b.executable && !b.user_executable &&
+		  !strcmp(buf, "P R W X -- A D HW MW"));
+	/* execute in user mode only (no RWX): present to the CPU under MBEC */
+	spte_decode(&m3, B(11) | B(10) | 0x5000ull, 1, &b);
+	CHECK("ept E3 XU-only leaf is hardware-present", b.hw_present && b.user_executable &&
+		  !b.executable && !b.readable);
+	/* A/D disabled (type 1 at bit 60), access-tracked: RWX and XU cleared,
+	 * R X XU saved at 52 54 62. */
+	uint64_t at = B(60) | B(11) | B(52) | B(54) | B(62) | 0x6000ull;
+	spte_decode(&m3, at, 1, &b);
+	CHECK("ept E3 access-tracked: A/D type from bits 60-61, saved R X XU at 52 54 62",
+	      b.ad_type == SPTE_AD_DISABLED && b.access_tracked && b.saved_r && b.saved_x &&
+	      b.saved_xu && !b.host_writable && !b.mmu_writable);
+	/* the same bits under E2 read differently: bit 52 is the A/D type there */
+	spte_decode(&m2, at, 1, &b);
+	CHECK("ept E2 reads bit 52 as A/D type 1", b.ad_type == SPTE_AD_DISABLED && !b.saved_xu);
+	/* MMIO generation 0x1ab: low 7 bits at 3-9, the rest from bit 52 */
+	uint32_t g3 = 0x1ab;
+	uint64_t mmio3 = 6 | ((uint64_t)(g3 & 0x7f) << 3) | ((uint64_t)(g3 >> 7) << 52) | 0xfee00000ull;
+	spte_decode(&m3, mmio3, 1, &b);
+	CHECK("ept E3 mmio: generation with 7 low bits", b.kind == SPTE_MMIO && b.mmio_gen == g3 &&
+		  b.mmio_gfn == 0xfee00);
+	CHECK("ept E3 frozen is bit 63 | 0x1a0", spte_classify(&m3, B(63) | 0x1a0) == SPTE_FROZEN &&
+		  spte_classify(&m3, B(63) | 0x5a0) != SPTE_FROZEN);
+
 	/* L1TF: gpa bit 42 is stored at bit 47 (shifted up by 5). */
 	struct spte_masks lt = ept_l1tf();
 	uint64_t gpa = (1ull << 42) | 0x3000ull;
@@ -220,6 +269,5 @@ int main(void)
 	spte_decode(&p, 0x2000e47ull, 1, &b);
 	CHECK("npt aged leaf", !b.accessed && b.dirty && b.writable && !b.access_tracked);
 
-	printf("1..%d\n", n);
-	return failed != 0;
+	return tap_done();
 }

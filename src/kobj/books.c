@@ -1,4 +1,5 @@
-#include "books.h"
+#include "kobj/books.h"
+#include "symtab/recover.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,21 +7,25 @@
 
 #define RING_MAX_ENTRIES 65536	/* KVM_DIRTY_RING_MAX_ENTRIES */
 
-struct err *books_layout(struct target *T, struct check_layout *L, struct notes *notes)
+struct err *books_layout_load(struct target *T, const struct kvm_host *H, struct books_layout *L,
+			      struct notes *notes)
 {
 	const struct types *ty = &T->types;
-	struct type_ref kvm = types_struct(ty, "kvm", "kvm");
-	struct type_ref vcpu = types_struct(ty, "kvm", "kvm_vcpu");
+	const struct kvm_layout *K = &H->layout;
+	struct type_ref kvm = K->kvm;
+	struct type_ref vcpu = K->vcpu;
 	struct type_ref ring = types_struct(ty, "kvm", "kvm_dirty_ring");
-	struct type_ref sp = types_struct(ty, "kvm", "kvm_mmu_page");
 	struct type_ref page = types_struct(ty, NULL, "page");
-	struct type_ref mm = types_struct(ty, NULL, "mm_struct");
-	struct type_ref slot = types_struct(ty, "kvm", "kvm_memory_slot");
+	struct type_ref mm = K->mm;
+	struct type_ref slot = K->slot;
 	memset(L, 0, sizeof(*L));
-	L->memslots = types_struct(ty, "kvm", "kvm_memslots");
+	L->K = K;
 	/* The qrwlock's counter: writer byte 0xff, readers from bit 9. */
+	/* an rwlock (5.12+), or a spinlock before: held when its word is non-zero */
 	L->have_lock = types_member(kvm, "mmu_lock.raw_lock.cnts.counter", &L->mmu_lock) ||
-		       types_member(kvm, "mmu_lock.raw_lock.cnts", &L->mmu_lock);
+		       types_member(kvm, "mmu_lock.raw_lock.cnts", &L->mmu_lock) ||
+		       types_member(kvm, "mmu_lock.rlock.raw_lock.val.counter", &L->mmu_lock) ||
+		       (types_member(kvm, "mmu_lock", &L->mmu_lock) && L->mmu_lock.size == 4);
 	L->have_slots_lock = types_member(kvm, "slots_lock.owner.counter", &L->slots_lock);
 	L->have_inval = (types_member(kvm, "mmu_invalidate_in_progress", &L->inval) &&
 			 types_member(kvm, "mmu_invalidate_range_start", &L->inval_start) &&
@@ -39,11 +44,7 @@ struct err *books_layout(struct target *T, struct check_layout *L, struct notes 
 	}
 	L->have_nr_logging = types_member(kvm, "nr_memslots_dirty_logging.counter", &L->nr_logging);
 	L->have_disable_nx = types_member(kvm, "arch.disable_nx_huge_pages", &L->disable_nx);
-	struct type_ref elem;
-	L->have_gen = types_member(L->memslots, "generation", &L->ms_generation) &&
-		      L->ms_generation.size == 8 && types_member(kvm, "memslots", &L->kvm_memslots) &&
-		      types_array(L->kvm_memslots.type, &elem, &L->nas) && types_is_pointer(elem) &&
-		      types_size(elem) == 8 && L->nas <= 8;
+	L->have_gen = K->has_ms_generation && K->ms_generation.size == 8;
 	struct type_ref dg = types_struct(ty, "kvm", "kvm_dirty_gfn");
 	L->gfn_entry_size = types_size(dg);
 	L->have_ring = types_member(dg, "slot", &L->gfn_slot) &&
@@ -54,14 +55,9 @@ struct err *books_layout(struct target *T, struct check_layout *L, struct notes 
 		       types_member(ring, "reset_index", &L->ring_reset) &&
 		       types_member(ring, "dirty_index", &L->ring_dirty) &&
 		       types_member(ring, "size", &L->ring_size);
-	L->sp_size = types_size(sp);
 	L->page_size = types_size(page);
-	L->have_sp_check = types_member(sp, "tdp_mmu_page", &L->sp_tdp) &&
-			   types_member(sp, "role.word", &L->sp_role) &&
-			   types_member(sp, "role.level", &L->sp_level) &&
-			   types_member(sp, "gfn", &L->sp_gfn) && types_member(sp, "spt", &L->sp_spt) &&
-			   types_member(page, "private", &L->page_private) && L->page_size &&
-			   target_symbol(T, "vmlinux", "vmemmap_base", &L->vmemmap_base);
+	L->have_sp_check = K->has_sp_tdp && types_member(page, "private", &L->page_private) &&
+			   L->page_size && target_symbol(T, "vmlinux", "vmemmap_base", &L->vmemmap_base);
 	if (L->have_sp_check) {
 		uint64_t base;
 		struct err *e = dump_read_u64(T->dump, L->vmemmap_base, &base);
@@ -74,7 +70,6 @@ struct err *books_layout(struct target *T, struct check_layout *L, struct notes 
 	} else {
 		notes_add(notes, "S6 not run: no page->private or kvm_mmu_page fields in type info");
 	}
-	L->have_ptep = types_member(sp, "ptep", &L->sp_ptep);
 	/* lpage_info[KVM_NR_PAGE_SIZES - 1]; gfn_track[1] (<= 6.6) or the
 	 * single gfn_write_track pointer (later) */
 	L->have_lpage = types_member(slot, "arch.lpage_info", &L->s_lpage);
@@ -88,6 +83,17 @@ struct err *books_layout(struct target *T, struct check_layout *L, struct notes 
 	if (!L->have_pgd)
 		notes_add(notes, "H1-H5 not run: mm_struct has no pgd in type info");
 	pml_layout(T, &L->pml, notes);
+	uint64_t a;
+	bool found;
+	if (target_symbol(T, "vmlinux", "empty_zero_page", &a) && !dump_vtop(T->dump, a, &a))
+		L->zero_pfn = a >> 12;
+	uint64_t hz = kvm_read_global(T, "huge_zero_pfn", 8, &found);
+	L->huge_zero_pfn = found && hz != UINT64_MAX ? hz : 0;
+	L->nx_huge_pages = (int)(int32_t)kvm_read_global(T, "nx_huge_pages", 4, &found);
+	L->ad_always = target_symbol(T, "kvm", "kvm_ad_enabled", &a);
+	/* 5.10's aging clears D and leaves W: W=1, D=0, A=1 is then what a
+	 * re-touch after aging looks like, not a race's fingerprint */
+	L->aging_clears_dirty = recover_code_clears(T, "kvm", "age_gfn_range", "shadow_dirty_mask");
 	return NULL;
 }
 
@@ -104,56 +110,12 @@ static uint64_t ring_key(uint32_t slot, uint64_t offset)
 	return ((uint64_t)slot << 44) ^ offset;
 }
 
-static int pending_add(struct pending_set *s, uint64_t key)
-{
-	key |= 1ull << 63; /* 0 marks an empty slot */
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 256;
-		uint64_t *ns = calloc(ncap, sizeof(*ns));
-		if (!ns)
-			return -1;
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->slot[i]) {
-				size_t h = (size_t)(s->slot[i] * 0x9e3779b97f4a7c15ull >> 20) & (ncap - 1);
-				while (ns[h])
-					h = (h + 1) & (ncap - 1);
-				ns[h] = s->slot[i];
-			}
-		free(s->slot);
-		s->slot = ns;
-		s->cap = ncap;
-	}
-	size_t h = (size_t)(key * 0x9e3779b97f4a7c15ull >> 20) & (s->cap - 1);
-	while (s->slot[h]) {
-		if (s->slot[h] == key)
-			return 0;
-		h = (h + 1) & (s->cap - 1);
-	}
-	s->slot[h] = key;
-	s->n++;
-	return 1;
-}
-
-static bool pending_has(const struct pending_set *s, uint64_t key)
-{
-	if (!s->cap)
-		return false;
-	key |= 1ull << 63;
-	size_t h = (size_t)(key * 0x9e3779b97f4a7c15ull >> 20) & (s->cap - 1);
-	while (s->slot[h]) {
-		if (s->slot[h] == key)
-			return true;
-		h = (h + 1) & (s->cap - 1);
-	}
-	return false;
-}
-
 int books_ring_add(struct vm_books *b, uint32_t slot, uint64_t offset)
 {
-	return pending_add(&b->ring, ring_key(slot, offset)) < 0 ? -1 : 0;
+	return u64set_add(&b->ring, ring_key(slot, offset)) < 0 ? -1 : 0;
 }
 
-static struct err *books_ring(struct target *T, const struct check_layout *L,
+static struct err *books_ring(struct target *T, const struct books_layout *L,
 			      const struct kvm_vm *vm, struct vm_books *b, struct notes *notes)
 {
 	/* vCPUs kobj could not read have rings nobody looked at. */
@@ -207,7 +169,7 @@ static struct err *books_ring(struct target *T, const struct check_layout *L,
 }
 
 /* Quiescence signals: KVM mid-operation makes a violation inconclusive. */
-static void books_signals(struct target *T, const struct check_layout *L, const struct kvm_vm *vm,
+static void books_signals(struct target *T, const struct books_layout *L, const struct kvm_vm *vm,
 			  struct vm_books *b)
 {
 	uint8_t buf[8];
@@ -215,6 +177,9 @@ static void books_signals(struct target *T, const struct check_layout *L, const 
 		uint32_t cnts;
 		memcpy(&cnts, buf, 4);
 		b->mmu_lock_held = cnts != 0;
+		b->mmu_lock_known = true;
+		b->mmu_lock_cnts = cnts;
+		b->mmu_lock_addr = vm->addr + member_off(&L->mmu_lock);
 	}
 	if (L->have_slots_lock) {
 		uint64_t owner = 0;
@@ -232,15 +197,15 @@ static void books_signals(struct target *T, const struct check_layout *L, const 
 	}
 	/* KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS: a memslot update is being published */
 	b->gen_updating = false;
-	for (uint32_t as = 0; L->have_gen && as < L->nas && !b->gen_updating; as++) {
+	for (uint32_t as = 0; L->have_gen && as < L->K->nas && !b->gen_updating; as++) {
 		uint64_t ms = 0, gen = 0;
-		if (dump_peek(T->dump, vm->addr + member_off(&L->kvm_memslots) + 8 * as, &ms, 8) && ms &&
-		    dump_peek(T->dump, ms + member_off(&L->ms_generation), &gen, 8))
+		if (dump_peek(T->dump, vm->addr + member_off(&L->K->memslots_arr) + 8 * as, &ms, 8) && ms &&
+		    dump_peek(T->dump, ms + member_off(&L->K->ms_generation), &gen, 8))
 			b->gen_updating = gen >> 63;
 	}
 }
 
-struct err *books_load(struct target *T, const struct check_layout *L, const struct kvm_vm *vm,
+struct err *books_load(struct target *T, const struct books_layout *L, const struct kvm_vm *vm,
 		       struct vm_books *b, struct notes *notes)
 {
 	memset(b, 0, sizeof(*b));
@@ -274,9 +239,12 @@ struct err *books_load(struct target *T, const struct check_layout *L, const str
 		if (dump_peek(T->dump, vm->addr + member_off(&L->disable_nx), &v, 1))
 			b->disable_nx = v & 1;
 	}
+	if (L->have_nr_logging)
+		b->have_nr_logging = dump_peek(T->dump, vm->addr + member_off(&L->nr_logging),
+					       &b->nr_logging, sizeof(b->nr_logging));
 	if (b->ring_mode && L->have_ring && (e = books_ring(T, L, vm, b, notes)))
 		return e;
-	if ((e = pml_load(T, &L->pml, vm, b, notes)))
+	if ((e = pml_load(T, &L->pml, vm, &b->pml, notes)))
 		return e;
 	if (L->have_pgd && vm->mm) {
 		uint32_t users = 1;
@@ -297,9 +265,8 @@ struct err *books_load(struct target *T, const struct check_layout *L, const str
 	return NULL;
 }
 
-bool books_live_refresh(struct target *T, const struct check_layout *L, struct vm_books *b,
-			struct host_walker *hw, const struct kvm_memslot *s, uint64_t gfn,
-			uint64_t npages)
+bool books_live_refresh(struct target *T, const struct books_layout *L, struct vm_books *b,
+			const struct kvm_memslot *s, uint64_t gfn, uint64_t npages)
 {
 	bool changed = false;
 	const struct kvm_vm *vm = b->vm;
@@ -325,16 +292,14 @@ bool books_live_refresh(struct target *T, const struct check_layout *L, struct v
 	}
 	if (b->ring_mode && L->have_ring) {
 		/* Entries pushed since: added (the set keeps what it had). */
-		size_t n = b->ring.n;
+		size_t n = u64set_count(&b->ring);
 		int nbad = b->nring_bad;
 		struct notes scratch = { 0 };
 		err_free(books_ring(T, L, vm, b, &scratch));
 		notes_fini(&scratch);
 		b->nring_bad = nbad;
-		changed |= b->ring.n != n;
+		changed |= u64set_count(&b->ring) != n;
 	}
-	if (hw)
-		memset(hw->cache_ok, 0, sizeof(hw->cache_ok));
 	return changed;
 }
 
@@ -346,7 +311,7 @@ void books_fini(struct vm_books *b)
 	free(b->bitmaps);
 	free(b->arch);
 	free(b->slots);
-	free(b->ring.slot);
+	u64set_fini(&b->ring);
 	pml_fini(&b->pml);
 	memset(b, 0, sizeof(*b));
 }
@@ -384,61 +349,63 @@ bool books_recorded(const struct vm_books *b, const struct kvm_memslot *s, uint6
 	const uint64_t *bm = books_bitmap(b, s);
 	if (bm && (bm[rel / 64] >> (rel % 64) & 1))
 		return true;
-	return pending_has(&b->ring, ring_key(((uint32_t)s->as_id << 16) | (uint16_t)s->id, rel));
+	return u64set_has(&b->ring, ring_key(((uint32_t)s->as_id << 16) | (uint16_t)s->id, rel));
 }
 
-void host_walker_init(struct host_walker *w, struct target *T)
+struct err *books_child_sp(struct target *T, const struct books_layout *L, uint64_t table_pa,
+			   struct books_sp *out)
 {
-	memset(w, 0, sizeof(*w));
-	w->T = T;
-	const char *l5 = dump_vmcoreinfo(T->dump, "NUMBER(pgtable_l5_enabled)");
-	w->levels = l5 && atoi(l5) ? 5 : 4;
-}
-
-#define HOST_P (1ull << 0)
-#define HOST_RW (1ull << 1)
-#define HOST_PSE (1ull << 7)
-#define HOST_PROTNONE (1ull << 8)
-
-struct err *host_lookup(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, struct host_map *m)
-{
-	memset(m, 0, sizeof(*m));
-	uint64_t table = pgd_pa, addr_mask = w->T->physical_mask & 0x000ffffffffff000ull;
-	bool writable = true; /* write access needs R/W at every level */
-	for (int level = w->levels; level >= 1; level--) {
-		int slot = level - 1;
-		/* Consecutive gfns share their tables: keep one page per level. */
-		if (!w->cache_ok[slot] || w->cache_pa[slot] != table) {
-			struct err *e = dump_read_phys(w->T->dump, table, w->cache[slot], PAGE_SIZE);
-			if (e) {
-				w->cache_ok[slot] = false;
-				return err_wrap(e, "VMM page table");
-			}
-			w->cache_pa[slot] = table;
-			w->cache_ok[slot] = true;
-		}
-		int idx = (int)((hva >> (12 + 9 * (level - 1))) & 511);
-		uint64_t ent = w->cache[slot][idx];
-		m->entry = ent;
-		m->entry_pa = table + (uint64_t)idx * 8;
-		m->level = level;
-		writable = writable && (ent & HOST_RW);
-		if (!(ent & HOST_P)) {
-			/* PROT_NONE (NUMA hinting) keeps the page but drops P. */
-			m->protnone = level == 1 && (ent & HOST_PROTNONE) && (ent & addr_mask);
-			if (m->protnone)
-				m->pfn = (ent & addr_mask) >> 12;
-			return NULL;
-		}
-		if (level == 1 || ((level == 2 || level == 3) && (ent & HOST_PSE))) {
-			uint64_t span = 1ull << (9 * (level - 1));
-			uint64_t base = (ent & addr_mask & ~((span << 12) - 1)) >> 12;
-			m->present = true;
-			m->writable = writable;
-			m->pfn = base + ((hva >> 12) & (span - 1));
-			return NULL;
-		}
-		table = ent & addr_mask;
+	const struct kvm_layout *K = L->K;
+	uint8_t small[512], *buf = small;
+	memset(out, 0, sizeof(*out));
+	out->page = L->vmemmap_base + (table_pa >> 12) * L->page_size;
+	size_t n = K->sp_size ? K->sp_size : 1;
+	if (n > sizeof(small) && !(buf = malloc(n)))
+		return err_new(ERR_NOMEM, "out of memory");
+	struct err *e = dump_read_u64(T->dump, out->page + member_off(&L->page_private), &out->sp);
+	if (!e)
+		e = dump_read_virt(T->dump, out->sp, buf, n);
+	if (e) {
+		if (buf != small)
+			free(buf);
+		return e;
 	}
+	out->spt = member_get(buf, n, &K->sp_spt);
+	out->tdp = member_get(buf, n, &K->sp_tdp);
+	out->level = member_get(buf, n, &K->sp_level);
+	out->gfn = member_get(buf, n, &K->sp_gfn);
+	out->role = (uint32_t)member_get(buf, n, &K->sp_role);
+	out->level_mask = (uint32_t)(((1ull << K->sp_level.bit_size) - 1)
+				     << (K->sp_level.bit_off - K->sp_role.bit_off));
+	out->have_ptep = K->has_sp_ptep;
+	if (out->have_ptep)
+		out->ptep = member_get(buf, n, &K->sp_ptep);
+	if (buf != small)
+		free(buf);
 	return NULL;
+}
+
+bool books_lpage_disallow(struct target *T, const struct books_layout *L, const struct vm_books *b,
+			  const struct kvm_memslot *s, int level, uint64_t gfn, int32_t *value,
+			  uint64_t *at, uint64_t *idx)
+{
+	const struct slot_arch *sa = books_arch(b, s);
+	if (level < 2 || level > 3 || !sa->lpage[level - 2])
+		return false;
+	int shift = 9 * (level - 1);
+	*idx = (gfn >> shift) - (s->base_gfn >> shift);
+	*at = sa->lpage[level - 2] + *idx * L->lpage_info_size;
+	*value = 0;
+	return dump_peek(T->dump, *at, value, sizeof(*value));
+}
+
+bool books_write_track(struct target *T, const struct vm_books *b, const struct kvm_memslot *s,
+		       uint64_t gfn, uint16_t *value, uint64_t *at)
+{
+	const struct slot_arch *sa = books_arch(b, s);
+	if (!sa->track)
+		return false;
+	*at = sa->track + (gfn - s->base_gfn) * sizeof(uint16_t);
+	*value = 0;
+	return dump_peek(T->dump, *at, value, sizeof(*value));
 }

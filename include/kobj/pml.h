@@ -1,11 +1,10 @@
-/* Private to the checks: D-bit dirty logging with PML buffers (Intel VMX,
- * later AMD).  Where each vCPU's PML page is, what it holds (all 512 slots
- * taken as possibly pending: the index lives in the VMCS, whose layout is
- * not architectural), and the D3 judgement of one leaf.  The judgement and
- * the page parsing take plain values, so they are tested on constructed
- * EPT-format SPTEs (the fixtures are AMD and cannot produce PML). */
-#ifndef CHECK_PML_H
-#define CHECK_PML_H
+/* D-bit dirty logging with PML buffers (Intel VMX, later AMD): where each
+ * vCPU's PML page is and what it holds (all 512 slots taken as possibly
+ * pending: the index lives in the VMCS, whose layout is not architectural).
+ * The page parsing takes plain values, so it is tested on constructed pages
+ * (the fixtures are AMD and cannot produce PML); D3 is judged in src/check. */
+#ifndef KOBJ_PML_H
+#define KOBJ_PML_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,13 +12,14 @@
 
 #include "base/notes.h"
 #include "kobj/kvm.h"
-#include "mmu/spte.h"
 #include "symtab/target.h"
 
 #define PML_ENTRIES 512		/* one 4 KiB page of u64 GPAs */
 
 struct pml_layout {
 	bool in_use;		/* kvm_x86_ops.cpu_dirty_log_size != 0 */
+	bool per_vm;		/* 7.x: kvm->arch.cpu_dirty_log_size, read per VM */
+	struct member vm_size;
 	bool have_page;		/* where a vCPU's PML page pointer lives */
 	uint64_t page_off;	/* of that struct page * from the struct kvm_vcpu */
 	const char *page_field;	/* "kvm_vcpu.arch.pml_page" or "vcpu_vmx.pml_pg" */
@@ -36,6 +36,7 @@ struct pml_entry {
 
 /* The PML pages of one VM's vCPUs, gathered once per VM. */
 struct pml_books {
+	bool in_use;		/* this VM logs with PML (per_vm), or every VM does */
 	bool loaded;		/* PML in use and the VM logs: D3 applies */
 	struct pml_entry *e;	/* sorted by gfn */
 	size_t n, cap;
@@ -44,6 +45,9 @@ struct pml_books {
 	char unread_ev[160];	/* why the first unreadable pages were not read */
 	int in_guest;		/* vCPUs IN_GUEST_MODE or EXITING_GUEST_MODE */
 	int in_guest_idx;	/* the first of them */
+	bool have_count;	/* kvm->arch.cpu_dirty_logging_count was read */
+	int32_t count;
+	uint64_t count_at;
 };
 
 /* Fill L from type info (by field presence) and kvm.ko's globals; a PML
@@ -71,26 +75,11 @@ void pml_vcpu_mode(struct pml_books *p, int vcpu, int mode);
 void pml_finish(struct pml_books *p);
 const struct pml_entry *pml_find(const struct pml_books *p, uint64_t gfn);
 
-struct vm_books;
-/* Read every vCPU's PML page of VM into b->pml (only when PML is in use and
- * some slot logs).  Unreadable pages are noted and make D3 inconclusive. */
+/* Read every vCPU's PML page of VM into P (only when PML is in use and
+ * some slot logs), and cpu_dirty_logging_count where the kernel keeps it.
+ * Unreadable pages are noted and make D3 inconclusive. */
 struct err *pml_load(struct target *T, const struct pml_layout *L, const struct kvm_vm *vm,
-		     struct vm_books *b, struct notes *notes);
+		     struct pml_books *p, struct notes *notes);
 void pml_fini(struct pml_books *p);
-
-enum d3_verdict { D3_NONE, D3_FOUND, D3_INCONCLUSIVE };
-
-/* D3 for one leaf: with PML in use, a 4K leaf of A/D type 00 with D=1 in a
- * logged slot S must have its gfn recorded (bitmap or pending ring entry) or
- * in some vCPU's PML page.  EV receives the evidence (bitmap word, PML
- * pages, the reason for an inconclusive verdict). */
-enum d3_verdict d3_judge(const struct vm_books *b, const struct kvm_memslot *s, int level,
-			 uint64_t gfn, const struct spte_bits *bt, bool pml, char *ev, size_t evlen);
-
-/* D5's PML half: on 5.12-6.2 PML hosts cpu_dirty_logging_count counts the
- * logged slots.  True with EV filled when the count disagrees with LOGGED. */
-bool pml_count_judge(int32_t count, uint64_t at, size_t logged, char *ev, size_t evlen);
-bool pml_count_mismatch(struct target *T, const struct pml_layout *L, const struct kvm_vm *vm,
-			size_t logged, char *ev, size_t evlen);
 
 #endif

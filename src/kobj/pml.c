@@ -1,30 +1,16 @@
-/* PML (D-bit) dirty logging: each vCPU's PML page and the D3 judgement. */
-#include "pml.h"
+/* PML (D-bit) dirty logging: where each vCPU's PML page is and what it holds. */
+#include "kobj/pml.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "books.h"
+#include "base/text.h"
 
 /* vcpu->mode values (ABI of KVM's own code, stable since 2011). */
 #define VCPU_IN_GUEST_MODE 1
 #define VCPU_EXITING_GUEST_MODE 2
-
-static void ev_append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void ev_append(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strnlen(buf, len);
-	if (used + 1 >= len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
 
 void pml_layout_types(const struct types *ty, struct pml_layout *L)
 {
@@ -62,20 +48,24 @@ void pml_layout(struct target *T, struct pml_layout *L, struct notes *notes)
 		uint32_t sz = 0;
 		dump_peek(T->dump, a + member_off(&m), &sz, sizeof(sz));
 		L->in_use = sz != 0;
+	} else if (types_member(types_struct(ty, "kvm", "kvm"), "arch.cpu_dirty_log_size",
+				&L->vm_size) && L->vm_size.size == 4) {
+		L->per_vm = true; /* 7.x: the size moved into struct kvm_arch */
 	}
-	if (!L->in_use)
+	if (!L->in_use && !L->per_vm)
 		return;
 	pml_layout_types(ty, L);
 	uint64_t base;
 	if (!target_symbol(T, "vmlinux", "vmemmap_base", &a) || !dump_peek(T->dump, a, &base, 8) ||
 	    !L->page_size) {
 		L->have_page = false;
-		notes_add(notes, "PML dirty logging is in use but vmemmap_base or struct page is "
-			  "unknown: PML pages not read, D3 only inconclusive");
+		if (!L->per_vm) /* per VM: the vCPUs' pages are noted unread where PML is used */
+			notes_add(notes, "PML dirty logging is in use but vmemmap_base or struct page "
+				  "is unknown: PML pages not read, D3 only inconclusive");
 		return;
 	}
 	L->vmemmap_base = base;
-	if (!L->have_page)
+	if (!L->have_page && !L->per_vm)
 		notes_add(notes, "PML dirty logging is in use but neither kvm_vcpu.arch.pml_page nor "
 			  "vcpu_vmx.pml_pg is in type info: PML pages not read, D3 only inconclusive");
 }
@@ -108,10 +98,10 @@ void pml_add_page(struct pml_books *p, int vcpu, uint64_t pa, const uint64_t pag
 	for (int i = 0; i < PML_ENTRIES; i++)
 		p->e[p->n++] = (struct pml_entry){ .gfn = page[i] >> 12, .vcpu = vcpu, .slot = i };
 	if (p->nread++ < 4)
-		ev_append(p->read_ev, sizeof(p->read_ev), "%s%d (PA 0x%" PRIx64 ")",
+		text_append(p->read_ev, sizeof(p->read_ev), "%s%d (PA 0x%" PRIx64 ")",
 			  p->nread > 1 ? ", " : "", vcpu, pa);
 	else if (p->nread == 5)
-		ev_append(p->read_ev, sizeof(p->read_ev), ", ...");
+		text_append(p->read_ev, sizeof(p->read_ev), ", ...");
 }
 
 void pml_vcpu_mode(struct pml_books *p, int vcpu, int mode)
@@ -155,19 +145,34 @@ static void pml_unread(struct pml_books *p, int idx, const char *why)
 	if (p->nunread++ >= 2)
 		return;
 	if (idx < 0)
-		ev_append(p->unread_ev, sizeof(p->unread_ev), "%s%s", p->nunread > 1 ? "; " : "", why);
+		text_append(p->unread_ev, sizeof(p->unread_ev), "%s%s", p->nunread > 1 ? "; " : "", why);
 	else
-		ev_append(p->unread_ev, sizeof(p->unread_ev), "%svCPU %d: %s",
+		text_append(p->unread_ev, sizeof(p->unread_ev), "%svCPU %d: %s",
 			  p->nunread > 1 ? "; " : "", idx, why);
 }
 
 struct err *pml_load(struct target *T, const struct pml_layout *L, const struct kvm_vm *vm,
-		     struct vm_books *b, struct notes *notes)
+		     struct pml_books *p, struct notes *notes)
 {
-	struct pml_books *p = &b->pml;
 	memset(p, 0, sizeof(*p));
-	if (!L->in_use)
+	p->in_use = L->in_use;
+	if (L->per_vm) {
+		uint32_t sz = 0;
+		struct err *e = dump_read_virt(T->dump, vm->addr + member_off(&L->vm_size), &sz, 4);
+		if (e)
+			return err_wrap(e, "kvm->arch.cpu_dirty_log_size");
+		p->in_use = sz != 0;
+		if (p->in_use && !L->have_page)
+			notes_add(notes, "VM %d logs dirty pages with PML but neither kvm_vcpu.arch."
+				  "pml_page nor vcpu_vmx.pml_pg (or vmemmap_base) is known: PML pages "
+				  "not read, D3 only inconclusive", vm->pid);
+	}
+	if (!p->in_use)
 		return NULL;
+	if (L->have_count) {
+		p->count_at = vm->addr + member_off(&L->count);
+		p->have_count = dump_peek(T->dump, p->count_at, &p->count, sizeof(p->count));
+	}
 	bool logs = false;
 	for (size_t i = 0; i < vm->nslots; i++)
 		logs |= (vm->slots[i].flags & KVM_MEM_LOG_DIRTY_PAGES) != 0;
@@ -228,77 +233,4 @@ void pml_fini(struct pml_books *p)
 {
 	free(p->e);
 	memset(p, 0, sizeof(*p));
-}
-
-enum d3_verdict d3_judge(const struct vm_books *b, const struct kvm_memslot *s, int level,
-			 uint64_t gfn, const struct spte_bits *bt, bool pml, char *ev, size_t evlen)
-{
-	if (evlen)
-		ev[0] = 0;
-	/* D-mode leaves only: type 10/01 and every SPTE without PML are W-mode
-	 * (D2); huge leaves are write-protected while logging (D1). */
-	if (!pml || level != 1 || bt->ad_type != SPTE_AD_ENABLED || !bt->dirty ||
-	    !(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
-		return D3_NONE;
-	if (books_recorded(b, s, gfn) || pml_find(&b->pml, gfn))
-		return D3_NONE;
-	uint64_t rel = gfn - s->base_gfn;
-	const uint64_t *bm = books_bitmap(b, s);
-	if (bm)
-		ev_append(ev, evlen, "slot %d dirty bitmap 0x%" PRIx64 ": word %" PRIu64 " at 0x%" PRIx64
-			  " = 0x%016" PRIx64 ", bit %" PRIu64 " clear%s", s->id, s->dirty_bitmap, rel / 64,
-			  s->dirty_bitmap + rel / 64 * 8, bm[rel / 64], rel % 64,
-			  b->ring_mode ? "; no pending dirty-ring entry" : "");
-	else
-		ev_append(ev, evlen, "slot %d (as %d) offset 0x%" PRIx64 ": %s", s->id, s->as_id, rel,
-			  b->ring_mode ? "no pending entry in any vCPU's dirty ring"
-				       : "slot has no dirty bitmap");
-	const struct pml_books *p = &b->pml;
-	if (p->nread)
-		ev_append(ev, evlen, "; GPA 0x%" PRIx64 " not in the PML pages of vCPUs %s (all %d slots)",
-			  gfn << 12, p->read_ev, PML_ENTRIES);
-	else
-		ev_append(ev, evlen, "; no vCPU's PML page read");
-	/* Reasons KVM may legitimately be between D=1 and the record. */
-	const char *why = NULL;
-	char buf[160];
-	if (b->mmu_lock_held)
-		why = "mmu_lock held (a harvest may be clearing D)";
-	else if (b->slots_lock_held || b->gen_updating)
-		why = "slots_lock held (logging may be being enabled, D not yet cleared)";
-	else if (p->in_guest) {
-		snprintf(buf, sizeof(buf), "vCPU %d in guest mode (its PML buffer may hold unflushed "
-			 "GPAs)", p->in_guest_idx);
-		why = buf;
-	} else if (!p->loaded) {
-		why = "PML pages not read";
-	} else if (p->nunread) {
-		snprintf(buf, sizeof(buf), "the PML page of %d vCPU%s not read", p->nunread,
-			 p->nunread == 1 ? "" : "s");
-		why = buf;
-	} else if (b->ring_mode && b->ring_unread)
-		why = "a vCPU's dirty ring could not be read";
-	if (why) {
-		ev_append(ev, evlen, "; inconclusive: %s", why);
-		return D3_INCONCLUSIVE;
-	}
-	return D3_FOUND;
-}
-
-bool pml_count_judge(int32_t count, uint64_t at, size_t logged, char *ev, size_t evlen)
-{
-	if (count >= 0 && (size_t)count == logged)
-		return false;
-	snprintf(ev, evlen, "kvm->arch.cpu_dirty_logging_count at 0x%" PRIx64 " = %d, %zu slots have "
-		 "LOG_DIRTY_PAGES", at, count, logged);
-	return true;
-}
-
-bool pml_count_mismatch(struct target *T, const struct pml_layout *L, const struct kvm_vm *vm,
-			size_t logged, char *ev, size_t evlen)
-{
-	int32_t n;
-	uint64_t at = vm->addr + member_off(&L->count);
-	return L->in_use && L->have_count && dump_peek(T->dump, at, &n, sizeof(n)) &&
-	       pml_count_judge(n, at, logged, ev, evlen);
 }

@@ -1,0 +1,32 @@
+/* The VMM's side of a guest page: the host page tables of the VMM process
+ * (its mm's pgd) walked at an hva, with a one-page-per-level cache so that
+ * consecutive gfns cost one lookup each. */
+#ifndef MMU_HOST_H
+#define MMU_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "symtab/target.h"
+
+struct host_map {
+	bool present, protnone, writable;
+	int level;		/* 1 = 4K PTE, 2 = 2M PMD, 3 = 1G PUD */
+	uint64_t pfn;		/* of the 4K page at the hva */
+	uint64_t entry, entry_pa;
+};
+
+struct host_walker {
+	struct target *T;
+	int levels;		/* 4 or 5 */
+	uint64_t cache_pa[5];
+	uint64_t cache[5][512];
+	bool cache_ok[5];
+};
+
+void host_walker_init(struct host_walker *w, struct target *T);
+/* Forget the cached tables (live hosts: they may have changed). */
+void host_walker_reset(struct host_walker *w);
+struct err *host_lookup(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, struct host_map *m);
+
+#endif

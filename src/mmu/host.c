@@ -1,0 +1,65 @@
+#include "mmu/host.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void host_walker_init(struct host_walker *w, struct target *T)
+{
+	memset(w, 0, sizeof(*w));
+	w->T = T;
+	const char *l5 = dump_vmcoreinfo(T->dump, "NUMBER(pgtable_l5_enabled)");
+	w->levels = l5 && atoi(l5) ? 5 : 4;
+}
+
+void host_walker_reset(struct host_walker *w)
+{
+	memset(w->cache_ok, 0, sizeof(w->cache_ok));
+}
+
+#define HOST_P (1ull << 0)
+#define HOST_RW (1ull << 1)
+#define HOST_PSE (1ull << 7)
+#define HOST_PROTNONE (1ull << 8)
+
+struct err *host_lookup(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, struct host_map *m)
+{
+	memset(m, 0, sizeof(*m));
+	uint64_t table = pgd_pa, addr_mask = w->T->physical_mask & 0x000ffffffffff000ull;
+	bool writable = true; /* write access needs R/W at every level */
+	for (int level = w->levels; level >= 1; level--) {
+		int slot = level - 1;
+		/* Consecutive gfns share their tables: keep one page per level. */
+		if (!w->cache_ok[slot] || w->cache_pa[slot] != table) {
+			struct err *e = dump_read_phys(w->T->dump, table, w->cache[slot], PAGE_SIZE);
+			if (e) {
+				w->cache_ok[slot] = false;
+				return err_wrap(e, "VMM page table");
+			}
+			w->cache_pa[slot] = table;
+			w->cache_ok[slot] = true;
+		}
+		int idx = (int)((hva >> (12 + 9 * (level - 1))) & 511);
+		uint64_t ent = w->cache[slot][idx];
+		m->entry = ent;
+		m->entry_pa = table + (uint64_t)idx * 8;
+		m->level = level;
+		writable = writable && (ent & HOST_RW);
+		if (!(ent & HOST_P)) {
+			/* PROT_NONE (NUMA hinting) keeps the page but drops P. */
+			m->protnone = level == 1 && (ent & HOST_PROTNONE) && (ent & addr_mask);
+			if (m->protnone)
+				m->pfn = (ent & addr_mask) >> 12;
+			return NULL;
+		}
+		if (level == 1 || ((level == 2 || level == 3) && (ent & HOST_PSE))) {
+			uint64_t span = 1ull << (9 * (level - 1));
+			uint64_t base = (ent & addr_mask & ~((span << 12) - 1)) >> 12;
+			m->present = true;
+			m->writable = writable;
+			m->pfn = base + ((hva >> 12) & (span - 1));
+			return NULL;
+		}
+		table = ent & addr_mask;
+	}
+	return NULL;
+}

@@ -1,0 +1,43 @@
+"""The Python tests' one TAP helper: case() prints a numbered "ok" / "not ok"
+line (a failure's detail follows as "#" comments), done() the plan and the
+counts and gives the exit status; runner() the binary's run and JSON run."""
+import subprocess
+
+import jsondoc
+
+n = 0
+failures = []
+
+
+def case(name, cond, detail=""):
+    global n
+    n += 1
+    if cond:
+        print(f"ok {n} - {name}")
+    else:
+        failures.append(name)
+        print(f"not ok {n} - {name}")
+        for line in str(detail).splitlines() or [""]:
+            print(f"#   {line}")
+    return bool(cond)
+
+
+def done():
+    print(f"1..{n}")
+    print(f"# {n - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+def runner(binary, timeout=300):
+    """run(*args): the completed process (a signal is an AssertionError);
+    jrun(*args): with -j, (exit status, the JSON as jsondoc presents it)."""
+    def run(*args):
+        p = subprocess.run([binary, *args], capture_output=True, text=True, timeout=timeout)
+        if p.returncode < 0:
+            raise AssertionError(f"{args}: killed by signal {-p.returncode}")
+        return p
+
+    def jrun(*args):
+        p = run("-j", *args)
+        return p.returncode, jsondoc.load(p.stdout)
+    return run, jrun
