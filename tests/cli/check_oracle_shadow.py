@@ -9,8 +9,9 @@ nothing compared only if the oracle has none either.
 Usage: check_oracle_shadow.py BINARY FIXTURE_DIR"""
 import json
 import os
-import subprocess
 import sys
+
+import tap
 
 INVALID = "0xffffffffffffffff"
 MMUS = ("root_mmu", "guest_mmu", "nested_mmu")
@@ -25,10 +26,9 @@ def dump_of(fixture):
 
 
 def run(binary, dump, *args):
-    p = subprocess.run([binary, "-j", dump, *args], capture_output=True, text=True, timeout=300)
-    if p.returncode != 0:
-        raise AssertionError(f"{' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
-    doc = json.loads(p.stdout)
+    rc, doc = tap.runner(binary)[1](dump, *args)
+    if rc != 0:
+        raise AssertionError(f"{' '.join(args)}: exit {rc}")
     assert doc["incomplete"] == [], doc["incomplete"]
     return doc
 
@@ -77,10 +77,10 @@ def main():
         # MMU without nested guests, so KVM built no shadow root
         extra = [r["sp"] for r in roots if r["mmu"] != "tdp"]
         if extra:
-            print(f"FAIL: shadow roots {extra} where the fixture's VMs ran no nested guest")
-            return 1
-        print(f"ok: oracle without a shadow-MMU part; no shadow root listed in {fixture}")
-        return 0
+            tap.case("no shadow root where the fixture's VMs ran no nested guest", False, extra)
+            return tap.done()
+        tap.case(f"oracle without a shadow-MMU part; no shadow root listed in {fixture}", True)
+        return tap.done()
     for ov in oracle["vms"]:
         k = ov["kvm"]
         v = vms.get(k)
@@ -148,14 +148,11 @@ def main():
             for e in sptes:
                 if e["kvm"] == k and e["root"] == sp:
                     check(e["kind"] in ("present", "mmio"), f"shadow root {sp}: unexpected {e['kind']} {e}")
-    for f in failures[:20]:
-        print("FAIL:", f)
-    if failures:
-        print(f"{len(failures)} mismatches against {fixture}/oracle.json")
-        return 1
-    print(f"ok: {len(oracle['vms'])} VMs, {nvcpus} vCPUs' MMUs, {nroots} shadow roots, "
+    tap.case(f"vCPU MMUs, shadow roots and their SPTEs match {fixture}/oracle.json",
+             not failures, "\n".join(failures[:20] + [f"{len(failures)} mismatches"]))
+    print(f"# {len(oracle['vms'])} VMs, {nvcpus} vCPUs' MMUs, {nroots} shadow roots, "
           f"{nsptes} SPTEs under shadow roots match {fixture}/oracle.json exactly")
-    return 0
+    return tap.done()
 
 
 if __name__ == "__main__":

@@ -9,15 +9,16 @@ few: only those KVM zapped (L1's rewritten NPT12 entry).
 Usage: nested_truth.py BINARY FIXTURE_DIR"""
 import json
 import os
-import subprocess
 import sys
+
+import tap
 
 
 def run(binary, dump, *args):
-    p = subprocess.run([binary, "-j", dump, *args], capture_output=True, text=True, timeout=300)
-    if p.returncode not in (0, 1):
-        raise AssertionError(f"{' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
-    return json.loads(p.stdout)
+    rc, doc = tap.runner(binary)[1](dump, *args)
+    if rc not in (0, 1):
+        raise AssertionError(f"{' '.join(args)}: exit {rc}")
+    return doc
 
 
 def main():
@@ -26,8 +27,8 @@ def main():
     gt = json.load(open(os.path.join(fixture, "ground-truth.json")))
     nested = [v for v in gt["vms"] if v.get("nested") and not v["nested"]["memslot_deleted_after"]]
     if not nested:
-        print("ok: no nested VM in this fixture")
-        return 0
+        tap.case("no nested VM in this fixture: nothing to compare", True)
+        return tap.done()
     vms = run(binary, dump, "vms")["vms"]
     roots = run(binary, dump, "roots")["roots"]
     sptes = run(binary, dump, "sptes")["sptes"]
@@ -80,13 +81,11 @@ def main():
             want = (1, "mapped", p["l1_gfn"], p["host_pfn"], p["slot"])
             if got != want:
                 fails.append(f"{g['name']} gfn {p['l2_gfn']:#x}: {got} != ground truth {want}")
-    for f in fails[:20]:
-        print("FAIL:", f)
-    if fails:
-        return 1
-    print(f"ok: {len(nested)} nested VMs, {checked} L2 pages L2 gfn -> L1 gfn -> host pfn as the "
+    tap.case("nested guests: L2 gfn -> L1 gfn -> host pfn as the ground truth says",
+             not fails, "\n".join(fails[:20]))
+    print(f"# {len(nested)} nested VMs, {checked} L2 pages L2 gfn -> L1 gfn -> host pfn as the "
           f"ground truth, {sampled} through `gfn`")
-    return 0
+    return tap.done()
 
 
 if __name__ == "__main__":

@@ -11,18 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-failures = []
-n = 0
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
+from tap import case, done, runner
 
 
 def main():
@@ -30,18 +19,13 @@ def main():
     dump = os.path.join(fixture, "vmcore.kdump")
     oracle = json.load(open(os.path.join(fixture, "oracle.json")))
 
-    def run(*args):
-        return subprocess.run([binary, *args], capture_output=True, text=True, timeout=300)
-
-    def jrun(*args):
-        p = run("-j", *args)
-        return p.returncode, json.loads(p.stdout)
+    run, jrun = runner(binary)
 
     targets = [(vm, p) for vm in oracle["vms"] for p in vm.get("shadow", {}).get("pages", [])
                if p["unsync"] and not p["obsolete"]]
     if not targets:
-        print("ok: no unsync shadow page in this fixture: nothing to inject")
-        return 0
+        case("no unsync shadow page in this fixture: nothing to inject", True)
+        return done()
     off = int(run(dump, "__offset", "kvm_mmu_page.unsync").stdout.split()[0])
     rc, clean = jrun(dump, "check")
     case("clean fixture: no findings, exit 0", rc == 0 and clean["findings"] == [], clean["findings"][:2])
@@ -62,8 +46,7 @@ def main():
              got == want and want and rc == 1, f"rc {rc}, got {got}, want {want}")
         ev = [f["evidence"] for f in doc["findings"]]
         case(f"S15: evidence names shadow page {p['sp']}", ev and all(p["sp"] in x for x in ev), ev[:1])
-    print(f"1..{n}")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":
