@@ -59,7 +59,8 @@ struct gpmap {
 
 /* A leaf of an SPTE list. */
 struct gp_leaf {
-	uint64_t gfn, spte;
+	uint64_t gfn, spte;	/* gfn: the position in the root's space (L2 under a nested root) */
+	uint64_t mem_gfn;	/* the frame mapped (memslots, findings): gfn but under shadow roots */
 	uint8_t level, state;
 	uint8_t base;		/* the state without findings */
 };

@@ -10,6 +10,7 @@
 #include "base/notes.h"
 #include "kobj/layout.h"
 #include "kobj/masks.h"
+#include "kobj/shadow.h"
 #include "symtab/target.h"
 
 #define KVM_MAX_VMS 4096
@@ -33,12 +34,24 @@ struct kvm_memslot {
 	uint32_t flags;
 };
 
+enum kvm_mmu_kind { KVM_MMU_TDP, KVM_MMU_SHADOW };
+
 struct kvm_root {
 	uint64_t sp, spt, spt_pa, gfn;
 	uint32_t role;
 	int level, smm;
 	bool guest_mode, ad_disabled, invalid, direct;
-	int64_t refcount;
+	int64_t refcount;	/* tdp_mmu_root_count, or a shadow root's root_count */
+	enum kvm_mmu_kind mmu;
+	/* Shadow roots: the VM's shadow pages (how the walk derives gfns),
+	 * the rest of the role, and the first vCPU MMU holding it. */
+	const struct kvm_shadow *shadow;
+	int quadrant, access;
+	bool passthrough, unsync, obsolete;
+	enum kvm_sp_list list;
+	int held_vcpu;		/* -1: no vCPU holds it */
+	enum kvm_vcpu_mmu held_mmu;
+	int held_prev;		/* -1: the MMU's root, else prev_roots[n] */
 };
 
 struct kvm_vcpu_info {
@@ -46,6 +59,8 @@ struct kvm_vcpu_info {
 	uint64_t mmu;		/* vcpu->arch.mmu */
 	int idx, vcpu_id, mode;
 	uint64_t root_hpa;	/* UINT64_MAX: no root loaded */
+	struct kvm_vcpu_mmus mmus;	/* filled by kvm_shadow_load */
+	bool have_mmus;
 };
 
 struct kvm_vm {
@@ -63,6 +78,7 @@ struct kvm_vm {
 	size_t nroots;
 	struct kvm_vcpu_info *vcpus;
 	size_t nvcpus;
+	struct kvm_shadow shadow;	/* shadow pages (kvm_shadow_load) */
 	bool incomplete;	/* something of this VM could not be read */
 	/* What the VM's memslot sets were when read: on a live host, a set
 	 * that is no longer current (pointer or generation) means it changed

@@ -17,7 +17,14 @@ struct walk_entry {
 	enum walk_event event;
 	const struct kvm_root *root;
 	int level;		/* of the entry: 4 for a PML4 entry, 1 for a 4K leaf */
-	uint64_t gfn;		/* first gfn the entry covers */
+	/* First gfn the entry covers: the guest memory frame (memslots, rmaps,
+	 * dirty logs key on it).  Under a TDP MMU or direct root it is ADDR_GFN;
+	 * under a shadow root, kvm_mmu_page_get_gfn() of the page holding the
+	 * entry (a table entry: its child page's gfn). */
+	uint64_t gfn;
+	uint64_t addr_gfn;	/* the input frame from the tree position (an L2 gfn
+				 * under a nested root) */
+	const struct kvm_shadow_page *sp;	/* shadow roots: the page holding it, or NULL */
 	uint64_t spte;
 	uint64_t table_pa;	/* table holding the entry */
 	int index;

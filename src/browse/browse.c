@@ -614,12 +614,12 @@ static void open_detail(struct ui *u, const struct gp_leaf *l)
 	u->detail = *l;
 	u->detail_top = 0;
 	u->host_err[0] = '\0';
-	const struct kvm_memslot *s = slot_of(u, l->gfn);
+	const struct kvm_memslot *s = slot_of(u, l->mem_gfn);
 	if (!s) {
 		snprintf(u->host_err, sizeof(u->host_err), "no memslot, no hva");
 	} else {
 		struct err *e = gpmap_host(u->s, &u->map,
-					   s->userspace_addr + ((l->gfn - s->base_gfn) << PAGE_SHIFT),
+					   s->userspace_addr + ((l->mem_gfn - s->base_gfn) << PAGE_SHIFT),
 					   &u->host);
 		if (e) {
 			snprintf(u->host_err, sizeof(u->host_err), "%s", e->msg);
@@ -880,6 +880,9 @@ static void draw_detail(struct ui *u)
 	else
 		addl(&L, "spte    0x%016" PRIx64 "  %s SPTE at level %d (%s)", l->spte,
 		     spte_kind_name(b.kind), l->level, level_size(l->level));
+	if (l->mem_gfn != l->gfn)
+		addl(&L, "maps    %sgfn 0x%" PRIx64 " (the shadow page's; gfn above: %s)",
+		     r->guest_mode ? "L1 " : "", l->mem_gfn, r->guest_mode ? "L2" : "its position");
 	addl(&L, "gpa     0x%" PRIx64 "   state %c %s%s%s%s", l->gfn << PAGE_SHIFT,
 	     gp_state_glyph((enum gp_state)l->state), gp_state_name((enum gp_state)l->state),
 	     l->state != l->base ? " (" : "", l->state != l->base ? gp_state_name((enum gp_state)l->base) : "",
@@ -930,9 +933,9 @@ static void draw_detail(struct ui *u)
 		pa = eb.pfn << PAGE_SHIFT;
 	}
 	addl(&L, "%s", "");
-	const struct kvm_memslot *s = slot_of(u, l->gfn);
+	const struct kvm_memslot *s = slot_of(u, l->mem_gfn);
 	if (s) {
-		uint64_t rel = l->gfn - s->base_gfn;
+		uint64_t rel = l->mem_gfn - s->base_gfn;
 		addl(&L, "memslot %d (as %d)  base gfn 0x%" PRIx64 "  flags 0x%x%s%s  hva 0x%" PRIx64, s->id,
 		     s->as_id, s->base_gfn, s->flags, s->flags & KVM_MEM_LOG_DIRTY_PAGES ? " dirty-log" : "",
 		     s->flags & KVM_MEM_READONLY ? " readonly" : "",
@@ -972,8 +975,8 @@ static void draw_detail(struct ui *u)
 	addl(&L, "%s", "");
 	int nf = 0;
 	uint32_t vmi = (uint32_t)u->vm_sel;
-	for (size_t i = gp_findings_lower_bound(&u->F, vmi, l->gfn);
-	     i < u->F.n && u->F.v[i].vm == vmi && u->F.v[i].gfn == l->gfn; i++) {
+	for (size_t i = gp_findings_lower_bound(&u->F, vmi, l->mem_gfn);
+	     i < u->F.n && u->F.v[i].vm == vmi && u->F.v[i].gfn == l->mem_gfn; i++) {
 		const struct gp_finding *f = &u->F.v[i];
 		if (f->root >= 0 && (size_t)f->root != u->map.root)
 			continue;

@@ -246,7 +246,8 @@ static int on_map_entry(void *arg, const struct walk_entry *e)
 	/* The walk goes in ascending gfn order: extend the last run or add one. */
 	if (m->nruns) {
 		struct gp_run *last = &m->runs[m->nruns - 1];
-		if (last->state == st && last->gfn + last->n == e->gfn) {
+		/* positions in the root's own space: L2 gfns under a nested root */
+		if (last->state == st && last->gfn + last->n == e->addr_gfn) {
 			last->n += n;
 			return 0;
 		}
@@ -261,7 +262,7 @@ static int on_map_entry(void *arg, const struct walk_entry *e)
 		m->runs = p;
 		m->cap = cap;
 	}
-	m->runs[m->nruns++] = (struct gp_run){ e->gfn, n, (uint8_t)st };
+	m->runs[m->nruns++] = (struct gp_run){ e->addr_gfn, n, (uint8_t)st };
 	return 0;
 }
 
@@ -355,7 +356,7 @@ static int on_list_entry(void *arg, const struct walk_entry *e)
 	if (!leafish(e))
 		return 0;
 	uint64_t n = e->bits.kind == SPTE_PRESENT ? walk_level_pages(e->level) : 1;
-	if (e->gfn + n - 1 < L->lo)
+	if (e->addr_gfn + n - 1 < L->lo)
 		return 0;
 	if (L->n == L->max) {
 		L->truncated = true;
@@ -372,7 +373,7 @@ static int on_list_entry(void *arg, const struct walk_entry *e)
 		L->cap = cap;
 	}
 	enum gp_state base = base_state(&L->c, e);
-	L->v[L->n++] = (struct gp_leaf){ e->gfn, e->spte, (uint8_t)e->level,
+	L->v[L->n++] = (struct gp_leaf){ e->addr_gfn, e->spte, e->gfn, (uint8_t)e->level,
 					 (uint8_t)leaf_state(&L->c, e, base), (uint8_t)base };
 	return 0;
 }

@@ -63,9 +63,19 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	  "A leaf that maps the kernel's shared zero page (or the huge zero page) must be read-only "
 	  "and not host-writable: a write through it would corrupt every process's zeroes." },
 	{ CHK_S14, "S14", SEV_WARNING, "vCPU root not on the root list",
-	  "A vCPU whose loaded root (mmu->root.hpa) is a valid address but is not the table of any "
-	  "root on tdp_mmu_roots (outside guest mode) runs on a tree KVM no longer tracks. Ruled "
-	  "out: INVALID_PAGE (no root loaded)." },
+	  "A vCPU whose loaded root (mmu->root.hpa) is a valid address but is neither the table of "
+	  "a root on tdp_mmu_roots nor a shadow page (on active_mmu_pages or zapped_obsolete_pages, "
+	  "or an obsolete root the vCPU still holds, found through page->private) runs on a tree KVM "
+	  "no longer tracks. A vCPU in its nested guest runs on its guest_mmu's shadow root, and "
+	  "with the TDP MMU off every root is a shadow root: both are roots. Ruled out: "
+	  "INVALID_PAGE (no root loaded)." },
+	{ CHK_S15, "S15", SEV_ERROR, "writable leaf over a gfn a shadow page shadows",
+	  "A shadow page that shadows a guest page table (role.direct clear) keeps that table's gfn "
+	  "write-protected, so every guest write to it traps and the shadow page follows: a leaf "
+	  "of any root (either MMU, same address space) mapping the gfn with W set lets the guest "
+	  "change its tables behind KVM. Ruled out: the page is unsync (KVM let the guest write, "
+	  "and resyncs on the next TLB flush); obsolete or invalid shadow pages (being zapped, "
+	  "their write protection already dropped); leaves of invalid or obsolete roots." },
 	{ CHK_D1, "D1", SEV_ERROR, "writable huge leaf in a dirty-logged slot",
 	  "While a slot is dirty-logged the fault path never installs writable huge SPTEs, and "
 	  "enabling logging write-protects or splits them, because one write would dirty 512 or "

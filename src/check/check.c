@@ -35,6 +35,9 @@ struct run {
 	const char *changed;	/* report as inconclusive: changed while reading */
 	int vm_changed;		/* VM-level findings: -1 not yet asked */
 	char vm_why[256];
+	/* S15: the gfns sync, live shadow pages shadow, key gfn * 2 + as_id, sorted */
+	struct shadowed { uint64_t key; const struct kvm_shadow_page *sp; } *shadowed;
+	size_t nshadowed;
 };
 
 /* SEV < 0: the check's own severity. */
@@ -375,6 +378,59 @@ static int check_entry_live(struct run *r, const struct walk_entry *e)
 	}
 }
 
+static int shadowed_cmp(const void *a, const void *b)
+{
+	const struct shadowed *x = a, *y = b;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* S15's books: which gfns the VM's shadow pages write-protect. */
+static void shadowed_load(struct run *r, const struct kvm_vm *vm)
+{
+	r->nshadowed = 0;
+	free(r->shadowed);
+	r->shadowed = NULL;
+	const struct kvm_shadow *S = &vm->shadow;
+	if (!S->npages || !(r->shadowed = calloc(S->npages, sizeof(*r->shadowed))))
+		return;
+	for (size_t i = 0; i < S->npages; i++) {
+		const struct kvm_shadow_page *sp = &S->pages[i];
+		if (sp->direct || sp->unsync || sp->obsolete || sp->invalid || sp->smm < 0 || sp->smm > 1)
+			continue;
+		r->shadowed[r->nshadowed++] = (struct shadowed){ sp->gfn * 2 + (uint64_t)sp->smm, sp };
+	}
+	if (r->nshadowed > 1)
+		qsort(r->shadowed, r->nshadowed, sizeof(*r->shadowed), shadowed_cmp);
+}
+
+/* S15: a writable leaf over a gfn that a sync shadow page shadows. */
+static void check_shadowed(struct run *r, const struct walk_entry *e)
+{
+	const struct kvm_root *root = e->root;
+	if (!r->nshadowed || !e->bits.writable || root->invalid || root->obsolete)
+		return;
+	uint64_t n = walk_level_pages(e->level);
+	uint64_t lo = e->gfn * 2 + (uint64_t)root->smm, hi = (e->gfn + n - 1) * 2 + (uint64_t)root->smm;
+	size_t a = 0, b = r->nshadowed;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (r->shadowed[mid].key < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	for (; a < r->nshadowed && r->shadowed[a].key <= hi; a++) {
+		const struct kvm_shadow_page *sp = r->shadowed[a].sp;
+		if ((r->shadowed[a].key & 1) != (uint64_t)root->smm)
+			continue;
+		emit(r, CHK_S15, e, false, "writable leaf over a gfn a shadow page shadows",
+		     "shadow page 0x%" PRIx64 " (level %d, role 0x%x, %s) shadows gfn 0x%" PRIx64
+		     ", not unsync; spte 0x%" PRIx64 " W=1", sp->sp, sp->level, sp->role,
+		     sp->guest_mode ? "nested guest" : "guest", sp->gfn, e->spte);
+		return;
+	}
+}
+
 static int check_entry(void *arg, const struct walk_entry *e)
 {
 	struct run *r = arg;
@@ -440,9 +496,13 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 	}
 	if (e->bits.leaf) {
 		check_leaf(r, e);
+		if (r->o->enabled[CHK_S15])
+			check_shadowed(r, e);
 		return 0;
 	}
-	if (r->L->have_sp_check && !e->root->invalid && r->o->enabled[CHK_S6])
+	/* S6 is the TDP MMU's invariant (tdp_mmu_page, role of the root) */
+	if (r->L->have_sp_check && e->root->mmu == KVM_MMU_TDP && !e->root->invalid &&
+	    r->o->enabled[CHK_S6])
 		check_child(r, e);
 	return 0;
 }
@@ -486,7 +546,7 @@ static void check_vm_level(struct run *r)
 		for (size_t k = 0; k < vm->nroots; k++)
 			found |= vm->roots[k].spt_pa == hpa;
 		if (!found)
-			emit(r, CHK_S14, NULL, false, "vCPU root not on tdp_mmu_roots",
+			emit(r, CHK_S14, NULL, false, "vCPU root neither on tdp_mmu_roots nor a shadow page",
 			     "vCPU %d mmu->root.hpa = 0x%" PRIx64 ", mode %d; %zu roots listed",
 			     vm->vcpus[i].idx, hpa, vm->vcpus[i].mode, vm->nroots);
 	}
@@ -522,6 +582,7 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 			r.pml = b.pml.in_use;
 		if (b.mm_gone)
 			notes_add(&H->notes, "VM %d: the VMM's mm is gone (mm_users 0): H1-H5 skipped", vm->pid);
+		shadowed_load(&r, vm);
 		for (size_t k = 0; k < vm->nroots; k++) {
 			struct walk_stats ws = { 0 };
 			struct err *we = walker_run(w, &H->masks, &vm->roots[k], NULL, check_entry, &r, &ws);
@@ -533,5 +594,6 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 		books_fini(&b);
 	}
 	walker_free(w);
+	free(r.shadowed);
 	return e;
 }

@@ -23,18 +23,9 @@ static void gfn_unreadable(struct session *s, int level, uint64_t pa, const char
 	}
 }
 
-/* The walk is the SPTE iterator over a one-gfn range, empty entries
- * included: one entry per level, from the root down. */
-static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_vm *vm,
-		     const struct kvm_root *r, uint64_t gfn)
+static void gfn_memslot(struct session *s, const struct kvm_memslot *slot, uint64_t gfn)
 {
-	const struct spte_masks *m = &s->H.masks;
-	const struct kvm_memslot *slot = kvm_vm_slot_for(vm, r->smm, gfn);
 	if (s->json) {
-		json_obj_begin(&s->j);
-		json_vm(&s->j, &s->H, vm);
-		json_khex(&s->j, "root", r->sp);
-		json_ku64(&s->j, "gfn", gfn);
 		json_key(&s->j, "memslot");
 		if (slot) {
 			json_obj_begin(&s->j);
@@ -45,19 +36,49 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 		} else {
 			json_null(&s->j);
 		}
-		json_key(&s->j, "walk");
-		json_arr_begin(&s->j);
 	} else {
-		fprintf(s->out, "VM %s  root 0x%" PRIx64 " (%s, level %d%s)  gfn 0x%" PRIx64 "  gpa 0x%"
-			PRIx64 "\n", vm_label(&s->H, vm), r->sp, r->smm ? "SMM" : "normal", r->level,
-			r->invalid ? ", INVALID" : "", gfn, gfn << 12);
 		if (slot)
 			fprintf(s->out, "  memslot %d (as %d), hva 0x%" PRIx64 "\n", slot->id, slot->as_id,
 				slot->userspace_addr + (gfn - slot->base_gfn) * PAGE_SIZE);
 		else
 			fprintf(s->out, "  no memslot covers this gfn\n");
 	}
+}
+
+/* The walk is the SPTE iterator over a one-gfn range, empty entries
+ * included: one entry per level, from the root down.  Under a shadow root
+ * the walk's input is the root's own address space (L2 guest-physical
+ * under a nested root); the frame mapped is what the shadow page holding
+ * the leaf records (kvm_mmu_page_get_gfn), and the memslot is that
+ * frame's. */
+static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_vm *vm,
+		     const struct kvm_root *r, uint64_t gfn)
+{
+	const struct spte_masks *m = &s->H.masks;
+	bool shadow = r->shadow != NULL;
+	const char *space = r->guest_mode ? "L2 " : "";
+	const struct kvm_memslot *slot = shadow ? NULL : kvm_vm_slot_for(vm, r->smm, gfn);
+	if (s->json) {
+		json_obj_begin(&s->j);
+		json_vm(&s->j, &s->H, vm);
+		json_khex(&s->j, "root", r->sp);
+		json_kstr(&s->j, "mmu", shadow ? "shadow" : "tdp");
+		json_kbool(&s->j, "guest_mode", r->guest_mode);
+		json_ku64(&s->j, "gfn", gfn);
+		if (!shadow)
+			gfn_memslot(s, slot, gfn);
+		json_key(&s->j, "walk");
+		json_arr_begin(&s->j);
+	} else {
+		fprintf(s->out, "VM %s  %s root 0x%" PRIx64 " (%s, level %d%s%s)  %sgfn 0x%" PRIx64
+			"  %sgpa 0x%" PRIx64 "\n", vm_label(&s->H, vm), shadow ? "shadow" : "TDP MMU", r->sp,
+			r->smm ? "SMM" : "normal", r->level, r->guest_mode ? ", nested guest" : "",
+			r->invalid || r->obsolete ? ", INVALID" : "", space, gfn, space, gfn << 12);
+		if (!shadow)
+			gfn_memslot(s, slot, gfn);
+	}
 	const char *result = "not mapped";
+	uint64_t mapped_gfn = UINT64_MAX;
 	uint64_t result_pfn = 0;
 	/* Bits above the root's reach are not translated, as by the hardware. */
 	uint64_t at = r->gfn + ((gfn - r->gfn) & (walk_level_pages(r->level + 1) - 1));
@@ -79,6 +100,19 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 		int idx = it->index;
 		struct spte_bits b;
 		spte_decode(m, spte, level, &b);
+		/* the shadow page of this table and the frame its entry maps */
+		const struct kvm_shadow_page *sp = shadow ? kvm_shadow_find(r->shadow, pa) : NULL;
+		uint64_t egfn = UINT64_MAX;
+		if (sp && b.kind == SPTE_PRESENT && b.leaf) {
+			uint64_t gfns[512];
+			struct err *ge = kvm_shadow_gfns(s->T, sp, gfns);
+			if (ge) {
+				notes_add_err(&s->walk_notes, ge, "gfn");
+				s->exit_bits |= EXIT_INCOMPLETE;
+			} else {
+				egfn = gfns[idx];
+			}
+		}
 		if (s->json) {
 			json_obj_begin(&s->j);
 			json_ki64(&s->j, "level", level);
@@ -86,13 +120,24 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 			json_ki64(&s->j, "index", idx);
 			json_khex(&s->j, "entry_pa", pa + (uint64_t)idx * 8);
 			json_khex(&s->j, "spte", spte);
+			if (sp) {
+				json_khex(&s->j, "sp", sp->sp);
+				json_ku64(&s->j, "sp_gfn", sp->gfn);
+				json_kbool(&s->j, "sp_direct", sp->direct);
+				json_kbool(&s->j, "sp_unsync", sp->unsync);
+			}
 			json_spte_bits(&s->j, &b, m->ept);
 			json_obj_end(&s->j);
 		} else {
-			char flags[96];
+			char flags[96], spd[96] = "";
 			spte_flags_str(&b, m->ept, flags, sizeof(flags));
-			fprintf(s->out, "  %-6s [0x%" PRIx64 " + %3d*8]  0x%016" PRIx64 "  %s\n",
-				walk_level_name(level), pa, idx, spte, flags);
+			if (sp)
+				snprintf(spd, sizeof(spd), "  [sp 0x%" PRIx64 " %s gfn 0x%" PRIx64 "%s]", sp->sp,
+					 sp->direct ? "direct" : "shadows", sp->gfn, sp->unsync ? " unsync" : "");
+			else if (shadow)
+				snprintf(spd, sizeof(spd), "  [no shadow page for this table]");
+			fprintf(s->out, "  %-6s [0x%" PRIx64 " + %3d*8]  0x%016" PRIx64 "  %s%s\n",
+				walk_level_name(level), pa, idx, spte, flags, spd);
 		}
 		if (b.kind == SPTE_MMIO) {
 			result = "mmio";
@@ -105,16 +150,32 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 		if (b.leaf) {
 			result = "mapped";
 			result_pfn = b.pfn + (gfn & (walk_level_pages(level) - 1));
+			if (egfn != UINT64_MAX)
+				mapped_gfn = egfn + (gfn & (walk_level_pages(level) - 1));
 			break;
 		}
 	}
+	if (shadow && mapped_gfn != UINT64_MAX)
+		slot = kvm_vm_slot_for(vm, r->smm, mapped_gfn);
 	if (s->json) {
 		json_arr_end(&s->j);
 		json_kstr(&s->j, "result", result);
+		if (shadow) {
+			json_key(&s->j, "mapped_gfn");
+			mapped_gfn == UINT64_MAX ? json_null(&s->j) : json_u64(&s->j, mapped_gfn);
+			gfn_memslot(s, slot, mapped_gfn);
+		}
 		if (result_pfn)
 			json_ku64(&s->j, "pfn", result_pfn);
 		json_obj_end(&s->j);
-	} else if (result_pfn) {
+		return;
+	}
+	if (shadow && mapped_gfn != UINT64_MAX) {
+		fprintf(s->out, "  => %sgfn 0x%" PRIx64 "  %sgpa 0x%" PRIx64 "\n", r->guest_mode ? "L1 " : "",
+			mapped_gfn, r->guest_mode ? "L1 " : "", mapped_gfn << 12);
+		gfn_memslot(s, slot, mapped_gfn);
+	}
+	if (result_pfn) {
 		fprintf(s->out, "  => pfn 0x%" PRIx64 "  host physical 0x%" PRIx64 "\n", result_pfn,
 			result_pfn << 12);
 	} else {
@@ -140,7 +201,8 @@ static int pfn_hit(void *arg, const struct walk_entry *e)
 		h->more = true;
 		return 1;
 	}
-	h->gfn[h->n++] = e->gfn + (h->pfn - e->bits.pfn);
+	/* the walk below is by position (an L2 gfn under a nested root) */
+	h->gfn[h->n++] = e->addr_gfn + (h->pfn - e->bits.pfn);
 	return 0;
 }
 
@@ -245,7 +307,7 @@ struct err *cmd_gfn(struct session *s, int argc, char **argv)
 	free(it);
 	walker_free(w);
 	if (!s->json && !n)
-		fprintf(s->out, by == BY_GFN ? "no TDP MMU root selected\n"
+		fprintf(s->out, by == BY_GFN ? "no root selected\n"
 			: by == BY_HVA ? "no memslot of the selected VMs covers %s\n"
 				       : "no SPTE of the selected roots maps %s\n", q);
 	out_close(s);

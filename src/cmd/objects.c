@@ -19,6 +19,38 @@ static void json_tri(struct json *j, const char *k, int v)
 		json_bool(j, v);
 }
 
+/* Which of its MMUs a vCPU runs on (guest_mmu: it is in L2) and the roots
+ * each holds. */
+static void vcpu_mmus_json(struct json *j, const struct kvm_vcpu_mmus *m)
+{
+	json_key(j, "mmus");
+	json_obj_begin(j);
+	json_kstr(j, "current", m->current == MMU_NONE ? NULL : kvm_vcpu_mmu_name(m->current));
+	json_kbool(j, "guest_mode", m->guest_mode);
+	for (int i = 0; i < 3; i++) {
+		const struct kvm_mmu_roots *r = &m->mmu[i];
+		json_key(j, kvm_vcpu_mmu_name((enum kvm_vcpu_mmu)i));
+		json_obj_begin(j);
+		json_khex(j, "mmu", r->addr);
+		json_khex(j, "root_hpa", r->root_hpa);
+		json_khex(j, "root_pgd", r->root_pgd);
+		json_khex(j, "root_role", r->root_role);
+		json_key(j, "prev_roots");
+		json_arr_begin(j);
+		for (int k = 0; k < r->nprev; k++) {
+			json_obj_begin(j);
+			json_khex(j, "hpa", r->prev_hpa[k]);
+			json_khex(j, "pgd", r->prev_pgd[k]);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_key(j, "pae_root");
+		r->pae_root ? json_hex(j, r->pae_root) : json_null(j);
+		json_obj_end(j);
+	}
+	json_obj_end(j);
+}
+
 struct err *cmd_vms(struct session *s, int argc, char **argv)
 {
 	(void)argc;
@@ -58,6 +90,8 @@ struct err *cmd_vms(struct session *s, int argc, char **argv)
 				else
 					json_hex(&s->j, c->root_hpa);
 				json_kstr(&s->j, "mode", vm_mode_name(c->mode));
+				if (c->have_mmus)
+					vcpu_mmus_json(&s->j, &c->mmus);
 				json_obj_end(&s->j);
 			}
 			json_arr_end(&s->j);
@@ -155,12 +189,73 @@ struct err *cmd_memslots(struct session *s, int argc, char **argv)
 	return NULL;
 }
 
+/* A shadow root's whole role and who holds it; a TDP MMU root's role is
+ * fixed (direct, every access) and only the list matters. */
+static void root_role_text(const struct kvm_root *r, char *buf, size_t len)
+{
+	if (r->mmu == KVM_MMU_TDP) {
+		snprintf(buf, len, "direct");
+		return;
+	}
+	int n = snprintf(buf, len, "%s quadrant %d access %c%c%c%s%s%s%s", r->direct ? "direct" : "indirect",
+			 r->quadrant, r->access & 4 ? 'u' : '-', r->access & 2 ? 'w' : '-',
+			 r->access & 1 ? 'x' : '-', r->passthrough ? " passthrough" : "",
+			 r->invalid ? " invalid" : "", r->obsolete ? " obsolete" : "",
+			 r->unsync ? " unsync" : "");
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (r->held_vcpu < 0)
+		snprintf(buf + n, len - (size_t)n, "; held by no vCPU");
+	else if (r->held_prev < 0)
+		snprintf(buf + n, len - (size_t)n, "; vCPU %d %s root", r->held_vcpu,
+			 kvm_vcpu_mmu_name(r->held_mmu));
+	else
+		snprintf(buf + n, len - (size_t)n, "; vCPU %d %s prev_roots[%d]", r->held_vcpu,
+			 kvm_vcpu_mmu_name(r->held_mmu), r->held_prev);
+	if (r->list == SP_HELD)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", on no list");
+}
+
+static const char *root_mmu_name(const struct kvm_root *r)
+{
+	return r->mmu == KVM_MMU_TDP ? "tdp" : "shadow";
+}
+
+static void root_role_json(struct json *j, const struct kvm_root *r)
+{
+	static const char *const lists[] = { "active_mmu_pages", "zapped_obsolete_pages", "none" };
+	json_kstr(j, "mmu", root_mmu_name(r));
+	json_kbool(j, "direct", r->direct);
+	if (r->mmu == KVM_MMU_TDP) {
+		json_kstr(j, "list", "tdp_mmu_roots");
+		return;
+	}
+	json_ki64(j, "quadrant", r->quadrant);
+	json_ki64(j, "access", r->access);
+	json_kbool(j, "passthrough", r->passthrough);
+	json_kbool(j, "obsolete", r->obsolete);
+	json_kbool(j, "unsync", r->unsync);
+	json_kstr(j, "list", lists[r->list]);
+	json_key(j, "held_by");
+	if (r->held_vcpu < 0) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	json_ki64(j, "vcpu", r->held_vcpu);
+	json_kstr(j, "mmu", kvm_vcpu_mmu_name(r->held_mmu));
+	json_key(j, "prev_root");
+	r->held_prev < 0 ? json_null(j) : json_i64(j, r->held_prev);
+	json_obj_end(j);
+}
+
 struct err *cmd_roots(struct session *s, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	out_open(s, "roots", "roots", "%-8s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %s\n", "VM",
-		 "ROOT", "TABLE_PA", "ROLE", "LVL", "SMM", "GUEST", "AD", "VALID", "REFS", "VCPUS");
+	out_open(s, "roots", "roots", "%-8s %-6s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %-6s %s\n",
+		 "VM", "MMU", "ROOT", "TABLE_PA", "ROLE", "LVL", "SMM", "GUEST", "AD", "VALID", "REFS",
+		 "VCPUS", "ROLE_DETAIL");
 	for (size_t i = 0; i < s->H.nvms; i++) {
 		const struct kvm_vm *vm = &s->H.vms[i];
 		if (!select_vm(&s->sel, vm))
@@ -188,6 +283,7 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 				json_kbool(&s->j, "ad_disabled", r->ad_disabled);
 				json_kbool(&s->j, "invalid", r->invalid);
 				json_ki64(&s->j, "refcount", r->refcount);
+				root_role_json(&s->j, r);
 				json_key(&s->j, "vcpus");
 				json_arr_begin(&s->j);
 				for (size_t v = 0; v < vm->nvcpus; v++)
@@ -200,10 +296,13 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 				json_arr_end(&s->j);
 				json_obj_end(&s->j);
 			} else {
-				fprintf(s->out, "%-8s 0x%-16" PRIx64 " 0x%-12" PRIx64 " 0x%-8x %3d %3d %-5s %-5s "
-					"%-5s %4" PRId64 " %s\n", vm_label(&s->H, vm), r->sp, r->spt_pa, r->role, r->level,
-					r->smm, r->guest_mode ? "yes" : "no", r->ad_disabled ? "off" : "on",
-					r->invalid ? "no" : "yes", r->refcount, ul ? users : "-");
+				char detail[160];
+				root_role_text(r, detail, sizeof(detail));
+				fprintf(s->out, "%-8s %-6s 0x%-16" PRIx64 " 0x%-12" PRIx64 " 0x%-8x %3d %3d %-5s "
+					"%-5s %-5s %4" PRId64 " %-6s %s\n", vm_label(&s->H, vm), root_mmu_name(r),
+					r->sp, r->spt_pa, r->role, r->level, r->smm, r->guest_mode ? "yes" : "no",
+					r->ad_disabled ? "off" : "on", r->invalid || r->obsolete ? "no" : "yes",
+					r->refcount, ul ? users : "-", detail);
 			}
 		}
 	}

@@ -30,21 +30,34 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 		json_vm(&s->j, &s->H, c->vm);
 		json_khex(&s->j, "root", e->root->sp);
 		json_ki64(&s->j, "level", e->level);
+		json_kstr(&s->j, "mmu", e->root->mmu == KVM_MMU_TDP ? "tdp" : "shadow");
 		json_ku64(&s->j, "gfn", e->gfn);
+		json_ku64(&s->j, "addr_gfn", e->addr_gfn);
+		if (e->sp) {
+			json_khex(&s->j, "sp", e->sp->sp);
+			json_ki64(&s->j, "index", e->index);
+		}
 		json_khex(&s->j, "spte", e->spte);
 		json_spte_bits(&s->j, &e->bits, c->ept);
 		json_obj_end(&s->j);
 	} else {
-		char flags[96];
+		char flags[96], l1[64] = "";
 		spte_flags_str(&e->bits, c->ept, flags, sizeof(flags));
+		/* Under a shadow root the position is the input frame (an L2 gfn
+		 * under a nested root); the frame mapped is the shadow page's. */
+		bool table = e->bits.kind == SPTE_PRESENT && !e->bits.leaf;
+		if (e->gfn != e->addr_gfn)
+			snprintf(l1, sizeof(l1), " %s %sgfn 0x%" PRIx64, table ? "shadows" : "->",
+				 e->root->guest_mode ? "L1 " : "", e->gfn);
 		if (e->bits.kind == SPTE_MMIO)
 			fprintf(s->out, "%-8s 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
-				" %-10s mmio gfn 0x%" PRIx64 " gen %u\n", vm_label(&s->H, c->vm), e->root->sp, e->level,
-				e->gfn, e->spte, "-", e->bits.mmio_gfn, e->bits.mmio_gen);
+				" %-10s mmio gfn 0x%" PRIx64 " gen %u\n", vm_label(&s->H, c->vm), e->root->sp,
+				e->level, e->addr_gfn, e->spte, "-", e->bits.mmio_gfn, e->bits.mmio_gen);
 		else
 			fprintf(s->out, "%-8s 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
-				" 0x%-8" PRIx64 " %s%s\n", vm_label(&s->H, c->vm), e->root->sp, e->level, e->gfn, e->spte,
-				e->bits.pfn, flags, e->bits.kind == SPTE_PRESENT && !e->bits.leaf ? " (table)" : "");
+				" 0x%-8" PRIx64 " %s%s%s\n", vm_label(&s->H, c->vm), e->root->sp, e->level,
+				e->addr_gfn, e->spte, e->bits.pfn, flags,
+				e->bits.kind == SPTE_PRESENT && !e->bits.leaf ? " (table)" : "", l1);
 	}
 	return 0;
 }

@@ -180,9 +180,8 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 			tri(H->tdp_mmu_enabled), m->ad_enabled ? "on" : "off",
 			m->mmio_caching ? "on" : "off", H->vendor ? "" : " (no vendor module)");
 		if (H->tdp_mmu_enabled == 0)
-			fprintf(s->out, "          the TDP MMU is off: KVM uses the legacy MMU, whose "
-				"pages are not on tdp_mmu_roots;\n          VMs, memslots and vCPUs are "
-				"listed, SPTE trees are not analysed\n");
+			fprintf(s->out, "          the TDP MMU is off: every root is a shadow MMU root "
+				"(kvm->arch.active_mmu_pages)\n");
 		fprintf(s->out, "VMs:      %zu\n", H->nvms);
 	}
 	for (size_t i = 0; i < H->nvms; i++) {
@@ -196,6 +195,13 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 		size_t logged = 0;
 		for (size_t k = 0; k < vm->nslots; k++)
 			logged += (vm->slots[k].flags & KVM_MEM_LOG_DIRTY_PAGES) != 0;
+		size_t nshadow = 0, unsync = 0, in_l2 = 0;
+		for (size_t k = 0; k < vm->nroots; k++)
+			nshadow += vm->roots[k].mmu == KVM_MMU_SHADOW;
+		for (size_t k = 0; k < vm->shadow.npages; k++)
+			unsync += vm->shadow.pages[k].unsync;
+		for (size_t k = 0; k < vm->nvcpus; k++)
+			in_l2 += vm->vcpus[k].have_mmus && vm->vcpus[k].mmus.guest_mode;
 		const char *mode = vm->dirty_ring_size ? "dirty ring"
 				   : vm->manual_dirty_log_protect ? "bitmap, manual protect" : "bitmap";
 		if (s->json) {
@@ -207,17 +213,34 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 			json_ku64(&s->j, "dirty_logged_memslots", logged);
 			json_kstr(&s->j, "dirty_log", mode);
 			json_ku64(&s->j, "roots", vm->nroots);
+			json_ku64(&s->j, "shadow_roots", nshadow);
+			json_ku64(&s->j, "shadow_pages", vm->shadow.npages);
+			json_ku64(&s->j, "unsync_shadow_pages", unsync);
+			json_ku64(&s->j, "vcpus_in_l2", in_l2);
 			summary_json_counts(&s->j, &c);
 			json_obj_end(&s->j);
 		} else {
-			size_t valid = 0;
-			for (size_t k = 0; k < vm->nroots; k++)
-				valid += !vm->roots[k].invalid;
+			size_t valid = 0, svalid = 0;
+			for (size_t k = 0; k < vm->nroots; k++) {
+				const struct kvm_root *r = &vm->roots[k];
+				if (r->mmu == KVM_MMU_TDP)
+					valid += !r->invalid;
+				else
+					svalid += !r->invalid && !r->obsolete;
+			}
 			fprintf(s->out, "\n  VM %d:%d, pid %d (%s)  kvm 0x%" PRIx64 "\n", vm->pid,
 				vm_nth(H, vm), vm->pid, vm->comm[0] ? vm->comm : "?", vm->addr);
 			fprintf(s->out, "    %d vCPUs, %zu memslots (%zu dirty-logged: %s), %zu TDP MMU "
 				"roots (%zu valid)\n", vm->online_vcpus, vm->nslots, logged, mode,
-				vm->nroots, valid);
+				vm->nroots - nshadow, valid);
+			if (vm->shadow.npages || nshadow)
+				fprintf(s->out, "    shadow MMU: %zu roots (%zu valid), %zu pages (%zu unsync)\n",
+					nshadow, svalid, vm->shadow.npages, unsync);
+			for (size_t k = 0; k < vm->nvcpus && in_l2; k++)
+				if (vm->vcpus[k].have_mmus && vm->vcpus[k].mmus.guest_mode)
+					fprintf(s->out, "    vCPU %d is in its nested guest (L2), on guest_mmu root "
+						"0x%" PRIx64 "\n",
+						vm->vcpus[k].idx, vm->vcpus[k].mmus.mmu[MMU_GUEST].root_hpa);
 			summary_text_counts(s->out, &c);
 		}
 	}

@@ -6,6 +6,7 @@
 
 #include "base/array.h"
 #include "kobj/klist.h"
+#include "kobj/shadow.h"
 
 static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 {
@@ -423,6 +424,9 @@ static struct err *kvm_root_visit(void *arg, uint64_t link)
 	r->ad_disabled = member_get(buf, L->sp_size, &L->sp_ad_disabled);
 	r->direct = L->has_direct ? member_get(buf, L->sp_size, &L->sp_direct) : true;
 	r->refcount = (int32_t)member_get(buf, L->sp_size, &L->sp_refcount);
+	r->held_vcpu = -1;
+	r->held_mmu = MMU_NONE;
+	r->held_prev = -1;
 	free(buf);
 	if (r->level < 2 || r->level > 5)
 		return err_new(ERR_CORRUPT, "TDP MMU root 0x%llx has level %d", (unsigned long long)addr,
@@ -488,6 +492,7 @@ static void kvm_vm_parts_free(struct kvm_vm *vm)
 	free(vm->slots);
 	free(vm->roots);
 	free(vm->vcpus);
+	kvm_shadow_free(&vm->shadow);
 	vm->slots = NULL;
 	vm->roots = NULL;
 	vm->vcpus = NULL;
@@ -527,8 +532,13 @@ static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, str
 		/* Each part of a VM can fail alone; what fails is noted, the rest stays. */
 		struct root_walk rw = { T, L, vm };
 		struct err *es = kvm_vm_slots(T, L, kvm, vm);
-		struct err *er = L->has_tdp_roots ? klist_walk(T, addr + member_off(&L->tdp_mmu_roots),
-							       KVM_MAX_ROOTS, kvm_root_visit, &rw) : NULL;
+		/* With the TDP MMU off the kernel never initialises the list. */
+		uint64_t first = 0;
+		if (L->has_tdp_roots)
+			memcpy(&first, kvm + member_off(&L->tdp_mmu_roots), 8);
+		struct err *er = !L->has_tdp_roots || (vm->tdp_mmu == 0 && !first) ? NULL :
+			klist_walk(T, addr + member_off(&L->tdp_mmu_roots), KVM_MAX_ROOTS,
+				   kvm_root_visit, &rw);
 		struct err *ev = kvm_vm_vcpus(T, L, kvm, vm);
 		free(kvm);
 		char why[256] = "";
@@ -662,7 +672,8 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 				break;
 			}
 		}
-	return NULL;
+	/* The shadow MMU once every VM is read: its roots join each VM's list. */
+	return kvm_shadow_load(T, H);
 }
 
 void kvm_host_fini(struct kvm_host *H)
@@ -671,6 +682,7 @@ void kvm_host_fini(struct kvm_host *H)
 		free(H->vms[i].slots);
 		free(H->vms[i].roots);
 		free(H->vms[i].vcpus);
+		kvm_shadow_free(&H->vms[i].shadow);
 	}
 	free(H->vms);
 	notes_fini(&H->notes);
@@ -718,10 +730,16 @@ static bool kvm_vm_changed_L(struct target *T, const struct kvm_layout *L, const
 		}
 	}
 	struct root_list c = { T, L, vm, 0, false };
-	struct err *e = L->has_tdp_roots ? klist_walk(T, vm->addr + member_off(&L->tdp_mmu_roots),
-						      KVM_MAX_ROOTS, kvm_root_compare, &c) : NULL;
+	uint64_t first = 0;
+	struct err *e = !L->has_tdp_roots || (vm->tdp_mmu == 0 &&
+		dump_peek(T->dump, vm->addr + member_off(&L->tdp_mmu_roots), &first, 8) && !first) ? NULL :
+		klist_walk(T, vm->addr + member_off(&L->tdp_mmu_roots), KVM_MAX_ROOTS,
+				   kvm_root_compare, &c);
 	err_free(e);
-	if (e || c.differs || c.n != vm->nroots) {
+	size_t ntdp = 0;
+	for (size_t i = 0; i < vm->nroots; i++)
+		ntdp += vm->roots[i].mmu == KVM_MMU_TDP;
+	if (e || c.differs || c.n != ntdp) {
 		snprintf(what, len, "TDP MMU roots: %zu read, the list now differs", vm->nroots);
 		return true;
 	}

@@ -1,5 +1,7 @@
 #include "mmu/walk.h"
 
+#include "kobj/shadow.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,12 @@
 struct walker {
 	struct target *T;
 	struct spte_iter it;
+	/* Shadow roots: each level's table, its page and the gfns of its
+	 * entries (filled when the walk first yields an entry of the table;
+	 * nothing is allocated per entry). */
+	uint64_t shadow_tpa[SPTE_ITER_MAX_LEVEL];
+	const struct kvm_shadow_page *sp[SPTE_ITER_MAX_LEVEL];
+	uint64_t gfns[SPTE_ITER_MAX_LEVEL][SPTE_ITER_ENTRIES];
 };
 
 struct err *walker_new(struct target *T, struct walker **out)
@@ -28,6 +36,38 @@ void walker_free(struct walker *w)
 	free(w);
 }
 
+/* A shadow root's table at LEVEL is being entered (its first entry is
+ * IT's): find its shadow page and the gfns its entries map.  No page for
+ * the table: gfns from the position, as for a direct page; a page whose
+ * gfns cannot be read gets those too, and the event is reported through
+ * FN at the entry pointing at the table.  Nonzero: FN asked to stop. */
+static int walker_shadow_enter(struct walker *w, const struct kvm_root *root, int level,
+			       walk_fn fn, void *arg, struct walk_stats *st)
+{
+	const struct spte_iter *it = &w->it;
+	uint64_t span = walk_level_pages(level);
+	uint64_t base = it->gfn - (uint64_t)it->index * span;
+	const struct kvm_shadow_page *sp = kvm_shadow_find(root->shadow, it->table_pa);
+	w->shadow_tpa[level - 1] = it->table_pa;
+	w->sp[level - 1] = sp;
+	struct err *ge = sp ? kvm_shadow_gfns(w->T, sp, w->gfns[level - 1]) : NULL;
+	if (!sp || ge)
+		for (int i = 0; i < SPTE_ITER_ENTRIES; i++)
+			w->gfns[level - 1][i] = base + (uint64_t)i * span;
+	if (!ge)
+		return 0;
+	st->unreadable++;
+	bool top = level >= it->root_level;
+	struct walk_entry ev = { .event = WALK_UNREADABLE, .root = root, .level = level + 1,
+				 .gfn = base, .addr_gfn = base,
+				 .spte = top ? 0 : it->path_spte[level],
+				 .table_pa = top ? 0 : it->path_pa[level],
+				 .index = top ? -1 : it->path_idx[level], .why = ge->msg };
+	int stop = fn(arg, &ev);
+	err_free(ge);
+	return stop;
+}
+
 struct err *walker_run(struct walker *w, const struct spte_masks *m, const struct kvm_root *root,
 		       const struct walk_range *range, walk_fn fn, void *arg, struct walk_stats *st)
 {
@@ -40,10 +80,27 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 					range ? range->gfn_hi : UINT64_MAX, 1, 0);
 	if (e)
 		return e;
+	memset(w->shadow_tpa, 0, sizeof(w->shadow_tpa));
 	while (spte_iter_next(it)) {
 		struct walk_entry we = { .event = it->event, .root = root, .level = it->level,
-					 .gfn = it->gfn, .spte = it->spte, .table_pa = it->table_pa,
-					 .index = it->index, .why = it->why };
+					 .gfn = it->gfn, .addr_gfn = it->gfn, .spte = it->spte,
+					 .table_pa = it->table_pa, .index = it->index, .why = it->why };
+		/* Shadow roots: the frame an entry maps is its shadow page's, not
+		 * the position's (the position is an L2 gfn under a nested root);
+		 * range filtering stays on the position. */
+		if (root->shadow && it->event == WALK_ENTRY && it->level >= 1 &&
+		    it->level <= SPTE_ITER_MAX_LEVEL && it->index >= 0 && it->index < SPTE_ITER_ENTRIES) {
+			int l = it->level;
+			if (w->shadow_tpa[l - 1] != it->table_pa &&
+			    walker_shadow_enter(w, root, l, fn, arg, st))
+				break;
+			we.sp = w->sp[l - 1];
+			we.gfn = w->gfns[l - 1][it->index];
+			const struct kvm_shadow_page *child;
+			if (we.sp && it->is_table &&
+			    (child = kvm_shadow_find(root->shadow, it->spte & m->address)))
+				we.gfn = child->gfn;
+		}
 		switch (it->event) {
 		case WALK_ENTRY:
 			switch (it->kind) {

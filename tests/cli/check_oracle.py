@@ -69,7 +69,8 @@ def main():
                 check(a[f] == b[f], f"VM {k} slot {b['id']} {f}: {a[f]} != oracle {b[f]}")
 
         # roots, in list order
-        mine = [r for r in roots if r["kvm"] == k]
+        # the TDP MMU's (the shadow MMU's roots: check_oracle_shadow.py)
+        mine = [r for r in roots if r["kvm"] == k and r["mmu"] == "tdp"]
         theirs = ov["roots"]
         check([r["sp"] for r in mine] == [r["sp"] for r in theirs],
               f"VM {k} roots: {[r['sp'] for r in mine]} != oracle {[r['sp'] for r in theirs]}")
@@ -113,8 +114,10 @@ def main():
     huge = [x for x in leaves if x[2] > 1]
     if huge:
         picks.append(huge[0][4] + 5)  # inside a huge leaf: the one gfn that maps it
+    # the oracle's leaves are the TDP MMU's (the shadow MMU's: check_oracle_shadow.py)
+    tdp_roots = {r["sp"] for r in roots if r["mmu"] == "tdp"}
     for pfn in picks:
-        got = run(binary, dump, "pfn", hex(pfn))["mappings"]
+        got = [m for m in run(binary, dump, "pfn", hex(pfn))["mappings"] if m["root"] in tdp_roots]
         mine = sorted((m["kvm"], m["root"], m["level"], m["gfn"]) for m in got)
         check(mine == maps(pfn), f"pfn {pfn:#x}: {mine[:4]} != oracle {maps(pfn)[:4]}")
         hvas = {(m["kvm"], m["gfn"]): m["memslot"]["hva"] for m in got if m["memslot"]}
@@ -124,7 +127,7 @@ def main():
                     if k == ov["kvm"] and s_["base_gfn"] <= g < s_["base_gfn"] + s_["npages"]:
                         want = int(s_["userspace_addr"], 16) + (g - s_["base_gfn"]) * 4096
                         check(int(hva, 16) == want, f"pfn {pfn:#x} gfn {g:#x}: hva {hva} != {want:#x}")
-        walks = run(binary, dump, "gfn", f"pfn:{pfn:#x}")["walks"]
+        walks = [w for w in run(binary, dump, "gfn", f"pfn:{pfn:#x}")["walks"] if w["mmu"] == "tdp"]
         check(sorted((w["kvm"], w["root"], w["gfn"]) for w in walks) ==
               sorted((k, sp, g) for k, sp, _, g in maps(pfn)) and
               all(w["result"] == "mapped" and w["pfn"] == pfn for w in walks),
@@ -134,7 +137,8 @@ def main():
             check(walks and all(w["gfn"] == g for w in walks), f"gfn hva:{hvas[(k, g)]}: {walks[:1]}")
     if picks:
         lo, hi = min(picks), min(picks) + 64
-        got = run(binary, dump, "sptes", "--pfn", f"{lo:#x}-{hi:#x}")["sptes"]
+        got = [e for e in run(binary, dump, "sptes", "--pfn", f"{lo:#x}-{hi:#x}")["sptes"]
+               if e["mmu"] == "tdp"]
         want = sorted((k, sp, lv, g) for k, sp, lv, g, p in leaves
                       if p <= hi and p + 512 ** (lv - 1) - 1 >= lo)
         check(sorted((e["kvm"], e["root"], e["level"], e["gfn"]) for e in got) == want,

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 
-from tap import case, done, runner
+from tap import case, done, failures, runner
 
 
 def main():
