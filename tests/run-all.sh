@@ -18,7 +18,11 @@ run_suite() { # builddir [meson setup args...]
 	fi
 	local suite=()
 	[ "$dir" = build-fuzz ] && suite=(--suite fuzz)
-	meson test -C "$dir" "${suite[@]}" --print-errorlogs --num-processes 2 >"$log.test.log" 2>&1
+	# the sanitizers slow every run about threefold: so are the time limits
+	local mult=1
+	[ "$dir" != build ] && mult=3
+	meson test -C "$dir" "${suite[@]}" --print-errorlogs --num-processes 2 --timeout-multiplier $mult \
+		>"$log.test.log" 2>&1
 	cat "$log.test.log" | grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Expected Fail|Unexpected Pass|Skipped|Timeout):'
 	local ok fail to
 	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log.test.log")
