@@ -16,18 +16,7 @@ import tempfile
 
 import jsondoc
 
-failures = []
-n = 0
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
+from tap import case, done
 
 
 def run(*args):
@@ -61,7 +50,7 @@ def main():
                   key=lambda s: -s["base_gfn"])  # KVM's order: gfn descending
     case("a VM with two or more slots in address space 0", len(mine) >= 2, len(mine))
     if len(mine) < 2:
-        print(f"1..{n}")
+        done()
         return 1
     ms = int(mine[0]["memslot"], 16) - arr[0]  # memslots[0] is the highest gfn
     rd = lambda va: int(run(dump, "__rd64", hex(va)).stdout, 16)
@@ -98,8 +87,7 @@ def main():
     arrlen = vcpus[3]
     judged("online_vcpus past vcpus[]", damaged("vcpus", int(vm["kvm"], 16) + online[0],
                                                 arrlen + 1, 4), "vms", "more than the vcpus[] array")
-    print(f"1..{n}")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":
