@@ -206,6 +206,9 @@ int main(int argc, char **argv)
 		}
 	if (!c.found) {
 		printf("1..0 # SKIP no writable leaf in a dirty-logged slot\n");
+		walker_free(w);
+		kvm_host_fini(&H);
+		target_close(T);
 		return 0;
 	}
 	printf("1..12\n# VM %d gfn 0x%" PRIx64 " spte 0x%" PRIx64 " table 0x%" PRIx64 "[%d], bitmap "
