@@ -14,8 +14,9 @@
 #include <stdint.h>
 
 #include "base/err.h"
-
-struct target;
+#include "dump/dump.h"
+#include "symtab/symtab.h"
+#include "symtab/types.h"
 
 #define RECOVER_MAX_ITEMS 128
 
@@ -25,7 +26,7 @@ struct recover_item {
 	uint32_t bit, bits;	/* bit within OFF and width for bitfields, else 0 */
 	uint32_t size;		/* bytes */
 	char from[96];		/* the functions it was read from, "a, b" */
-	int kind;		/* for the synthesized BTF (recover.c) */
+	int kind;		/* for the synthesized BTF (recover/btf.c) */
 	uint32_t count, stride;	/* arrays */
 	bool conflict;		/* two functions disagreed: not used */
 	bool is_size;		/* PATH names a struct and SIZE is its size */
@@ -37,7 +38,7 @@ struct recover_report {
 	bool vmlinux;		/* vmlinux types were recovered too (no vmlinux BTF) */
 	char why[160];		/* what type info was missing */
 	char result[256];	/* "", or why the recovered layout was refused */
-	char validated[160];	/* what on the data confirmed it */
+	char validated[256];	/* what on the data confirmed it */
 	struct recover_item items[RECOVER_MAX_ITEMS];
 	size_t nitems;
 	char missing[512];	/* members the code did not reveal, comma-separated */
@@ -45,18 +46,33 @@ struct recover_report {
 	char conflicts[256];	/* members two functions disagreed on */
 };
 
+/* What recovery reads and where it puts its result: the dump, symbol lookup,
+ * type lookup (recovered types are installed there), the report.  Not the
+ * half-built target: the caller (target_open) decides the stage order. */
+struct recover_input {
+	struct dump *dump;
+	struct types *types;
+	/* MODULE's symbol table ("vmlinux" or a module name), NULL if not loaded */
+	const struct symtab *(*symtab)(void *ctx, const char *module);
+	/* the symbol containing ADDR in any table (*MODULE: NULL for vmlinux) */
+	const char *(*symbolize)(void *ctx, uint64_t addr, uint64_t *off, const char **module);
+	void *ctx;
+	struct recover_report *report;
+};
+
 /* Without vmlinux BTF: the module list's layout from vmlinux code, as
  * vmlinux type info, so module symbols can be loaded. */
-struct err *recover_vmlinux_types(struct target *T);
-/* Recover kvm's layout and install it in T->types as module "kvm" (and,
+struct err *recover_vmlinux_types(const struct recover_input *in);
+/* Recover kvm's layout and install it in IN->types as module "kvm" (and,
  * after recover_vmlinux_types, the vmlinux types the analysis reads).
- * Never fails the open: a refusal is recorded in T->recovered.result. */
-struct err *recover_kvm_types(struct target *T);
+ * Never fails the open: a refusal is recorded in IN->report->result. */
+struct err *recover_kvm_types(const struct recover_input *in);
 
 /* Whether MODULE's function FN clears the bits of global MASK: loads it
  * and inverts it (mask = ~MASK, ANDed in).  False if FN does not exist or
  * its code cannot be read. */
-bool recover_code_clears(struct target *T, const char *module, const char *fn, const char *mask);
+bool recover_code_clears(const struct recover_input *in, const char *module, const char *fn,
+			 const char *mask);
 /* Every function recovery reads, as (MODULE, NAME): an extract keeps their
  * code so that recovery gives the same answer on it. */
 void recover_each_function(void (*fn)(void *arg, const char *module, const char *name), void *arg);

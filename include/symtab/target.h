@@ -45,6 +45,8 @@ struct target {
 };
 
 struct err *target_open(const char *path, const struct target_opts *o, struct target **out);
+/* The input offset recovery reads (T's dump, symbols, types, T->recovered). */
+struct recover_input target_recover_input(struct target *T);
 void target_close(struct target *T);
 
 /* Symbol in MODULE ("vmlinux", a module name, or NULL for anywhere). */

@@ -219,7 +219,7 @@ static void extract_code(struct target *T)
 			if (t->type[i] == 't' || t->type[i] == 'T')
 				extract_read_code(T, t->addr[i], code_extent(&c, t->addr[i]));
 	}
-	/* what offset recovery disassembles (bounded as recover.c bounds it) */
+	/* what offset recovery disassembles (bounded as recover/ bounds it) */
 	recover_each_function(code_fn, &c);
 	free(c.all);
 }

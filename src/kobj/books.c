@@ -93,7 +93,8 @@ struct err *books_layout_load(struct target *T, const struct kvm_host *H, struct
 	L->ad_always = target_symbol(T, "kvm", "kvm_ad_enabled", &a);
 	/* 5.10's aging clears D and leaves W: W=1, D=0, A=1 is then what a
 	 * re-touch after aging looks like, not a race's fingerprint */
-	L->aging_clears_dirty = recover_code_clears(T, "kvm", "age_gfn_range", "shadow_dirty_mask");
+	struct recover_input in = target_recover_input(T);
+	L->aging_clears_dirty = recover_code_clears(&in, "kvm", "age_gfn_range", "shadow_dirty_mask");
 	return NULL;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "symtab/kallsyms.h"
+#include "target-stages.h"
 
 #define TARGET_MAX_MODULES 8192
 #define TARGET_MAX_MOD_SYMS (1u << 20)
@@ -171,7 +172,7 @@ const char *target_symbolize(const struct target *T, uint64_t addr, uint64_t *of
 	return best;
 }
 
-static struct err *target_load_vmlinux_btf(struct target *T, const struct target_opts *o)
+struct err *target_load_vmlinux_btf(struct target *T, const struct target_opts *o)
 {
 	struct err *e;
 	if (o->vmlinux) {
@@ -307,7 +308,7 @@ out:
 	return e;
 }
 
-static struct err *target_load_modules(struct target *T)
+struct err *target_load_modules(struct target *T)
 {
 	struct module_layout L;
 	struct err *e = module_layout(T, &L);
@@ -381,7 +382,7 @@ static void target_note_btf(struct target *T, const char *module, const char *wh
 }
 
 /* Module BTF from the kernel's own parsed copies on btf_modules. */
-static struct err *target_load_module_btf(struct target *T)
+struct err *target_load_module_btf(struct target *T)
 {
 	struct type_ref bm = types_struct(&T->types, NULL, "btf_module");
 	struct type_ref bt = types_struct(&T->types, NULL, "btf");
@@ -443,7 +444,7 @@ static struct err *target_load_module_btf(struct target *T)
 
 /* A live kernel's module BTF as sysfs shows it; what is missing or does not
  * load is left to btf_modules in memory. */
-static void target_load_sysfs_btf(struct target *T)
+void target_load_sysfs_btf(struct target *T)
 {
 	for (size_t i = 0; i < T->nmods; i++) {
 		const char *name = T->mods[i].syms.name;
@@ -505,7 +506,7 @@ out:
 	return e;
 }
 
-static struct err *target_load_module_files(struct target *T, const struct target_opts *o)
+struct err *target_load_module_files(struct target *T, const struct target_opts *o)
 {
 	for (size_t i = 0; i < o->nmodule_files; i++) {
 		char *copy = strdup(o->module_files[i]), name[64];
@@ -541,7 +542,7 @@ static struct err *target_load_module_files(struct target *T, const struct targe
 	return NULL;
 }
 
-struct err *target_open(const char *path, const struct target_opts *o, struct target **out)
+struct err *target_begin(const char *path, const struct target_opts *o, struct target **out)
 {
 	struct target *T = calloc(1, sizeof(*T));
 	if (!T)
@@ -570,57 +571,27 @@ struct err *target_open(const char *path, const struct target_opts *o, struct ta
 	}
 	if (e)
 		goto fail;
-	if ((e = target_load_vmlinux_btf(T, o))) {
-		if (o->vmlinux || e->kind == ERR_NOMEM)
-			goto fail;
-		/* No vmlinux BTF in the dump: read the layouts from code. */
-		snprintf(T->recovered.why, sizeof(T->recovered.why), "no vmlinux BTF: %.140s", e->msg);
-		err_free(e);
-		if ((e = recover_vmlinux_types(T)))
-			goto fail;
-		if (o->nmodule_files) {
-			e = err_new(ERR_USAGE, "--module needs the vmlinux BTF its BTF is split on; "
-				    "give --vmlinux too");
-			goto fail;
-		}
-	}
-	if ((e = target_load_modules(T))) {
-		if (T->recovered.vmlinux && !T->types.vmlinux)
-			e = err_wrap(e, "%s, and offsets from vmlinux code were refused (%s); give "
-				     "--vmlinux", T->recovered.why, T->recovered.result);
-		goto fail;
-	}
-	if ((e = target_load_module_files(T, o)))
-		goto fail;
-	if (dump_is_live(T->dump))
-		target_load_sysfs_btf(T);
-	if ((e = target_load_module_btf(T)))
-		goto fail;
-	/* No type info for kvm.ko anywhere: read its layout from its code. */
-	if (target_module(T, "kvm") && !types_have_module(&T->types, "kvm")) {
-		if (!T->recovered.vmlinux)
-			snprintf(T->recovered.why, sizeof(T->recovered.why), "no BTF for kvm: %.140s",
-				 *T->module_btf_problems ? T->module_btf_problems : "not on btf_modules");
-		if ((e = recover_kvm_types(T)))
-			goto fail;
-	}
-	uint64_t a;
-	if (!target_symbol(T, "vmlinux", "page_offset_base", &a) ||
-	    (e = dump_read_u64(T->dump, a, &T->page_offset_base))) {
-		e = e ? err_wrap(e, "page_offset_base")
-		      : err_new(ERR_NOTFOUND, "symbol page_offset_base not found");
-		goto fail;
-	}
-	/* Without CONFIG_DYNAMIC_PHYSICAL_MASK the kernel's mask is 52 bits. */
-	T->physical_mask = (1ull << 52) - 1;
-	if (target_symbol(T, "vmlinux", "physical_mask", &a) &&
-	    (e = dump_read_u64(T->dump, a, &T->physical_mask)))
-		goto fail;
 	*out = T;
 	return NULL;
 fail:
 	target_close(T);
 	return e;
+}
+
+struct err *target_finish(struct target *T)
+{
+	uint64_t a;
+	struct err *e = NULL;
+	if (!target_symbol(T, "vmlinux", "page_offset_base", &a) ||
+	    (e = dump_read_u64(T->dump, a, &T->page_offset_base)))
+		return e ? err_wrap(e, "page_offset_base")
+			 : err_new(ERR_NOTFOUND, "symbol page_offset_base not found");
+	/* Without CONFIG_DYNAMIC_PHYSICAL_MASK the kernel's mask is 52 bits. */
+	T->physical_mask = (1ull << 52) - 1;
+	if (target_symbol(T, "vmlinux", "physical_mask", &a) &&
+	    (e = dump_read_u64(T->dump, a, &T->physical_mask)))
+		return e;
+	return NULL;
 }
 
 void target_close(struct target *T)

@@ -1,4 +1,4 @@
-/* Offsets recovered from machine code (symtab/recover.c) over fuzzed bytes
+/* Offsets recovered from machine code (symtab/recover/) over fuzzed bytes
  * of the real kvm.ko functions it disassembles and of the VMs and roots it
  * checks the result on; whatever layout it accepts is then walked and
  * checked, so a bad guess must never crash the layers above. */
@@ -51,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* as if the dump had no kvm BTF */
 	types_drop_module(&env.T->types, "kvm");
 	memset(&env.T->recovered, 0, sizeof(env.T->recovered));
-	struct err *e = recover_kvm_types(env.T);
+	struct recover_input in = target_recover_input(env.T);
+	struct err *e = recover_kvm_types(&in);
 	struct kvm_host H;
 	if (!e && env.T->recovered.used && !(e = kvm_host_load(env.T, &H))) {
 		struct check_opts o;
