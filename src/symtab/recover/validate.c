@@ -47,9 +47,68 @@ static void rec_plausible(struct rec *r, uint64_t kvm)
 	}
 }
 
+/* Whether VM at KVM runs without the TDP MMU: its own flag where the code
+ * shows one (5.10 to 6.2), else the module parameter; unknown counts as on. */
+static bool rec_tdp_mmu_off(struct rec *r, uint64_t kvm)
+{
+	struct recover_item *it = rec_find(r, "kvm.arch.tdp_mmu_enabled");
+	uint8_t v = 1;
+	uint64_t a;
+	if (it && !it->conflict)
+		return dump_peek(r->in->dump, kvm + it->off, &v, 1) && v == 0;
+	return rec_symbol(r, "kvm", "tdp_mmu_enabled", &a) && dump_peek(r->in->dump, a, &v, 1) && v == 0;
+}
+
+/* vCPU 0 of a VM without the TDP MMU: its MMU's root (a shadow page) must
+ * be a page whose page->private is a kvm_mmu_page whose spt maps it back.
+ * 1 checked, 0 nothing to check (no vCPU, no root), -1 does not fit. */
+static int rec_shadow_root(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64_t psize,
+			   uint64_t priv, uint64_t spt, char *why, size_t len)
+{
+	uint64_t vcpus, mmu, hpa, arr, vcpu = 0, sp, table, base, xa_head = 0;
+	struct member head;
+	if (!rec_get(r, "kvm_vcpu.arch.mmu", &mmu) || !rec_get(r, "kvm_mmu.root.hpa", &hpa) ||
+	    !rec_symbol(r, "vmlinux", "page_offset_base", &base) || !rec_u64(r, base, &base))
+		return 0;
+	if (rec_get(r, "kvm.vcpu_array", &arr)) {
+		/* index 0: the head itself, or slot 0 of each node down */
+		struct member slots;
+		if (types_member(types_struct(r->in->types, NULL, "xarray"), "xa_head", &head))
+			xa_head = member_off(&head);
+		if (!rec_u64(r, kvm + arr + xa_head, &vcpu))
+			return 0;
+		for (int depth = 0; (vcpu & 3) == 2 && vcpu > 4096 && depth < 8; depth++)
+			if (!types_member(types_struct(r->in->types, NULL, "xa_node"), "slots", &slots) ||
+			    !rec_u64(r, vcpu - 2 + member_off(&slots), &vcpu))
+				return 0;
+		if (vcpu & 3)
+			return 0;
+	} else if (!rec_get(r, "kvm.vcpus", &vcpus) || !rec_u64(r, kvm + vcpus, &vcpu)) {
+		return 0;
+	}
+	if (!vcpu)
+		return 0;
+	if (!kaddr(vcpu) || !rec_u64(r, vcpu + mmu, &mmu) || !kaddr(mmu) || !rec_u64(r, mmu + hpa, &hpa)) {
+		snprintf(why, len, "struct kvm 0x%llx: vCPU 0's MMU is not a readable pointer",
+			 (unsigned long long)kvm);
+		return -1;
+	}
+	if (hpa == ~0ull) /* INVALID_PAGE: no root loaded */
+		return 0;
+	if ((hpa & 4095) || !rec_u64(r, vmemmap + (hpa >> 12) * psize + priv, &sp) || !kaddr(sp) ||
+	    !rec_u64(r, sp + spt, &table) || table != base + hpa) {
+		snprintf(why, len, "struct kvm 0x%llx: vCPU 0's root 0x%llx is not a shadow page",
+			 (unsigned long long)kvm, (unsigned long long)hpa);
+		return -1;
+	}
+	return 1;
+}
+
 /* Walk vm_list and each VM's roots with the recovered offsets: every
  * struct kvm must have a readable mm and memslots, every root a
- * page-aligned table whose struct page points back to it. */
+ * page-aligned table whose struct page points back to it.  A VM without the
+ * TDP MMU has no TDP roots (its list never initialised, or empty): there
+ * vCPU 0's shadow root is checked instead. */
 bool rec_validate(struct rec *r, char *why, size_t len)
 {
 	uint64_t vm_list = 0, mm = 0, roots = 0, link = 0, spt = 0, memslots = 0, online = 0,
@@ -78,7 +137,7 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 	bool back = types_member(page, "private", &priv) && psize &&
 		    rec_symbol(r, "vmlinux", "vmemmap_base", &vmemmap) &&
 		    rec_u64(r, vmemmap, &vmemmap);
-	size_t nvm = 0, nroot = 0, nback = 0;
+	size_t nvm = 0, nroot = 0, nback = 0, noff = 0, nshadow = 0;
 	if (!rec_u64(r, head, &pos)) {
 		snprintf(why, len, "vm_list head unreadable");
 		return false;
@@ -97,10 +156,24 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 				 (unsigned long long)kvm);
 			return false;
 		}
-		uint64_t rpos, rhead = kvm + roots;
-		if (!rec_u64(r, rhead, &rpos)) {
+		uint64_t rpos, rprev, rhead = kvm + roots;
+		if (!rec_u64(r, rhead, &rpos) || !rec_u64(r, rhead + 8, &rprev)) {
 			snprintf(why, len, "struct kvm 0x%llx: root list unreadable", (unsigned long long)kvm);
 			return false;
+		}
+		if (rec_tdp_mmu_off(r, kvm)) {
+			int k = 0;
+			if (!((rpos == 0 && rprev == 0) || (rpos == rhead && rprev == rhead))) {
+				snprintf(why, len, "struct kvm 0x%llx: TDP MMU off but its root list is not "
+					 "empty", (unsigned long long)kvm);
+				return false;
+			}
+			if (back && (k = rec_shadow_root(r, kvm, vmemmap, psize, member_off(&priv), spt, why,
+							 len)) < 0)
+				return false;
+			nshadow += (size_t)k;
+			noff++;
+			rpos = rhead;
 		}
 		for (size_t k = 0; rpos != rhead && k < REC_MAX_ROOTS; k++, nroot++) {
 			uint64_t sp = rpos - link, table, role = 0, pg;
@@ -138,16 +211,19 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 		if (!rec_u64(r, pos, &pos))
 			break;
 	}
-	char mods[64] = "";
+	char mods[64] = "", off[112] = "";
 	if (r->R->vmlinux) /* what recover_vmlinux_types checked */
 		snprintf(mods, sizeof(mods), "; %.60s", r->R->validated);
+	if (noff)
+		snprintf(off, sizeof(off), "; %zu without the TDP MMU: %zu vCPU shadow root(s) pointed "
+			 "back to by page->private", noff, nshadow);
 	if (!nvm)
 		snprintf(r->R->validated, sizeof(r->R->validated), "not checked on data: vm_list is "
 			 "empty%s", mods);
 	else
 		snprintf(r->R->validated, sizeof(r->R->validated),
 			 "%zu VM(s) on vm_list with readable mm and memslots, %zu root(s) with page-aligned "
-			 "tables, %zu pointed back to by page->private%s", nvm, nroot, nback, mods);
+			 "tables, %zu pointed back to by page->private%s%s", nvm, nroot, nback, off, mods);
 	return true;
 }
 
