@@ -25,7 +25,7 @@ struct recover_item {
 	uint64_t off;		/* bytes from the start of the struct */
 	uint32_t bit, bits;	/* bit within OFF and width for bitfields, else 0 */
 	uint32_t size;		/* bytes */
-	char from[96];		/* the functions it was read from, "a, b" */
+	char from[160];		/* the functions it was read from, "a, b" */
 	int kind;		/* for the synthesized BTF (recover/btf.c) */
 	uint32_t count, stride;	/* arrays */
 	bool conflict;		/* two functions disagreed: not used */

@@ -659,7 +659,8 @@ static void rule_root_refcount(struct rec *r, const struct rfn *f)
 
 /* kvm_tdp_mmu_invalidate_all_roots(kvm): for each root on
  * kvm->arch.tdp_mmu_roots: if (!root->role.invalid) {
- * root->tdp_mmu_scheduled_root_to_zap = true; root->role.invalid = true; }.
+ * root->tdp_mmu_scheduled_root_to_zap = true; root->role.invalid = true; }
+ * (kvm_tdp_mmu_invalidate_roots(kvm, types) where the code has that name).
  * The cursor is &root->link, so its displacements are offsets - link. */
 static void rule_invalidate_roots(struct rec *r, const struct rfn *f)
 {
@@ -1298,9 +1299,49 @@ static void rule_slots_lock(struct rec *r, const struct rfn *f)
 	}
 }
 
+/* kvm_vm_ioctl_(un)register_coalesced_mmio(kvm, zone): the one mutex they
+ * take is mutex_lock(&kvm->slots_lock) (and where kvm_set_memory_region
+ * inlines its callee, as on 7.x, these are what still show it). */
+static void rule_slots_lock_first(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		if (!callee_is(r, &f->in[i], "mutex_lock"))
+			continue;
+		struct origin o = rec_origin(r, f, i, 7);
+		if (origin_is_arg(o, 0) && o.off > 0)
+			rec_put(r, "kvm.slots_lock", o.off, 0, 0, 32, K_MUTEX, f->name);
+		return;
+	}
+}
+
+/* kvm_mmu_invalidate_end(kvm): ...; kvm->mmu_invalidate_in_progress--, in
+ * memory (sub [kvm + off], 1) or through a register. */
+static void rule_invalidate_end(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t off, off2;
+		const cs_insn *in = &f->in[i];
+		if (is_op(in, X86_INS_SUB, 2, X86_OP_MEM, X86_OP_IMM) && op_size(in, 0) == 8 &&
+		    op_imm(in, 1) == 1 && mem_from_arg(r, f, i, 0, &off)) {
+			rec_put(r, "kvm.mmu_invalidate_in_progress", off, 0, 0, 8, K_INT, f->name);
+			return;
+		}
+		if (i + 2 < f->n && is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) && op_size(in, 0) == 8 &&
+		    mem_from_arg(r, f, i, 0, &off) && is_op(&f->in[i + 1], X86_INS_SUB, 2, X86_OP_REG, X86_OP_IMM) &&
+		    op_fam(&f->in[i + 1], 0) == op_fam(in, 0) && op_imm(&f->in[i + 1], 1) == 1 &&
+		    is_op(&f->in[i + 2], X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) &&
+		    op_fam(&f->in[i + 2], 1) == op_fam(in, 0) && mem_from_arg(r, f, i + 2, 0, &off2) &&
+		    off2 == off) {
+			rec_put(r, "kvm.mmu_invalidate_in_progress", off, 0, 0, 8, K_INT, f->name);
+			return;
+		}
+	}
+}
+
 /* kvm_mmu_invalidate_begin(kvm[, start, end]): in_progress++, and the range
  * from the arguments (there, or in kvm_mmu_invalidate_range_add from 6.8,
- * whose ranges are gfns). */
+ * whose ranges are gfns); kvm_mmu_invalidate_start where the code has that
+ * name instead (7.x). */
 static void rule_invalidate(struct rec *r, const struct rfn *f)
 {
 	for (size_t i = 0; i + 2 < f->n; i++) {
@@ -1528,13 +1569,18 @@ static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_tdp_mmu_get_vcpu_root_hpa", rule_root_refcount },
 	{ "kvm", "kvm_tdp_mmu_alloc_root", rule_root_refcount },
 	{ "kvm", "kvm_tdp_mmu_invalidate_all_roots", rule_invalidate_roots },
+	{ "kvm", "kvm_tdp_mmu_invalidate_roots", rule_invalidate_roots },
 	/* what `check` reads besides the walk */
 	{ "kvm", "make_spte", rule_make_spte_globals },
 	{ "kvm", "is_nx_huge_page_enabled", rule_nx_enabled },
 	{ "kvm", "kvm_mmu_zap_all", rule_mmu_lock },
 	{ "kvm", "kvm_arch_flush_shadow_all", rule_mmu_lock },
 	{ "kvm", "kvm_set_memory_region", rule_slots_lock },
+	{ "kvm", "kvm_vm_ioctl_register_coalesced_mmio", rule_slots_lock_first },
+	{ "kvm", "kvm_vm_ioctl_unregister_coalesced_mmio", rule_slots_lock_first },
 	{ "kvm", "kvm_mmu_invalidate_begin", rule_invalidate },
+	{ "kvm", "kvm_mmu_invalidate_start", rule_invalidate },
+	{ "kvm", "kvm_mmu_invalidate_end", rule_invalidate_end },
 	{ "kvm", "kvm_mmu_invalidate_range_add", rule_invalidate },
 	{ "kvm", "kvm_set_memslot", rule_nr_logging },
 	{ "kvm", "update_gfn_disallow_lpage_count", rule_lpage_info },

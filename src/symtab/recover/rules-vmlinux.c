@@ -140,6 +140,19 @@ static void rule_rb_node(struct rec *r, const struct rfn *f)
 
 /* xas_start(xas): xa_head(xas->xa), and for a node entry
  * node->slots[(index >> node->shift) & XA_CHUNK_MASK]. */
+/* A shr by cl within a few instructions of I, which loaded ecx (a bounds
+ * check of the shift may come between, as with UBSAN). */
+static bool shift_by(const struct rfn *f, size_t i)
+{
+	if (op_fam(&f->in[i], 0) != 1)
+		return false;
+	for (size_t k = i + 1; k < f->n && k <= i + 5; k++)
+		if (is_op(&f->in[k], X86_INS_SHR, 2, X86_OP_REG, X86_OP_REG) &&
+		    f->in[k].detail->x86.operands[1].reg == X86_REG_CL)
+			return true;
+	return false;
+}
+
 static void rule_xarray(struct rec *r, const struct rfn *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
@@ -165,7 +178,8 @@ static void rule_xarray(struct rec *r, const struct rfn *f)
 			const cs_x86_op *sm = rec_mem(&f->in[k], NULL);
 			if (is_op(&f->in[k], X86_INS_MOVZX, 2, X86_OP_REG, X86_OP_MEM) && op_size(&f->in[k], 1) == 1 &&
 			    mem_plain(sm) && reg_fam(sm->mem.base) == reg_fam(m->mem.base) && k + 3 < i &&
-			    (f->in[k + 1].id == X86_INS_SHR || f->in[k + 2].id == X86_INS_SHR)) {
+			    (f->in[k + 1].id == X86_INS_SHR || f->in[k + 2].id == X86_INS_SHR ||
+			     shift_by(f, k))) {
 				rec_put(r, "xa_node.shift", sm->mem.disp, 0, 0, 1, K_INT, f->name);
 				rec_put(r, "xa_node.slots", op_imm(a, 1) * 8 + m->mem.disp, 0, 0, 512, K_PTRARRAY,
 					f->name);
@@ -187,6 +201,29 @@ static void rule_task_comm(struct rec *r, const struct rfn *f)
 			continue;
 		struct origin o = rec_origin(r, f, i, 6);
 		if (origin_is_arg(o, 2) && o.off > 0) {
+			struct recover_item *it;
+			rec_put(r, "task_struct.comm", o.off, 0, 0, 16, K_CHARS, f->name);
+			if ((it = rec_find(r, "task_struct.comm")))
+				it->count = 16;
+		}
+		return;
+	}
+}
+
+/* __set_task_comm(tsk, buf, exec): the first copy into tsk->comm (strscpy
+ * and kin, or memcpy where it is open-coded, as on 7.x). */
+static void rule_set_comm(struct rec *r, const struct rfn *f)
+{
+	static const char *const copy[] = { "strscpy_pad", "sized_strscpy", "strscpy", "strlcpy",
+					    "memcpy", "__memcpy", "__pi_memcpy" };
+	for (size_t i = 0; i < f->n; i++) {
+		bool is_copy = false;
+		for (size_t k = 0; k < sizeof(copy) / sizeof(copy[0]) && !is_copy; k++)
+			is_copy = callee_is(r, &f->in[i], copy[k]);
+		if (!is_copy)
+			continue;
+		struct origin o = rec_origin(r, f, i, 7);
+		if (origin_is_arg(o, 0) && o.off > 0) {
 			struct recover_item *it;
 			rec_put(r, "task_struct.comm", o.off, 0, 0, 16, K_CHARS, f->name);
 			if ((it = rec_find(r, "task_struct.comm")))
@@ -228,7 +265,8 @@ static void rule_mm_users(struct rec *r, const struct rfn *f)
 	}
 }
 
-/* pgd_alloc(mm): mm->pgd = the page just allocated. */
+/* pgd_alloc(mm): mm->pgd = the page just allocated (what the allocator
+ * returned, or the page's address computed from it: + page_offset_base). */
 static void rule_mm_pgd(struct rec *r, const struct rfn *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
@@ -238,7 +276,10 @@ static void rule_mm_pgd(struct rec *r, const struct rfn *f)
 		    !mem_from_arg(r, f, i, 0, &off))
 			continue;
 		struct origin v = rec_origin(r, f, i, op_fam(in, 1));
-		if (v.kind == O_INSN && !v.off && f->in[v.insn].id == X86_INS_CALL)
+		const char *via = v.kind == O_INSN && f->in[v.insn].id == X86_INS_ADD ?
+				  rec_rip_name(r, &f->in[v.insn]) : NULL;
+		if (v.kind == O_INSN && !v.off && (f->in[v.insn].id == X86_INS_CALL ||
+						   (via && !strcmp(via, "page_offset_base"))))
 			rec_put(r, "mm_struct.pgd", off, 0, 0, 8, K_PTR, f->name);
 		return;
 	}
@@ -301,6 +342,7 @@ static const struct rec_rule vmlinux_late_rules[] = {
 	{ "kvm", "gfn_to_memslot", rule_rb_node },
 	{ "vmlinux", "xas_start", rule_xarray },
 	{ "vmlinux", "__get_task_comm", rule_task_comm },
+	{ "vmlinux", "__set_task_comm", rule_set_comm },
 	{ "vmlinux", "mm_update_next_owner", rule_mm_owner },
 	{ "vmlinux", "mmput", rule_mm_users },
 	{ "vmlinux", "pgd_alloc", rule_mm_pgd },
