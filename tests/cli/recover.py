@@ -271,6 +271,25 @@ def code_damage_cases(dump, tmp, base, code_damage):
                      and "kvm.vm_list" in p.stderr and not p.stdout.strip(),
                      f"{p.returncode}: {p.stderr}")
 
+    roots = (base["roots"][1] or {}).get("roots", [])
+    if code_damage and roots and all(r["mmu"] == "shadow" for r in roots):
+        # no TDP MMU (6.12-tdp0): the data check judges vCPU 0's shadow root
+        # by its struct page; with page->private of the first VM's roots
+        # cleared it must refuse the layout, naming that root
+        vmemmap = int(out(dump, "__rd64", hex(sym(dump, "vmlinux:vmemmap_base"))), 16)
+        priv = offset(dump, "page.private")[0] // 8
+        first = [r for r in roots if r["vm"] == roots[0]["vm"]]
+        pokes = []
+        for r in first:
+            va = vmemmap + (int(r["spt_pa"], 16) >> 12) * 64 + priv
+            pokes += ["--poke", f"{int(out(dump, '__vtop', hex(va)), 16):#x}={'00' * 8}"]
+        damaged = os.path.join(tmp.name, "noprivate.kdump")
+        hide_btf(dump, damaged, pokes)
+        p = run(damaged, "vms")
+        case("no TDP MMU: a shadow root whose page does not point back refuses the layout, exit 4",
+             p.returncode == 4 and "offsets from kvm.ko's code were refused" in p.stderr
+             and "vCPU 0's root" in p.stderr and not p.stdout.strip(), f"{p.returncode}: {p.stderr}")
+
     if code_damage:
         # update_gfn_disallow_lpage_count's copy of its slot argument nop'ed
         # out: lpage_info is no longer revealed, so what needs it (S10) is
