@@ -2361,6 +2361,10 @@ static bool rec_validate(struct rec *r, char *why, size_t len)
 			snprintf(why, len, "struct kvm 0x%llx: root list unreadable", (unsigned long long)kvm);
 			return false;
 		}
+		/* With the TDP MMU off (kvm.tdp_mmu=0) the list is never
+		 * initialised: all zero, no TDP root to check. */
+		if (!rpos)
+			rpos = rhead;
 		for (size_t k = 0; rpos != rhead && k < REC_MAX_ROOTS; k++, nroot++) {
 			uint64_t sp = rpos - link, table, role = 0, pg;
 			if (!rec_u64(r, sp + spt, &table) || !kaddr(table) || (table & 4095) ||
