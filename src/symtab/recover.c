@@ -48,6 +48,7 @@ enum rec_kind {
 	K_CHARS,	/* char[COUNT] */
 	K_SHORTS,	/* s16[COUNT] */
 	K_SIZE,		/* not a member: the size of the struct PATH names */
+	K_ROOTARRAY,	/* COUNT kvm_mmu_root_info { pgd, hpa } of STRIDE bytes */
 };
 
 struct rfn {
@@ -2445,6 +2446,13 @@ static int rec_leaf_type(struct rec_btf *bt, const struct recover_item *it)
 		return btf__add_array(bt->b, bt->u[4], bt->s[2], m->count);
 	case K_SIZE:
 		return -1;
+	case K_ROOTARRAY: {
+		int el = btf__add_struct(bt->b, NULL, m->stride);
+		if (el < 0 || btf__add_field(bt->b, "pgd", bt->u[8], 0, 0) < 0 ||
+		    btf__add_field(bt->b, "hpa", bt->u[8], 64, 0) < 0)
+			return -1;
+		return btf__add_array(bt->b, bt->u[4], el, m->count);
+	}
 	case K_MUTEX:
 		return bt->mutex;
 	case K_RWLOCK:
@@ -2713,6 +2721,9 @@ static const struct rec_rule rules[] = {
 	{ "kvm", "mmu_page_zap_pte", rule_zap_pte_guest_mode },
 };
 
+/* the shadow MMU's members (shadow_rules[]) */
+#include "recover_shadow.c"
+
 /* What kvm.c cannot do without, for the report. */
 /* "a|b": either (the containers and counts of two eras). */
 static const char *const wanted[] = {
@@ -2922,6 +2933,7 @@ struct err *recover_kvm_types(struct target *T)
 		return NULL;
 	bool era_known = false;
 	rec_run(&r, rules, sizeof(rules) / sizeof(rules[0]));
+	rec_run(&r, shadow_rules, sizeof(shadow_rules) / sizeof(shadow_rules[0]));
 	/* The per-VM MMIO value changes how empty SPTEs look: decide it from
 	 * kvm_mmu_init_vm or not at all. */
 	struct rfn f;
@@ -2976,6 +2988,7 @@ void recover_each_function(void (*fn)(void *arg, const char *module, const char 
 	const struct { const struct rec_rule *r; size_t n; } sets[] = {
 		{ vmlinux_rules, sizeof(vmlinux_rules) / sizeof(vmlinux_rules[0]) },
 		{ rules, sizeof(rules) / sizeof(rules[0]) },
+		{ shadow_rules, sizeof(shadow_rules) / sizeof(shadow_rules[0]) },
 		{ vmlinux_late_rules, sizeof(vmlinux_late_rules) / sizeof(vmlinux_late_rules[0]) },
 	};
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
