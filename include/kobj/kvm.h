@@ -54,6 +54,14 @@ struct kvm_root {
 	int held_prev;		/* -1: the MMU's root, else prev_roots[n] */
 };
 
+/* A root of the nested guest's (L2) space: role.guest_mode, or held in a
+ * vCPU's guest_mmu (5.10 computes the nested NPT role before it enters
+ * guest mode, so its L2 roots have guest_mode 0). */
+static inline bool kvm_root_l2(const struct kvm_root *r)
+{
+	return r->guest_mode || (r->mmu == KVM_MMU_SHADOW && r->held_mmu == MMU_GUEST);
+}
+
 struct kvm_vcpu_info {
 	uint64_t addr;
 	uint64_t mmu;		/* vcpu->arch.mmu */

@@ -882,7 +882,7 @@ static void draw_detail(struct ui *u)
 		     spte_kind_name(b.kind), l->level, level_size(l->level));
 	if (l->mem_gfn != l->gfn)
 		addl(&L, "maps    %sgfn 0x%" PRIx64 " (the shadow page's; gfn above: %s)",
-		     r->guest_mode ? "L1 " : "", l->mem_gfn, r->guest_mode ? "L2" : "its position");
+		     kvm_root_l2(r) ? "L1 " : "", l->mem_gfn, kvm_root_l2(r) ? "L2" : "its position");
 	addl(&L, "gpa     0x%" PRIx64 "   state %c %s%s%s%s", l->gfn << PAGE_SHIFT,
 	     gp_state_glyph((enum gp_state)l->state), gp_state_name((enum gp_state)l->state),
 	     l->state != l->base ? " (" : "", l->state != l->base ? gp_state_name((enum gp_state)l->base) : "",

@@ -17,7 +17,9 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	{ CHK_S3, "S3", SEV_ERROR, "A/D type does not fit the root",
 	  "Bits 52-53 hold the A/D type KVM chose from the page's role: 01 (disabled) exactly when "
 	  "the root's role has ad_disabled, 10 (write-protect only) only for guest-mode roots on PML "
-	  "hosts, never 11. Anything else means the SPTE was not made for this tree." },
+	  "hosts, never 11. Legitimate exception: 5.10 writes 10 into every leaf made while the "
+	  "vCPU runs on guest_mmu (L2's roots, whose role there has guest_mode 0), PML or not. "
+	  "Anything else means the SPTE was not made for this tree." },
 	{ CHK_S4, "S4", SEV_ERROR, "access-tracking form where it cannot be",
 	  "Access-tracked SPTEs (RWX cleared, R/X saved in bits 54/56) exist only with A/D type 01 "
 	  "on EPT. One on an A/D-enabled SPTE or on NPT, one that is writable, or saved bits on a "

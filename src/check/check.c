@@ -235,8 +235,12 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 		     ": MMU-writable set, host-writable mask 0x%" PRIx64 " clear", e->spte,
 		     m->host_writable);
 	enum spte_ad_type want = root->ad_disabled ? SPTE_AD_DISABLED : SPTE_AD_ENABLED;
+	/* wrprot-only A/D under L2's roots: with PML (6.x: guest_mode pages),
+	 * or wherever the vCPU ran on guest_mmu (5.10's rule; its L2 pages
+	 * have guest_mode 0) */
+	bool wrprot_ok = kvm_root_l2(root) && (r->pml || !root->guest_mode);
 	if (bt->ad_type == SPTE_AD_INVALID ||
-	    (bt->ad_type != want && !(bt->ad_type == SPTE_AD_WRPROT_ONLY && root->guest_mode && r->pml)))
+	    (bt->ad_type != want && !(bt->ad_type == SPTE_AD_WRPROT_ONLY && wrprot_ok)))
 		emit(r, CHK_S3, e, false, "A/D type does not fit the root",
 		     "spte bits %d-%d = %d (%s); root role 0x%x has ad_disabled=%d guest_mode=%d",
 		     m->ad_shift, m->ad_shift + 1, bt->ad_type, spte_ad_type_name(bt->ad_type), root->role, root->ad_disabled,

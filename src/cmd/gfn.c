@@ -56,7 +56,7 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 {
 	const struct spte_masks *m = &s->H.masks;
 	bool shadow = r->shadow != NULL;
-	const char *space = r->guest_mode ? "L2 " : "";
+	const char *space = kvm_root_l2(r) ? "L2 " : "";
 	const struct kvm_memslot *slot = shadow ? NULL : kvm_vm_slot_for(vm, r->smm, gfn);
 	if (s->json) {
 		json_obj_begin(&s->j);
@@ -72,7 +72,7 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 	} else {
 		fprintf(s->out, "VM %s  %s root 0x%" PRIx64 " (%s, level %d%s%s)  %sgfn 0x%" PRIx64
 			"  %sgpa 0x%" PRIx64 "\n", vm_label(&s->H, vm), shadow ? "shadow" : "TDP MMU", r->sp,
-			r->smm ? "SMM" : "normal", r->level, r->guest_mode ? ", nested guest" : "",
+			r->smm ? "SMM" : "normal", r->level, kvm_root_l2(r) ? ", nested guest" : "",
 			r->invalid || r->obsolete ? ", INVALID" : "", space, gfn, space, gfn << 12);
 		if (!shadow)
 			gfn_memslot(s, slot, gfn);
@@ -171,8 +171,8 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 		return;
 	}
 	if (shadow && mapped_gfn != UINT64_MAX) {
-		fprintf(s->out, "  => %sgfn 0x%" PRIx64 "  %sgpa 0x%" PRIx64 "\n", r->guest_mode ? "L1 " : "",
-			mapped_gfn, r->guest_mode ? "L1 " : "", mapped_gfn << 12);
+		fprintf(s->out, "  => %sgfn 0x%" PRIx64 "  %sgpa 0x%" PRIx64 "\n", kvm_root_l2(r) ? "L1 " : "",
+			mapped_gfn, kvm_root_l2(r) ? "L1 " : "", mapped_gfn << 12);
 		gfn_memslot(s, slot, mapped_gfn);
 	}
 	if (result_pfn) {

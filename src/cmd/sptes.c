@@ -48,7 +48,7 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 		bool table = e->bits.kind == SPTE_PRESENT && !e->bits.leaf;
 		if (e->gfn != e->addr_gfn)
 			snprintf(l1, sizeof(l1), " %s %sgfn 0x%" PRIx64, table ? "shadows" : "->",
-				 e->root->guest_mode ? "L1 " : "", e->gfn);
+				 kvm_root_l2(e->root) ? "L1 " : "", e->gfn);
 		if (e->bits.kind == SPTE_MMIO)
 			fprintf(s->out, "%-8s 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
 				" %-10s mmio gfn 0x%" PRIx64 " gen %u\n", vm_label(&s->H, c->vm), e->root->sp,

@@ -39,6 +39,13 @@ static int rec_leaf_type(struct rec_btf *bt, const struct recover_item *it)
 		return btf__add_array(bt->b, bt->u[4], bt->s[2], m->count);
 	case K_SIZE:
 		return -1;
+	case K_ROOTARRAY: {
+		int el = btf__add_struct(bt->b, NULL, m->stride);
+		if (el < 0 || btf__add_field(bt->b, "pgd", bt->u[8], 0, 0) < 0 ||
+		    btf__add_field(bt->b, "hpa", bt->u[8], 64, 0) < 0)
+			return -1;
+		return btf__add_array(bt->b, bt->u[4], el, m->count);
+	}
 	case K_MUTEX:
 		return bt->mutex;
 	case K_RWLOCK:

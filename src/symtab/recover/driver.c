@@ -81,6 +81,7 @@ bool rec_symbol(const struct rec *r, const char *module, const char *name, uint6
  * adds its set here. */
 static const struct rec_ruleset *const kvm_sets[] = {
 	&rec_kvm_rules,
+	&rec_shadow_rules,	/* after: uses arch.mmu, root.hpa, link, role.word, spt */
 };
 
 static bool rec_open(struct rec *r)

@@ -41,7 +41,7 @@ static int fam_arg(int fam)
 	return fam >= 0 && fam < 16 ? args[fam] : -1;
 }
 
-static bool insn_writes(const struct rec *r, const cs_insn *in, int fam)
+bool insn_writes(const struct rec *r, const cs_insn *in, int fam)
 {
 	/* A pop restores what the matching push saved: the value within the
 	 * body is unchanged, and epilogue pops sit before code (after a ret)

@@ -51,6 +51,7 @@ enum rec_kind {
 	K_CHARS,	/* char[COUNT] */
 	K_SHORTS,	/* s16[COUNT] */
 	K_SIZE,		/* not a member: the size of the struct PATH names */
+	K_ROOTARRAY,	/* COUNT kvm_mmu_root_info { pgd, hpa } of STRIDE bytes */
 };
 
 struct rfn {
@@ -90,6 +91,7 @@ struct rec_ruleset {
 #define REC_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 extern const struct rec_ruleset rec_kvm_rules;		/* rules-kvm.c */
+extern const struct rec_ruleset rec_shadow_rules;	/* rules-shadow.c: the shadow MMU */
 extern const struct rec_ruleset rec_vmlinux_rules;	/* rules-vmlinux.c: the module list */
 extern const struct rec_ruleset rec_vmlinux_late_rules;	/* once kvm's symbols are known */
 
@@ -106,6 +108,8 @@ struct origin {
 
 int reg_fam(unsigned r);
 bool insn_ends_flow(const cs_insn *in);
+/* Whether IN writes register family FAM (a call clobbers the caller-saved ones). */
+bool insn_writes(const struct rec *r, const cs_insn *in, int fam);
 long rec_def(const struct rec *r, const struct rfn *f, size_t i, int fam);
 struct origin rec_origin(const struct rec *r, const struct rfn *f, size_t i, int fam);
 bool origin_is_arg(struct origin o, int arg);
@@ -144,6 +148,8 @@ bool rec_symbol(const struct rec *r, const char *module, const char *name, uint6
 
 /* kvm_mmu_init_vm: whether VMs carry their own MMIO value. */
 bool rule_mmio_value(struct rec *r, const struct rfn *f);
+/* A role bit at byte OFF, bit BIT, as a member of the role union. */
+void rec_role_bits(struct rec *r, const char *name, int64_t off, int bit, int bits, const char *from);
 
 /* ---- validate.c ------------------------------------------------------------ */
 

@@ -511,8 +511,8 @@ static void rule_init_sp(struct rec *r, const struct rfn *f)
 }
 
 /* A role bit at byte OFF, bit BIT, as a member of the role union. */
-static void rec_role_bits(struct rec *r, const char *name, int64_t off, int bit, int bits,
-			  const char *from)
+void rec_role_bits(struct rec *r, const char *name, int64_t off, int bit, int bits,
+		   const char *from)
 {
 	uint64_t word;
 	if (!rec_get(r, "kvm_mmu_page.role.word", &word) || off < (int64_t)word ||

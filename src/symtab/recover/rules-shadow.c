@@ -1,0 +1,350 @@
+/* Rules for the shadow MMU's members (kvm_mmu_page bookkeeping, the vCPU's
+ * three MMUs and their cached roots), for kernels without module BTF
+ * (5.10), where machine code is the only source.  Each rule records only what its function's code
+ * shows, so another era's code that does not match leaves the member
+ * absent and shadow.c says the shadow MMU is not analysed. */
+
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rec.h"
+
+/* kvm_mmu_zap_all_fast(kvm): kvm->arch.mmu_valid_gen = gen ? 0 : 1
+ * (cmp [kvm+G], 0; sete [kvm+G]); the reverse walk of active_mmu_pages
+ * (lea of the head, a load of its prev at +8); is_obsolete_sp() compares
+ * sp->mmu_valid_gen with the VM's; the zapped pages go to
+ * &kvm->arch.zapped_obsolete_pages (3rd argument of
+ * __kvm_mmu_prepare_zap_page). */
+static void rule_zap_all_fast(struct rec *r, const struct rfn *f)
+{
+	int64_t gen = -1;
+	uint64_t link = 0;
+	bool have_link = rec_get(r, "kvm_mmu_page.link", &link);
+	for (size_t i = 0; i + 1 < f->n && gen < 0; i++) {
+		int64_t off;
+		if (!is_op(&f->in[i], X86_INS_CMP, 2, X86_OP_MEM, X86_OP_IMM) || op_imm(&f->in[i], 1) != 0 ||
+		    !mem_from_arg(r, f, i, 0, &off))
+			continue;
+		for (size_t k = i + 1; k < f->n && k <= i + 4; k++) {
+			int64_t o2;
+			if (f->in[k].id == X86_INS_SETE && is_op(&f->in[k], X86_INS_SETE, 1, X86_OP_MEM, 0) &&
+			    mem_from_arg(r, f, k, 0, &o2) && o2 == off) {
+				gen = off;
+				rec_put(r, "kvm.arch.mmu_valid_gen", off, 0, 0, op_size(&f->in[i], 0), K_INT,
+					f->name);
+			}
+		}
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		const cs_insn *in = &f->in[i];
+		int64_t off, o2;
+		/* lea R, [kvm + A] and a load of [kvm + A + 8]: the list walked backwards */
+		if (is_op(in, X86_INS_LEA, 2, X86_OP_REG, X86_OP_MEM) && mem_from_arg(r, f, i, 0, &off)) {
+			for (size_t k = 0; k < f->n; k++)
+				if (is_op(&f->in[k], X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) &&
+				    op_size(&f->in[k], 0) == 8 && mem_from_arg(r, f, k, 0, &o2) && o2 == off + 8) {
+					rec_put(r, "kvm.arch.active_mmu_pages", off, 0, 0, 16, K_LIST, f->name);
+					break;
+				}
+		}
+		if (callee_is(r, in, "__kvm_mmu_prepare_zap_page")) {
+			struct origin o = rec_origin(r, f, i, 2);
+			if (origin_is_arg(o, 0))
+				rec_put(r, "kvm.arch.zapped_obsolete_pages", o.off, 0, 0, 16, K_LIST, f->name);
+		}
+		/* movzx E, byte [kvm + gen]; cmp byte [sp + d], E8 */
+		if (gen >= 0 && have_link && is_op(in, X86_INS_CMP, 2, X86_OP_MEM, X86_OP_REG) &&
+		    op_size(in, 0) == 1) {
+			const cs_x86_op *m = rec_mem(in, NULL);
+			struct origin src = rec_origin(r, f, i, op_fam(in, 1));
+			if (!mem_plain(m) || src.kind != O_INSN || !mem_from_arg(r, f, (size_t)src.insn, 0, &o2) ||
+			    o2 != gen || mem_from_arg(r, f, i, 0, &off))
+				continue;
+			rec_put(r, "kvm_mmu_page.mmu_valid_gen", m->mem.disp + (int64_t)link, 0, 0, 1, K_INT,
+				f->name);
+		}
+	}
+}
+
+/* kvm_mmu_create(vcpu): vcpu->arch.mmu = vcpu->arch.walk_mmu =
+ * &vcpu->arch.root_mmu; the MMUs are allocated by passing their address
+ * (guest_mmu first) to __kvm_mmu_create / alloc_mmu_pages. */
+static void rule_mmu_create(struct rec *r, const struct rfn *f)
+{
+	uint64_t mmu;
+	if (!rec_get(r, "kvm_vcpu.arch.mmu", &mmu))
+		return;
+	int64_t root = -1;
+	for (size_t i = 0; i < f->n && root < 0; i++) {
+		int64_t off, x;
+		if (!is_op(&f->in[i], X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) || op_size(&f->in[i], 0) != 8 ||
+		    !mem_from_arg(r, f, i, 0, &off) || off != (int64_t)mmu)
+			continue;
+		struct origin o = rec_origin(r, f, i, op_fam(&f->in[i], 1));
+		if (!origin_is_arg(o, 0) || o.off <= 0)
+			continue;
+		x = o.off;
+		/* the same address stored once more: walk_mmu */
+		for (size_t k = 0; k < f->n; k++) {
+			int64_t w;
+			if (k == i || !is_op(&f->in[k], X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) ||
+			    op_size(&f->in[k], 0) != 8 || !mem_from_arg(r, f, k, 0, &w) || w == (int64_t)mmu)
+				continue;
+			struct origin o2 = rec_origin(r, f, k, op_fam(&f->in[k], 1));
+			if (origin_is_arg(o2, 0) && o2.off == x) {
+				root = x;
+				rec_put(r, "kvm_vcpu.arch.root_mmu", x, 0, 0, 8, K_BLOB, f->name);
+				rec_put(r, "kvm_vcpu.arch.walk_mmu", w, 0, 0, 8, K_PTR, f->name);
+				break;
+			}
+		}
+	}
+	if (root < 0)
+		return;
+	for (size_t i = 0; i < f->n; i++) {
+		if (!callee_is(r, &f->in[i], "__kvm_mmu_create") && !callee_is(r, &f->in[i], "alloc_mmu_pages"))
+			continue;
+		struct origin o = rec_origin(r, f, i, 6);
+		if (origin_is_arg(o, 0) && o.off > 0 && o.off != root) {
+			rec_put(r, "kvm_vcpu.arch.guest_mmu", o.off, 0, 0, 8, K_BLOB, f->name);
+			break;
+		}
+	}
+}
+
+/* kvm_init_mmu(vcpu, reset_roots): mmu_is_nested() compares walk_mmu with
+ * &vcpu->arch.nested_mmu; resetting the roots stores INVALID_PAGE in
+ * mmu->root_hpa and in both words of every prev_roots[i] (pgd, hpa). */
+static void rule_init_mmu(struct rec *r, const struct rfn *f)
+{
+	uint64_t walk, mmu, hpa;
+	if (rec_get(r, "kvm_vcpu.arch.walk_mmu", &walk))
+		for (size_t i = 0; i < f->n; i++) {
+			int64_t off;
+			if (!is_op(&f->in[i], X86_INS_CMP, 2, X86_OP_REG, X86_OP_MEM) ||
+			    !mem_from_arg(r, f, i, 0, &off) || off != (int64_t)walk)
+				continue;
+			struct origin o = rec_origin(r, f, i, op_fam(&f->in[i], 0));
+			if (origin_is_arg(o, 0) && o.off > 0)
+				rec_put(r, "kvm_vcpu.arch.nested_mmu", o.off, 0, 0, 8, K_BLOB, f->name);
+		}
+	if (!rec_get(r, "kvm_vcpu.arch.mmu", &mmu) || !rec_get(r, "kvm_mmu.root.hpa", &hpa))
+		return;
+	/* INVALID_PAGE stores through vcpu->arch.mmu, root_hpa excluded */
+	uint64_t seen = 0; /* bit k: mmu + hpa + 8 + 8k stored */
+	for (size_t i = 0; i < f->n; i++) {
+		const cs_insn *in = &f->in[i];
+		if (!is_op(in, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_IMM) || op_imm(in, 1) != -1 ||
+		    op_size(in, 0) != 8)
+			continue;
+		const cs_x86_op *m = rec_mem(in, NULL);
+		if (!mem_plain(m))
+			continue;
+		struct origin o = rec_origin(r, f, i, reg_fam(m->mem.base));
+		int64_t from;
+		if (o.kind != O_INSN || o.off || !mem_from_arg(r, f, (size_t)o.insn, 0, &from) ||
+		    from != (int64_t)mmu || !is_op(&f->in[o.insn], X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM))
+			continue;
+		int64_t d = m->mem.disp - (int64_t)hpa;
+		if (d > 0 && d % 8 == 0 && d / 8 <= 32)
+			seen |= 1ull << (d / 8 - 1);
+	}
+	/* a run of pairs right after the root: {pgd, hpa} x N, not at +8
+	 * (root_pgd, never INVALID_PAGE) */
+	int lo = -1, n = 0;
+	for (int k = 0; k < 32; k++)
+		if (seen & (1ull << k)) {
+			if (lo < 0)
+				lo = k;
+			else if (k != lo + n)
+				return; /* not one run */
+			n++;
+		}
+	if (lo < 1 || n < 2 || n % 2 || n / 2 > 4)
+		return;
+	int64_t base = (int64_t)hpa + 8 + 8 * lo;
+	rec_put(r, "kvm_mmu.prev_roots", base, 0, 0, (uint32_t)(8 * n), K_ROOTARRAY, f->name);
+	struct recover_item *it = rec_find(r, "kvm_mmu.prev_roots");
+	if (it && !it->conflict) {
+		it->count = (uint32_t)n / 2;
+		it->stride = 16;
+	}
+}
+
+/* kvm_mmu_free_roots(vcpu or kvm, mmu, ...): mmu->root_hpa = INVALID_PAGE;
+ * mmu->root_pgd = 0 right after it. */
+static void rule_free_roots_pgd(struct rec *r, const struct rfn *f)
+{
+	uint64_t hpa;
+	if (!rec_get(r, "kvm_mmu.root.hpa", &hpa))
+		return;
+	for (size_t i = 0; i + 1 < f->n; i++) {
+		int64_t a, b;
+		if (!is_op(&f->in[i], X86_INS_MOV, 2, X86_OP_MEM, X86_OP_IMM) || op_imm(&f->in[i], 1) != -1 ||
+		    !mem_from_arg(r, f, i, 1, &a) || a != (int64_t)hpa)
+			continue;
+		const cs_insn *n = &f->in[i + 1];
+		if (is_op(n, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_IMM) && op_imm(n, 1) == 0 && op_size(n, 0) == 8 &&
+		    mem_from_arg(r, f, i + 1, 1, &b) && b == a + 8)
+			rec_put(r, "kvm_mmu.root.pgd", b, 0, 0, 8, K_INT, f->name);
+	}
+}
+
+/* The base register of instruction I's plain memory operand, or -1. */
+static int mem_base(const cs_insn *in, int64_t *disp)
+{
+	const cs_x86_op *m = rec_mem(in, NULL);
+	if (!mem_plain(m))
+		return -1;
+	*disp = m->mem.disp;
+	return reg_fam(m->mem.base);
+}
+
+/* mark_unsync(spte): sp = page->private of the table; if
+ * (__test_and_set_bit(index, sp->unsync_child_bitmap)) return;
+ * if (sp->unsync_children++) return: a dword load of [sp + U] whose value
+ * plus one is stored back there. */
+static void rule_mark_unsync(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const cs_insn *in = &f->in[i];
+		int64_t u, d;
+		int base = mem_base(in, &u);
+		if (base < 0 || !is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(in, 0) != 4)
+			continue;
+		for (size_t k = i + 1; k < f->n && k <= i + 6; k++) {
+			const cs_insn *st = &f->in[k];
+			if (!is_op(st, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) || op_size(st, 0) != 4 ||
+			    mem_base(st, &d) != base || d != u)
+				continue;
+			long def = rec_def(r, f, k, op_fam(st, 1));
+			const cs_insn *l = def >= 0 ? &f->in[def] : NULL;
+			const cs_x86_op *lm = l ? rec_mem(l, NULL) : NULL;
+			if (l && l->id == X86_INS_LEA && lm && reg_fam(lm->mem.base) == op_fam(in, 0) &&
+			    lm->mem.disp == 1 && lm->mem.index == X86_REG_INVALID)
+				rec_put(r, "kvm_mmu_page.unsync_children", u, 0, 0, 4, K_INT, f->name);
+			break;
+		}
+	}
+}
+
+/* mmu_need_write_protect(vcpu, gfn, can_unsync), for each valid indirect
+ * page of gfn: if (sp->role.direct) skip (movzx the role's low byte, js);
+ * if (sp->unsync) continue; kvm_unsync_page(): sp->unsync = 1. */
+static void rule_need_wp(struct rec *r, const struct rfn *f)
+{
+	uint64_t word;
+	bool have_word = rec_get(r, "kvm_mmu_page.role.word", &word);
+	for (size_t i = 0; i < f->n; i++) {
+		const cs_insn *in = &f->in[i];
+		int64_t u, d;
+		int base = mem_base(in, &u);
+		if (base < 0)
+			continue;
+		if (is_op(in, X86_INS_CMP, 2, X86_OP_MEM, X86_OP_IMM) && op_size(in, 0) == 1 &&
+		    op_imm(in, 1) == 0) {
+			for (size_t k = i + 1; k < f->n && k <= i + 40; k++)
+				if (is_op(&f->in[k], X86_INS_MOV, 2, X86_OP_MEM, X86_OP_IMM) &&
+				    op_size(&f->in[k], 0) == 1 && op_imm(&f->in[k], 1) == 1 &&
+				    mem_base(&f->in[k], &d) == base && d == u) {
+					rec_put(r, "kvm_mmu_page.unsync", u, 0, 0, 1, K_INT, f->name);
+					break;
+				}
+		}
+		/* movzx E, byte [sp + word]; test E8, E8; js: bit 7 of the role */
+		if (have_word && is_op(in, X86_INS_MOVZX, 2, X86_OP_REG, X86_OP_MEM) && op_size(in, 1) == 1 &&
+		    u == (int64_t)word && i + 2 < f->n && f->in[i + 1].id == X86_INS_TEST &&
+		    op_fam(&f->in[i + 1], 0) == op_fam(in, 0) && f->in[i + 2].id == X86_INS_JS)
+			rec_role_bits(r, "direct", u, 7, 1, f->name);
+	}
+}
+
+/* kvm_mmu_get_page(vcpu, gfn, gaddr, level, direct, access) (before 5.19):
+ * role.direct = direct (shl by its bit), role.access = access (and with
+ * its width, shl by its bit), role.quadrant = quadrant (the role ANDed
+ * with the field's complement, the value masked and shifted into it);
+ * sp->gfns is the third object from the caches, stored into the new page
+ * only for indirect pages (sp->spt being the second). */
+static void rule_get_page(struct rec *r, const struct rfn *f)
+{
+	uint64_t word = 0, spt = 0;
+	if (!rec_get(r, "kvm_mmu_page.role.word", &word))
+		return;
+	for (size_t i = 0; i + 1 < f->n; i++) {
+		const cs_insn *sh = &f->in[i + 1], *an = &f->in[i];
+		if (!is_op(sh, X86_INS_SHL, 2, X86_OP_REG, X86_OP_IMM))
+			continue;
+		int fam = op_fam(sh, 0);
+		int64_t s = op_imm(sh, 1);
+		if (s <= 0 || s >= 32)
+			continue;
+		int64_t mask = 0;
+		if (is_op(an, X86_INS_AND, 2, X86_OP_REG, X86_OP_IMM) && op_fam(an, 0) == fam)
+			mask = op_imm(an, 1);
+		struct origin o = rec_origin(r, f, mask ? i : i + 1, fam);
+		int w = mask > 0 && !(mask & (mask + 1)) ? __builtin_popcountll((unsigned long long)mask) : 0;
+		if (origin_is_arg(o, 5) && w)
+			rec_role_bits(r, "access", (int64_t)word + s / 8, (int)(s % 8), w, f->name);
+		else if (origin_is_arg(o, 4) && !mask && o.off == 0)
+			rec_role_bits(r, "direct", (int64_t)word + s / 8, (int)(s % 8), 1, f->name);
+		else if (w && o.kind == O_INSN) {
+			/* quadrant: the role is cleared where it goes */
+			uint32_t clear = ~(uint32_t)((uint64_t)mask << s);
+			for (size_t k = 0; k < f->n; k++)
+				if (is_op(&f->in[k], X86_INS_AND, 2, X86_OP_REG, X86_OP_IMM) &&
+				    (uint32_t)op_imm(&f->in[k], 1) == clear && op_size(&f->in[k], 0) == 4) {
+					rec_role_bits(r, "quadrant", (int64_t)word + s / 8, (int)(s % 8), w, f->name);
+					break;
+				}
+		}
+	}
+	/* stores of cache allocations into the page the first one returned */
+	if (!rec_get(r, "kvm_mmu_page.spt", &spt))
+		return;
+	int sp_fam = -1, nalloc = 0;
+	int64_t gfns = -1;
+	for (size_t i = 0; i + 1 < f->n; i++) {
+		if (!callee_is(r, &f->in[i], "kvm_mmu_memory_cache_alloc"))
+			continue;
+		nalloc++;
+		/* the first result (rax) moved into a callee-saved register: the page */
+		if (sp_fam < 0) {
+			for (size_t k = i + 1; k < f->n && k <= i + 4 && f->in[k].id != X86_INS_CALL; k++)
+				if (is_op(&f->in[k], X86_INS_MOV, 2, X86_OP_REG, X86_OP_REG) &&
+				    op_fam(&f->in[k], 1) == 0 && op_size(&f->in[k], 0) == 8) {
+					sp_fam = op_fam(&f->in[k], 0);
+					break;
+				}
+			continue;
+		}
+		/* the next store of rax through that register */
+		for (size_t k = i + 1; k < f->n && k <= i + 8 && sp_fam >= 0; k++) {
+			int64_t d;
+			if (is_op(&f->in[k], X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) && op_fam(&f->in[k], 1) == 0 &&
+			    op_size(&f->in[k], 0) == 8 && mem_base(&f->in[k], &d) == sp_fam) {
+				if (d != (int64_t)spt)
+					gfns = gfns < 0 || gfns == d ? d : -2;
+				break;
+			}
+			if (insn_writes(r, &f->in[k], 0) || insn_writes(r, &f->in[k], sp_fam))
+				break;
+		}
+	}
+	if (gfns >= 0 && nalloc >= 3)
+		rec_put(r, "kvm_mmu_page.gfns", gfns, 0, 0, 8, K_PTR, f->name);
+}
+
+/* After rec_kvm_rules (they give arch.mmu, root.hpa, link, role.word, spt). */
+static const struct rec_rule rules[] = {
+	{ "kvm", "kvm_mmu_zap_all_fast", rule_zap_all_fast },
+	{ "kvm", "kvm_mmu_create", rule_mmu_create },
+	{ "kvm", "kvm_init_mmu", rule_init_mmu },
+	{ "kvm", "kvm_mmu_free_roots", rule_free_roots_pgd },
+	{ "kvm", "mark_unsync", rule_mark_unsync },
+	{ "kvm", "mmu_need_write_protect", rule_need_wp },
+	{ "kvm", "kvm_mmu_get_page", rule_get_page },
+};
+
+const struct rec_ruleset rec_shadow_rules = { rules, REC_COUNT(rules), NULL, 0 };
