@@ -105,13 +105,73 @@ def main():
         walk = jsondoc.load(run("-j", x, "gfn", hex(leaf["gfn"]), "--root", tbl["root"]).stdout)
         case("garbage entry: gfn walk stops there", walk["walks"][0]["result"] == "garbage",
              walk["walks"][0])
-        # 5. KVM's own structures: a looping vm_list, a huge vCPU count, a
-        #    memslot rb-tree pointing at itself.
+        # 4b. garbage shaped like MMIO SPTEs (on NPT the MMIO mask is two bits,
+        #     so 0xff bytes match it): a table of them is S1, 512 times, at
+        #     level 1 (their gfns are not their positions) and at the root
+        #     (KVM installs MMIO SPTEs only at 4K)
+        for name, t in (("level-1", pte), ("root", root)):
+            x = damaged("ff-" + name, "--poke", f"{t['table_pa']}={'ff' * 4096}")
+            p = run("-j", x, "check")
+            doc = jsondoc.load(p.stdout)
+            s1 = [f for f in doc["findings"] if f["check"] == "S1" and "MMIO" in f["message"]]
+            case(f"table of 0xff at the {name}: 512 S1 findings, exit bit 1",
+                 len(s1) == 512 and p.returncode & 1 and
+                 all(f["level"] == t["level"] and f["spte"] == "0xffffffffffffffff" for f in s1),
+                 (p.returncode, len(s1), [f["message"] for f in doc["findings"][:3]]))
+        # a real-shaped MMIO SPTE over RAM: the memslots' generation says
+        # whether it is stale (legitimate, refreshed on the next fault) or
+        # current (impossible: S1)
         def off(spec):
             return int(run(dump, "__offset", spec).stdout.split()[0])
 
         def vtop(va):
             return int(run(dump, "__vtop", hex(va)).stdout, 16)
+
+        def rd64(va):
+            return int(run(dump, "__rd64", hex(va)).stdout, 16)
+
+        kvm0 = int(jsondoc.load(run("-j", dump, "vms").stdout)["vms"][0]["kvm"], 16)
+        gen = rd64(rd64(kvm0 + off("kvm.memslots")) + off("kvm_memslots.generation"))
+        masks = jsondoc.load(run("-j", dump, "info").stdout)["masks"]
+        mmio_value = int(masks["shadow_mmio_value"], 16)
+
+        def mmio(gfn, g):
+            return mmio_value | gfn << 12 | 0x6 | (g & 0xff) << 3 | (g >> 8) << 52
+
+        for g, want in ((gen, 1), (gen - 2, 0), (gen + 2, 1)):
+            x = damaged(f"mmio{g}", "--u64", f"{pte['entry_pa']}={mmio(leaf['gfn'], g):#x}")
+            w = jsondoc.load(run("-j", x, "gfn", hex(leaf["gfn"])).stdout)["walks"][0]
+            p = run("-j", x, "check")
+            doc = jsondoc.load(p.stdout)
+            s1 = [f for f in doc["findings"] if f["check"] == "S1"]
+            case(f"MMIO SPTE of generation {g} (memslots at {gen}) over RAM: "
+                 f"{'S1' if want else 'no finding'}",
+                 w["result"] == "mmio" and len(s1) == want and
+                 (not want or s1[0]["gfn"] == leaf["gfn"]) and bool(p.returncode & 1) == bool(want),
+                 (w["result"], p.returncode, doc["findings"]))
+
+        # 4c. check honours --gfn-range, --root and --vm (its help says so)
+        x = damaged("garbage2", "--u64", f"{pte['entry_pa']}=0x1234")
+        g = leaf["gfn"]
+        for args, want in ((["--gfn-range", hex(g)], 1), (["--gfn-range", f"{g + 1:#x}-{g + 600:#x}"], 0),
+                           (["--root", tbl["root"]], 1), (["--vm", base["sptes"][0]["kvm"]], 1)):
+            p = run("-j", *args, x, "check")
+            if p.returncode & 8:
+                case(f"check {' '.join(args)}: accepted", False, p.stderr)
+                continue
+            doc = jsondoc.load(p.stdout)
+            lo, hi = (g, g) if args[0] != "--gfn-range" or "-" not in args[1] else (g + 1, g + 600)
+            if args[0] != "--gfn-range":
+                lo, hi = 0, 1 << 64
+            leaves = [e for e in entries if e["kind"] == "present" and e["leaf"] and
+                      e["gfn"] <= hi and e["gfn"] + (1 << 9 * (e["level"] - 1)) - 1 >= lo]
+            s1 = [f for f in doc["findings"] if f["check"] == "S1"]
+            case(f"check {' '.join(args)}: {want} S1 finding(s), the leaves of the range only",
+                 len(s1) == want and doc["finding_counts"]["leaves_checked"] ==
+                 len(leaves) - (lo <= g <= hi), (len(s1), doc["finding_counts"], len(leaves)))
+
+        # 5. KVM's own structures: a looping vm_list, a huge vCPU count, a
+        #    memslot rb-tree pointing at itself.
 
         vm = jsondoc.load(run("-j", dump, "vms").stdout)["vms"][0]
         kvm = int(vm["kvm"], 16)
