@@ -456,6 +456,7 @@ static struct err *kvm_vm_vcpus(struct target *T, const struct kvm_layout *L, co
 	vm->vcpus = calloc((size_t)n, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return err_new(ERR_NOMEM, "out of memory");
+	int missing = 0;
 	for (int i = 0; i < n; i++) {
 		uint64_t vcpu = 0;
 		struct err *e = NULL;
@@ -465,8 +466,13 @@ static struct err *kvm_vm_vcpus(struct target *T, const struct kvm_layout *L, co
 			e = klist_xa_load(T, head, (uint64_t)i, &vcpu);
 		if (e)
 			return err_wrap(e, "vcpu_array[%d]", i);
-		if (!vcpu)
+		/* KVM stores the vCPU before it counts it (online_vcpus): below the
+		 * count an empty slot is damage, or a VM being destroyed; either
+		 * way a vCPU the count says exists was not analysed */
+		if (!vcpu) {
+			missing++;
 			continue;
+		}
 		uint8_t *buf;
 		/* mode flips on every guest entry and exit: shown, not compared */
 		const struct member *keys[] = { &L->v_id, &L->v_idx, &L->v_mmu };
@@ -484,6 +490,9 @@ static struct err *kvm_vm_vcpus(struct target *T, const struct kvm_layout *L, co
 		if (mmu && (e = dump_read_u64(T->dump, mmu + member_off(&L->m_root_hpa), &v->root_hpa)))
 			return err_wrap(e, "vcpu %d mmu", i);
 	}
+	if (missing)
+		return err_new(ERR_CORRUPT, "online_vcpus is %d, but %d of them %s not on %s", n, missing,
+			       missing > 1 ? "are" : "is", L->vcpus_is_array ? "vcpus[]" : "vcpu_array");
 	return NULL;
 }
 
@@ -595,10 +604,69 @@ static struct err *kvm_vm_visit(void *arg, uint64_t link)
 		free(vm->slots); /* what was read before the failure */
 		free(vm->roots);
 		free(vm->vcpus);
+		/* A dump's unreadable struct kvm loses that VM, not the others
+		 * (a live host walks the list again instead). */
+		if (e->kind != ERR_NOMEM && !dump_is_live(w->T->dump)) {
+			notes_add(&H->notes, "struct kvm at 0x%llx: VM skipped: %s",
+				  (unsigned long long)addr, e->msg);
+			err_free(e);
+			return NULL;
+		}
 		return err_wrap(e, "struct kvm at 0x%llx", (unsigned long long)addr);
 	}
 	/* The per-VM MMIO value (6.10+) replaces the global one. */
 	H->nvms++;
+	return NULL;
+}
+
+struct vm_tail {
+	const struct kvm_host *H;
+	uint64_t off;		/* of vm_list in struct kvm */
+	uint64_t *links;
+	size_t n;
+};
+
+static struct err *vm_tail_add(void *arg, uint64_t link)
+{
+	struct vm_tail *t = arg;
+	for (size_t i = 0; i < t->H->nvms; i++)
+		if (t->H->vms[i].addr + t->off == link)
+			return KLIST_STOP; /* the forward walk got this far */
+	void *p = array_room(t->links, t->n, sizeof(*t->links));
+	if (!p)
+		return err_new(ERR_NOMEM, "out of memory");
+	t->links = p;
+	t->links[t->n++] = link;
+	return NULL;
+}
+
+/* vm_list broken at an unreadable entry (BROKE): the VMs after it, reached
+ * from the list's tail along the prev pointers, in list order; the break is
+ * noted (a VM there is lost).  Errors of the tail walk end it, noted. */
+static struct err *kvm_vm_list_tail(struct target *T, struct vm_walk *w, uint64_t head,
+				    const struct err *broke)
+{
+	struct vm_tail t = { w->H, member_off(&w->L->vm_list), NULL, 0 };
+	size_t before = w->H->nvms;
+	struct err *e = klist_walk_back(T, head, KVM_MAX_VMS, vm_tail_add, &t);
+	if (e && e->kind == ERR_NOMEM) {
+		free(t.links);
+		return e;
+	}
+	for (size_t i = t.n; i-- > 0;) {
+		struct err *ve = kvm_vm_visit(w, t.links[i]);
+		if (ve) {
+			free(t.links);
+			err_free(e);
+			return ve;
+		}
+	}
+	free(t.links);
+	bool same = e && !strcmp(e->msg, broke->msg); /* the tail walk stops at the same entry */
+	notes_add(&w->H->notes, "vm_list: %s; %zu VM(s) before the break, %zu reached from the "
+		  "list's tail%s%s", broke->msg, before, w->H->nvms - before,
+		  e && !same ? ", which also breaks: " : "", e && !same ? e->msg : "");
+	err_free(e);
 	return NULL;
 }
 
@@ -645,6 +713,14 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	/* A live vm_list gains and loses VMs while it is walked: walk again
 	 * (bounded); one that never holds still is noted, not fatal. */
 	for (int tries = 1; (e = klist_walk(T, head, KVM_MAX_VMS, kvm_vm_visit, &w)); tries++) {
+		/* an unreadable link (not a corrupt one): the rest from the tail */
+		if (!dump_is_live(T->dump) && (e->kind == ERR_FILTERED || e->kind == ERR_READ)) {
+			struct err *te = kvm_vm_list_tail(T, &w, head, e);
+			err_free(e);
+			if (!te)
+				break;
+			e = te;
+		}
 		if (!dump_is_live(T->dump)) {
 			kvm_host_fini(H); /* a fatal error leaves nothing to free */
 			return err_wrap(e, "vm_list");

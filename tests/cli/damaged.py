@@ -4,7 +4,7 @@ filtered table pages and garbage entries, made from a fixture with the
 project's own injector (tools/kdump-inject.py).  Each must end with the
 documented exit bits, a note naming the table and entry, and everything
 still readable reported exactly as before.
-Usage: damaged.py BINARY DUMP INJECTOR"""
+Usage: damaged.py BINARY DUMP INJECTOR [DUMP_OF_SEVERAL_VMS]"""
 import json
 
 import jsondoc
@@ -187,6 +187,19 @@ def main():
         case("huge online_vcpus: incomplete (exit 2), noted, SPTEs still all there",
              p.returncode == 2 and any("online_vcpus" in m for m in doc["incomplete"]) and
              doc["sptes"] == entries, (p.returncode, doc["incomplete"]))
+        # a vCPU the count says exists, not on vcpu_array (its xa_head
+        # emptied): incomplete, never silently fewer vCPUs
+        if run(dump, "__offset", "kvm.vcpu_array").stdout.strip():
+            at = kvm + off("kvm.vcpu_array") + off("xarray.xa_head")
+        else:
+            at = kvm + off("kvm.vcpus")
+        x = damaged("vcpu-gone", "--u64", f"{vtop(at):#x}=0")
+        p = run("-j", x, "vms")
+        doc = jsondoc.load(p.stdout)
+        case("online_vcpus 1, vcpu_array empty: incomplete (exit 2), the VM says so",
+             p.returncode == 2 and doc["vms"][0]["incomplete"] and
+             any("online_vcpus is 1, but 1 of them is not on" in m for m in doc["incomplete"]),
+             (p.returncode, doc["incomplete"]))
         slot = jsondoc.load(run("-j", dump, "memslots").stdout)["memslots"][0]
         # the active set uses gfn_node[0] or [1] (kvm_memslots.node_idx): both
         node = int(slot["memslot"], 16) + off("kvm_memory_slot.gfn_node")
@@ -201,7 +214,35 @@ def main():
         case("memslot rb-tree loop: bounded, incomplete, noted",
              p.returncode == 2 and any("rb-tree" in m for m in doc["incomplete"]),
              (p.returncode, doc["incomplete"]))
+    if len(sys.argv) > 4:
+        several_vms(sys.argv[4], inject)
     return done()
+
+
+def several_vms(dump, inject):
+    """A dump of several VMs: one VM's struct kvm unreadable loses that VM
+    alone, also when the unreadable page holds its vm_list link (the VMs
+    after it are reached from the list's tail)."""
+    vms = jsondoc.load(run("-j", dump, "vms").stdout)["vms"]
+    victim = vms[len(vms) // 2]
+    kvm = int(victim["kvm"], 16)
+    link = kvm + int(run(dump, "__offset", "kvm.vm_list").stdout.split()[0])
+    others = [v["kvm"] for v in vms if v is not victim]
+    with tempfile.TemporaryDirectory() as d:
+        for name, va in (("struct kvm's first page", kvm), ("the page of its vm_list link", link)):
+            pa = int(run(dump, "__vtop", hex(va)).stdout, 16)
+            out = os.path.join(d, "x.kdump")
+            subprocess.run([sys.executable, inject, dump, out, "--drop-pfn", hex(pa >> 12)], check=True)
+            p = run("-j", out, "vms")
+            doc = jsondoc.load(p.stdout) if p.stdout else {"vms": [], "incomplete": []}
+            got = [v["kvm"] for v in doc["vms"]]
+            case(f"{name} filtered out: that VM skipped, noted, every other VM there (exit 2)",
+                 p.returncode == 2 and got == others and
+                 any(victim["kvm"][2:] in m or "vm_list" in m for m in doc["incomplete"]),
+                 (p.returncode, got, others, doc["incomplete"], p.stderr))
+            p = run(out, "check")
+            case(f"{name} filtered out: check runs on the others, exit 2",
+                 p.returncode == 2 and "leaves checked" in p.stdout, (p.returncode, p.stderr))
 
 
 if __name__ == "__main__":
