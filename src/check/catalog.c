@@ -52,7 +52,8 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	{ CHK_S9, "S9", SEV_ERROR, "leaf outside every memslot",
 	  "Every leaf of a valid root must map gfns that lie inside one memslot of the root's "
 	  "address space, and that memslot must not be flagged invalid. Ruled out: a memslot update "
-	  "in flight (slots_lock held, or the generation's update bit set) makes it inconclusive." },
+	  "in flight (slots_lock held, or the generation's update bit set), or a VM whose memslots "
+	  "could not all be read or held impossible ones (left out), makes it inconclusive." },
 	{ CHK_S10, "S10", SEV_WARNING, "huge leaf where huge pages are disallowed",
 	  "kvm_lpage_info.disallow_lpage counts the reasons a 2M/1G range may not be mapped huge "
 	  "(slot edges not aligned, write-tracked gfns, mixed private/shared attributes). A huge "

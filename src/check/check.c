@@ -263,7 +263,8 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 		return; /* dirty logging and the host only care about valid roots */
 
 	const struct kvm_memslot *s = books_slot(b, root->smm, e->gfn);
-	bool slots_busy = b->slots_lock_held || b->gen_updating;
+	/* a memslot update in flight, or memslots that could not all be read */
+	bool slots_busy = b->slots_lock_held || b->gen_updating || b->vm->slots_incomplete;
 	if (!s) {
 		emit(r, CHK_S9, e, slots_busy, "leaf outside every memslot",
 		     "no memslot of address space %d contains gfn 0x%" PRIx64, root->smm, e->gfn);

@@ -286,11 +286,88 @@ static struct err *kvm_slot_visit(void *arg, uint64_t node)
 	if (s->as_id != w->as_id)
 		return err_new(ERR_CORRUPT, "memslot at 0x%llx claims address space %d in the set of %d",
 			       (unsigned long long)addr, s->as_id, w->as_id);
-	if (s->npages == 0 || s->npages > (1ull << 40) || s->base_gfn + s->npages < s->base_gfn)
-		return err_new(ERR_CORRUPT, "memslot at 0x%llx has an impossible range (base_gfn 0x%llx, "
-			       "npages %llu)", (unsigned long long)addr, (unsigned long long)s->base_gfn,
-			       (unsigned long long)s->npages);
+	/* impossible values (a range, an id) are judged with the whole set,
+	 * kvm_slots_sane: the walk goes on to the other slots */
 	return NULL;
+}
+
+/* KVM_MEM_MAX_NR_PAGES: KVM refuses a larger memslot; memslot ids are a
+ * short below KVM_MEM_SLOTS_NUM (SHRT_MAX). */
+#define KVM_SLOT_MAX_PAGES ((1ull << 31) - 1)
+#define KVM_SLOT_MAX_ID 32767
+
+struct slot_key { int as_id; uint64_t base, end; size_t i; };
+
+static int slot_key_cmp(const void *a, const void *b)
+{
+	const struct slot_key *x = a, *y = b;
+	if (x->as_id != y->as_id)
+		return x->as_id < y->as_id ? -1 : 1;
+	return x->base < y->base ? -1 : x->base > y->base;
+}
+
+/* Memslots KVM cannot have made (an empty or oversized range, one that
+ * wraps, a negative or too large id, two slots of one address space that
+ * overlap) are dropped, so that nothing reasons on them: the error names
+ * the first and how many went (the VM is then incomplete). */
+static struct err *kvm_slots_sane(struct kvm_vm *vm)
+{
+	size_t n = vm->nslots, bad = 0;
+	if (!n)
+		return NULL;
+	struct slot_key *k = calloc(n, sizeof(*k));
+	bool *drop = calloc(n, sizeof(*drop));
+	if (!k || !drop) {
+		free(k);
+		free(drop);
+		return err_new(ERR_NOMEM, "out of memory");
+	}
+	char first[256] = "";
+	for (size_t i = 0; i < n; i++) {
+		const struct kvm_memslot *s = &vm->slots[i];
+		const char *why = s->npages == 0 ? "no pages"
+				  : s->npages > KVM_SLOT_MAX_PAGES ? "more pages than KVM allows (2^31 - 1)"
+				  : s->base_gfn + s->npages < s->base_gfn ? "a range that wraps"
+				  : s->id < 0 || s->id >= KVM_SLOT_MAX_ID ? "an impossible id" : NULL;
+		if (why && !*first)
+			snprintf(first, sizeof(first), "memslot at 0x%llx (id %d, base_gfn 0x%llx, npages "
+				 "%llu): %s", (unsigned long long)s->addr, s->id,
+				 (unsigned long long)s->base_gfn, (unsigned long long)s->npages, why);
+		drop[i] = why != NULL;
+		k[i] = (struct slot_key){ s->as_id, s->base_gfn, s->base_gfn + s->npages, i };
+	}
+	qsort(k, n, sizeof(*k), slot_key_cmp);
+	/* overlaps among the plausible ones: each slot against the furthest end so far */
+	size_t far = n;
+	for (size_t j = 0; j < n; j++) {
+		if (drop[k[j].i])
+			continue;
+		if (far < n && k[far].as_id == k[j].as_id && k[j].base < k[far].end) {
+			const struct kvm_memslot *a = &vm->slots[k[far].i], *b = &vm->slots[k[j].i];
+			if (!*first)
+				snprintf(first, sizeof(first), "memslots %d and %d of address space %d "
+					 "overlap (0x%llx+%llu, 0x%llx+%llu)", a->id, b->id, a->as_id,
+					 (unsigned long long)a->base_gfn, (unsigned long long)a->npages,
+					 (unsigned long long)b->base_gfn, (unsigned long long)b->npages);
+			drop[k[far].i] = drop[k[j].i] = true;
+		}
+		if (far == n || k[far].as_id != k[j].as_id || k[j].end > k[far].end)
+			far = j;
+	}
+	size_t out = 0;
+	bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (drop[i])
+			bad++;
+		else
+			vm->slots[out++] = vm->slots[i];
+	}
+	vm->nslots = out;
+	free(k);
+	free(drop);
+	if (!bad)
+		return NULL;
+	return err_new(ERR_CORRUPT, "%s; %zu memslot(s) KVM cannot have made left out", first, bad);
 }
 
 /* Before 5.17: USED slots inline in memslots[], sorted by base_gfn
@@ -382,7 +459,7 @@ static struct err *kvm_vm_slots(struct target *T, const struct kvm_layout *L, co
 		if ((e = klist_rbtree_inorder(T, root, KVM_MAX_SLOTS, kvm_slot_visit, &w)))
 			return err_wrap(e, "memslots of address space %u", as);
 	}
-	return NULL;
+	return kvm_slots_sane(vm);
 }
 
 struct root_walk {
@@ -567,6 +644,7 @@ static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, str
 				  vm->pid, (unsigned long long)addr, DUMP_LIVE_TRIES, why);
 			vm->incomplete = true;
 		}
+		vm->slots_incomplete = es != NULL;
 		const char *part[] = { "memslots", "TDP MMU roots", "vCPUs" };
 		struct err *pe[] = { es, er, ev };
 		for (int i = 0; i < 3; i++)

@@ -200,6 +200,30 @@ def main():
              p.returncode == 2 and doc["vms"][0]["incomplete"] and
              any("online_vcpus is 1, but 1 of them is not on" in m for m in doc["incomplete"]),
              (p.returncode, doc["incomplete"]))
+        # memslots KVM cannot have made: left out and said so, and nothing
+        # reasons on them (a leaf outside the rest is inconclusive, not S9)
+        slots = jsondoc.load(run("-j", dump, "memslots").stdout)["memslots"]
+        s1, s0 = slots[1], slots[0]
+        sa = int(s1["memslot"], 16)
+        for name, poke, needle, gone in (
+                ("npages 2^40", ["--u64", f"{vtop(sa + off('kvm_memory_slot.npages')):#x}={1 << 40:#x}"],
+                 "more pages than KVM allows", [s1["id"]]),
+                ("slot id 0xffff", ["--poke", f"{vtop(sa + off('kvm_memory_slot.id')):#x}=ffff"],
+                 "an impossible id", [s1["id"]]),
+                ("overlapping slots", ["--u64", f"{vtop(sa + off('kvm_memory_slot.base_gfn')):#x}="
+                                       f"{s0['base_gfn'] + 1:#x}"], "overlap", [s0["id"], s1["id"]])):
+            x = damaged("slot", *poke)
+            p = run("-j", x, "memslots")
+            doc = jsondoc.load(p.stdout)
+            left = [m["id"] for m in doc["memslots"]]
+            case(f"memslot with {name}: left out, noted, exit 2",
+                 p.returncode == 2 and left == [m["id"] for m in slots if m["id"] not in gone] and
+                 any(needle in m for m in doc["incomplete"]), (p.returncode, left, doc["incomplete"]))
+            p = run("-j", x, "check")
+            doc = jsondoc.load(p.stdout)
+            case(f"memslot with {name}: check reasons on no slot it cannot trust (no error, exit 2)",
+                 p.returncode == 2 and doc["finding_counts"]["error"] == 0,
+                 (p.returncode, doc["finding_counts"]))
         slot = jsondoc.load(run("-j", dump, "memslots").stdout)["memslots"][0]
         # the active set uses gfn_node[0] or [1] (kvm_memslots.node_idx): both
         node = int(slot["memslot"], 16) + off("kvm_memory_slot.gfn_node")
