@@ -466,6 +466,7 @@ struct root_walk {
 	struct target *T;
 	const struct kvm_layout *L;
 	struct kvm_vm *vm;
+	struct notes *notes;
 };
 
 static struct err *kvm_root_visit(void *arg, uint64_t link)
@@ -510,6 +511,16 @@ static struct err *kvm_root_visit(void *arg, uint64_t link)
 			       r->level);
 	if ((e = dump_vtop(w->T->dump, r->spt, &r->spt_pa)))
 		return err_wrap(e, "TDP MMU root 0x%llx table", (unsigned long long)addr);
+	/* A listed root holds a reference; 0 only while the last put is
+	 * between its decrement and list_del_rcu (its tables about to be
+	 * freed), below 0 never.  Walked, but its SPTEs are not vouched for. */
+	if (r->refcount <= 0) {
+		notes_add(w->notes, "VM %d: TDP MMU root 0x%llx on tdp_mmu_roots has refcount %lld: %s",
+			  vm->pid, (unsigned long long)addr, (long long)r->refcount,
+			  r->refcount ? "impossible (damaged kvm_mmu_page)"
+				      : "being freed, its tables may already be reused");
+		vm->incomplete = true;
+	}
 	return NULL;
 }
 
@@ -616,7 +627,7 @@ static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, str
 		if (tries == 1)
 			kvm_vm_read_comm(T, L, vm);
 		/* Each part of a VM can fail alone; what fails is noted, the rest stays. */
-		struct root_walk rw = { T, L, vm };
+		struct root_walk rw = { T, L, vm, &H->notes };
 		struct err *es = kvm_vm_slots(T, L, kvm, vm);
 		/* With the TDP MMU off the kernel never initialises the list. */
 		uint64_t first = 0;

@@ -224,6 +224,29 @@ def main():
             case(f"memslot with {name}: check reasons on no slot it cannot trust (no error, exit 2)",
                  p.returncode == 2 and doc["finding_counts"]["error"] == 0,
                  (p.returncode, doc["finding_counts"]))
+        # a listed root's refcount 0 or below, an unaligned root table:
+        # said (incomplete), the unaligned table never read; and in every
+        # command exit bit 2 and the "incomplete" list agree
+        sp = int(tbl["root"], 16)
+        if run(dump, "__offset", "kvm_mmu_page.tdp_mmu_root_count").stdout.strip():
+            rc_at = vtop(sp + off("kvm_mmu_page.tdp_mmu_root_count"))
+            for v, needle in (("00000000", "refcount 0: being freed"), ("ffffffff", "refcount -1: impossible")):
+                x = damaged("refs", "--poke", f"{rc_at:#x}={v}")
+                p = run("-j", x, "roots")
+                doc = jsondoc.load(p.stdout)
+                case(f"root with {needle.split(':')[0]}: noted, exit 2",
+                     p.returncode == 2 and any(needle in m for m in doc["incomplete"]),
+                     (p.returncode, doc["incomplete"]))
+        spt_at = sp + off("kvm_mmu_page.spt")
+        x = damaged("unaligned", "--u64", f"{vtop(spt_at):#x}={rd64(spt_at) + 8:#x}")
+        for cmd in ("gfn", "sptes", "check", "summary"):
+            args = [cmd] + ([hex(leaf["gfn"])] if cmd == "gfn" else [])
+            p = run("-j", x, *args)
+            doc = jsondoc.load(p.stdout)
+            case(f"unaligned root table: {cmd} refuses it (not page-aligned), exit bit 2 agrees "
+                 "with its incomplete list",
+                 p.returncode & 2 and any("not page-aligned" in m for m in doc["incomplete"]) and
+                 (cmd != "sptes" or not doc["sptes"]), (p.returncode, doc["incomplete"]))
         slot = jsondoc.load(run("-j", dump, "memslots").stdout)["memslots"][0]
         # the active set uses gfn_node[0] or [1] (kvm_memslots.node_idx): both
         node = int(slot["memslot"], 16) + off("kvm_memory_slot.gfn_node")
