@@ -10,6 +10,7 @@
 
 #include "kobj/kvm.h"
 #include "mmu/spte.h"
+#include "mmu/walk.h"
 
 enum severity { SEV_INFO, SEV_WARNING, SEV_ERROR };
 
@@ -49,6 +50,13 @@ typedef void (*finding_fn)(void *arg, const struct finding *f);
 struct check_opts {
 	bool enabled[CHK_COUNT];
 	enum severity floor;
+	/* What `check` looks at (--vm, --root, --gfn-range): VMs by struct kvm
+	 * (nonzero) or pid (>= 0; -1 every VM), one root (0: all), and the gfns
+	 * whose SPTEs are walked.  VM-level findings stay while the VM does. */
+	uint64_t vm_kvm;
+	int vm_pid;
+	uint64_t root;
+	struct walk_range range;
 };
 
 struct check_stats {

@@ -16,6 +16,10 @@ extern struct err klist_stop;
 /* Call FN with the address of every list_head on the ring at HEAD (HEAD
  * itself excluded); more than MAX entries means a corrupt or looping list. */
 struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn, void *arg);
+/* The same ring from its tail, along the prev pointers (each entry's next
+ * must point back): what a forward walk broken at an unreadable entry can
+ * still reach.  FN returns KLIST_STOP at an entry already seen. */
+struct err *klist_walk_back(struct target *T, uint64_t head, size_t max, klist_fn fn, void *arg);
 /* In-order (ascending) walk of the rb-tree whose first node is ROOT. */
 struct err *klist_rbtree_inorder(struct target *T, uint64_t root, size_t max, klist_fn fn,
 				 void *arg);

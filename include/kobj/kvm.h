@@ -88,6 +88,7 @@ struct kvm_vm {
 	size_t nvcpus;
 	struct kvm_shadow shadow;	/* shadow pages (kvm_shadow_load) */
 	bool incomplete;	/* something of this VM could not be read */
+	bool slots_incomplete;	/* ... its memslots: a gfn outside them proves nothing */
 	/* What the VM's memslot sets were when read: on a live host, a set
 	 * that is no longer current (pointer or generation) means it changed
 	 * under us. */

@@ -9,7 +9,13 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	{ CHK_S1, "S1", SEV_ERROR, "garbage entry in a TDP MMU table",
 	  "An entry that is not empty, not an MMIO SPTE, not FROZEN and lacks KVM's MMU-present bit "
 	  "(bit 11). KVM never writes such a value; it means corruption of the table page, a stray "
-	  "write, or a kernel whose SPTE era this tool does not know. No legitimate state produces it." },
+	  "write, or a kernel whose SPTE era this tool does not know. No legitimate state produces it. "
+	  "Also an entry shaped like an MMIO SPTE that KVM cannot have written: above level 1 (KVM "
+	  "installs them only at 4K), encoding a gfn other than its position, of a memslot generation "
+	  "newer than the memslots', or of the current generation over a memslot's RAM. Legitimate: "
+	  "an MMIO SPTE of an older generation over RAM (refreshed on the next fault), one over a "
+	  "slot being moved or deleted, or over KVM's internal slots (id 509 and up: the APIC access "
+	  "page's while APICv is inhibited); during a memslot update it is inconclusive." },
 	{ CHK_S2, "S2", SEV_ERROR, "writable bits out of order",
 	  "A leaf with W=1 but MMU-writable clear, or MMU-writable set but host-writable clear. KVM "
 	  "WARNs on both: write access is only ever granted when KVM allows it (MMU-writable) and "
@@ -48,7 +54,8 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	{ CHK_S9, "S9", SEV_ERROR, "leaf outside every memslot",
 	  "Every leaf of a valid root must map gfns that lie inside one memslot of the root's "
 	  "address space, and that memslot must not be flagged invalid. Ruled out: a memslot update "
-	  "in flight (slots_lock held, or the generation's update bit set) makes it inconclusive." },
+	  "in flight (slots_lock held, or the generation's update bit set), or a VM whose memslots "
+	  "could not all be read or held impossible ones (left out), makes it inconclusive." },
 	{ CHK_S10, "S10", SEV_WARNING, "huge leaf where huge pages are disallowed",
 	  "kvm_lpage_info.disallow_lpage counts the reasons a 2M/1G range may not be mapped huge "
 	  "(slot edges not aligned, write-tracked gfns, mixed private/shared attributes). A huge "
@@ -171,4 +178,8 @@ void check_opts_default(struct check_opts *o)
 	for (int i = 0; i < CHK_COUNT; i++)
 		o->enabled[i] = true;
 	o->floor = SEV_INFO;
+	o->vm_kvm = 0;
+	o->vm_pid = -1;
+	o->root = 0;
+	o->range = (struct walk_range){ 0, UINT64_MAX };
 }

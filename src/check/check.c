@@ -267,7 +267,8 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 		return; /* dirty logging and the host only care about valid roots */
 
 	const struct kvm_memslot *s = books_slot(b, root->smm, e->gfn);
-	bool slots_busy = b->slots_lock_held || b->gen_updating;
+	/* a memslot update in flight, or memslots that could not all be read */
+	bool slots_busy = b->slots_lock_held || b->gen_updating || b->vm->slots_incomplete;
 	if (!s) {
 		emit(r, CHK_S9, e, slots_busy, "leaf outside every memslot",
 		     "no memslot of address space %d contains gfn 0x%" PRIx64, root->smm, e->gfn);
@@ -475,6 +476,69 @@ static void check_frozen(struct run *r, const struct walk_entry *e)
 		 e->spte, why);
 }
 
+/* The lowest id of KVM's internal memslots (KVM_USER_MEM_SLOTS of 5.x, 509;
+ * later kernels start them higher): the APIC access page slot may sit under
+ * an MMIO SPTE legitimately (its slot hidden while APICv is inhibited). */
+#define KVM_FIRST_PRIVATE_SLOT 509
+
+/* S1 for an entry shaped like an MMIO SPTE that KVM cannot have written:
+ * KVM installs them only at 4K (a fault without a memslot never maps huge),
+ * with the gfn of the position, with a generation no newer than the
+ * memslots', and never over a memslot's RAM at the current generation (an
+ * older one is legitimate: refreshed on the next fault).  Returns true if
+ * reported. */
+static bool check_mmio(struct run *r, const struct walk_entry *e)
+{
+	const struct spte_bits *bt = &e->bits;
+	const struct kvm_root *root = e->root;
+	const struct spte_masks *m = &r->H->masks;
+	if (e->level != 1) {
+		emit(r, CHK_S1, e, false, "MMIO-shaped entry above level 1",
+		     "entry %d of table 0x%" PRIx64 " = 0x%016" PRIx64 " at level %d: KVM installs "
+		     "MMIO SPTEs only at 4K; encoded gfn 0x%" PRIx64 ", generation 0x%x", e->index,
+		     e->table_pa, e->spte, e->level, bt->mmio_gfn, bt->mmio_gen);
+		return true;
+	}
+	/* indirect shadow pages: the position's gfn is derived, not checked */
+	bool direct = root->mmu == KVM_MMU_TDP || root->direct;
+	if (direct && bt->mmio_gfn != e->gfn) {
+		emit(r, CHK_S1, e, false, "MMIO-shaped entry whose gfn is not its position",
+		     "entry %d of table 0x%" PRIx64 " = 0x%016" PRIx64 ": encoded gfn 0x%" PRIx64
+		     ", the entry maps gfn 0x%" PRIx64, e->index, e->table_pa, e->spte, bt->mmio_gfn,
+		     e->gfn);
+		return true;
+	}
+	if (!r->L->have_gen || root->invalid || root->smm < 0 || root->smm > 7)
+		return false;
+	int low = m->mmio_gen_low_bits ? m->mmio_gen_low_bits : 8;
+	int hs = m->mmio_gen_high_shift ? m->mmio_gen_high_shift : 52;
+	uint64_t gen_mask = (1ull << (low + 63 - hs)) - 1;
+	/* bit 63 of the memslots' generation is "update in progress", not part of it */
+	uint64_t cur = r->b->vm->memslots_gen[root->smm] & gen_mask;
+	/* the generation wrapping zaps every root (kvm_mmu_invalidate_mmio_sptes):
+	 * a valid root never holds one newer than the memslots' */
+	if (bt->mmio_gen > cur) {
+		emit(r, CHK_S1, e, false, "MMIO-shaped entry from a later memslot generation",
+		     "entry %d of table 0x%" PRIx64 " = 0x%016" PRIx64 ": generation 0x%x, the "
+		     "memslots of address space %d are at 0x%" PRIx64 " (0x%" PRIx64 " in the MMIO "
+		     "bits)", e->index, e->table_pa, e->spte, bt->mmio_gen, root->smm,
+		     r->b->vm->memslots_gen[root->smm], cur);
+		return true;
+	}
+	const struct kvm_memslot *s = books_slot(r->b, root->smm, e->gfn);
+	if (bt->mmio_gen == cur && s && s->id < KVM_FIRST_PRIVATE_SLOT &&
+	    !(s->flags & KVM_MEMSLOT_INVALID)) {
+		emit(r, CHK_S1, e, r->b->slots_lock_held || r->b->gen_updating,
+		     "MMIO SPTE of the current generation over a memslot's RAM",
+		     "entry %d of table 0x%" PRIx64 " = 0x%016" PRIx64 ": generation 0x%x is the "
+		     "memslots' own, yet gfn 0x%" PRIx64 " is RAM of slot %d (base_gfn 0x%" PRIx64
+		     ", npages %" PRIu64 ", flags 0x%x)", e->index, e->table_pa, e->spte, bt->mmio_gen,
+		     e->gfn, s->id, s->base_gfn, s->npages, s->flags);
+		return true;
+	}
+	return false;
+}
+
 static int check_entry_once(struct run *r, const struct walk_entry *e)
 {
 	if (e->event != WALK_ENTRY) {
@@ -492,6 +556,10 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 		return 0;
 	case SPTE_FROZEN:
 		check_frozen(r, e);
+		return 0;
+	case SPTE_MMIO:
+		if (r->o->enabled[CHK_S1])
+			check_mmio(r, e);
 		return 0;
 	case SPTE_PRESENT:
 		break;
@@ -573,6 +641,8 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 	r.live = dump_is_live(T->dump);
 	for (size_t i = 0; i < H->nvms && !e; i++) {
 		struct kvm_vm *vm = &H->vms[i];
+		if (o->vm_kvm ? o->vm_kvm != vm->addr : o->vm_pid >= 0 && o->vm_pid != vm->pid)
+			continue;
 		struct vm_books b;
 		r.b = &b;
 		struct err *be = books_load(T, &L, vm, &b, &H->notes);
@@ -588,8 +658,11 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 			notes_add(&H->notes, "VM %d: the VMM's mm is gone (mm_users 0): H1-H5 skipped", vm->pid);
 		shadowed_load(&r, vm);
 		for (size_t k = 0; k < vm->nroots; k++) {
+			if (o->root && o->root != vm->roots[k].sp)
+				continue;
 			struct walk_stats ws = { 0 };
-			struct err *we = walker_run(w, &H->masks, &vm->roots[k], NULL, check_entry, &r, &ws);
+			struct err *we = walker_run(w, &H->masks, &vm->roots[k], &o->range, check_entry,
+						    &r, &ws);
 			if (we)
 				notes_add_err(&H->notes, we, "check walk");
 		}

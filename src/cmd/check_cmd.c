@@ -159,8 +159,13 @@ struct err *cmd_check(struct session *s, int argc, char **argv)
 	struct check_stats st;
 	memset(&st, 0, sizeof(st));
 	struct check_out o = { s, 0 };
+	struct check_opts co = s->copts;
+	co.vm_kvm = s->sel.vm_kvm;
+	co.vm_pid = s->sel.vm_pid;
+	co.root = s->sel.root;
+	co.range = s->sel.range;
 	out_open(s, "check", "findings", NULL);
-	struct err *e = check_run(s->T, &s->H, &s->copts, on_finding, &o, &st);
+	struct err *e = check_run(s->T, &s->H, &co, on_finding, &o, &st);
 	if (e)
 		return e;
 	check_exit_bits(s, &st);

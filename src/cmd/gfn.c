@@ -11,7 +11,10 @@
 /* One table that could not be entered (or the root refused): the last row. */
 static void gfn_unreadable(struct session *s, int level, uint64_t pa, const char *why)
 {
+	/* exit bit 2 and the "incomplete" list say the same thing */
 	s->exit_bits |= EXIT_INCOMPLETE;
+	notes_add(&s->walk_notes, "gfn walk: %s table 0x%" PRIx64 ": %s", walk_level_name(level), pa,
+		  why);
 	if (s->json) {
 		json_obj_begin(&s->j);
 		json_ki64(&s->j, "level", level);

@@ -69,6 +69,39 @@ struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn,
 	return NULL;
 }
 
+struct err *klist_walk_back(struct target *T, uint64_t head, size_t max, klist_fn fn, void *arg)
+{
+	struct type_ref lh = types_struct(&T->types, NULL, "list_head");
+	struct member next_m, prev_m;
+	struct err *e;
+	if ((e = target_need_member(lh, "list_head", "next", &next_m)) ||
+	    (e = target_need_member(lh, "list_head", "prev", &prev_m)))
+		return e;
+	uint64_t pos, next = head, fwd;
+	if ((e = dump_read_u64(T->dump, head + member_off(&prev_m), &pos)))
+		return err_wrap(e, "list head 0x%llx", (unsigned long long)head);
+	for (size_t n = 0; pos != head; n++) {
+		if (n >= max)
+			return err_new(ERR_CORRUPT, "list at 0x%llx has more than %zu entries (loop?)",
+				       (unsigned long long)head, max);
+		if (!pos)
+			return err_new(ERR_CORRUPT, "list at 0x%llx: NULL prev pointer before 0x%llx",
+				       (unsigned long long)head, (unsigned long long)next);
+		if ((e = dump_read_u64(T->dump, pos + member_off(&next_m), &fwd)))
+			return err_wrap(e, "list entry 0x%llx", (unsigned long long)pos);
+		if (fwd != next)
+			return err_new(ERR_CORRUPT, "list at 0x%llx: entry 0x%llx does not point on to "
+				       "0x%llx", (unsigned long long)head, (unsigned long long)pos,
+				       (unsigned long long)next);
+		if ((e = fn(arg, pos)))
+			return e == KLIST_STOP ? NULL : e;
+		next = pos;
+		if ((e = dump_read_u64(T->dump, pos + member_off(&prev_m), &pos)))
+			return err_wrap(e, "list entry 0x%llx", (unsigned long long)next);
+	}
+	return NULL;
+}
+
 /* Nodes already visited, open addressing (a node reached twice is a cycle:
  * a damaged child pointer, e.g. to itself, stops the walk at once). */
 struct klist_seen;

@@ -286,11 +286,88 @@ static struct err *kvm_slot_visit(void *arg, uint64_t node)
 	if (s->as_id != w->as_id)
 		return err_new(ERR_CORRUPT, "memslot at 0x%llx claims address space %d in the set of %d",
 			       (unsigned long long)addr, s->as_id, w->as_id);
-	if (s->npages == 0 || s->npages > (1ull << 40) || s->base_gfn + s->npages < s->base_gfn)
-		return err_new(ERR_CORRUPT, "memslot at 0x%llx has an impossible range (base_gfn 0x%llx, "
-			       "npages %llu)", (unsigned long long)addr, (unsigned long long)s->base_gfn,
-			       (unsigned long long)s->npages);
+	/* impossible values (a range, an id) are judged with the whole set,
+	 * kvm_slots_sane: the walk goes on to the other slots */
 	return NULL;
+}
+
+/* KVM_MEM_MAX_NR_PAGES: KVM refuses a larger memslot; memslot ids are a
+ * short below KVM_MEM_SLOTS_NUM (SHRT_MAX). */
+#define KVM_SLOT_MAX_PAGES ((1ull << 31) - 1)
+#define KVM_SLOT_MAX_ID 32767
+
+struct slot_key { int as_id; uint64_t base, end; size_t i; };
+
+static int slot_key_cmp(const void *a, const void *b)
+{
+	const struct slot_key *x = a, *y = b;
+	if (x->as_id != y->as_id)
+		return x->as_id < y->as_id ? -1 : 1;
+	return x->base < y->base ? -1 : x->base > y->base;
+}
+
+/* Memslots KVM cannot have made (an empty or oversized range, one that
+ * wraps, a negative or too large id, two slots of one address space that
+ * overlap) are dropped, so that nothing reasons on them: the error names
+ * the first and how many went (the VM is then incomplete). */
+static struct err *kvm_slots_sane(struct kvm_vm *vm)
+{
+	size_t n = vm->nslots, bad = 0;
+	if (!n)
+		return NULL;
+	struct slot_key *k = calloc(n, sizeof(*k));
+	bool *drop = calloc(n, sizeof(*drop));
+	if (!k || !drop) {
+		free(k);
+		free(drop);
+		return err_new(ERR_NOMEM, "out of memory");
+	}
+	char first[256] = "";
+	for (size_t i = 0; i < n; i++) {
+		const struct kvm_memslot *s = &vm->slots[i];
+		const char *why = s->npages == 0 ? "no pages"
+				  : s->npages > KVM_SLOT_MAX_PAGES ? "more pages than KVM allows (2^31 - 1)"
+				  : s->base_gfn + s->npages < s->base_gfn ? "a range that wraps"
+				  : s->id < 0 || s->id >= KVM_SLOT_MAX_ID ? "an impossible id" : NULL;
+		if (why && !*first)
+			snprintf(first, sizeof(first), "memslot at 0x%llx (id %d, base_gfn 0x%llx, npages "
+				 "%llu): %s", (unsigned long long)s->addr, s->id,
+				 (unsigned long long)s->base_gfn, (unsigned long long)s->npages, why);
+		drop[i] = why != NULL;
+		k[i] = (struct slot_key){ s->as_id, s->base_gfn, s->base_gfn + s->npages, i };
+	}
+	qsort(k, n, sizeof(*k), slot_key_cmp);
+	/* overlaps among the plausible ones: each slot against the furthest end so far */
+	size_t far = n;
+	for (size_t j = 0; j < n; j++) {
+		if (drop[k[j].i])
+			continue;
+		if (far < n && k[far].as_id == k[j].as_id && k[j].base < k[far].end) {
+			const struct kvm_memslot *a = &vm->slots[k[far].i], *b = &vm->slots[k[j].i];
+			if (!*first)
+				snprintf(first, sizeof(first), "memslots %d and %d of address space %d "
+					 "overlap (0x%llx+%llu, 0x%llx+%llu)", a->id, b->id, a->as_id,
+					 (unsigned long long)a->base_gfn, (unsigned long long)a->npages,
+					 (unsigned long long)b->base_gfn, (unsigned long long)b->npages);
+			drop[k[far].i] = drop[k[j].i] = true;
+		}
+		if (far == n || k[far].as_id != k[j].as_id || k[j].end > k[far].end)
+			far = j;
+	}
+	size_t out = 0;
+	bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (drop[i])
+			bad++;
+		else
+			vm->slots[out++] = vm->slots[i];
+	}
+	vm->nslots = out;
+	free(k);
+	free(drop);
+	if (!bad)
+		return NULL;
+	return err_new(ERR_CORRUPT, "%s; %zu memslot(s) KVM cannot have made left out", first, bad);
 }
 
 /* Before 5.17: USED slots inline in memslots[], sorted by base_gfn
@@ -382,13 +459,14 @@ static struct err *kvm_vm_slots(struct target *T, const struct kvm_layout *L, co
 		if ((e = klist_rbtree_inorder(T, root, KVM_MAX_SLOTS, kvm_slot_visit, &w)))
 			return err_wrap(e, "memslots of address space %u", as);
 	}
-	return NULL;
+	return kvm_slots_sane(vm);
 }
 
 struct root_walk {
 	struct target *T;
 	const struct kvm_layout *L;
 	struct kvm_vm *vm;
+	struct notes *notes;
 };
 
 static struct err *kvm_root_visit(void *arg, uint64_t link)
@@ -433,6 +511,16 @@ static struct err *kvm_root_visit(void *arg, uint64_t link)
 			       r->level);
 	if ((e = dump_vtop(w->T->dump, r->spt, &r->spt_pa)))
 		return err_wrap(e, "TDP MMU root 0x%llx table", (unsigned long long)addr);
+	/* A listed root holds a reference; 0 only while the last put is
+	 * between its decrement and list_del_rcu (its tables about to be
+	 * freed), below 0 never.  Walked, but its SPTEs are not vouched for. */
+	if (r->refcount <= 0) {
+		notes_add(w->notes, "VM %d: TDP MMU root 0x%llx on tdp_mmu_roots has refcount %lld: %s",
+			  vm->pid, (unsigned long long)addr, (long long)r->refcount,
+			  r->refcount ? "impossible (damaged kvm_mmu_page)"
+				      : "being freed, its tables may already be reused");
+		vm->incomplete = true;
+	}
 	return NULL;
 }
 
@@ -456,6 +544,7 @@ static struct err *kvm_vm_vcpus(struct target *T, const struct kvm_layout *L, co
 	vm->vcpus = calloc((size_t)n, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return err_new(ERR_NOMEM, "out of memory");
+	int missing = 0;
 	for (int i = 0; i < n; i++) {
 		uint64_t vcpu = 0;
 		struct err *e = NULL;
@@ -465,8 +554,13 @@ static struct err *kvm_vm_vcpus(struct target *T, const struct kvm_layout *L, co
 			e = klist_xa_load(T, head, (uint64_t)i, &vcpu);
 		if (e)
 			return err_wrap(e, "vcpu_array[%d]", i);
-		if (!vcpu)
+		/* KVM stores the vCPU before it counts it (online_vcpus): below the
+		 * count an empty slot is damage, or a VM being destroyed; either
+		 * way a vCPU the count says exists was not analysed */
+		if (!vcpu) {
+			missing++;
 			continue;
+		}
 		uint8_t *buf;
 		/* mode flips on every guest entry and exit: shown, not compared */
 		const struct member *keys[] = { &L->v_id, &L->v_idx, &L->v_mmu };
@@ -484,6 +578,9 @@ static struct err *kvm_vm_vcpus(struct target *T, const struct kvm_layout *L, co
 		if (mmu && (e = dump_read_u64(T->dump, mmu + member_off(&L->m_root_hpa), &v->root_hpa)))
 			return err_wrap(e, "vcpu %d mmu", i);
 	}
+	if (missing)
+		return err_new(ERR_CORRUPT, "online_vcpus is %d, but %d of them %s not on %s", n, missing,
+			       missing > 1 ? "are" : "is", L->vcpus_is_array ? "vcpus[]" : "vcpu_array");
 	return NULL;
 }
 
@@ -530,7 +627,7 @@ static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, str
 		if (tries == 1)
 			kvm_vm_read_comm(T, L, vm);
 		/* Each part of a VM can fail alone; what fails is noted, the rest stays. */
-		struct root_walk rw = { T, L, vm };
+		struct root_walk rw = { T, L, vm, &H->notes };
 		struct err *es = kvm_vm_slots(T, L, kvm, vm);
 		/* With the TDP MMU off the kernel never initialises the list. */
 		uint64_t first = 0;
@@ -558,6 +655,7 @@ static struct err *kvm_vm_load(struct target *T, const struct kvm_layout *L, str
 				  vm->pid, (unsigned long long)addr, DUMP_LIVE_TRIES, why);
 			vm->incomplete = true;
 		}
+		vm->slots_incomplete = es != NULL;
 		const char *part[] = { "memslots", "TDP MMU roots", "vCPUs" };
 		struct err *pe[] = { es, er, ev };
 		for (int i = 0; i < 3; i++)
@@ -595,10 +693,69 @@ static struct err *kvm_vm_visit(void *arg, uint64_t link)
 		free(vm->slots); /* what was read before the failure */
 		free(vm->roots);
 		free(vm->vcpus);
+		/* A dump's unreadable struct kvm loses that VM, not the others
+		 * (a live host walks the list again instead). */
+		if (e->kind != ERR_NOMEM && !dump_is_live(w->T->dump)) {
+			notes_add(&H->notes, "struct kvm at 0x%llx: VM skipped: %s",
+				  (unsigned long long)addr, e->msg);
+			err_free(e);
+			return NULL;
+		}
 		return err_wrap(e, "struct kvm at 0x%llx", (unsigned long long)addr);
 	}
 	/* The per-VM MMIO value (6.10+) replaces the global one. */
 	H->nvms++;
+	return NULL;
+}
+
+struct vm_tail {
+	const struct kvm_host *H;
+	uint64_t off;		/* of vm_list in struct kvm */
+	uint64_t *links;
+	size_t n;
+};
+
+static struct err *vm_tail_add(void *arg, uint64_t link)
+{
+	struct vm_tail *t = arg;
+	for (size_t i = 0; i < t->H->nvms; i++)
+		if (t->H->vms[i].addr + t->off == link)
+			return KLIST_STOP; /* the forward walk got this far */
+	void *p = array_room(t->links, t->n, sizeof(*t->links));
+	if (!p)
+		return err_new(ERR_NOMEM, "out of memory");
+	t->links = p;
+	t->links[t->n++] = link;
+	return NULL;
+}
+
+/* vm_list broken at an unreadable entry (BROKE): the VMs after it, reached
+ * from the list's tail along the prev pointers, in list order; the break is
+ * noted (a VM there is lost).  Errors of the tail walk end it, noted. */
+static struct err *kvm_vm_list_tail(struct target *T, struct vm_walk *w, uint64_t head,
+				    const struct err *broke)
+{
+	struct vm_tail t = { w->H, member_off(&w->L->vm_list), NULL, 0 };
+	size_t before = w->H->nvms;
+	struct err *e = klist_walk_back(T, head, KVM_MAX_VMS, vm_tail_add, &t);
+	if (e && e->kind == ERR_NOMEM) {
+		free(t.links);
+		return e;
+	}
+	for (size_t i = t.n; i-- > 0;) {
+		struct err *ve = kvm_vm_visit(w, t.links[i]);
+		if (ve) {
+			free(t.links);
+			err_free(e);
+			return ve;
+		}
+	}
+	free(t.links);
+	bool same = e && !strcmp(e->msg, broke->msg); /* the tail walk stops at the same entry */
+	notes_add(&w->H->notes, "vm_list: %s; %zu VM(s) before the break, %zu reached from the "
+		  "list's tail%s%s", broke->msg, before, w->H->nvms - before,
+		  e && !same ? ", which also breaks: " : "", e && !same ? e->msg : "");
+	err_free(e);
 	return NULL;
 }
 
@@ -645,6 +802,14 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 	/* A live vm_list gains and loses VMs while it is walked: walk again
 	 * (bounded); one that never holds still is noted, not fatal. */
 	for (int tries = 1; (e = klist_walk(T, head, KVM_MAX_VMS, kvm_vm_visit, &w)); tries++) {
+		/* an unreadable link (not a corrupt one): the rest from the tail */
+		if (!dump_is_live(T->dump) && (e->kind == ERR_FILTERED || e->kind == ERR_READ)) {
+			struct err *te = kvm_vm_list_tail(T, &w, head, e);
+			err_free(e);
+			if (!te)
+				break;
+			e = te;
+		}
 		if (!dump_is_live(T->dump)) {
 			kvm_host_fini(H); /* a fatal error leaves nothing to free */
 			return err_wrap(e, "vm_list");

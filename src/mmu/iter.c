@@ -51,6 +51,12 @@ struct err *spte_iter_start(struct spte_iter *it, struct target *T, const struct
 	if (root->level < 1 || root->level > SPTE_ITER_MAX_LEVEL)
 		return err_new(ERR_CORRUPT, "root table 0x%llx: level %d",
 			       (unsigned long long)root->table_pa, root->level);
+	/* a table is a page: an address inside one is a damaged pointer, and
+	 * reading there would take the end of one page and the start of the
+	 * next for 512 entries */
+	if (root->table_pa & 0xfff)
+		return err_new(ERR_CORRUPT, "root table address 0x%llx is not page-aligned: a damaged "
+			       "table pointer, not read", (unsigned long long)root->table_pa);
 	/* The root is entered like any child, from a notional entry above it. */
 	it->level = root->level + 1;
 	it->gfn = root->gfn;
