@@ -613,8 +613,8 @@ struct err *cmd_rmaps(struct session *s, int argc, char **argv)
 			fprintf(s->out, "why 0x%" PRIx64 " %s\n", vm->addr, B.rmap_why);
 		for (size_t k = 0; k < B.nrmap; k++) {
 			const struct kvm_rmap_entry *r = &B.rmap[k];
-			fprintf(s->out, "rmap 0x%" PRIx64 " %d %d %d 0x%" PRIx64 " 0x%" PRIx64 "\n",
-				vm->addr, r->as_id, r->slot, r->level, r->gfn, r->sptep);
+			fprintf(s->out, "rmap 0x%" PRIx64 " %d %d %d 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "\n",
+				vm->addr, r->as_id, r->slot, r->level, r->gfn, r->sptep, r->head);
 		}
 		for (size_t k = 0; k < B.nparents; k++)
 			fprintf(s->out, "parent 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "\n", vm->addr,
