@@ -111,7 +111,9 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	  "In write-protect dirty logging (AMD NPT, Intel without PML), a 4K leaf of a valid root in a "
 	  "logged slot can only be writable after KVM marked its gfn dirty; harvesting clears W of "
 	  "exactly the gfns it reports. W=1 with the gfn neither in the live dirty bitmap nor "
-	  "pending in any vCPU's dirty ring is a page live migration would silently lose. Ruled "
+	  "pending in any vCPU's dirty ring is a page live migration would silently lose. Under "
+	  "the shadow MMU logging write-protects through the rmaps: the evidence says whether "
+	  "the leaf is on its gfn's rmap (if not, S16 says so too). Ruled "
 	  "out (inconclusive instead): mmu_lock or slots_lock held, i.e. a harvest or logging "
 	  "change in progress." },
 	{ CHK_D3, "D3", SEV_ERROR, "dirty leaf whose gfn neither the log nor a PML buffer holds",

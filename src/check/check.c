@@ -39,6 +39,8 @@ struct run {
 	/* S15: the gfns sync, live shadow pages shadow, key gfn * 2 + as_id, sorted */
 	struct shadowed { uint64_t key; const struct kvm_shadow_page *sp; } *shadowed;
 	size_t nshadowed;
+	/* S16-S18 and D2's evidence: the VM's shadow-MMU books, NULL if none */
+	const struct kvm_shadow_books *sbk;
 };
 
 /* SEV < 0: the check's own severity. */
@@ -219,6 +221,32 @@ static void check_d3(struct run *r, const struct walk_entry *e, const struct kvm
 		emit(r, CHK_D3, e, v == D3_INCONCLUSIVE, check_catalog[CHK_D3].title, "%s", ev);
 }
 
+/* D2 under the shadow MMU: logging is enabled and harvested by write
+ * protection through the rmaps, so whether the leaf is on its gfn's rmap
+ * says whether that protection could have reached it. */
+static void d2_rmap_fact(const struct run *r, const struct walk_entry *e, const struct kvm_memslot *s,
+			 char *out, size_t n)
+{
+	const struct kvm_shadow_books *B = r->sbk;
+	uint64_t sptep = e->sp->spt + (uint64_t)e->index * 8;
+	if (!B || !B->rmap_ok) {
+		snprintf(out, n, "; shadow MMU: rmaps not read");
+		return;
+	}
+	size_t k, cnt;
+	k = kvm_rmap_find(B, sptep, &cnt);
+	unsigned shift = 9 * (unsigned)(e->level - 1);
+	for (size_t m = k; m < k + cnt; m++)
+		if (B->rmap[m].slot == s->id && B->rmap[m].as_id == s->as_id &&
+		    B->rmap[m].level == e->level && B->rmap[m].gfn >> shift == e->gfn >> shift) {
+			snprintf(out, n, "; shadow MMU: sptep 0x%" PRIx64 " is on the rmap (head 0x%" PRIx64
+				 "), where write protection would have found it", sptep, B->rmap[m].head);
+			return;
+		}
+	snprintf(out, n, "; shadow MMU: sptep 0x%" PRIx64 " is on no rmap of its gfn: write "
+		 "protection through the rmap cannot reach it (S16)", sptep);
+}
+
 static void check_leaf(struct run *r, const struct walk_entry *e)
 {
 	const struct spte_bits *bt = &e->bits;
@@ -311,9 +339,11 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 	bool d2_unsure = busy || (b->ring_mode && b->ring_unread);
 	if (logged && e->level == 1 && bt->writable &&
 	    check_dirty_verdict(r->pml, s, bt, books_recorded(b, s, e->gfn)) == DIRTY_MISSED) {
-		char ev[256] = "";
+		char ev[256] = "", rm[160] = "";
 		dirty_missed_evidence(b, s, e->gfn, ev, sizeof(ev));
-		emit(r, CHK_D2, e, d2_unsure, "writable leaf whose gfn the dirty log missed", "%s", ev);
+		if (root->mmu == KVM_MMU_SHADOW && e->sp)
+			d2_rmap_fact(r, e, s, rm, sizeof(rm));
+		emit(r, CHK_D2, e, d2_unsure, "writable leaf whose gfn the dirty log missed", "%s%s", ev, rm);
 	}
 	if (logged && r->pml)
 		check_d3(r, e, s);
@@ -938,10 +968,10 @@ static void check_shadow_books(struct run *r, const struct kvm_vm *vm)
 	const struct check_opts *o = r->o;
 	if (!vm->shadow.npages || !(o->enabled[CHK_S16] || o->enabled[CHK_S17] || o->enabled[CHK_S18]))
 		return;
-	struct sbooks sb = { .r = r, .vm = vm, .busy = r->b->mmu_lock_held };
-	struct err *e = kvm_shadow_books_load(r->T, vm, &sb.B);
-	if (!e)
-		e = sb_collect(&sb);
+	if (!r->sbk)
+		return; /* unreadable: noted when loaded */
+	struct sbooks sb = { .r = r, .vm = vm, .busy = r->b->mmu_lock_held, .B = *r->sbk };
+	struct err *e = sb_collect(&sb);
 	if (e) {
 		char ctx[64];
 		snprintf(ctx, sizeof(ctx), "VM %d: S16-S18", vm->pid);
@@ -965,7 +995,6 @@ out:
 	free(sb.leaves);
 	free(sb.links);
 	free(sb.reach);
-	kvm_shadow_books_free(&sb.B);
 }
 
 struct err *check_run(struct target *T, struct kvm_host *H, const struct check_opts *o,
@@ -999,6 +1028,19 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 		if (b.mm_gone)
 			notes_add(&H->notes, "VM %d: the VMM's mm is gone (mm_users 0): H1-H5 skipped", vm->pid);
 		shadowed_load(&r, vm);
+		struct kvm_shadow_books sbk;
+		r.sbk = NULL;
+		if (vm->shadow.npages) {
+			struct err *se = kvm_shadow_books_load(T, vm, &sbk);
+			if (se) {
+				char ctx[64];
+				snprintf(ctx, sizeof(ctx), "VM %d: shadow MMU books", vm->pid);
+				notes_add_err(&H->notes, se, ctx);
+				kvm_shadow_books_free(&sbk);
+			} else {
+				r.sbk = &sbk;
+			}
+		}
 		for (size_t k = 0; k < vm->nroots; k++) {
 			struct walk_stats ws = { 0 };
 			struct err *we = walker_run(w, &H->masks, &vm->roots[k], NULL, check_entry, &r, &ws);
@@ -1008,6 +1050,9 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 		r.vm_changed = -1;
 		check_vm_level(&r);
 		check_shadow_books(&r, vm);
+		if (r.sbk)
+			kvm_shadow_books_free(&sbk);
+		r.sbk = NULL;
 		books_fini(&b);
 	}
 	walker_free(w);

@@ -96,6 +96,36 @@ def books_faults(run, jrun, dump, oracle, inject):
                  f"rc {rc}, {got}, want {want}, {[f['evidence'] for f in raw][:2]}")
     if not done_vms:
         case("S16-S18: no live shadow page in this fixture: nothing to inject", True)
+        return
+    # D2 under the shadow MMU: the dirty bit of a writable logged 4K shadow
+    # leaf cleared; its evidence says whether the leaf is on its rmap
+    # (where write protection would have found it), and with the rmap
+    # entry removed as well that it is not (and S16 fires there).
+    slots = jrun(dump, "memslots")[1]["memslots"]
+    roots = {r["sp"]: r for r in jrun(dump, "roots")[1]["roots"]}
+    sptes = jrun(dump, "sptes")[1]["sptes"]
+    for e in sptes:
+        r = roots[e["root"]]
+        if not (r["mmu"] == "shadow" and not r["invalid"] and not r.get("obsolete") and e["kind"] == "present"
+                and e["leaf"] and e["level"] == 1 and e["writable"]):
+            continue
+        sl = [x for x in slots if x["kvm"] == e["kvm"] and x["flags"] & 1 and x["dirty_bitmap"]
+              and x["base_gfn"] <= e["gfn"] < x["base_gfn"] + x["npages"]]
+        key = [k for k, v in heads.items() if k[0] == e["kvm"] and k[3] == 1 and k[4] == e["gfn"] and len(v) == 1]
+        if not sl or not key:
+            continue
+        rel = e["gfn"] - sl[0]["base_gfn"]
+        bit = pa(int(sl[0]["dirty_bitmap"], 16) + rel // 64 * 8) + (rel % 64) // 8
+        rc, got, raw = poke((bit, "00"))
+        ev = [f["evidence"] for f in raw if f["check"] == "D2" and f["gfn"] == e["gfn"]]
+        case(f"D2 on shadow leaf gfn {e['gfn']:#x}: evidence says it is on its rmap",
+             rc == 1 and ev and "is on the rmap" in ev[0] and all(f["check"] == "D2" for f in raw),
+             f"rc {rc}, {got}, {ev}")
+        rc, got, raw = poke((bit, "00"), (pa(heads[key[0]][0][1]), 0))
+        ev = [f["evidence"] for f in raw if f["check"] == "D2" and f["gfn"] == e["gfn"]]
+        case(f"D2 on shadow leaf gfn {e['gfn']:#x} off its rmap: evidence says so, S16 there too",
+             rc == 1 and ev and "on no rmap" in ev[0] and ("S16", e["gfn"], 1) in got, f"rc {rc}, {got}, {ev}")
+        break
 
 
 def main():
