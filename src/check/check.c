@@ -697,13 +697,28 @@ static struct err *sb_collect(struct sbooks *sb)
 		qsort(sb->links, sb->nlinks, sizeof(*sb->links), sb_link_cmp);
 	/* which root reaches each page: depth-first over the links, bounded
 	 * by the page count (each page is entered once) */
-	sb->reach = malloc((S->npages ? S->npages : 1) * sizeof(*sb->reach));
-	size_t *stack = malloc((S->npages ? S->npages : 1) * sizeof(*stack));
-	if (!sb->reach || !stack) {
+	size_t np = S->npages ? S->npages : 1;
+	sb->reach = malloc(np * sizeof(*sb->reach));
+	size_t *stack = malloc(np * sizeof(*stack));
+	/* the links by parent (a counting sort): first[p] .. first[p + 1] */
+	size_t *first = calloc(np + 1, sizeof(*first));
+	uint32_t *by_parent = malloc((sb->nlinks ? sb->nlinks : 1) * sizeof(*by_parent));
+	if (!sb->reach || !stack || !first || !by_parent) {
 		free(stack);
+		free(first);
+		free(by_parent);
 		e = err_new(ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	for (size_t l = 0; l < sb->nlinks; l++)
+		first[sb->links[l].parent + 1]++;
+	for (size_t i = 0; i < S->npages; i++)
+		first[i + 1] += first[i];
+	for (size_t l = 0; l < sb->nlinks; l++)
+		by_parent[first[sb->links[l].parent]++] = sb->links[l].child;
+	for (size_t i = S->npages; i > 0; i--) /* undo the advance of the fill */
+		first[i] = first[i - 1];
+	first[0] = 0;
 	for (size_t i = 0; i < S->npages; i++)
 		sb->reach[i] = -1;
 	for (size_t k = 0; k < sb->vm->nroots; k++) {
@@ -717,14 +732,16 @@ static struct err *sb_collect(struct sbooks *sb)
 		sb->reach[rp - S->pages] = (int)k;
 		while (n) {
 			size_t p = stack[--n];
-			for (size_t l = 0; l < sb->nlinks; l++)
-				if (sb->links[l].parent == p && sb->reach[sb->links[l].child] < 0) {
-					sb->reach[sb->links[l].child] = (int)k;
-					stack[n++] = sb->links[l].child;
+			for (size_t l = first[p]; l < first[p + 1]; l++)
+				if (sb->reach[by_parent[l]] < 0) {
+					sb->reach[by_parent[l]] = (int)k;
+					stack[n++] = by_parent[l];
 				}
 		}
 	}
 	free(stack);
+	free(first);
+	free(by_parent);
 out:
 	free(tbl);
 	free(gfns);

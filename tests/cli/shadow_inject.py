@@ -97,6 +97,17 @@ def books_faults(run, jrun, dump, oracle, inject):
     if not done_vms:
         case("S16-S18: no live shadow page in this fixture: nothing to inject", True)
         return
+    # hostile: a pte_list_desc whose `more` points at itself; the walk stops,
+    # S16 is not judged for that VM (a note naming the desc), exit 2
+    chains = [(vm["kvm"], r) for vm in oracle["vms"] for r in vm.get("shadow", {}).get("rmaps", []) if r["descs"]]
+    if chains:
+        desc = int(chains[0][1]["head"], 16) & ~3
+        more = int(run(dump, "__offset", "pte_list_desc.more").stdout.split()[0])
+        subprocess.run([sys.executable, inject, dump, out, "--u64", f"{pa(desc + more):#x}={desc:#x}"], check=True)
+        rc, doc = jrun(out, "check")
+        notes = [n if isinstance(n, str) else n["text"] for n in doc["incomplete"]]
+        case("S16: a pte_list_desc loop: not judged, said, exit 2",
+             rc == 2 and doc["findings"] == [] and any(f"{desc:#x} met twice" in n for n in notes), (rc, notes))
     # D2 under the shadow MMU: the dirty bit of a writable logged 4K shadow
     # leaf cleared; its evidence says whether the leaf is on its rmap
     # (where write protection would have found it), and with the rmap
