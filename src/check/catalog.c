@@ -84,7 +84,8 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	  "checked. A leaf off its rmap escapes write protection and dirty logging; an entry "
 	  "without its leaf is a pointer into a freed or reused table. Ruled out (inconclusive): "
 	  "mmu_lock held (a leaf and its rmap change under it one after the other). Not judged "
-	  "(a note) when the rmaps cannot be read whole; leaves outside every memslot are S9's." },
+	  "(a note) when the rmaps cannot be read whole; leaves outside every memslot are S9's, "
+	  "an rmap entry whose SPTE is garbage or FROZEN is S1's or S7's." },
 	{ CHK_S17, "S17", SEV_ERROR, "unsync page not marked above it",
 	  "Only 4K guest page tables (level 1, not direct) go unsync. Every present entry linking "
 	  "a page that is unsync or has unsync_children has its bit set in the parent's "

@@ -674,6 +674,8 @@ static struct err *sb_collect(struct sbooks *sb)
 									    (uint32_t)(c - S->pages), (uint16_t)j };
 				continue;
 			}
+			if (sp->level >= 4 || sp->level > sb->r->H->max_huge_page_level)
+				continue; /* a leaf KVM cannot make: S5's */
 			if (!have_gfns) {
 				if ((re = kvm_shadow_gfns(T, sp, gfns))) {
 					char ctx[64];
@@ -879,6 +881,12 @@ static void sb_rmaps(struct sbooks *sb)
 		if (!ve)
 			sp = kvm_shadow_find(S, pa);
 		bool read = sp && dump_peek(sb->r->T->dump, re->sptep, &v, 8);
+		if (read) {
+			struct spte_bits bt;
+			spte_decode(&sb->r->H->masks, v, sp->level, &bt);
+			if (bt.kind == SPTE_GARBAGE || bt.kind == SPTE_FROZEN)
+				continue; /* S1's and S7's: one damaged entry, one finding */
+		}
 		char what[160];
 		if (!sp)
 			snprintf(what, sizeof(what), "no shadow page's table");
@@ -966,6 +974,8 @@ static void sb_parents(struct sbooks *sb)
 		const struct kvm_shadow_page *c = &S->pages[pp->page];
 		uint64_t v = 0;
 		bool read = dump_peek(sb->r->T->dump, pp->sptep, &v, 8);
+		if (read && !k && (v & sb->r->H->masks.address) == c->spt_pa && v)
+			continue; /* still holds the page's table, with bits S1/S5 report */
 		char what[128];
 		if (k)
 			snprintf(what, sizeof(what), "it links shadow page 0x%" PRIx64, S->pages[k->child].sp);
