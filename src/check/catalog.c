@@ -85,6 +85,33 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	  "change its tables behind KVM. Ruled out: the page is unsync (KVM let the guest write, "
 	  "and resyncs on the next TLB flush); obsolete or invalid shadow pages (being zapped, "
 	  "their write protection already dropped); leaves of invalid or obsolete roots." },
+	{ CHK_S16, "S16", SEV_ERROR, "shadow leaf and rmap disagree",
+	  "Every present leaf of a shadow page is on the rmap of its gfn (kvm_mmu_page_get_gfn) at "
+	  "its level in the memslot of the page's address space, and every rmap entry "
+	  "(memslot->arch.rmap[level], one sptep or a pte_list_desc chain) is a present leaf of a "
+	  "shadow page mapping that gfn at that level, listed once: what the kernel's MMU audit "
+	  "checked. A leaf off its rmap escapes write protection and dirty logging; an entry "
+	  "without its leaf is a pointer into a freed or reused table. Ruled out (inconclusive): "
+	  "mmu_lock held (a leaf and its rmap change under it one after the other). Not judged "
+	  "(a note) when the rmaps cannot be read whole; leaves outside every memslot are S9's, "
+	  "an rmap entry whose SPTE is garbage or FROZEN is S1's or S7's." },
+	{ CHK_S17, "S17", SEV_ERROR, "unsync page not marked above it",
+	  "Only 4K guest page tables (level 1, not direct) go unsync. Every present entry linking "
+	  "a page that is unsync or has unsync_children has its bit set in the parent's "
+	  "unsync_child_bitmap, and unsync_children equals the bits set: otherwise the next sync "
+	  "of the roots misses the page and the guest's page table changes are never shadowed. "
+	  "Legitimate: a set bit over a child that is sync again or gone (bits are cleared lazily, "
+	  "on the next sync walk). Ruled out (inconclusive): mmu_lock held." },
+	{ CHK_S18, "S18", SEV_ERROR, "shadow page cut off from its parents",
+	  "A shadow page's parent_ptes list exactly the entries that link it: every present "
+	  "non-leaf entry of a shadow page that points at a shadow page is on that page's "
+	  "parent_ptes, and every sptep there links the page. A page whose parent_ptes name "
+	  "entries that no longer link it is an orphan no root reaches that KVM still thinks "
+	  "linked (it will never be zapped through them, and unlinking writes through stale "
+	  "pointers). Legitimate: pages that no entry links and whose parent_ptes are empty stay "
+	  "on active_mmu_pages for reuse (mmu_page_zap_pte keeps them), as do obsolete pages and "
+	  "roots no vCPU holds; none is reported. Ruled out (inconclusive): mmu_lock held. Not "
+	  "judged (a note) when parent_ptes cannot be read." },
 	{ CHK_D1, "D1", SEV_ERROR, "writable huge leaf in a dirty-logged slot",
 	  "While a slot is dirty-logged the fault path never installs writable huge SPTEs, and "
 	  "enabling logging write-protects or splits them, because one write would dirty 512 or "
@@ -94,7 +121,9 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	  "In write-protect dirty logging (AMD NPT, Intel without PML), a 4K leaf of a valid root in a "
 	  "logged slot can only be writable after KVM marked its gfn dirty; harvesting clears W of "
 	  "exactly the gfns it reports. W=1 with the gfn neither in the live dirty bitmap nor "
-	  "pending in any vCPU's dirty ring is a page live migration would silently lose. Ruled "
+	  "pending in any vCPU's dirty ring is a page live migration would silently lose. Under "
+	  "the shadow MMU logging write-protects through the rmaps: the evidence says whether "
+	  "the leaf is on its gfn's rmap (if not, S16 says so too). Ruled "
 	  "out (inconclusive instead): mmu_lock or slots_lock held, i.e. a harvest or logging "
 	  "change in progress." },
 	{ CHK_D3, "D3", SEV_ERROR, "dirty leaf whose gfn neither the log nor a PML buffer holds",

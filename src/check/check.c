@@ -8,6 +8,7 @@
 
 #include "dirty.h"
 #include "kobj/books.h"
+#include "kobj/rmap.h"
 #include "mmu/host.h"
 #include "mmu/walk.h"
 
@@ -38,6 +39,8 @@ struct run {
 	/* S15: the gfns sync, live shadow pages shadow, key gfn * 2 + as_id, sorted */
 	struct shadowed { uint64_t key; const struct kvm_shadow_page *sp; } *shadowed;
 	size_t nshadowed;
+	/* S16-S18 and D2's evidence: the VM's shadow-MMU books, NULL if none */
+	const struct kvm_shadow_books *sbk;
 };
 
 /* SEV < 0: the check's own severity. */
@@ -218,6 +221,32 @@ static void check_d3(struct run *r, const struct walk_entry *e, const struct kvm
 		emit(r, CHK_D3, e, v == D3_INCONCLUSIVE, check_catalog[CHK_D3].title, "%s", ev);
 }
 
+/* D2 under the shadow MMU: logging is enabled and harvested by write
+ * protection through the rmaps, so whether the leaf is on its gfn's rmap
+ * says whether that protection could have reached it. */
+static void d2_rmap_fact(const struct run *r, const struct walk_entry *e, const struct kvm_memslot *s,
+			 char *out, size_t n)
+{
+	const struct kvm_shadow_books *B = r->sbk;
+	uint64_t sptep = e->sp->spt + (uint64_t)e->index * 8;
+	if (!B || !B->rmap_ok) {
+		snprintf(out, n, "; shadow MMU: rmaps not read");
+		return;
+	}
+	size_t k, cnt;
+	k = kvm_rmap_find(B, sptep, &cnt);
+	unsigned shift = 9 * (unsigned)(e->level - 1);
+	for (size_t m = k; m < k + cnt; m++)
+		if (B->rmap[m].slot == s->id && B->rmap[m].as_id == s->as_id &&
+		    B->rmap[m].level == e->level && B->rmap[m].gfn >> shift == e->gfn >> shift) {
+			snprintf(out, n, "; shadow MMU: sptep 0x%" PRIx64 " is on the rmap (head 0x%" PRIx64
+				 "), where write protection would have found it", sptep, B->rmap[m].head);
+			return;
+		}
+	snprintf(out, n, "; shadow MMU: sptep 0x%" PRIx64 " is on no rmap of its gfn: write "
+		 "protection through the rmap cannot reach it (S16)", sptep);
+}
+
 static void check_leaf(struct run *r, const struct walk_entry *e)
 {
 	const struct spte_bits *bt = &e->bits;
@@ -315,9 +344,11 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 	bool d2_unsure = busy || (b->ring_mode && b->ring_unread);
 	if (logged && e->level == 1 && bt->writable &&
 	    check_dirty_verdict(r->pml, s, bt, books_recorded(b, s, e->gfn)) == DIRTY_MISSED) {
-		char ev[256] = "";
+		char ev[256] = "", rm[160] = "";
 		dirty_missed_evidence(b, s, e->gfn, ev, sizeof(ev));
-		emit(r, CHK_D2, e, d2_unsure, "writable leaf whose gfn the dirty log missed", "%s", ev);
+		if (root->mmu == KVM_MMU_SHADOW && e->sp)
+			d2_rmap_fact(r, e, s, rm, sizeof(rm));
+		emit(r, CHK_D2, e, d2_unsure, "writable leaf whose gfn the dirty log missed", "%s%s", ev, rm);
 	}
 	if (logged && r->pml)
 		check_d3(r, e, s);
@@ -624,6 +655,447 @@ static void check_vm_level(struct run *r)
 	}
 }
 
+/* S16-S18: the shadow MMU's tables against its own books (kobj/rmap.c),
+ * what the kernel's MMU audit (mmu_audit.c, removed in 5.15) checked. */
+struct sb_leaf {
+	uint64_t sptep, gfn, spte;
+	uint32_t page;
+	uint16_t index;
+};
+struct sb_link {
+	uint64_t sptep, spte;
+	uint32_t parent, child;
+	uint16_t index;
+};
+struct sbooks {
+	struct run *r;
+	const struct kvm_vm *vm;
+	struct kvm_shadow_books B;
+	struct sb_leaf *leaves;
+	size_t nleaves, capleaves;
+	struct sb_link *links;	/* sorted by sptep */
+	size_t nlinks, caplinks;
+	int *reach;		/* per page: the first root reaching it, -1 none */
+	bool busy;		/* mmu_lock held: a change may be half-done */
+};
+
+static int sb_leaf_cmp(const void *a, const void *b)
+{
+	const struct sb_leaf *x = a, *y = b;
+	return x->sptep < y->sptep ? -1 : x->sptep > y->sptep;
+}
+
+static int sb_link_cmp(const void *a, const void *b)
+{
+	const struct sb_link *x = a, *y = b;
+	return x->sptep < y->sptep ? -1 : x->sptep > y->sptep;
+}
+
+static bool sb_grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return true;
+	size_t c = *cap ? *cap * 2 : 256;
+	void *q = realloc(*p, c * size);
+	if (!q)
+		return false;
+	*p = q;
+	*cap = c;
+	return true;
+}
+
+/* Every present entry of every shadow page: leaves (with the gfn KVM keys
+ * the rmap on) and links to child pages. */
+static struct err *sb_collect(struct sbooks *sb)
+{
+	const struct kvm_shadow *S = &sb->vm->shadow;
+	struct target *T = sb->r->T;
+	uint64_t *tbl = malloc(4096), *gfns = malloc(512 * 8);
+	struct err *e = NULL;
+	if (!tbl || !gfns) {
+		e = err_new(ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < S->npages; i++) {
+		const struct kvm_shadow_page *sp = &S->pages[i];
+		struct err *re = dump_read_phys(T->dump, sp->spt_pa, tbl, 4096);
+		if (re) {
+			char ctx[96];
+			snprintf(ctx, sizeof(ctx), "VM %d: S16-S18: shadow page 0x%" PRIx64, sb->vm->pid,
+				 sp->sp);
+			notes_add_err(&sb->r->H->notes, re, ctx);
+			continue;
+		}
+		bool have_gfns = false;
+		for (int j = 0; j < 512; j++) {
+			struct spte_bits bt;
+			spte_decode(&sb->r->H->masks, tbl[j], sp->level, &bt);
+			if (bt.kind != SPTE_PRESENT)
+				continue;
+			uint64_t sptep = sp->spt + (uint64_t)j * 8;
+			if (!bt.leaf) {
+				const struct kvm_shadow_page *c =
+					kvm_shadow_find(S, tbl[j] & sb->r->H->masks.address);
+				if (!c)
+					continue; /* not a shadow page: the walk reports it */
+				if (!sb_grow((void **)&sb->links, &sb->caplinks, sb->nlinks, sizeof(*sb->links))) {
+					e = err_new(ERR_NOMEM, "out of memory");
+					goto out;
+				}
+				sb->links[sb->nlinks++] = (struct sb_link){ sptep, tbl[j], (uint32_t)i,
+									    (uint32_t)(c - S->pages), (uint16_t)j };
+				continue;
+			}
+			if (sp->level >= 4 || sp->level > sb->r->H->max_huge_page_level)
+				continue; /* a leaf KVM cannot make: S5's */
+			if (!have_gfns) {
+				if ((re = kvm_shadow_gfns(T, sp, gfns))) {
+					char ctx[64];
+					snprintf(ctx, sizeof(ctx), "VM %d: S16", sb->vm->pid);
+					notes_add_err(&sb->r->H->notes, re, ctx);
+					break;
+				}
+				have_gfns = true;
+			}
+			if (!sb_grow((void **)&sb->leaves, &sb->capleaves, sb->nleaves, sizeof(*sb->leaves))) {
+				e = err_new(ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			sb->leaves[sb->nleaves++] = (struct sb_leaf){ sptep, gfns[j], tbl[j], (uint32_t)i,
+								      (uint16_t)j };
+		}
+	}
+	if (sb->nleaves > 1)
+		qsort(sb->leaves, sb->nleaves, sizeof(*sb->leaves), sb_leaf_cmp);
+	if (sb->nlinks > 1)
+		qsort(sb->links, sb->nlinks, sizeof(*sb->links), sb_link_cmp);
+	/* which root reaches each page: depth-first over the links, bounded
+	 * by the page count (each page is entered once) */
+	size_t np = S->npages ? S->npages : 1;
+	sb->reach = malloc(np * sizeof(*sb->reach));
+	size_t *stack = malloc(np * sizeof(*stack));
+	/* the links by parent (a counting sort): first[p] .. first[p + 1] */
+	size_t *first = calloc(np + 1, sizeof(*first));
+	uint32_t *by_parent = malloc((sb->nlinks ? sb->nlinks : 1) * sizeof(*by_parent));
+	if (!sb->reach || !stack || !first || !by_parent) {
+		free(stack);
+		free(first);
+		free(by_parent);
+		e = err_new(ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t l = 0; l < sb->nlinks; l++)
+		first[sb->links[l].parent + 1]++;
+	for (size_t i = 0; i < S->npages; i++)
+		first[i + 1] += first[i];
+	for (size_t l = 0; l < sb->nlinks; l++)
+		by_parent[first[sb->links[l].parent]++] = sb->links[l].child;
+	for (size_t i = S->npages; i > 0; i--) /* undo the advance of the fill */
+		first[i] = first[i - 1];
+	first[0] = 0;
+	for (size_t i = 0; i < S->npages; i++)
+		sb->reach[i] = -1;
+	for (size_t k = 0; k < sb->vm->nroots; k++) {
+		const struct kvm_root *root = &sb->vm->roots[k];
+		const struct kvm_shadow_page *rp;
+		if (root->mmu != KVM_MMU_SHADOW || !(rp = kvm_shadow_find(S, root->spt_pa)) ||
+		    sb->reach[rp - S->pages] >= 0)
+			continue;
+		size_t n = 0;
+		stack[n++] = (size_t)(rp - S->pages);
+		sb->reach[rp - S->pages] = (int)k;
+		while (n) {
+			size_t p = stack[--n];
+			for (size_t l = first[p]; l < first[p + 1]; l++)
+				if (sb->reach[by_parent[l]] < 0) {
+					sb->reach[by_parent[l]] = (int)k;
+					stack[n++] = by_parent[l];
+				}
+		}
+	}
+	free(stack);
+	free(first);
+	free(by_parent);
+out:
+	free(tbl);
+	free(gfns);
+	return e;
+}
+
+/* A finding about one entry of shadow page PAGE. */
+static void sb_emit(struct sbooks *sb, enum check_id id, size_t page, int level, uint64_t gfn,
+		    uint64_t spte, const char *msg, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+static void sb_emit(struct sbooks *sb, enum check_id id, size_t page, int level, uint64_t gfn,
+		    uint64_t spte, const char *msg, const char *fmt, ...)
+{
+	struct walk_entry e;
+	memset(&e, 0, sizeof(e));
+	e.event = WALK_ENTRY;
+	int k = page < sb->vm->shadow.npages ? sb->reach[page] : -1;
+	e.root = k >= 0 ? &sb->vm->roots[k] : NULL;
+	e.level = level;
+	e.gfn = gfn;
+	e.spte = spte;
+	spte_decode(&sb->r->H->masks, spte, level, &e.bits);
+	char ev[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ev, sizeof(ev), fmt, ap);
+	va_end(ap);
+	emit(sb->r, id, &e, sb->busy, msg, "%s%s%s", ev, k < 0 ? "; no root reaches the page" : "",
+	     sb->busy ? "; mmu_lock held: a change may be in flight" : "");
+}
+
+static const struct sb_leaf *sb_leaf_at(const struct sbooks *sb, uint64_t sptep)
+{
+	size_t lo = 0, hi = sb->nleaves;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sb->leaves[mid].sptep < sptep)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < sb->nleaves && sb->leaves[lo].sptep == sptep ? &sb->leaves[lo] : NULL;
+}
+
+static const struct sb_link *sb_link_at(const struct sbooks *sb, uint64_t sptep)
+{
+	size_t lo = 0, hi = sb->nlinks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sb->links[mid].sptep < sptep)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < sb->nlinks && sb->links[lo].sptep == sptep ? &sb->links[lo] : NULL;
+}
+
+/* The kvm_rmap_head of GFN at LEVEL in slot S, and its value: for evidence. */
+static void sb_head(const struct sbooks *sb, const struct kvm_memslot *s, int level, uint64_t gfn,
+		    char *out, size_t n)
+{
+	for (size_t i = 0; i < sb->vm->nslots; i++) {
+		const struct kvm_memslot *v = &sb->vm->slots[i];
+		if (v->id != s->id || v->as_id != s->as_id)
+			continue;
+		unsigned shift = 9 * (unsigned)(level - 1);
+		uint64_t arr = level <= sb->B.slots[i].nlevels ? sb->B.slots[i].arr[level - 1] : 0;
+		uint64_t head = arr + ((gfn >> shift) - (s->base_gfn >> shift)) * 8, val = 0;
+		if (!arr)
+			snprintf(out, n, "slot %d has no level-%d rmap", s->id, level);
+		else if (!dump_peek(sb->r->T->dump, head, &val, 8))
+			snprintf(out, n, "slot %d rmap head 0x%" PRIx64 " unreadable", s->id, head);
+		else
+			snprintf(out, n, "slot %d level-%d rmap head 0x%" PRIx64 " = 0x%" PRIx64, s->id,
+				 level, head, val);
+		return;
+	}
+	snprintf(out, n, "slot %d", s->id);
+}
+
+/* S16: every present leaf is on the rmap of its gfn at its level, and every
+ * rmap entry is such a leaf. */
+static void sb_rmaps(struct sbooks *sb)
+{
+	const struct kvm_shadow *S = &sb->vm->shadow;
+	const struct kvm_shadow_books *B = &sb->B;
+	for (size_t i = 0; i < sb->nleaves; i++) {
+		const struct sb_leaf *l = &sb->leaves[i];
+		const struct kvm_shadow_page *sp = &S->pages[l->page];
+		const struct kvm_memslot *s = books_slot(sb->r->b, sp->smm, l->gfn);
+		if (!s)
+			continue; /* outside every memslot: S9 */
+		unsigned shift = 9 * (unsigned)(sp->level - 1);
+		size_t n, k = kvm_rmap_find(B, l->sptep, &n);
+		bool ok = false;
+		for (size_t m = k; m < k + n && !ok; m++)
+			ok = B->rmap[m].as_id == s->as_id && B->rmap[m].slot == s->id &&
+			     B->rmap[m].level == sp->level && B->rmap[m].gfn >> shift == l->gfn >> shift;
+		if (ok)
+			continue;
+		char head[160];
+		sb_head(sb, s, sp->level, l->gfn, head, sizeof(head));
+		sb_emit(sb, CHK_S16, l->page, sp->level, l->gfn, l->spte,
+			"present shadow leaf missing from its gfn's rmap",
+			"entry %u of shadow page 0x%" PRIx64 " (sptep 0x%" PRIx64 ") is not on the rmap: %s%s",
+			l->index, sp->sp, l->sptep, head,
+			n ? "; the sptep is on the rmap of another gfn or level" : "");
+	}
+	for (size_t k = 0; k < B->nrmap; k++) {
+		const struct kvm_rmap_entry *re = &B->rmap[k];
+		if (k && B->rmap[k - 1].sptep == re->sptep && B->rmap[k - 1].head == re->head) {
+			sb_emit(sb, CHK_S16, SIZE_MAX, re->level, re->gfn, 0, "sptep listed twice on one rmap",
+				"slot %d rmap head 0x%" PRIx64 " holds sptep 0x%" PRIx64 " twice", re->slot,
+				re->head, re->sptep);
+			continue;
+		}
+		const struct sb_leaf *l = sb_leaf_at(sb, re->sptep);
+		if (l) {
+			const struct kvm_shadow_page *sp = &S->pages[l->page];
+			unsigned shift = 9 * (unsigned)(re->level - 1);
+			if (sp->level == re->level && sp->smm == re->as_id && l->gfn >> shift == re->gfn >> shift)
+				continue;
+			sb_emit(sb, CHK_S16, l->page, re->level, re->gfn, l->spte,
+				"rmap entry whose leaf maps another gfn or level",
+				"slot %d level-%d rmap head 0x%" PRIx64 " (gfn 0x%" PRIx64 ") holds sptep 0x%"
+				PRIx64 ": entry %u of shadow page 0x%" PRIx64 ", a level-%d leaf of gfn 0x%"
+				PRIx64 " (as %d)", re->slot, re->level, re->head, re->gfn, re->sptep, l->index,
+				sp->sp, sp->level, l->gfn, sp->smm);
+			continue;
+		}
+		/* not a leaf we know: say what it points at */
+		uint64_t pa = 0, v = 0;
+		const struct kvm_shadow_page *sp = NULL;
+		struct err *ve = dump_vtop(sb->r->T->dump, re->sptep & ~0xfffull, &pa);
+		err_free(ve);
+		if (!ve)
+			sp = kvm_shadow_find(S, pa);
+		bool read = sp && dump_peek(sb->r->T->dump, re->sptep, &v, 8);
+		if (read) {
+			struct spte_bits bt;
+			spte_decode(&sb->r->H->masks, v, sp->level, &bt);
+			if (bt.kind == SPTE_GARBAGE || bt.kind == SPTE_FROZEN)
+				continue; /* S1's and S7's: one damaged entry, one finding */
+		}
+		char what[160];
+		if (!sp)
+			snprintf(what, sizeof(what), "no shadow page's table");
+		else if (!read)
+			snprintf(what, sizeof(what), "an unreadable entry of shadow page 0x%" PRIx64, sp->sp);
+		else
+			snprintf(what, sizeof(what), "entry %u of shadow page 0x%" PRIx64 " = 0x%" PRIx64
+				 " (%s)", (unsigned)((re->sptep & 0xfff) / 8), sp->sp, v,
+				 v ? "not a present leaf" : "empty");
+		sb_emit(sb, CHK_S16, sp ? (size_t)(sp - S->pages) : SIZE_MAX, re->level, re->gfn, v,
+			"rmap entry that is not a present leaf",
+			"slot %d level-%d rmap head 0x%" PRIx64 " (gfn 0x%" PRIx64 ") holds sptep 0x%" PRIx64
+			", %s", re->slot, re->level, re->head, re->gfn, re->sptep, what);
+	}
+}
+
+/* S17: only 4K guest page tables go unsync, and every page above an unsync
+ * one has it marked: kvm_mmu_mark_parents_unsync() sets the parent's
+ * unsync_child_bitmap bit and counts it in unsync_children, up to the root;
+ * link_shadow_page() marks a new parent of such a page.  Bits are cleared
+ * lazily (a synced or zapped child leaves its bit until the next sync walk),
+ * so a set bit over a synced child is normal; the count always equals the
+ * bits set. */
+static void sb_unsync(struct sbooks *sb)
+{
+	const struct kvm_shadow *S = &sb->vm->shadow;
+	const struct kvm_shadow_books *B = &sb->B;
+	for (size_t i = 0; i < S->npages; i++) {
+		const struct kvm_shadow_page *sp = &S->pages[i];
+		if (sp->unsync && (sp->level != 1 || sp->direct))
+			sb_emit(sb, CHK_S17, i, sp->level, sp->gfn, 0, "unsync page that is not a 4K guest page table",
+				"shadow page 0x%" PRIx64 ": unsync with role level %d, direct %d", sp->sp,
+				sp->level, sp->direct);
+		if (!B->bitmap_ok)
+			continue;
+		uint32_t bits = 0;
+		for (int w = 0; w < 8; w++)
+			bits += (uint32_t)__builtin_popcountll(B->bitmap[i][w]);
+		if (bits != sp->unsync_children)
+			sb_emit(sb, CHK_S17, i, sp->level, sp->gfn, 0,
+				"unsync_children disagrees with unsync_child_bitmap",
+				"shadow page 0x%" PRIx64 ": unsync_children %u, %u bits set in unsync_child_bitmap",
+				sp->sp, sp->unsync_children, bits);
+	}
+	for (size_t l = 0; l < sb->nlinks && B->bitmap_ok; l++) {
+		const struct sb_link *k = &sb->links[l];
+		const struct kvm_shadow_page *c = &S->pages[k->child], *p = &S->pages[k->parent];
+		if (!c->unsync && !c->unsync_children)
+			continue;
+		if (B->bitmap[k->parent][k->index / 64] >> (k->index % 64) & 1)
+			continue;
+		sb_emit(sb, CHK_S17, k->parent, p->level, c->gfn, k->spte,
+			"unsync child not marked in its parent's unsync_child_bitmap",
+			"shadow page 0x%" PRIx64 " (%s, unsync_children %u) is linked by entry %u of 0x%" PRIx64
+			", whose unsync_child_bitmap bit %u is clear (unsync_children %u)", c->sp,
+			c->unsync ? "unsync" : "sync", c->unsync_children, k->index, p->sp, k->index,
+			p->unsync_children);
+	}
+}
+
+/* S18: the entries that link a page and its parent_ptes agree both ways.  A
+ * page that no entry links may stay on active_mmu_pages (mmu_page_zap_pte
+ * keeps parentless pages for reuse); one whose parent_ptes name entries that
+ * no longer link it has been cut off without KVM knowing. */
+static void sb_parents(struct sbooks *sb)
+{
+	const struct kvm_shadow *S = &sb->vm->shadow;
+	const struct kvm_shadow_books *B = &sb->B;
+	for (size_t l = 0; l < sb->nlinks; l++) {
+		const struct sb_link *k = &sb->links[l];
+		if (kvm_parent_has(B, k->child, k->sptep))
+			continue;
+		const struct kvm_shadow_page *c = &S->pages[k->child], *p = &S->pages[k->parent];
+		sb_emit(sb, CHK_S18, k->child, p->level, c->gfn, k->spte,
+			"entry links a shadow page whose parent_ptes do not list it",
+			"entry %u of shadow page 0x%" PRIx64 " (sptep 0x%" PRIx64 ") links shadow page 0x%"
+			PRIx64 ", whose parent_ptes (%zu entries) lack it", k->index, p->sp, k->sptep, c->sp,
+			B->nparents_of[k->child]);
+	}
+	for (size_t i = 0; i < B->nparents; i++) {
+		const struct kvm_parent_pte *pp = &B->parents[i];
+		const struct sb_link *k = sb_link_at(sb, pp->sptep);
+		if (k && k->child == pp->page)
+			continue;
+		const struct kvm_shadow_page *c = &S->pages[pp->page];
+		uint64_t v = 0;
+		bool read = dump_peek(sb->r->T->dump, pp->sptep, &v, 8);
+		if (read && !k && (v & sb->r->H->masks.address) == c->spt_pa && v)
+			continue; /* still holds the page's table, with bits S1/S5 report */
+		char what[128];
+		if (k)
+			snprintf(what, sizeof(what), "it links shadow page 0x%" PRIx64, S->pages[k->child].sp);
+		else if (!read)
+			snprintf(what, sizeof(what), "it is unreadable");
+		else
+			snprintf(what, sizeof(what), "it holds 0x%" PRIx64 ", no link to a shadow page", v);
+		sb_emit(sb, CHK_S18, pp->page, c->level, c->gfn, 0,
+			"parent_ptes names an entry that does not link the page",
+			"shadow page 0x%" PRIx64 " (%s, root_count %d) lists parent sptep 0x%" PRIx64 "; %s",
+			c->sp, c->obsolete ? "obsolete" : "live", c->root_count, pp->sptep, what);
+	}
+}
+
+static void check_shadow_books(struct run *r, const struct kvm_vm *vm)
+{
+	const struct check_opts *o = r->o;
+	if (!vm->shadow.npages || !(o->enabled[CHK_S16] || o->enabled[CHK_S17] || o->enabled[CHK_S18]))
+		return;
+	if (!r->sbk)
+		return; /* unreadable: noted when loaded */
+	struct sbooks sb = { .r = r, .vm = vm, .busy = r->b->mmu_lock_held, .B = *r->sbk };
+	struct err *e = sb_collect(&sb);
+	if (e) {
+		char ctx[64];
+		snprintf(ctx, sizeof(ctx), "VM %d: S16-S18", vm->pid);
+		notes_add_err(&r->H->notes, e, ctx);
+		goto out;
+	}
+	if (!sb.B.rmap_ok && o->enabled[CHK_S16])
+		notes_add(&r->H->notes, "VM %d: S16 not judged: rmaps: %s", vm->pid, sb.B.rmap_why);
+	else if (o->enabled[CHK_S16])
+		sb_rmaps(&sb);
+	if (!sb.B.bitmap_ok && o->enabled[CHK_S17])
+		notes_add(&r->H->notes, "VM %d: S17 judged without unsync_child_bitmap (unreadable or "
+			  "not in the type info)", vm->pid);
+	if (o->enabled[CHK_S17])
+		sb_unsync(&sb);
+	if (!sb.B.parents_ok && o->enabled[CHK_S18])
+		notes_add(&r->H->notes, "VM %d: S18 not judged: parent_ptes: %s", vm->pid, sb.B.parents_why);
+	else if (o->enabled[CHK_S18])
+		sb_parents(&sb);
+out:
+	free(sb.leaves);
+	free(sb.links);
+	free(sb.reach);
+}
+
 struct err *check_run(struct target *T, struct kvm_host *H, const struct check_opts *o,
 		      finding_fn fn, void *arg, struct check_stats *stats)
 {
@@ -657,6 +1129,19 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 		if (b.mm_gone)
 			notes_add(&H->notes, "VM %d: the VMM's mm is gone (mm_users 0): H1-H5 skipped", vm->pid);
 		shadowed_load(&r, vm);
+		struct kvm_shadow_books sbk;
+		r.sbk = NULL;
+		if (vm->shadow.npages) {
+			struct err *se = kvm_shadow_books_load(T, vm, &sbk);
+			if (se) {
+				char ctx[64];
+				snprintf(ctx, sizeof(ctx), "VM %d: shadow MMU books", vm->pid);
+				notes_add_err(&H->notes, se, ctx);
+				kvm_shadow_books_free(&sbk);
+			} else {
+				r.sbk = &sbk;
+			}
+		}
 		for (size_t k = 0; k < vm->nroots; k++) {
 			if (o->root && o->root != vm->roots[k].sp)
 				continue;
@@ -668,6 +1153,10 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 		}
 		r.vm_changed = -1;
 		check_vm_level(&r);
+		check_shadow_books(&r, vm);
+		if (r.sbk)
+			kvm_shadow_books_free(&sbk);
+		r.sbk = NULL;
 		books_fini(&b);
 	}
 	walker_free(w);

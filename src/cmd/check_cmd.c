@@ -69,8 +69,13 @@ static void finding_text(struct session *s, const struct finding *f)
 	if (f->has_spte) {
 		char flags[96];
 		spte_flags_str(&f->bits, s->H.masks.ept, flags, sizeof(flags));
-		fprintf(s->out, "  root 0x%" PRIx64 "  gfn 0x%" PRIx64 "  L%d  spte 0x%016" PRIx64 " [%s]",
-			f->root->sp, f->gfn, f->level, f->spte, flags);
+		/* a shadow page no root reaches has findings too (S16-S18) */
+		if (f->root)
+			fprintf(s->out, "  root 0x%" PRIx64, f->root->sp);
+		else
+			fprintf(s->out, "  root -");
+		fprintf(s->out, "  gfn 0x%" PRIx64 "  L%d  spte 0x%016" PRIx64 " [%s]", f->gfn, f->level,
+			f->spte, flags);
 	}
 	if (strcmp(f->message, f->check->title))
 		fprintf(s->out, "\n     %s: %s", f->check->title, f->message);

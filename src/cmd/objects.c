@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/session.h"
+#include "kobj/rmap.h"
 
 static const char *tri(int v)
 {
@@ -588,6 +589,44 @@ struct err *cmd_offset(struct session *s, int argc, char **argv)
 		}
 		fprintf(s->out, "%" PRIu64 " %" PRIu64 " %u %" PRIu64 "\n", m.bit_off / 8, m.bit_off % 8,
 			m.bit_size, m.size);
+	}
+	return NULL;
+}
+
+/* Hidden: the shadow MMU's books as read (tests/cli/check_oracle_rmap.py
+ * compares them with the drgn oracle). */
+struct err *cmd_rmaps(struct session *s, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	for (size_t i = 0; i < s->H.nvms; i++) {
+		const struct kvm_vm *vm = &s->H.vms[i];
+		struct kvm_shadow_books B;
+		struct err *e = kvm_shadow_books_load(s->T, vm, &B);
+		if (e) {
+			kvm_shadow_books_free(&B);
+			return e;
+		}
+		fprintf(s->out, "vm 0x%" PRIx64 " rmap_ok %d parents_ok %d bitmap_ok %d\n", vm->addr,
+			B.rmap_ok, B.parents_ok, B.bitmap_ok);
+		if (!B.rmap_ok)
+			fprintf(s->out, "why 0x%" PRIx64 " %s\n", vm->addr, B.rmap_why);
+		for (size_t k = 0; k < B.nrmap; k++) {
+			const struct kvm_rmap_entry *r = &B.rmap[k];
+			fprintf(s->out, "rmap 0x%" PRIx64 " %d %d %d 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "\n",
+				vm->addr, r->as_id, r->slot, r->level, r->gfn, r->sptep, r->head);
+		}
+		for (size_t k = 0; k < B.nparents; k++)
+			fprintf(s->out, "parent 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "\n", vm->addr,
+				vm->shadow.pages[B.parents[k].page].sp, B.parents[k].sptep);
+		for (size_t k = 0; k < vm->shadow.npages && B.bitmap_ok; k++) {
+			fprintf(s->out, "bitmap 0x%" PRIx64 " 0x%" PRIx64, vm->addr, vm->shadow.pages[k].sp);
+			for (int b = 0; b < 512; b++)
+				if (B.bitmap[k][b / 64] >> (b % 64) & 1)
+					fprintf(s->out, " %d", b);
+			fprintf(s->out, "\n");
+		}
+		kvm_shadow_books_free(&B);
 	}
 	return NULL;
 }
