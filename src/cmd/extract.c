@@ -554,6 +554,7 @@ struct err *extract_write(struct session *s, const char *out, const struct extra
 		sub.sel.range.gfn_hi = UINT64_MAX;
 		check_opts_default(&sub.copts);
 		sub.out = devnull;
+		sub.quiet = true; /* what is incomplete is said once, by extract */
 		extract_run_commands(&sub);
 		extract_code(T);
 		/* leaves: their frames are the guest's memory */
