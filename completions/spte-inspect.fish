@@ -81,7 +81,7 @@ complete -c spte-inspect -n __spte_inspect_needs_command -f -a pfn -d 'who maps 
 complete -c spte-inspect -n __spte_inspect_needs_command -f -a check -d 'audit every SPTE'
 complete -c spte-inspect -n __spte_inspect_needs_command -f -a browse -d 'full-screen browser'
 complete -c spte-inspect -n __spte_inspect_needs_command -f -a dis -d 'disassemble kernel or module code'
-complete -c spte-inspect -n __spte_inspect_needs_command -f -a extract -d 'write a KVM-only dump of what spte-inspect reads'
+complete -c spte-inspect -n __spte_inspect_needs_command -f -a extract -d 'write a KVM-only dump of what spte-inspect reads (also of /proc/kcore)'
 complete -c spte-inspect -n __spte_inspect_needs_command -f -a diff -d 'what changed between two dumps'
 complete -c spte-inspect -n __spte_inspect_sptes_args -f -a '(__spte_inspect_bits)' -d 'bit state'
 complete -c spte-inspect -f -a '(__spte_inspect_symbols)' -d 'code symbol'

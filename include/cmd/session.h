@@ -43,6 +43,7 @@ struct session {
 	struct notes walk_notes;	/* unreadable tables and the like */
 	bool list_open;		/* out_open's JSON array not yet closed */
 	const struct target_opts *topts;	/* how T was opened: extract, diff open again */
+	bool quiet;			/* extract's inner runs: no INCOMPLETE trailer */
 	bool with_gfn;			/* extract --with-gfn */
 	struct walk_range with_gfn_range;
 };

@@ -80,10 +80,19 @@ typedef void (*dump_read_hook)(void *arg, struct dump *d, uint64_t pa, size_t le
 void dump_test_live(struct dump *d, dump_read_hook hook, void *arg);
 
 /* Observer (spte-inspect extract): FN sees every physical range read
- * successfully (VIRT false) and every virtual address translated (VIRT true, LEN 1) by
- * every dump of this process, after the read; NULL turns it off. */
-typedef void (*dump_observer)(void *arg, bool virt, uint64_t addr, size_t len);
+ * successfully (VIRT false; BUF holds the bytes read, as the reader got them)
+ * and every virtual address translated (VIRT true, LEN 1, BUF NULL) by every
+ * dump of this process, after the read; NULL turns it off. */
+typedef void (*dump_observer)(void *arg, struct dump *d, bool virt, uint64_t addr, const void *buf,
+			      size_t len);
 void dump_set_observer(dump_observer fn, void *arg);
+/* Reads that only search (a scan of the kernel image for kallsyms) are not
+ * observed between pause and resume (they nest): what the search rejected is
+ * not needed again; the caller re-reads what it found with dump_observe_touch
+ * (VA..VA+LEN, kernel-virtual: a no-op without an observer). */
+void dump_observer_pause(void);
+void dump_observer_resume(void);
+void dump_observe_touch(struct dump *d, uint64_t va, uint64_t len);
 /* The raw VMCOREINFO text (NULL if none) and the host's page count (0 if
  * the dump does not say), for writing an extract of this dump. */
 const char *dump_vmcoreinfo_raw(struct dump *d);

@@ -27,6 +27,20 @@ struct kdump_write_stats {
 	uint64_t pages, skipped, bytes;
 };
 
+/* Streamed: begin (the host's page count and at most how many pages will
+ * be stored), page after page in increasing pfn order, then finish with
+ * the headers, whose VMCOREINFO and notes may say what happened while the
+ * pages were written (they go after the pages, where the sub header points).
+ * Written to PATH.tmp, renamed over PATH by finish only; abort removes it.
+ * finish and abort free W. */
+struct kdump_writer;
+struct err *kdump_write_begin(const char *path, uint64_t max_pfn, uint64_t max_pages,
+			      struct kdump_writer **out);
+struct err *kdump_write_page(struct kdump_writer *w, uint64_t pfn, const uint8_t *page);
+struct err *kdump_write_finish(struct kdump_writer *w, const struct kdump_write_info *info,
+			       struct kdump_write_stats *st);
+void kdump_write_abort(struct kdump_writer *w);
+
 /* Write PATH (through PATH.tmp, renamed when complete) with the pages whose
  * bits are set in BITMAP (bit per pfn, LSB first, max_pfn bits), zlib
  * compressed where that shrinks them. */

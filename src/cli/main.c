@@ -82,6 +82,8 @@ static const struct command commands[] = {
 	  "opening, every command, check with its evidence and dis of the KVM\n"
 	  "modules read, and no guest frame (no page an SPTE leaf maps) unless\n"
 	  "--with-gfn LO-HI asks for those gfns' frames (of --vm's VM, or every VM).\n"
+	  "From /proc/kcore: a live host's pages copied as the analysis reads them;\n"
+	  "what did not hold still is recorded as incomplete in OUT (exit bit 2).\n"
 	  "JSON: output, pages, bytes, source_bytes, guest_pages_left_out,\n"
 	  "with_gfn_pages, extract_incomplete.\n" },
 	{ "diff", cmd_diff, 1, 2, "DUMP2", "what changed from DUMP to DUMP2 (also: spte-inspect diff A B)",
@@ -91,7 +93,7 @@ static const struct command commands[] = {
 	  "that appeared or were resolved. Applies: --vm, --root, --gfn-range, --level,\n"
 	  "--check, --severity, and BITS as in sptes (DUMP2 [BITS]). Exit bit 1 when\n"
 	  "anything differs. JSON: \"vms\", \"memslots\", \"roots\", \"sptes\",\n"
-	  "\"findings\", \"differences\".\n" },
+	  "\"findings\", \"differences\"; --json-lines streams each list's records.\n" },
 	/* Hidden: machine-readable lists for shell completion. */
 	{ "__pids", cmd_pids, 0, 0, "", NULL, NULL },
 	{ "__symbols", cmd_symbols, 0, 1, "[PREFIX]", NULL, NULL },

@@ -530,18 +530,15 @@ static void findings_out(struct diff *d, const struct flist *from, const struct 
 	}
 }
 
+/* A list of the document; with --json-lines its elements stream one a line. */
 static void section(struct diff *d, const char *key)
 {
-	if (d->s->json) {
-		json_key(&d->s->j, key);
-		json_arr_begin(&d->s->j);
-	}
+	out_list_open(d->s, key);
 }
 
 static void section_end(struct diff *d)
 {
-	if (d->s->json)
-		json_arr_end(&d->s->j);
+	out_list_close(d->s);
 }
 
 struct err *cmd_diff(struct session *s, int argc, char **argv)

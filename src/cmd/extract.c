@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cmd/extract.h"
 #include "cmd/session.h"
 #include "dump/kdump_write.h"
 #include "symtab/recover.h"
@@ -100,13 +101,88 @@ static void vpset_add(struct vpset *s, uint64_t vpage)
 	}
 }
 
+/* On a live host a page is copied when the analysis reads it, not when the
+ * extract is written: the extract then holds what the analysis saw.  Each
+ * page read: its first whole copy, every byte the analysis read patched in
+ * as it read it (the last read of a re-read is the one that held still). */
+#define EXTRACT_MAX_COPIES (1u << 18)	/* 1 GiB of copied pages */
+
+struct copy {
+	uint64_t pfn;
+	bool whole;	/* the page as a whole was read; else only patched bytes */
+	uint8_t *page;
+};
+
+struct copies {
+	struct copy *c;		/* open addressing, pfn + 1 in .pfn; 0 empty */
+	size_t cap, n;
+	bool full, nomem;
+};
+
+static struct copy *copies_find(const struct copies *s, uint64_t pfn)
+{
+	if (!s->cap)
+		return NULL;
+	size_t k = (size_t)((pfn + 1) * 0x9e3779b97f4a7c15ull) & (s->cap - 1);
+	while (s->c[k].pfn && s->c[k].pfn != pfn + 1)
+		k = (k + 1) & (s->cap - 1);
+	return s->c[k].pfn ? &s->c[k] : NULL;
+}
+
+/* A new slot for PFN (not yet in S), or NULL (full, or out of memory). */
+static struct copy *copies_add(struct copies *s, uint64_t pfn)
+{
+	if (s->n >= EXTRACT_MAX_COPIES) {
+		s->full = true;
+		return NULL;
+	}
+	if (s->n * 2 >= s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 1024;
+		struct copy *nc = calloc(ncap, sizeof(*nc));
+		if (!nc) {
+			s->nomem = true;
+			return NULL;
+		}
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->c[i].pfn) {
+				size_t k = (size_t)(s->c[i].pfn * 0x9e3779b97f4a7c15ull) & (ncap - 1);
+				while (nc[k].pfn)
+					k = (k + 1) & (ncap - 1);
+				nc[k] = s->c[i];
+			}
+		free(s->c);
+		s->c = nc;
+		s->cap = ncap;
+	}
+	uint8_t *page = malloc(PAGE_SIZE);
+	if (!page) {
+		s->nomem = true;
+		return NULL;
+	}
+	size_t k = (size_t)((pfn + 1) * 0x9e3779b97f4a7c15ull) & (s->cap - 1);
+	while (s->c[k].pfn)
+		k = (k + 1) & (s->cap - 1);
+	s->c[k] = (struct copy){ pfn + 1, false, page };
+	s->n++;
+	return &s->c[k];
+}
+
+static void copies_free(struct copies *s)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->c[i].page);
+	free(s->c);
+}
+
 struct extract {
 	struct pfnset read, guest, wanted;
 	struct vpset vpages;
 	bool observing;
+	bool copy;	/* live: pages copied as they are read */
+	struct copies copies;
 };
 
-static void extract_observe(void *arg, bool virt, uint64_t addr, size_t len)
+static void extract_observe(void *arg, struct dump *d, bool virt, uint64_t addr, const void *buf, size_t len)
 {
 	struct extract *x = arg;
 	if (!x->observing)
@@ -117,8 +193,25 @@ static void extract_observe(void *arg, bool virt, uint64_t addr, size_t len)
 	}
 	if (!len)
 		return;
-	for (uint64_t p = addr >> PAGE_SHIFT; p <= (addr + len - 1) >> PAGE_SHIFT; p++)
+	for (uint64_t p = addr >> PAGE_SHIFT; p <= (addr + len - 1) >> PAGE_SHIFT; p++) {
 		pfnset_add(&x->read, p);
+		if (!x->copy || !buf)
+			continue;
+		struct copy *c = copies_find(&x->copies, p);
+		if (!c && (c = copies_add(&x->copies, p))) {
+			/* the rest of the page, now: not observed again */
+			x->observing = false;
+			struct err *e = dump_read_phys(d, p << PAGE_SHIFT, c->page, PAGE_SIZE);
+			x->observing = true;
+			c->whole = !e;
+			err_free(e);
+		}
+		if (!c)
+			continue;
+		uint64_t lo = p << PAGE_SHIFT > addr ? p << PAGE_SHIFT : addr;
+		uint64_t hi = (p + 1) << PAGE_SHIFT < addr + len ? (p + 1) << PAGE_SHIFT : addr + len;
+		memcpy(c->page + (lo & (PAGE_SIZE - 1)), (const uint8_t *)buf + (lo - addr), (size_t)(hi - lo));
+	}
 }
 
 /* The kernel's own page tables for VA, read through dump_read_phys (and so
@@ -326,6 +419,7 @@ static void *extract_prstatus(struct dump *d, uint32_t *ncpus, size_t *len)
 
 struct page_ctx {
 	struct dump *d;
+	struct extract *x;
 	struct notes *notes;
 	uint64_t unreadable;
 };
@@ -333,9 +427,19 @@ struct page_ctx {
 static struct err *extract_page(void *arg, uint64_t pfn, uint8_t *page)
 {
 	struct page_ctx *c = arg;
-	/* live: a page that will not hold still for two reads is left out and
-	 * recorded as incomplete; a dump reads once */
-	struct err *e = dump_read_phys_stable(c->d, pfn << PAGE_SHIFT, page, PAGE_SIZE);
+	struct err *e = NULL;
+	const struct copy *cp = c->x->copy ? copies_find(&c->x->copies, pfn) : NULL;
+	if (cp && cp->whole) {
+		memcpy(page, cp->page, PAGE_SIZE);
+		return NULL;
+	}
+	if (cp) {
+		e = err_new(ERR_READ, "the page as a whole did not read when the analysis read part of it");
+	} else {
+		/* a dump reads once; a live page nobody read (--with-gfn frames)
+		 * is read now and must hold still for two reads */
+		e = dump_read_phys_stable(c->d, pfn << PAGE_SHIFT, page, PAGE_SIZE);
+	}
 	if (e) {
 		c->unreadable++;
 		if (c->unreadable <= 8)
@@ -417,7 +521,11 @@ struct err *cmd_extract(struct session *s, int argc, char **argv)
 {
 	if (argc != 2)
 		return err_new(ERR_USAGE, "extract: expected OUT (the file to write)");
-	const char *out = argv[1];
+	return extract_write(s, argv[1], NULL);
+}
+
+struct err *extract_write(struct session *s, const char *out, const struct extract_as_live *as_live)
+{
 	struct stat so, sd;
 	if (!stat(out, &so) && !stat(dump_path(s->T->dump), &sd) && so.st_dev == sd.st_dev &&
 	    so.st_ino == sd.st_ino)
@@ -425,11 +533,14 @@ struct err *cmd_extract(struct session *s, int argc, char **argv)
 
 	struct extract x = { 0 };
 	x.observing = true;
+	x.copy = dump_is_live(s->T->dump) || as_live;
 	dump_set_observer(extract_observe, &x);
 	struct target *T = NULL;
 	struct session sub;
 	memset(&sub, 0, sizeof(sub));
 	struct err *e = target_open(dump_path(s->T->dump), s->topts, &T);
+	if (!e && as_live) /* a test: from here on the dump re-reads as a live host */
+		dump_test_live(T->dump, as_live->hook, as_live->arg);
 	if (!e)
 		e = kvm_host_load(T, &sub.H);
 	FILE *devnull = NULL;
@@ -443,6 +554,7 @@ struct err *cmd_extract(struct session *s, int argc, char **argv)
 		sub.sel.range.gfn_hi = UINT64_MAX;
 		check_opts_default(&sub.copts);
 		sub.out = devnull;
+		sub.quiet = true; /* what is incomplete is said once, by extract */
 		extract_run_commands(&sub);
 		extract_code(T);
 		/* leaves: their frames are the guest's memory */
@@ -483,8 +595,11 @@ struct err *cmd_extract(struct session *s, int argc, char **argv)
 	}
 	x.observing = false;
 	dump_set_observer(NULL, NULL);
-	if (!e && (x.read.nomem || x.guest.nomem || x.wanted.nomem || x.vpages.nomem))
+	if (!e && (x.read.nomem || x.guest.nomem || x.wanted.nomem || x.vpages.nomem || x.copies.nomem))
 		e = err_new(ERR_NOMEM, "extract: out of memory recording pages");
+	if (!e && x.copies.full)
+		e = err_new(ERR_CORRUPT, "extract: the analysis read more than %u pages of the live host "
+			    "(not a KVM-only extract)", EXTRACT_MAX_COPIES);
 
 	uint64_t max_pfn = T ? dump_max_pfn(T->dump) : 0;
 	uint8_t *bitmap = NULL;
@@ -517,20 +632,47 @@ struct err *cmd_extract(struct session *s, int argc, char **argv)
 		copy_notes(&inc, &sub.walk_notes);
 	}
 	struct kdump_write_stats ws = { 0 };
-	struct page_ctx pc = { T ? T->dump : NULL, &inc, 0 };
+	struct page_ctx pc = { T ? T->dump : NULL, &x, &inc, 0 };
+	struct kdump_writer *kw = NULL;
+	if (!e)
+		e = kdump_write_begin(out, max_pfn, npages, &kw);
+	if (!e) {
+		/* the pages first: what could not be written is recorded in the
+		 * VMCOREINFO written after them */
+		uint8_t page[PAGE_SIZE];
+		for (uint64_t p = 0; p < max_pfn && !e; p++) {
+			if (!(bitmap[p / 8] >> (p % 8) & 1))
+				continue;
+			struct err *pe = extract_page(&pc, p, page);
+			if (pe) {
+				err_free(pe);
+				continue;
+			}
+			e = kdump_write_page(kw, p, page);
+		}
+		if (e) {
+			kdump_write_abort(kw);
+			kw = NULL;
+		}
+	}
 	if (!e) {
 		uint32_t ncpus;
 		size_t nlen;
 		void *notes = extract_prstatus(T->dump, &ncpus, &nlen);
-		char *vi = extract_vmcoreinfo(s, T->dump, npages, &inc);
+		char *vi = extract_vmcoreinfo(s, T->dump, npages - pc.unreadable, &inc);
 		const char *pb = dump_vmcoreinfo(T->dump, "NUMBER(phys_base)");
 		struct kdump_write_info info = {
 			.release = T->release, .max_pfn = max_pfn,
 			.phys_base = pb ? (uint64_t)strtoll(pb, NULL, 0) : 0, .nr_cpus = ncpus,
 			.vmcoreinfo = vi, .notes = notes, .notes_len = nlen,
 		};
-		e = vi ? kdump_write(out, &info, bitmap, extract_page, &pc, &ws)
-		       : err_new(ERR_NOMEM, "out of memory");
+		if (vi) {
+			e = kdump_write_finish(kw, &info, &ws);
+		} else {
+			kdump_write_abort(kw);
+			e = err_new(ERR_NOMEM, "out of memory");
+		}
+		kw = NULL;
 		free(vi);
 		free(notes);
 	}
@@ -582,6 +724,7 @@ struct err *cmd_extract(struct session *s, int argc, char **argv)
 	free(x.guest.bits);
 	free(x.wanted.bits);
 	free(x.vpages.v);
+	copies_free(&x.copies);
 	return e;
 }
 

@@ -87,7 +87,7 @@ void text_notes(struct session *s)
 {
 	char filtered[128];
 	bool only_filtered = session_filtered_only(s, filtered, sizeof(filtered));
-	if (!only_filtered && !s->H.notes.n && !s->walk_notes.n)
+	if (s->quiet || (!only_filtered && !s->H.notes.n && !s->walk_notes.n))
 		return;
 	/* stderr: a pipeline reading the table stays clean */
 	fflush(s->out);

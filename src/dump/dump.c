@@ -63,10 +63,31 @@ static struct err *dump_defuse(struct dump *d)
 static dump_observer observer;
 static void *observer_arg;
 
+static int observer_paused;
+
 void dump_set_observer(dump_observer fn, void *arg)
 {
 	observer = fn;
 	observer_arg = arg;
+	observer_paused = 0;
+}
+
+void dump_observer_pause(void) { observer_paused++; }
+void dump_observer_resume(void) { observer_paused -= observer_paused > 0; }
+
+void dump_observe_touch(struct dump *d, uint64_t va, uint64_t len)
+{
+	if (!observer || observer_paused)
+		return;
+	uint8_t buf[PAGE_SIZE];
+	while (len) { /* page by page: a page the dump lacks does not hide the next */
+		uint64_t n = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+		if (n > len)
+			n = len;
+		(void)dump_peek(d, va, buf, (size_t)n);
+		va += n;
+		len -= n;
+	}
 }
 
 struct err *dump_open(const char *path, struct dump **out)
@@ -222,8 +243,8 @@ struct err *dump_read_phys(struct dump *d, uint64_t pa, void *buf, size_t len)
 	struct err *e = cache_read_phys(d, pa, buf, len, dump_read_phys_uncached);
 	if (d->hook)
 		d->hook(d->hook_arg, d, pa, len);
-	if (observer && !e) /* what was read; a page the dump lacks cannot be copied */
-		observer(observer_arg, false, pa, len);
+	if (observer && !observer_paused && !e) /* what was read; a page the dump lacks cannot be copied */
+		observer(observer_arg, d, false, pa, buf, len);
 	return e;
 }
 
@@ -249,8 +270,8 @@ struct err *dump_vtop(struct dump *d, uint64_t va, uint64_t *pa)
 	struct err *e = kdump_backend_vtop(d, va, pa);
 	if (!e)
 		cache_vtop_add(d, va, *pa);
-	if (observer)
-		observer(observer_arg, true, va, 1);
+	if (observer && !observer_paused)
+		observer(observer_arg, d, true, va, NULL, 1);
 	return e;
 }
 

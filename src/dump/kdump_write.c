@@ -1,7 +1,10 @@
-/* A kdump-compressed writer: header, sub header with VMCOREINFO and notes,
- * both bitmaps, one descriptor per stored page, zlib page data.  The file is
- * written beside PATH and renamed over it only when complete, so a failed
- * extract never leaves a half-written dump that looks whole. */
+/* A kdump-compressed writer: header, sub header, both bitmaps, one
+ * descriptor per stored page, zlib page data, then the ELF notes with
+ * VMCOREINFO (the sub header points to them: they can say what happened
+ * while the pages were written).  Pages stream in pfn order: the room for
+ * the descriptors is reserved for the most pages the caller announced.  The
+ * file is written beside PATH and renamed over it only when complete, so a
+ * failed extract never leaves a half-written dump that looks whole. */
 #define _GNU_SOURCE
 #include "dump/kdump_write.h"
 
@@ -34,81 +37,125 @@ static struct err *put(int fd, const char *path, const void *buf, size_t len, ui
 
 static uint64_t round_up(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
 
-struct err *kdump_write(const char *path, const struct kdump_write_info *info, const uint8_t *bitmap,
-			kdump_page_fn fn, void *arg, struct kdump_write_stats *st)
+struct kdump_writer {
+	char *path, *tmp;
+	int fd;
+	uint64_t max_pfn, max_pages, bm_bytes, bm_off, desc_off, pos, nd, last_pfn;
+	uint8_t *bm2, *descs, *cbuf;
+	uLongf cap;
+	bool any;
+};
+
+void kdump_write_abort(struct kdump_writer *w)
 {
-	memset(st, 0, sizeof(*st));
-	if (!info->max_pfn || info->max_pfn > (1ull << 40))
+	if (!w)
+		return;
+	if (w->fd >= 0) {
+		close(w->fd);
+		unlink(w->tmp);
+	}
+	free(w->path);
+	free(w->tmp);
+	free(w->bm2);
+	free(w->descs);
+	free(w->cbuf);
+	free(w);
+}
+
+struct err *kdump_write_begin(const char *path, uint64_t max_pfn, uint64_t max_pages,
+			      struct kdump_writer **out)
+{
+	*out = NULL;
+	if (!max_pfn || max_pfn > (1ull << 40))
 		return err_new(ERR_FORMAT, "%s: host of %llu pages cannot be written", path,
-			       (unsigned long long)info->max_pfn);
+			       (unsigned long long)max_pfn);
+	if (max_pages > max_pfn)
+		max_pages = max_pfn;
+	struct kdump_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return err_new(ERR_NOMEM, "out of memory");
+	w->fd = -1;
+	w->max_pfn = max_pfn;
+	w->max_pages = max_pages;
+	w->bm_bytes = round_up((max_pfn + 7) / 8, BLOCK);
+	w->bm_off = 2 * BLOCK; /* the header, the sub header alone (notes go last) */
+	w->desc_off = w->bm_off + 2 * w->bm_bytes;
+	w->pos = round_up(w->desc_off + max_pages * KDUMP_DESC_SIZE, BLOCK);
+	w->cap = compressBound(BLOCK);
+	w->path = strdup(path);
+	w->bm2 = calloc(1, (size_t)w->bm_bytes);
+	w->descs = calloc(max_pages ? max_pages : 1, KDUMP_DESC_SIZE);
+	w->cbuf = malloc(w->cap);
+	if (asprintf(&w->tmp, "%s.tmp", path) < 0)
+		w->tmp = NULL;
+	if (!w->path || !w->tmp || !w->bm2 || !w->descs || !w->cbuf) {
+		kdump_write_abort(w);
+		return err_new(ERR_NOMEM, "out of memory");
+	}
+	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
+		struct err *e = err_new(ERR_OS, "%s: %s", w->tmp, strerror(errno));
+		kdump_write_abort(w);
+		return e;
+	}
+	*out = w;
+	return NULL;
+}
+
+struct err *kdump_write_page(struct kdump_writer *w, uint64_t pfn, const uint8_t *page)
+{
+	if (pfn >= w->max_pfn || (w->any && pfn <= w->last_pfn) || w->nd >= w->max_pages)
+		return err_new(ERR_FORMAT, "%s: page 0x%llx out of order or beyond the %llu announced",
+			       w->tmp, (unsigned long long)pfn, (unsigned long long)w->max_pages);
+	uLongf n = w->cap;
+	bool z = compress2(w->cbuf, &n, page, BLOCK, Z_DEFAULT_COMPRESSION) == Z_OK && n < BLOCK;
+	uint32_t size = z ? (uint32_t)n : BLOCK;
+	struct err *e = put(w->fd, w->tmp, z ? w->cbuf : page, size, w->pos);
+	if (e)
+		return e;
+	uint8_t *d = w->descs + w->nd++ * KDUMP_DESC_SIZE;
+	kdump_put64(d, w->pos);
+	kdump_put32(d + 8, size);
+	kdump_put32(d + 12, z ? KDUMP_F_ZLIB : 0);
+	kdump_put64(d + 16, 0);
+	w->bm2[pfn / 8] |= (uint8_t)(1u << (pfn % 8));
+	w->pos += size;
+	w->last_pfn = pfn;
+	w->any = true;
+	return NULL;
+}
+
+struct err *kdump_write_finish(struct kdump_writer *w, const struct kdump_write_info *info,
+			       struct kdump_write_stats *st)
+{
+	st->pages = w->nd;
+	st->bytes = 0;
 	size_t vlen = info->vmcoreinfo ? strlen(info->vmcoreinfo) : 0;
 	/* VMCOREINFO goes in as an ELF note after the caller's notes (where
 	 * libkdumpfile looks for it), and the sub header points into it too */
 	size_t vnote = 12 + 12 + (vlen + 3) / 4 * 4;
-	uint64_t sub_bytes = KDUMP_SUB_SIZE + info->notes_len + vnote;
-	uint64_t sub_blocks = round_up(sub_bytes, BLOCK) / BLOCK;
-	uint64_t bm_bytes = round_up((info->max_pfn + 7) / 8, BLOCK);
-	uint64_t npages = 0;
-	for (uint64_t i = 0; i < (info->max_pfn + 7) / 8; i++)
-		npages += (uint64_t)__builtin_popcount(bitmap[i]);
-	uint64_t bm_off = (1 + sub_blocks) * BLOCK;
-	uint64_t desc_off = bm_off + 2 * bm_bytes;
-	uint64_t data_off = round_up(desc_off + npages * KDUMP_DESC_SIZE, BLOCK);
-
-	char *tmp = NULL;
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		return err_new(ERR_NOMEM, "out of memory");
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		struct err *e = err_new(ERR_OS, "%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return e;
-	}
-	uint8_t *head = calloc(1, (size_t)bm_off);
-	uint8_t *bm1 = calloc(1, (size_t)bm_bytes), *bm2 = calloc(1, (size_t)bm_bytes);
-	uint8_t *descs = calloc(npages ? npages : 1, KDUMP_DESC_SIZE);
-	uint8_t *page = malloc(BLOCK);
-	uLongf cap = compressBound(BLOCK);
-	uint8_t *cbuf = malloc(cap);
-	struct err *e = NULL, *first_skip = NULL;
-	if (!head || !bm1 || !bm2 || !descs || !page || !cbuf) {
+	size_t nlen = info->notes_len + vnote;
+	uint8_t *head = calloc(1, (size_t)w->bm_off), *bm1 = calloc(1, (size_t)w->bm_bytes);
+	uint8_t *notes = calloc(1, nlen);
+	struct err *e = NULL;
+	if (!head || !bm1 || !notes) {
 		e = err_new(ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	/* every page below max_pfn exists; only those written are stored */
-	memset(bm1, 0xff, (size_t)(info->max_pfn / 8));
-	for (uint64_t p = info->max_pfn / 8 * 8; p < info->max_pfn; p++)
+	memset(bm1, 0xff, (size_t)(w->max_pfn / 8));
+	for (uint64_t p = w->max_pfn / 8 * 8; p < w->max_pfn; p++)
 		bm1[p / 8] |= (uint8_t)(1u << (p % 8));
-
-	uint64_t pos = data_off, nd = 0;
-	for (uint64_t pfn = 0; pfn < info->max_pfn && !e; pfn++) {
-		if (!(bitmap[pfn / 8] >> (pfn % 8) & 1))
-			continue;
-		struct err *pe = fn(arg, pfn, page);
-		if (pe) {
-			st->skipped++;
-			if (!first_skip)
-				first_skip = pe;
-			else
-				err_free(pe);
-			continue;
-		}
-		uLongf n = cap;
-		bool z = compress2(cbuf, &n, page, BLOCK, Z_DEFAULT_COMPRESSION) == Z_OK && n < BLOCK;
-		uint32_t size = z ? (uint32_t)n : BLOCK;
-		if ((e = put(fd, tmp, z ? cbuf : page, size, pos)))
-			break;
-		uint8_t *d = descs + nd++ * KDUMP_DESC_SIZE;
-		kdump_put64(d, pos);
-		kdump_put32(d + 8, size);
-		kdump_put32(d + 12, z ? KDUMP_F_ZLIB : 0);
-		kdump_put64(d + 16, 0);
-		bm2[pfn / 8] |= (uint8_t)(1u << (pfn % 8));
-		pos += size;
-		st->pages++;
-	}
-	if (e)
-		goto out;
+	if (info->notes_len)
+		memcpy(notes, info->notes, info->notes_len);
+	uint8_t *vn = notes + info->notes_len;
+	kdump_put32(vn, 11);
+	kdump_put32(vn + 4, (uint32_t)vlen);
+	kdump_put32(vn + 8, 0);
+	memcpy(vn + 12, "VMCOREINFO", 11);
+	if (vlen)
+		memcpy(vn + 24, info->vmcoreinfo, vlen);
+	uint64_t note_off = w->pos;
 
 	memcpy(head + KDUMP_HDR_SIGNATURE, KDUMP_SIGNATURE, 8);
 	kdump_put32(head + KDUMP_HDR_VERSION, KDUMP_HEADER_VERSION);
@@ -123,52 +170,81 @@ struct err *kdump_write(const char *path, const struct kdump_write_info *info, c
 	kdump_put64(head + KDUMP_HDR_TIMESTAMP + 8, (uint64_t)tv.tv_usec);
 	kdump_put32(head + KDUMP_HDR_STATUS, KDUMP_F_ZLIB);
 	kdump_put32(head + KDUMP_HDR_BLOCK_SIZE, BLOCK);
-	kdump_put32(head + KDUMP_HDR_SUB_HDR_SIZE, (uint32_t)sub_blocks);
-	kdump_put32(head + KDUMP_HDR_BITMAP_BLOCKS, (uint32_t)(2 * bm_bytes / BLOCK));
+	kdump_put32(head + KDUMP_HDR_SUB_HDR_SIZE, (uint32_t)(w->bm_off / BLOCK - 1));
+	kdump_put32(head + KDUMP_HDR_BITMAP_BLOCKS, (uint32_t)(2 * w->bm_bytes / BLOCK));
 	kdump_put32(head + KDUMP_HDR_MAX_MAPNR,
-		    info->max_pfn > UINT32_MAX ? UINT32_MAX : (uint32_t)info->max_pfn);
+		    w->max_pfn > UINT32_MAX ? UINT32_MAX : (uint32_t)w->max_pfn);
 	kdump_put32(head + KDUMP_HDR_NR_CPUS, info->nr_cpus);
 	uint8_t *sub = head + BLOCK;
 	kdump_put64(sub + KDUMP_SUB_PHYS_BASE, info->phys_base);
 	kdump_put32(sub + KDUMP_SUB_DUMP_LEVEL, 31);
-	uint8_t *note = sub + KDUMP_SUB_SIZE;
-	if (info->notes_len)
-		memcpy(note, info->notes, info->notes_len);
-	uint8_t *vn = note + info->notes_len;
-	kdump_put32(vn, 11);
-	kdump_put32(vn + 4, (uint32_t)vlen);
-	kdump_put32(vn + 8, 0);
-	memcpy(vn + 12, "VMCOREINFO", 11);
-	memcpy(vn + 24, info->vmcoreinfo, vlen);
-	kdump_put64(sub + KDUMP_SUB_OFFSET_NOTE, BLOCK + KDUMP_SUB_SIZE);
-	kdump_put64(sub + KDUMP_SUB_SIZE_NOTE, info->notes_len + vnote);
-	kdump_put64(sub + KDUMP_SUB_OFFSET_VMCOREINFO, BLOCK + KDUMP_SUB_SIZE + info->notes_len + 24);
+	kdump_put64(sub + KDUMP_SUB_OFFSET_NOTE, note_off);
+	kdump_put64(sub + KDUMP_SUB_SIZE_NOTE, nlen);
+	kdump_put64(sub + KDUMP_SUB_OFFSET_VMCOREINFO, note_off + info->notes_len + 24);
 	kdump_put64(sub + KDUMP_SUB_SIZE_VMCOREINFO, vlen);
-	kdump_put64(sub + KDUMP_SUB_END_PFN_64, info->max_pfn);
-	kdump_put64(sub + KDUMP_SUB_MAX_MAPNR_64, info->max_pfn);
-	if ((e = put(fd, tmp, head, (size_t)bm_off, 0)) || (e = put(fd, tmp, bm1, (size_t)bm_bytes, bm_off)) ||
-	    (e = put(fd, tmp, bm2, (size_t)bm_bytes, bm_off + bm_bytes)) ||
-	    (e = put(fd, tmp, descs, (size_t)(nd * KDUMP_DESC_SIZE), desc_off)))
+	kdump_put64(sub + KDUMP_SUB_END_PFN_64, w->max_pfn);
+	kdump_put64(sub + KDUMP_SUB_MAX_MAPNR_64, w->max_pfn);
+	if ((e = put(w->fd, w->tmp, notes, nlen, note_off)) ||
+	    (e = put(w->fd, w->tmp, head, (size_t)w->bm_off, 0)) ||
+	    (e = put(w->fd, w->tmp, bm1, (size_t)w->bm_bytes, w->bm_off)) ||
+	    (e = put(w->fd, w->tmp, w->bm2, (size_t)w->bm_bytes, w->bm_off + w->bm_bytes)) ||
+	    (e = put(w->fd, w->tmp, w->descs, (size_t)(w->nd * KDUMP_DESC_SIZE), w->desc_off)))
 		goto out;
-	if (ftruncate(fd, (off_t)pos) || fsync(fd)) {
-		e = err_new(ERR_OS, "%s: %s", tmp, strerror(errno));
+	if (ftruncate(w->fd, (off_t)(note_off + nlen)) || fsync(w->fd)) {
+		e = err_new(ERR_OS, "%s: %s", w->tmp, strerror(errno));
 		goto out;
 	}
-	st->bytes = pos;
-out:
-	if (close(fd) && !e)
-		e = err_new(ERR_OS, "%s: %s", tmp, strerror(errno));
-	if (!e && rename(tmp, path))
-		e = err_new(ERR_OS, "%s: %s", path, strerror(errno));
+	if (close(w->fd))
+		e = err_new(ERR_OS, "%s: %s", w->tmp, strerror(errno));
+	w->fd = -1;
+	if (!e && rename(w->tmp, w->path))
+		e = err_new(ERR_OS, "%s: %s", w->path, strerror(errno));
 	if (e)
-		unlink(tmp);
-	free(tmp);
+		unlink(w->tmp);
+	else
+		st->bytes = note_off + nlen;
+out:
 	free(head);
 	free(bm1);
-	free(bm2);
-	free(descs);
+	free(notes);
+	kdump_write_abort(w);
+	return e;
+}
+
+struct err *kdump_write(const char *path, const struct kdump_write_info *info, const uint8_t *bitmap,
+			kdump_page_fn fn, void *arg, struct kdump_write_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	uint64_t npages = 0;
+	for (uint64_t i = 0; info->max_pfn <= (1ull << 40) && i < (info->max_pfn + 7) / 8; i++)
+		npages += (uint64_t)__builtin_popcount(bitmap[i]);
+	struct kdump_writer *w;
+	struct err *e = kdump_write_begin(path, info->max_pfn, npages, &w);
+	if (e)
+		return e;
+	uint8_t *page = malloc(BLOCK);
+	if (!page) {
+		kdump_write_abort(w);
+		return err_new(ERR_NOMEM, "out of memory");
+	}
+	uint64_t skipped = 0;
+	for (uint64_t pfn = 0; pfn < info->max_pfn && !e; pfn++) {
+		if (!(bitmap[pfn / 8] >> (pfn % 8) & 1))
+			continue;
+		struct err *pe = fn(arg, pfn, page);
+		if (pe) { /* the caller records what it left out */
+			skipped++;
+			err_free(pe);
+			continue;
+		}
+		e = kdump_write_page(w, pfn, page);
+	}
 	free(page);
-	free(cbuf);
-	err_free(first_skip); /* the caller records what it left out */
+	if (e) {
+		kdump_write_abort(w);
+		return e;
+	}
+	e = kdump_write_finish(w, info, st);
+	st->skipped = skipped;
 	return e;
 }

@@ -520,9 +520,15 @@ static struct err *ks_scan(struct dump *d, struct ks_loc *cand, size_t *ncand, u
 	if (!lo || lo >= hi || hi - lo > KS_SCAN_MAX)
 		lo = hi > KS_SCAN_MAX ? hi - KS_SCAN_MAX : 0;
 	struct ks_window w = { 0 };
+	/* an extract keeps what the search found, not the image it searched
+	 * (the image's freed gaps hold other processes' pages) */
+	dump_observer_pause();
 	struct err *e = ks_window_read(d, lo, hi, &w);
+	dump_observer_resume();
 	if (!e) {
 		*ncand = ks_scan_window(&w, cand, nsyms);
+		if (*ncand) /* num_syms, names, markers, token table and index */
+			dump_observe_touch(d, cand[0].num, cand[0].tidx + 512 - cand[0].num);
 		if (!*ncand)
 			e = err_new(ERR_NOTFOUND, "VMCOREINFO does not locate kallsyms and no tables "
 				    "were found in the kernel image (0x%llx-0x%llx); give --system-map",

@@ -87,6 +87,28 @@ check(others and all(s["change"] == "added" and not s["bits"]["leaf"] and s["gfn
       f"above 4K: only new tables for the new slot ({len(others)})")
 check(d["differences"] == len(sp) + len(d["memslots"]), f"differences: {d['differences']}")
 
+# the document validates against the shipped schema
+import jsonschema
+schema = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "schema",
+                                     "spte-inspect.schema.json")))
+errs = list(jsonschema.Draft7Validator(schema).iter_errors(d))
+check(not errs, f"valid against the schema ({len(errs)} errors{': ' + errs[0].message[:200] if errs else ''})")
+
+# --json-lines: one record a line, each naming its list, in the document's
+# order; the document without its lists last; together the same document
+rc, jl, _ = run("--json-lines", A, "diff", B)
+lines = jl.splitlines()
+recs = [json.loads(l) for l in lines[:-1]]
+tail = json.loads(lines[-1]) if lines else {}
+lists = ("vms", "memslots", "roots", "sptes", "findings")
+rebuilt = dict(tail)
+for k in lists:
+    rebuilt[k] = [{x: v for x, v in r.items() if x != "record"} for r in recs if r["record"] == k]
+order = [r["record"] for r in recs]
+check(rc == 1 and all(k not in tail for k in lists) and rebuilt == d and
+      order == sorted(order, key=lists.index) and len(recs) == len(sp) + len(d["memslots"]),
+      f"--json-lines: {len(recs)} records, one a line, then the document: the same as -j")
+
 # text: the deltas as a kernel engineer reads them; both command forms
 rc, t1, _ = run(A, "diff", B)
 rc2, t2, _ = run("diff", A, B)
