@@ -74,6 +74,24 @@ void check_opts_default(struct check_opts *o);
 struct err *check_run(struct target *T, struct kvm_host *H, const struct check_opts *o,
 		      finding_fn fn, void *arg, struct check_stats *stats);
 
+/* A look at the check walk, for a caller that would otherwise walk the same
+ * tree again (summary: one pass).  ENTRY sees every walk entry and event of
+ * every root of every VM (whole gfn range), before it is judged; ROOT_DONE
+ * follows each root's walk with its statistics and walker_run's error (NULL
+ * if none; the message, the error stays check_run's).  A VM whose books
+ * cannot be read is still walked for the tap. */
+struct check_tap {
+	void (*entry)(void *arg, const struct kvm_vm *vm, const struct walk_entry *e);
+	void (*root_done)(void *arg, const struct kvm_vm *vm, const struct kvm_root *root,
+			  const struct walk_stats *ws, const char *error);
+	void *arg;
+};
+
+/* check_run with TAP (NULL: none).  An error return means nothing was walked. */
+struct err *check_run_tap(struct target *T, struct kvm_host *H, const struct check_opts *o,
+			  finding_fn fn, void *arg, struct check_stats *stats,
+			  const struct check_tap *tap);
+
 /* The dirty log's verdict on one leaf of slot S, as D2 judges it (in
  * order): the slot does not log, not a present entry, write-protected,
  * writable and recorded, writable with the D bit carrying the log (PML in

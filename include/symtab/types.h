@@ -35,6 +35,10 @@ struct types {
 	char *vmlinux_source;
 	struct types_module *mods;
 	size_t nmods;
+	/* Struct and union names per BTF, sorted, built on the first lookup:
+	 * libbpf's btf__find_by_name_kind scans every type (vmlinux's too,
+	 * for each module) on every call.  NULL: the linear search. */
+	struct types_index *index;
 };
 
 void types_init(struct types *T);

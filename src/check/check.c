@@ -41,6 +41,8 @@ struct run {
 	size_t nshadowed;
 	/* S16-S18 and D2's evidence: the VM's shadow-MMU books, NULL if none */
 	const struct kvm_shadow_books *sbk;
+	const struct check_tap *tap;	/* NULL: nobody looks on */
+	const struct kvm_vm *vm;	/* the VM being walked, for the tap */
 };
 
 /* SEV < 0: the check's own severity. */
@@ -470,6 +472,8 @@ static void check_shadowed(struct run *r, const struct walk_entry *e)
 static int check_entry(void *arg, const struct walk_entry *e)
 {
 	struct run *r = arg;
+	if (r->tap)
+		r->tap->entry(r->tap->arg, r->vm, e);
 	if (r->live && e->event == WALK_ENTRY)
 		return check_entry_live(r, e);
 	return check_entry_once(r, e);
@@ -1096,14 +1100,44 @@ out:
 	free(sb.reach);
 }
 
+/* A VM the checks skip is still walked for the tap. */
+static int tap_only(void *arg, const struct walk_entry *e)
+{
+	const struct run *r = arg;
+	r->tap->entry(r->tap->arg, r->vm, e);
+	return 0;
+}
+
+static void walk_roots(struct run *r, const struct kvm_vm *vm, walk_fn fn)
+{
+	for (size_t k = 0; k < vm->nroots; k++) {
+		if (r->o->root && r->o->root != vm->roots[k].sp)
+			continue;
+		struct walk_stats ws = { 0 };
+		struct err *we = walker_run(r->w, &r->H->masks, &vm->roots[k], &r->o->range, fn, r, &ws);
+		if (r->tap && r->tap->root_done)
+			r->tap->root_done(r->tap->arg, vm, &vm->roots[k], &ws, we ? we->msg : NULL);
+		if (we)
+			notes_add_err(&r->H->notes, we, "check walk");
+	}
+}
+
 struct err *check_run(struct target *T, struct kvm_host *H, const struct check_opts *o,
 		      finding_fn fn, void *arg, struct check_stats *stats)
+{
+	return check_run_tap(T, H, o, fn, arg, stats, NULL);
+}
+
+struct err *check_run_tap(struct target *T, struct kvm_host *H, const struct check_opts *o,
+			  finding_fn fn, void *arg, struct check_stats *stats,
+			  const struct check_tap *tap)
 {
 	struct books_layout L;
 	struct err *e = books_layout_load(T, H, &L, &H->notes);
 	if (e)
 		return e;
-	struct run r = { .T = T, .H = H, .o = o, .L = &L, .fn = fn, .arg = arg, .st = stats, .lvl_delta = 1 };
+	struct run r = { .T = T, .H = H, .o = o, .L = &L, .fn = fn, .arg = arg, .st = stats, .lvl_delta = 1,
+			 .tap = tap };
 	host_walker_init(&r.hw, T);
 	r.pml = L.pml.in_use;
 	struct walker *w = NULL;
@@ -1117,11 +1151,14 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 			continue;
 		struct vm_books b;
 		r.b = &b;
+		r.vm = vm;
 		struct err *be = books_load(T, &L, vm, &b, &H->notes);
 		if (be) {
 			notes_add(&H->notes, "VM %d: checks skipped: %s", vm->pid, be->msg);
 			err_free(be);
 			books_fini(&b);
+			if (tap)
+				walk_roots(&r, vm, tap_only);
 			continue;
 		}
 		if (L.pml.per_vm) /* 7.x: PML is a per-VM choice */
@@ -1142,15 +1179,7 @@ struct err *check_run(struct target *T, struct kvm_host *H, const struct check_o
 				r.sbk = &sbk;
 			}
 		}
-		for (size_t k = 0; k < vm->nroots; k++) {
-			if (o->root && o->root != vm->roots[k].sp)
-				continue;
-			struct walk_stats ws = { 0 };
-			struct err *we = walker_run(w, &H->masks, &vm->roots[k], &o->range, check_entry,
-						    &r, &ws);
-			if (we)
-				notes_add_err(&H->notes, we, "check walk");
-		}
+		walk_roots(&r, vm, check_entry);
 		r.vm_changed = -1;
 		check_vm_level(&r);
 		check_shadow_books(&r, vm);

@@ -1,5 +1,6 @@
 /* `summary`: the one screen a triager reads first. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/session.h"
@@ -17,24 +18,27 @@ struct summary_ctx {
 	struct summary_counts *c;
 };
 
-static int summary_entry(void *arg, const struct walk_entry *e)
+static void summary_count(struct summary_counts *c, const struct walk_entry *e)
 {
-	struct summary_ctx *x = arg;
-	if (e->event != WALK_ENTRY) {
-		session_note_walk(x->s, x->vm, e);
-		return 0;
-	}
 	if (e->bits.kind != SPTE_PRESENT || e->level < 1 || e->level > 5)
-		return 0;
-	struct summary_counts *c = x->c;
+		return;
 	if (!e->bits.leaf) {
 		c->table_by_level[e->level]++;
-		return 0;
+		return;
 	}
 	c->leaf_by_level[e->level]++;
 	c->wad[(e->bits.writable << 2) | (e->bits.accessed << 1) | e->bits.dirty]++;
 	c->host_ro += !e->bits.host_writable;
 	c->access_tracked += e->bits.access_tracked;
+}
+
+static int summary_entry(void *arg, const struct walk_entry *e)
+{
+	struct summary_ctx *x = arg;
+	if (e->event != WALK_ENTRY)
+		session_note_walk(x->s, x->vm, e);
+	else
+		summary_count(x->c, e);
 	return 0;
 }
 
@@ -128,30 +132,125 @@ static void summary_on_finding(void *arg, const struct finding *f)
 }
 
 /* The summary ends with the checks' verdict (details: `check`). */
+static void summary_findings_open(struct session *s)
+{
+	out_list_open(s, "findings");
+	if (!s->json)
+		fprintf(s->out, "\nchecks:   ");
+}
+
+static void summary_findings_close(struct session *s, const struct check_stats *st, uint64_t n)
+{
+	check_exit_bits(s, st);
+	out_list_close(s);
+	if (s->json) {
+		check_counts_json(&s->j, st);
+	} else {
+		if (n)
+			fprintf(s->out, "          ");
+		check_counts_text(s, st);
+	}
+	out_close(s);
+}
+
+/* Two walks: the counts', then check_run's (a --gfn-range summary). */
 static struct err *summary_findings(struct session *s)
 {
 	struct check_stats st;
 	memset(&st, 0, sizeof(st));
 	struct summary_findings_ctx x = { s, 0 };
-	out_list_open(s, "findings");
-	if (!s->json)
-		fprintf(s->out, "\nchecks:   ");
+	summary_findings_open(s);
 	struct err *e = check_run(s->T, &s->H, &s->copts, summary_on_finding, &x, &st);
 	if (e)
 		return e;
-	check_exit_bits(s, &st);
-	out_list_close(s);
-	if (s->json) {
-		check_counts_json(&s->j, &st);
-	} else {
-		if (x.n)
-			fprintf(s->out, "          ");
-		check_counts_text(s, &st);
-	}
-	out_close(s);
+	summary_findings_close(s, &st, x.n);
 	return NULL;
 }
 
+/* One pass: the check walk counts for the summary too (check_tap), and its
+ * findings wait in a temporary file (bounded memory) until the counts are
+ * printed.  The walk's notes go where the summary's own walk would have put
+ * them: before the checks' notes. */
+struct summary_pass {
+	struct session *s;
+	struct summary_counts *c;	/* per VM, by index in H->vms */
+	struct notes walk;		/* the summary walk's notes, held back */
+	FILE *spill;
+	bool spill_failed;
+	bool walked;
+};
+
+static void summary_tap_entry(void *arg, const struct kvm_vm *vm, const struct walk_entry *e)
+{
+	struct summary_pass *p = arg;
+	struct session *s = p->s;
+	if (!select_vm(&s->sel, vm) || !select_root(&s->sel, e->root))
+		return;
+	if (e->event == WALK_ENTRY) {
+		summary_count(&p->c[vm - s->H.vms], e);
+		return;
+	}
+	s->exit_bits |= EXIT_INCOMPLETE;
+	char buf[512];
+	walk_event_describe(e, vm->pid, buf, sizeof(buf));
+	notes_add(&p->walk, "%s", buf);
+}
+
+static void summary_tap_root(void *arg, const struct kvm_vm *vm, const struct kvm_root *root,
+			     const struct walk_stats *ws, const char *error)
+{
+	struct summary_pass *p = arg;
+	struct session *s = p->s;
+	p->walked = true;
+	if (!select_vm(&s->sel, vm) || !select_root(&s->sel, root))
+		return;
+	struct walk_stats *st = &p->c[vm - s->H.vms].st;
+	st->tables += ws->tables;
+	st->unreadable += ws->unreadable;
+	st->loops += ws->loops;
+	st->bad_children += ws->bad_children;
+	st->present += ws->present;
+	st->leaves += ws->leaves;
+	st->mmio += ws->mmio;
+	st->frozen += ws->frozen;
+	st->garbage += ws->garbage;
+	if (error) {
+		notes_add(&s->walk_notes, "walk: %s", error);
+		s->exit_bits |= EXIT_INCOMPLETE;
+	}
+}
+
+static void summary_spill(void *arg, const struct finding *f)
+{
+	struct summary_pass *p = arg;
+	if (!select_vm(&p->s->sel, f->vm))
+		return;
+	/* The pointers in F (catalog, VM, root) outlive the command. */
+	if (!p->spill_failed && fwrite(f, sizeof(*f), 1, p->spill) != 1)
+		p->spill_failed = true;
+}
+
+/* Notes H->notes gained from N0 on go after HELD (as if HELD came first). */
+static void summary_notes_reorder(struct notes *n, size_t n0, struct notes *held)
+{
+	size_t nlater = n->n - n0;
+	char **later = NULL;
+	if (nlater && !(later = malloc(nlater * sizeof(*later)))) {
+		n->dropped += held->n + held->dropped; /* keep the order, lose the held */
+		return;
+	}
+	if (nlater)
+		memcpy(later, n->msg + n0, nlater * sizeof(*later));
+	n->n = n0;
+	for (size_t i = 0; i < held->n; i++)
+		notes_add(n, "%s", held->msg[i]);
+	n->dropped += held->dropped;
+	for (size_t i = 0; i < nlater; i++) {
+		notes_add(n, "%s", later[i]);
+		free(later[i]);
+	}
+	free(later);
+}
 struct err *cmd_summary(struct session *s, int argc, char **argv)
 {
 	(void)argv;
@@ -163,6 +262,9 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 	struct err *e = walker_new(s->T, &w);
 	if (e)
 		return e;
+	struct summary_pass p = { .s = s };
+	bool one = s->sel.range.gfn_lo == 0 && s->sel.range.gfn_hi == UINT64_MAX && H->nvms &&
+		   (p.c = calloc(H->nvms, sizeof(*p.c))) && (p.spill = tmpfile());
 	const char *mmu = H->tdp_enabled == 0 ? "shadow paging" : m->ept ? "EPT" : "NPT";
 	if (s->json) {
 		out_open(s, "summary", NULL, NULL);
@@ -184,14 +286,34 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 				"(kvm->arch.active_mmu_pages)\n");
 		fprintf(s->out, "VMs:      %zu\n", H->nvms);
 	}
+	struct check_stats cst;
+	memset(&cst, 0, sizeof(cst));
+	struct err *ce = NULL;
+	if (one) {
+		struct check_tap tap = { summary_tap_entry, summary_tap_root, &p };
+		size_t n0 = s->H.notes.n;
+		ce = check_run_tap(s->T, &s->H, &s->copts, summary_spill, &p, &cst, &tap);
+		if (!ce) {
+			summary_notes_reorder(&s->H.notes, n0, &p.walk);
+		} else { /* nothing walked: the counts' own walk, then the notes check_run left */
+			for (size_t k = n0; k < s->H.notes.n; k++)
+				notes_add(&p.walk, "%s", s->H.notes.msg[k]);
+			while (s->H.notes.n > n0)
+				free(s->H.notes.msg[--s->H.notes.n]);
+		}
+	}
 	for (size_t i = 0; i < H->nvms; i++) {
 		const struct kvm_vm *vm = &H->vms[i];
 		if (!select_vm(&s->sel, vm))
 			continue;
 		struct summary_counts c;
 		memset(&c, 0, sizeof(c));
-		struct summary_ctx x = { s, vm, &c };
-		walk_selected_roots(s, w, vm, summary_entry, &x, &c.st);
+		if (one && !ce) {
+			c = p.c[i];
+		} else {
+			struct summary_ctx x = { s, vm, &c };
+			walk_selected_roots(s, w, vm, summary_entry, &x, &c.st);
+		}
 		size_t logged = 0;
 		for (size_t k = 0; k < vm->nslots; k++)
 			logged += (vm->slots[k].flags & KVM_MEM_LOG_DIRTY_PAGES) != 0;
@@ -246,5 +368,27 @@ struct err *cmd_summary(struct session *s, int argc, char **argv)
 	}
 	walker_free(w);
 	out_list_close(s);
-	return summary_findings(s);
+	if (!one) {
+		free(p.c);
+		if (p.spill)
+			fclose(p.spill);
+		return summary_findings(s);
+	}
+	if (ce)
+		for (size_t k = 0; k < p.walk.n; k++)
+			notes_add(&s->H.notes, "%s", p.walk.msg[k]);
+	notes_fini(&p.walk);
+	free(p.c);
+	summary_findings_open(s);
+	struct summary_findings_ctx x = { s, 0 };
+	if (!ce && (p.spill_failed || fflush(p.spill) || fseek(p.spill, 0, SEEK_SET)))
+		ce = err_new(ERR_OS, "summary: cannot keep the findings in a temporary file");
+	struct finding f;
+	while (!ce && fread(&f, sizeof(f), 1, p.spill) == 1)
+		summary_on_finding(&x, &f);
+	fclose(p.spill);
+	if (ce)
+		return ce;
+	summary_findings_close(s, &cst, x.n);
+	return NULL;
 }

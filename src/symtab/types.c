@@ -17,10 +17,51 @@
 #define TYPES_MAX_DEPTH 16
 #define TYPES_MAX_BTF (256u << 20)
 
-void types_init(struct types *T) { memset(T, 0, sizeof(*T)); }
+struct types_index_ent {
+	uint32_t name_off;	/* not the pointer: the strings move while a BTF is built */
+	uint32_t id;
+	uint8_t kind;
+};
+
+struct types_btf_index {
+	const struct btf *b;
+	uint32_t cnt;			/* btf__type_cnt when built: BTF grows while built */
+	struct types_index_ent *e;	/* this BTF's own types (not its base's) */
+	size_t n;
+};
+
+struct types_index {
+	struct types_btf_index *v;
+	size_t n;
+};
+
+void types_init(struct types *T)
+{
+	memset(T, 0, sizeof(*T));
+	T->index = calloc(1, sizeof(*T->index)); /* without it lookups are only slower */
+}
+
+/* Whenever a BTF is replaced or freed: its address may come back. */
+static void types_index_reset(struct types_index *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; i < x->n; i++)
+		free(x->v[i].e);
+	free(x->v);
+	x->v = NULL;
+	x->n = 0;
+}
+
+static void types_index_free(struct types_index *x)
+{
+	types_index_reset(x);
+	free(x);
+}
 
 void types_fini(struct types *T)
 {
+	types_index_free(T->index);
 	for (size_t i = 0; i < T->nmods; i++) {
 		btf__free(T->mods[i].btf);
 		free(T->mods[i].source);
@@ -39,6 +80,7 @@ struct err *types_set_vmlinux(struct types *T, const void *data, size_t size, co
 	if (!b)
 		return err_new(ERR_FORMAT, "vmlinux BTF from %s: not valid BTF (%s)", source,
 			       strerror(errno));
+	types_index_reset(T->index);
 	btf__free(T->vmlinux);
 	free(T->vmlinux_source);
 	T->vmlinux = b;
@@ -48,6 +90,7 @@ struct err *types_set_vmlinux(struct types *T, const void *data, size_t size, co
 
 struct err *types_set_vmlinux_btf(struct types *T, struct btf *b, const char *source)
 {
+	types_index_reset(T->index);
 	btf__free(T->vmlinux);
 	free(T->vmlinux_source);
 	T->vmlinux = b;
@@ -96,6 +139,7 @@ struct err *types_add_module_btf(struct types *T, const char *name, struct btf *
 {
 	for (size_t i = 0; i < T->nmods; i++)
 		if (!strcmp(T->mods[i].name, name)) { /* a file given by the user wins */
+			types_index_reset(T->index);
 			btf__free(T->mods[i].btf);
 			free(T->mods[i].source);
 			T->mods[i].btf = b;
@@ -120,6 +164,7 @@ void types_drop_module(struct types *T, const char *name)
 {
 	for (size_t i = 0; i < T->nmods; i++)
 		if (!strcmp(T->mods[i].name, name)) {
+			types_index_reset(T->index);
 			btf__free(T->mods[i].btf);
 			free(T->mods[i].source);
 			T->mods[i] = T->mods[--T->nmods];
@@ -179,12 +224,101 @@ out:
 	return e;
 }
 
-static struct type_ref types_find_in(const struct btf *b, const char *name)
+static int index_cmp_name(const struct btf *b, const struct types_index_ent *x, const char *name,
+			  int kind, uint32_t id)
+{
+	int c = strcmp(btf__name_by_offset(b, x->name_off), name);
+	if (c)
+		return c;
+	if (x->kind != kind)
+		return x->kind < kind ? -1 : 1;
+	return x->id < id ? -1 : x->id > id;
+}
+
+static int index_cmp(const void *a, const void *c, void *arg)
+{
+	const struct btf *b = arg;
+	const struct types_index_ent *y = c;
+	return index_cmp_name(b, a, btf__name_by_offset(b, y->name_off), y->kind, y->id);
+}
+
+/* B's own structs and unions, sorted by name, kind, id; NULL if memory fails. */
+static const struct types_btf_index *index_of(struct types_index *x, const struct btf *b)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (x->v[i].b == b) {
+			if (x->v[i].cnt == btf__type_cnt(b))
+				return &x->v[i];
+			free(x->v[i].e);
+			x->v[i] = x->v[--x->n];
+			break;
+		}
+	struct types_btf_index *v = realloc(x->v, (x->n + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	x->v = v;
+	const struct btf *base = btf__base_btf(b);
+	uint32_t lo = base ? btf__type_cnt(base) : 1, hi = btf__type_cnt(b), n = 0;
+	struct types_index_ent *e = malloc((hi > lo ? hi - lo : 1) * sizeof(*e));
+	if (!e)
+		return NULL;
+	for (uint32_t id = lo; id < hi; id++) {
+		const struct btf_type *t = btf__type_by_id(b, id);
+		if (!t || (!btf_is_struct(t) && !btf_is_union(t)))
+			continue;
+		const char *name = btf__name_by_offset(b, t->name_off);
+		if (name && *name)
+			e[n++] = (struct types_index_ent){ t->name_off, id, (uint8_t)btf_kind(t) };
+	}
+	qsort_r(e, n, sizeof(*e), index_cmp, (void *)b);
+	v[x->n] = (struct types_btf_index){ b, hi, e, n };
+	return &v[x->n++];
+}
+
+/* The lowest id of a KIND named NAME in B's own types, 0 if none, -1 if
+ * there is no index. */
+static int32_t index_find(struct types_index *x, const struct btf *b, const char *name, int kind)
+{
+	const struct types_btf_index *ix = index_of(x, b);
+	if (!ix)
+		return -1;
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (index_cmp_name(b, &ix->e[mid], name, kind, 0) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < ix->n && ix->e[lo].kind == kind &&
+	    !strcmp(btf__name_by_offset(b, ix->e[lo].name_off), name))
+		return (int32_t)ix->e[lo].id;
+	return 0;
+}
+
+/* btf__find_by_name_kind, through the index: a split BTF's base first (its
+ * ids come first). */
+static int32_t find_by_name_kind(struct types_index *x, const struct btf *b, const char *name,
+				 int kind)
+{
+	if (!x)
+		return btf__find_by_name_kind(b, name, kind);
+	const struct btf *base = btf__base_btf(b);
+	int32_t id = base ? find_by_name_kind(x, base, name, kind) : 0;
+	if (id > 0)
+		return id;
+	id = index_find(x, b, name, kind);
+	if (id < 0)
+		return btf__find_by_name_kind(b, name, kind);
+	return id > 0 ? id : -1;
+}
+
+static struct type_ref types_find_in(struct types_index *x, const struct btf *b, const char *name)
 {
 	struct type_ref r = { b, 0 };
-	int32_t id = btf__find_by_name_kind(b, name, BTF_KIND_STRUCT);
+	int32_t id = find_by_name_kind(x, b, name, BTF_KIND_STRUCT);
 	if (id <= 0)
-		id = btf__find_by_name_kind(b, name, BTF_KIND_UNION);
+		id = find_by_name_kind(x, b, name, BTF_KIND_UNION);
 	if (id > 0)
 		r.id = id;
 	return r;
@@ -196,15 +330,15 @@ struct type_ref types_struct(const struct types *T, const char *module, const ch
 	if (module)
 		for (size_t i = 0; i < T->nmods; i++)
 			if (!strcmp(T->mods[i].name, module) &&
-			    (r = types_find_in(T->mods[i].btf, name)).id)
+			    (r = types_find_in(T->index, T->mods[i].btf, name)).id)
 				return r;
 	/* Split BTF searches its base too, so vmlinux types come back from any
 	 * module; that is the same type. */
 	for (size_t i = 0; i < T->nmods; i++)
-		if ((r = types_find_in(T->mods[i].btf, name)).id)
+		if ((r = types_find_in(T->index, T->mods[i].btf, name)).id)
 			return r;
 	if (T->vmlinux)
-		r = types_find_in(T->vmlinux, name);
+		r = types_find_in(T->index, T->vmlinux, name);
 	return r;
 }
 
