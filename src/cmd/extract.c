@@ -511,10 +511,17 @@ static char *extract_vmcoreinfo(struct session *s, struct dump *d, uint64_t page
 	return out;
 }
 
+/* Only what the extract cannot show again is recorded: a live host that
+ * would not hold still ("changed under us", the wording of every such
+ * note).  Everything else (missing type info, filtered or damaged pages)
+ * every command on the extract finds by itself, since it holds the same
+ * pages: recording it too would report it twice, and to commands that
+ * never looked there. */
 static void copy_notes(struct notes *to, const struct notes *from)
 {
 	for (size_t i = 0; i < from->n; i++)
-		notes_add(to, "%s", from->msg[i]);
+		if (strstr(from->msg[i], "changed under us"))
+			notes_add(to, "%s", from->msg[i]);
 }
 
 struct err *cmd_extract(struct session *s, int argc, char **argv)

@@ -52,9 +52,11 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void observe(void *arg, bool virt, uint64_t addr, size_t len)
+static void observe(void *arg, struct dump *d, bool virt, uint64_t addr, const void *buf, size_t len)
 {
 	struct tables *t = arg;
+	(void)d;
+	(void)buf;
 	if (virt || len != 4096)
 		return;
 	uint64_t *p = bsearch(&addr, t->pa, t->n, sizeof(*t->pa), cmp_u64);
