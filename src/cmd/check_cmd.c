@@ -151,16 +151,12 @@ void check_counts_json(struct json *j, const struct check_stats *st)
 	json_obj_end(j);
 }
 
-struct err *cmd_check(struct session *s, int argc, char **argv)
+struct err *check_listed(struct session *s, finding_fn fn, void *arg, const uint64_t *shown,
+			 const char *pad)
 {
-	(void)argv;
-	if (argc > 1)
-		return err_new(ERR_USAGE, "check takes no arguments (choose checks with --check)");
 	struct check_stats st;
 	memset(&st, 0, sizeof(st));
-	struct check_out o = { s, 0 };
-	out_open(s, "check", "findings", NULL);
-	struct err *e = check_run(s->T, &s->H, &s->copts, on_finding, &o, &st);
+	struct err *e = check_run(s->T, &s->H, &s->copts, fn, arg, &st);
 	if (e)
 		return e;
 	check_exit_bits(s, &st);
@@ -168,10 +164,20 @@ struct err *cmd_check(struct session *s, int argc, char **argv)
 	if (s->json) {
 		check_counts_json(&s->j, &st);
 	} else {
-		if (o.shown)
-			fputc('\n', s->out);
+		if (*shown)
+			fputs(pad, s->out);
 		check_counts_text(s, &st);
 	}
 	out_close(s);
 	return NULL;
+}
+
+struct err *cmd_check(struct session *s, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return err_new(ERR_USAGE, "check takes no arguments (choose checks with --check)");
+	struct check_out o = { s, 0 };
+	out_open(s, "check", "findings", NULL);
+	return check_listed(s, on_finding, &o, &o.shown, "\n");
 }

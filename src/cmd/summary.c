@@ -130,26 +130,11 @@ static void summary_on_finding(void *arg, const struct finding *f)
 /* The summary ends with the checks' verdict (details: `check`). */
 static struct err *summary_findings(struct session *s)
 {
-	struct check_stats st;
-	memset(&st, 0, sizeof(st));
 	struct summary_findings_ctx x = { s, 0 };
 	out_list_open(s, "findings");
 	if (!s->json)
 		fprintf(s->out, "\nchecks:   ");
-	struct err *e = check_run(s->T, &s->H, &s->copts, summary_on_finding, &x, &st);
-	if (e)
-		return e;
-	check_exit_bits(s, &st);
-	out_list_close(s);
-	if (s->json) {
-		check_counts_json(&s->j, &st);
-	} else {
-		if (x.n)
-			fprintf(s->out, "          ");
-		check_counts_text(s, &st);
-	}
-	out_close(s);
-	return NULL;
+	return check_listed(s, summary_on_finding, &x, &x.n, "          ");
 }
 
 struct err *cmd_summary(struct session *s, int argc, char **argv)
