@@ -1,6 +1,7 @@
 """The Python tests' one TAP helper: case() prints a numbered "ok" / "not ok"
 line (a failure's detail follows as "#" comments), done() the plan and the
-counts and gives the exit status; runner() the binary's run and JSON run."""
+counts and gives the exit status; runner() the binary's run and JSON run
+(triple_runner() the run as a tuple)."""
 import subprocess
 
 import jsondoc
@@ -22,6 +23,11 @@ def case(name, cond, detail=""):
     return bool(cond)
 
 
+def check(cond, name):
+    """case() with the condition first, as diff.py and extract.py write it."""
+    return case(name, cond)
+
+
 def done():
     print(f"1..{n}")
     print(f"# {n - len(failures)} passed, {len(failures)} failed")
@@ -41,3 +47,14 @@ def runner(binary, timeout=300):
         p = run("-j", *args)
         return p.returncode, jsondoc.load(p.stdout)
     return run, jrun
+
+
+def triple_runner(binary, timeout=300):
+    """run(*args): (exit status, stdout, stderr), as diff.py and extract.py
+    take a run apart."""
+    run, _ = runner(binary, timeout)
+
+    def run3(*args):
+        p = run(*args)
+        return p.returncode, p.stdout, p.stderr
+    return run3
