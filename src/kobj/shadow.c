@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "kobj/klist.h"
 #include "kobj/kvm.h"
 
@@ -121,7 +122,7 @@ static struct err *shadow_page_read(struct target *T, const struct shadow_layout
 	struct err *e = target_read_obj(T, addr, L->sp_size, (void **)&buf);
 	if (e)
 		return err_wrap(e, "kvm_mmu_page at 0x%llx", (unsigned long long)addr);
-	void *p = realloc(S->pages, (S->npages + 1) * sizeof(*S->pages));
+	void *p = array_room(S->pages, S->npages, sizeof(*S->pages));
 	if (!p) {
 		free(buf);
 		return err_new(ERR_NOMEM, "out of memory");
@@ -257,7 +258,7 @@ static void shadow_add_root(struct kvm_vm *vm, const struct kvm_shadow_page *sp,
 	for (size_t i = 0; i < vm->nroots; i++)
 		if (vm->roots[i].mmu == KVM_MMU_SHADOW && vm->roots[i].sp == sp->sp)
 			return;
-	void *p = realloc(vm->roots, (vm->nroots + 1) * sizeof(*vm->roots));
+	void *p = array_room(vm->roots, vm->nroots, sizeof(*vm->roots));
 	if (!p)
 		return;
 	vm->roots = p;
