@@ -34,7 +34,7 @@ struct gp_finding {
 
 struct gp_findings {
 	struct gp_finding *v;
-	size_t n, cap;
+	size_t n;		/* v grows by array_room */
 	char *pool;
 	size_t pool_len, pool_cap;
 	uint64_t dropped;	/* beyond what memory allowed to keep */
@@ -50,7 +50,7 @@ struct gpmap {
 	const struct kvm_vm *vm;
 	size_t root;		/* index into vm->roots */
 	struct gp_run *runs;	/* ascending, non-overlapping */
-	size_t nruns, cap;
+	size_t nruns;		/* runs grows by array_room */
 	uint64_t lo, hi;	/* gfn span of the memslots and leaves */
 	uint64_t count[GP_NSTATES];	/* leaves by state */
 	uint64_t leaves, unreadable;

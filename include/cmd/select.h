@@ -44,4 +44,15 @@ struct err *select_resolve(struct select *sel, const struct kvm_host *H);
 int vm_nth(const struct kvm_host *H, const struct kvm_vm *vm);
 bool select_root(const struct select *sel, const struct kvm_root *r);
 
+/* Every root the selection keeps, VM by VM in vm_list order: VM and R name
+ * the loop's variables. (The empty if-branches keep a caller's else apart.) */
+#define for_each_selected_root(sel, H, vm, r)                                           \
+	for (const struct kvm_vm *vm = (H)->vms; vm < (H)->vms + (H)->nvms; vm++)        \
+		if (!select_vm(sel, vm)) {                                                \
+		} else                                                                    \
+			for (const struct kvm_root *r = vm->roots; r < vm->roots + vm->nroots; \
+			     r++)                                                         \
+				if (!select_root(sel, r)) {                               \
+				} else
+
 #endif

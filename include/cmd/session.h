@@ -76,6 +76,11 @@ void finding_json(struct json *j, const struct kvm_host *H, const struct finding
 void check_exit_bits(struct session *s, const struct check_stats *st);
 void check_counts_text(struct session *s, const struct check_stats *st);
 void check_counts_json(struct json *j, const struct check_stats *st);
+/* Run the checks into the open findings list (FN writes each), then close the
+ * document with the exit bits and counts; in text PAD goes before the counts
+ * when *SHOWN (counted by FN) is not 0. */
+struct err *check_listed(struct session *s, const struct check_opts *co, finding_fn fn, void *arg,
+			 const uint64_t *shown, const char *pad);
 
 const char *vm_mode_name(int mode);
 /* "PTE", "PDE", "PDPTE", "PML4E", "PML5E": a walk's level, as gfn and the

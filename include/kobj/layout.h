@@ -8,6 +8,14 @@
 
 #include "symtab/types.h"
 
+/* In a layout loader (whose error variable is E): resolve a member the layout
+ * cannot do without, or return the error that names it. */
+#define LAYOUT_NEED(t, tn, path, m)                              \
+	do {                                                     \
+		if ((e = target_need_member(t, tn, path, m)))    \
+			return e;                                \
+	} while (0)
+
 /* Offsets of everything KVM's objects are read by, resolved once from type
  * info when the host is loaded and owned by it (struct kvm_host.layout). */
 struct kvm_layout {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "mmu/walk.h"
 
 /* Findings beyond these are counted, not kept: a damaged dump can make one
@@ -62,16 +63,12 @@ static void on_finding(void *arg, const struct finding *f)
 		F->dropped++;
 		return;
 	}
-	if (F->n == F->cap) {
-		size_t cap = F->cap ? F->cap * 2 : 256;
-		void *p = realloc(F->v, cap * sizeof(*F->v));
-		if (!p) {
-			F->dropped++;
-			return;
-		}
-		F->v = p;
-		F->cap = cap;
+	void *p = array_room(F->v, F->n, sizeof(*F->v));
+	if (!p) {
+		F->dropped++;
+		return;
 	}
+	F->v = p;
 	const struct kvm_vm *vm = f->vm;
 	struct gp_finding *g = &F->v[F->n++];
 	*g = (struct gp_finding){
@@ -252,16 +249,12 @@ static int on_map_entry(void *arg, const struct walk_entry *e)
 			return 0;
 		}
 	}
-	if (m->nruns == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
-		void *p = realloc(m->runs, cap * sizeof(*m->runs));
-		if (!p) {
-			b->nomem = true;
-			return 1;
-		}
-		m->runs = p;
-		m->cap = cap;
+	void *p = array_room(m->runs, m->nruns, sizeof(*m->runs));
+	if (!p) {
+		b->nomem = true;
+		return 1;
 	}
+	m->runs = p;
 	m->runs[m->nruns++] = (struct gp_run){ e->addr_gfn, n, (uint8_t)st };
 	return 0;
 }
@@ -345,7 +338,7 @@ enum gp_state gpmap_cell(const struct gpmap *m, uint64_t lo, uint64_t hi)
 struct listing {
 	struct classify c;
 	uint64_t lo;
-	size_t max, n, cap;
+	size_t max, n;
 	struct gp_leaf *v;
 	bool truncated, nomem;
 };
@@ -362,16 +355,12 @@ static int on_list_entry(void *arg, const struct walk_entry *e)
 		L->truncated = true;
 		return 1;
 	}
-	if (L->n == L->cap) {
-		size_t cap = L->cap ? L->cap * 2 : 64;
-		void *p = realloc(L->v, cap * sizeof(*L->v));
-		if (!p) {
-			L->nomem = true;
-			return 1;
-		}
-		L->v = p;
-		L->cap = cap;
+	void *p = array_room(L->v, L->n, sizeof(*L->v));
+	if (!p) {
+		L->nomem = true;
+		return 1;
 	}
+	L->v = p;
 	enum gp_state base = base_state(&L->c, e);
 	L->v[L->n++] = (struct gp_leaf){ e->addr_gfn, e->spte, e->gfn, (uint8_t)e->level,
 					 (uint8_t)leaf_state(&L->c, e, base), (uint8_t)base };

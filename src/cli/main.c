@@ -269,7 +269,7 @@ static int unknown_command(const char *word)
 	const char *sug = closest(word, names, n);
 	if (sug)
 		return fail(EXIT_USAGE, "%s: unknown command; did you mean '%s'?", word, sug);
-	return fail(EXIT_USAGE, "%s: unknown command (see --help)%s", word, "");
+	return fail(EXIT_USAGE, "%s: unknown command (see --help)", word);
 }
 
 /* "gfn GFN": the command and its arguments, for messages. */
@@ -310,6 +310,26 @@ static int parse_u64(const char *s, uint64_t *v)
 	return errno || end == s || *end ? -1 : 0;
 }
 
+/* LO or LO-HI (inclusive) for --gfn-range, --with-gfn and --pfn; says what is
+ * wrong itself, so the caller only returns EXIT_USAGE. Cuts ARG at the dash. */
+static int parse_range(const char *opt, char *arg, uint64_t *lo, uint64_t *hi)
+{
+	char *dash = strchr(arg, '-');
+	if (dash)
+		*dash = '\0';
+	if (parse_u64(arg, lo) || (dash && parse_u64(dash + 1, hi))) {
+		fail(EXIT_USAGE, "%s: expected LO or LO-HI", opt);
+		return -1;
+	}
+	if (!dash)
+		*hi = *lo;
+	if (*hi < *lo) {
+		fail(EXIT_USAGE, "%s: HI is below LO", opt);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct session s;
@@ -343,59 +363,34 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "never"))
 				color = 0;
 			else
-				return fail(EXIT_USAGE, "--color: '%s' is not auto, always or never%s", optarg, "");
+				return fail(EXIT_USAGE, "--color: '%s' is not auto, always or never", optarg);
 			break;
 		case 'v': s.sel.vm_spec = optarg; break;
 		case 'o':
 			if (parse_u64(optarg, &s.sel.root))
 				return fail(EXIT_USAGE, "--root: '%s' is not an address", optarg);
 			break;
-		case 'g': {
-			char *dash = strchr(optarg, '-');
-			if (dash)
-				*dash = '\0';
-			if (parse_u64(optarg, &s.sel.range.gfn_lo) ||
-			    (dash && parse_u64(dash + 1, &s.sel.range.gfn_hi)))
-				return fail(EXIT_USAGE, "--gfn-range: expected LO or LO-HI");
-			if (!dash)
-				s.sel.range.gfn_hi = s.sel.range.gfn_lo;
-			if (s.sel.range.gfn_hi < s.sel.range.gfn_lo)
-				return fail(EXIT_USAGE, "--gfn-range: HI is below LO");
+		case 'g':
+			if (parse_range("--gfn-range", optarg, &s.sel.range.gfn_lo,
+					&s.sel.range.gfn_hi))
+				return EXIT_USAGE;
 			break;
-		}
-		case 'G': {
-			char *dash = strchr(optarg, '-');
-			if (dash)
-				*dash = '\0';
-			if (parse_u64(optarg, &s.with_gfn_range.gfn_lo) ||
-			    (dash && parse_u64(dash + 1, &s.with_gfn_range.gfn_hi)))
-				return fail(EXIT_USAGE, "--with-gfn: expected LO or LO-HI%s%s", "", "");
-			if (!dash)
-				s.with_gfn_range.gfn_hi = s.with_gfn_range.gfn_lo;
-			if (s.with_gfn_range.gfn_hi < s.with_gfn_range.gfn_lo)
-				return fail(EXIT_USAGE, "--with-gfn: HI is below LO%s%s", "", "");
+		case 'G':
+			if (parse_range("--with-gfn", optarg, &s.with_gfn_range.gfn_lo,
+					&s.with_gfn_range.gfn_hi))
+				return EXIT_USAGE;
 			s.with_gfn = true;
 			break;
-		}
 		case 'l':
 			if (parse_u64(optarg, &v) || v < 1 || v > 5)
 				return fail(EXIT_USAGE, "--level: '%s' is not a level from 1 to 5", optarg);
 			s.sel.level = (int)v;
 			break;
-		case 'P': {
-			char *dash = strchr(optarg, '-');
-			if (dash)
-				*dash = '\0';
-			if (parse_u64(optarg, &s.sel.pfn_lo) ||
-			    (dash && parse_u64(dash + 1, &s.sel.pfn_hi)))
-				return fail(EXIT_USAGE, "--pfn: expected LO or LO-HI%s%s", "", "");
-			if (!dash)
-				s.sel.pfn_hi = s.sel.pfn_lo;
-			if (s.sel.pfn_hi < s.sel.pfn_lo)
-				return fail(EXIT_USAGE, "--pfn: HI is below LO%s%s", "", "");
+		case 'P':
+			if (parse_range("--pfn", optarg, &s.sel.pfn_lo, &s.sel.pfn_hi))
+				return EXIT_USAGE;
 			s.sel.by_pfn = true;
 			break;
-		}
 		case 'k': topts.vmlinux = optarg; break;
 		case 's': topts.sysmap = optarg; break;
 		case 'm':
@@ -456,7 +451,7 @@ int main(int argc, char **argv)
 	/* `help [COMMAND]`, as git and crash have it. */
 	if (nargs >= 1 && !strcmp(args[0], "help") && access(args[0], F_OK)) {
 		if (nargs > 2)
-			return fail(EXIT_USAGE, "help: unexpected argument '%s'%s", args[2], "");
+			return fail(EXIT_USAGE, "help: unexpected argument '%s'", args[2]);
 		const struct command *hc = NULL;
 		if (nargs == 2 && !(hc = find_command(args[1])))
 			return unknown_command(args[1]);

@@ -156,21 +156,12 @@ void check_counts_json(struct json *j, const struct check_stats *st)
 	json_obj_end(j);
 }
 
-struct err *cmd_check(struct session *s, int argc, char **argv)
+struct err *check_listed(struct session *s, const struct check_opts *co, finding_fn fn, void *arg,
+			 const uint64_t *shown, const char *pad)
 {
-	(void)argv;
-	if (argc > 1)
-		return err_new(ERR_USAGE, "check takes no arguments (choose checks with --check)");
 	struct check_stats st;
 	memset(&st, 0, sizeof(st));
-	struct check_out o = { s, 0 };
-	struct check_opts co = s->copts;
-	co.vm_kvm = s->sel.vm_kvm;
-	co.vm_pid = s->sel.vm_pid;
-	co.root = s->sel.root;
-	co.range = s->sel.range;
-	out_open(s, "check", "findings", NULL);
-	struct err *e = check_run(s->T, &s->H, &co, on_finding, &o, &st);
+	struct err *e = check_run(s->T, &s->H, co, fn, arg, &st);
 	if (e)
 		return e;
 	check_exit_bits(s, &st);
@@ -178,10 +169,25 @@ struct err *cmd_check(struct session *s, int argc, char **argv)
 	if (s->json) {
 		check_counts_json(&s->j, &st);
 	} else {
-		if (o.shown)
-			fputc('\n', s->out);
+		if (*shown)
+			fputs(pad, s->out);
 		check_counts_text(s, &st);
 	}
 	out_close(s);
 	return NULL;
+}
+
+struct err *cmd_check(struct session *s, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return err_new(ERR_USAGE, "check takes no arguments (choose checks with --check)");
+	struct check_out o = { s, 0 };
+	struct check_opts co = s->copts;
+	co.vm_kvm = s->sel.vm_kvm;
+	co.vm_pid = s->sel.vm_pid;
+	co.root = s->sel.root;
+	co.range = s->sel.range;
+	out_open(s, "check", "findings", NULL);
+	return check_listed(s, &co, on_finding, &o, &o.shown, "\n");
 }

@@ -266,44 +266,36 @@ struct err *cmd_gfn(struct session *s, int argc, char **argv)
 	}
 	out_list_open(s, "walks");
 	size_t n = 0;
-	for (size_t i = 0; i < s->H.nvms; i++) {
-		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(&s->sel, vm))
-			continue;
-		for (size_t k = 0; k < vm->nroots; k++) {
-			const struct kvm_root *r = &vm->roots[k];
-			if (!select_root(&s->sel, r))
-				continue;
-			struct pfn_hits h = { s, v, { 0 }, 0, false };
-			if (by == BY_GFN) {
-				h.gfn[h.n++] = gfn;
-			} else if (by == BY_HVA) {
-				for (size_t m = 0; m < vm->nslots; m++) {
-					const struct kvm_memslot *sl = &vm->slots[m];
-					if (sl->as_id == r->smm && v >= sl->userspace_addr &&
-					    (v - sl->userspace_addr) / PAGE_SIZE < sl->npages && h.n < 64)
-						h.gfn[h.n++] = sl->base_gfn + (v - sl->userspace_addr) / PAGE_SIZE;
-				}
-			} else {
-				struct walk_range all = { 0, UINT64_MAX };
-				struct walk_stats st = { 0 };
-				struct err *e = walker_run(w, &s->H.masks, r, &all, pfn_hit, &h, &st);
-				if (e) {
-					notes_add_err(&s->walk_notes, e, "walk");
-					s->exit_bits |= EXIT_INCOMPLETE;
-				}
-				if (h.more) {
-					notes_add(&s->walk_notes, "pfn 0x%" PRIx64 ": more than %zu gfns of root 0x%"
-						  PRIx64 " map it; the first are shown", v, h.n, r->sp);
-					s->exit_bits |= EXIT_INCOMPLETE;
-				}
+	for_each_selected_root(&s->sel, &s->H, vm, r) {
+		struct pfn_hits h = { s, v, { 0 }, 0, false };
+		if (by == BY_GFN) {
+			h.gfn[h.n++] = gfn;
+		} else if (by == BY_HVA) {
+			for (size_t m = 0; m < vm->nslots; m++) {
+				const struct kvm_memslot *sl = &vm->slots[m];
+				if (sl->as_id == r->smm && v >= sl->userspace_addr &&
+				    (v - sl->userspace_addr) / PAGE_SIZE < sl->npages && h.n < 64)
+					h.gfn[h.n++] = sl->base_gfn + (v - sl->userspace_addr) / PAGE_SIZE;
 			}
-			for (size_t g = 0; g < h.n; g++) {
-				if (!s->json && n)
-					fputc('\n', s->out);
-				gfn_walk(s, it, vm, r, h.gfn[g]);
-				n++;
+		} else {
+			struct walk_range all = { 0, UINT64_MAX };
+			struct walk_stats st = { 0 };
+			struct err *e = walker_run(w, &s->H.masks, r, &all, pfn_hit, &h, &st);
+			if (e) {
+				notes_add_err(&s->walk_notes, e, "walk");
+				s->exit_bits |= EXIT_INCOMPLETE;
 			}
+			if (h.more) {
+				notes_add(&s->walk_notes, "pfn 0x%" PRIx64 ": more than %zu gfns of root 0x%"
+					  PRIx64 " map it; the first are shown", v, h.n, r->sp);
+				s->exit_bits |= EXIT_INCOMPLETE;
+			}
+		}
+		for (size_t g = 0; g < h.n; g++) {
+			if (!s->json && n)
+				fputc('\n', s->out);
+			gfn_walk(s, it, vm, r, h.gfn[g]);
+			n++;
 		}
 	}
 	spte_iter_fini(it);

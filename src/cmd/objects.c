@@ -257,54 +257,46 @@ struct err *cmd_roots(struct session *s, int argc, char **argv)
 	out_open(s, "roots", "roots", "%-8s %-6s %-18s %-14s %-10s %3s %3s %-5s %-5s %-5s %4s %-6s %s\n",
 		 "VM", "MMU", "ROOT", "TABLE_PA", "ROLE", "LVL", "SMM", "GUEST", "AD", "VALID", "REFS",
 		 "VCPUS", "ROLE_DETAIL");
-	for (size_t i = 0; i < s->H.nvms; i++) {
-		const struct kvm_vm *vm = &s->H.vms[i];
-		if (!select_vm(&s->sel, vm))
-			continue;
-		for (size_t k = 0; k < vm->nroots; k++) {
-			const struct kvm_root *r = &vm->roots[k];
-			if (!select_root(&s->sel, r))
-				continue;
-			char users[128] = "";
-			size_t ul = 0;
-			for (size_t v = 0; v < vm->nvcpus && ul < sizeof(users) - 8; v++)
-				if (vm->vcpus[v].root_hpa == r->spt_pa)
-					ul += (size_t)snprintf(users + ul, sizeof(users) - ul, "%s%d",
-							       ul ? "," : "", vm->vcpus[v].idx);
-			if (s->json) {
-				json_obj_begin(&s->j);
-				json_vm(&s->j, &s->H, vm);
-				json_khex(&s->j, "sp", r->sp);
-				json_khex(&s->j, "spt", r->spt);
-				json_khex(&s->j, "spt_pa", r->spt_pa);
-				json_khex(&s->j, "role", r->role);
-				json_ki64(&s->j, "level", r->level);
-				json_kbool(&s->j, "smm", r->smm);
-				json_kbool(&s->j, "guest_mode", r->guest_mode);
-				json_kbool(&s->j, "ad_disabled", r->ad_disabled);
-				json_kbool(&s->j, "invalid", r->invalid);
-				json_ki64(&s->j, "refcount", r->refcount);
-				root_role_json(&s->j, r);
-				json_key(&s->j, "vcpus");
-				json_arr_begin(&s->j);
-				for (size_t v = 0; v < vm->nvcpus; v++)
-					if (vm->vcpus[v].root_hpa == r->spt_pa) {
-						json_obj_begin(&s->j);
-						json_ki64(&s->j, "idx", vm->vcpus[v].idx);
-						json_ki64(&s->j, "vcpu_id", vm->vcpus[v].vcpu_id);
-						json_obj_end(&s->j);
-					}
-				json_arr_end(&s->j);
-				json_obj_end(&s->j);
-			} else {
-				char detail[160];
-				root_role_text(r, detail, sizeof(detail));
-				fprintf(s->out, "%-8s %-6s 0x%-16" PRIx64 " 0x%-12" PRIx64 " 0x%-8x %3d %3d %-5s "
-					"%-5s %-5s %4" PRId64 " %-6s %s\n", vm_label(&s->H, vm), root_mmu_name(r),
-					r->sp, r->spt_pa, r->role, r->level, r->smm, r->guest_mode ? "yes" : "no",
-					r->ad_disabled ? "off" : "on", r->invalid || r->obsolete ? "no" : "yes",
-					r->refcount, ul ? users : "-", detail);
-			}
+	for_each_selected_root(&s->sel, &s->H, vm, r) {
+		char users[128] = "";
+		size_t ul = 0;
+		for (size_t v = 0; v < vm->nvcpus && ul < sizeof(users) - 8; v++)
+			if (vm->vcpus[v].root_hpa == r->spt_pa)
+				ul += (size_t)snprintf(users + ul, sizeof(users) - ul, "%s%d",
+						       ul ? "," : "", vm->vcpus[v].idx);
+		if (s->json) {
+			json_obj_begin(&s->j);
+			json_vm(&s->j, &s->H, vm);
+			json_khex(&s->j, "sp", r->sp);
+			json_khex(&s->j, "spt", r->spt);
+			json_khex(&s->j, "spt_pa", r->spt_pa);
+			json_khex(&s->j, "role", r->role);
+			json_ki64(&s->j, "level", r->level);
+			json_kbool(&s->j, "smm", r->smm);
+			json_kbool(&s->j, "guest_mode", r->guest_mode);
+			json_kbool(&s->j, "ad_disabled", r->ad_disabled);
+			json_kbool(&s->j, "invalid", r->invalid);
+			json_ki64(&s->j, "refcount", r->refcount);
+			root_role_json(&s->j, r);
+			json_key(&s->j, "vcpus");
+			json_arr_begin(&s->j);
+			for (size_t v = 0; v < vm->nvcpus; v++)
+				if (vm->vcpus[v].root_hpa == r->spt_pa) {
+					json_obj_begin(&s->j);
+					json_ki64(&s->j, "idx", vm->vcpus[v].idx);
+					json_ki64(&s->j, "vcpu_id", vm->vcpus[v].vcpu_id);
+					json_obj_end(&s->j);
+				}
+			json_arr_end(&s->j);
+			json_obj_end(&s->j);
+		} else {
+			char detail[160];
+			root_role_text(r, detail, sizeof(detail));
+			fprintf(s->out, "%-8s %-6s 0x%-16" PRIx64 " 0x%-12" PRIx64 " 0x%-8x %3d %3d %-5s "
+				"%-5s %-5s %4" PRId64 " %-6s %s\n", vm_label(&s->H, vm), root_mmu_name(r),
+				r->sp, r->spt_pa, r->role, r->level, r->smm, r->guest_mode ? "yes" : "no",
+				r->ad_disabled ? "off" : "on", r->invalid || r->obsolete ? "no" : "yes",
+				r->refcount, ul ? users : "-", detail);
 		}
 	}
 	out_close(s);

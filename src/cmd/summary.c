@@ -156,15 +156,9 @@ static void summary_findings_close(struct session *s, const struct check_stats *
 /* Two walks: the counts', then check_run's (a --gfn-range summary). */
 static struct err *summary_findings(struct session *s)
 {
-	struct check_stats st;
-	memset(&st, 0, sizeof(st));
 	struct summary_findings_ctx x = { s, 0 };
 	summary_findings_open(s);
-	struct err *e = check_run(s->T, &s->H, &s->copts, summary_on_finding, &x, &st);
-	if (e)
-		return e;
-	summary_findings_close(s, &st, x.n);
-	return NULL;
+	return check_listed(s, &s->copts, summary_on_finding, &x, &x.n, "          ");
 }
 
 /* One pass: the check walk counts for the summary too (check_tap), and its

@@ -41,28 +41,34 @@ bool flat_detect(int fd)
 	       (int64_t)be64toh((uint64_t)h.type) == FLAT_TYPE;
 }
 
-static int flat_tmpfile(void)
-{
-	/* A disk-backed temporary keeps RAM free for large dumps; memfd is the
-	 * fallback where TMPDIR has no O_TMPFILE support. */
-	const char *dir = getenv("TMPDIR");
-	int fd = open(dir && *dir ? dir : "/var/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0)
-		fd = memfd_create("spte-inspect-flat", MFD_CLOEXEC);
-	return fd;
-}
-
-struct err *flat_copy(int fd, const char *what, int *out_fd)
+/* FD's size and a fresh temporary for the copy (see flat_tmpfile). */
+static struct err *flat_open_copy(int fd, const char *what, off_t *size, int *out)
 {
 	struct stat st;
 	if (fstat(fd, &st))
 		return err_new(ERR_OS, "%s: stat: %s", what, strerror(errno));
-	int out = flat_tmpfile();
-	if (out < 0)
+	/* A disk-backed temporary keeps RAM free for large dumps; memfd is the
+	 * fallback where TMPDIR has no O_TMPFILE support. */
+	const char *dir = getenv("TMPDIR");
+	*out = open(dir && *dir ? dir : "/var/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (*out < 0)
+		*out = memfd_create("spte-inspect-flat", MFD_CLOEXEC);
+	if (*out < 0)
 		return err_new(ERR_OS, "%s: cannot create a temporary file: %s", what, strerror(errno));
+	*size = st.st_size;
+	return NULL;
+}
+
+struct err *flat_copy(int fd, const char *what, int *out_fd)
+{
+	off_t size;
+	int out;
+	struct err *oe = flat_open_copy(fd, what, &size, &out);
+	if (oe)
+		return oe;
 	loff_t in_off = 0, out_off = 0;
-	while (in_off < st.st_size) {
-		ssize_t n = copy_file_range(fd, &in_off, out, &out_off, (size_t)(st.st_size - in_off), 0);
+	while (in_off < size) {
+		ssize_t n = copy_file_range(fd, &in_off, out, &out_off, (size_t)(size - in_off), 0);
 		if (n <= 0) {
 			close(out);
 			return err_new(ERR_OS, "%s: copying: %s", what, n < 0 ? strerror(errno) : "short");
@@ -74,12 +80,11 @@ struct err *flat_copy(int fd, const char *what, int *out_fd)
 
 struct err *flat_rearrange(int fd, const char *what, int *out_fd)
 {
-	struct stat st;
-	if (fstat(fd, &st))
-		return err_new(ERR_OS, "%s: stat: %s", what, strerror(errno));
-	int out = flat_tmpfile();
-	if (out < 0)
-		return err_new(ERR_OS, "%s: cannot create a temporary file: %s", what, strerror(errno));
+	off_t fsize;
+	int out;
+	struct err *oe = flat_open_copy(fd, what, &fsize, &out);
+	if (oe)
+		return oe;
 
 	const size_t bufsize = 1 << 20;
 	char *buf = malloc(bufsize);
@@ -105,7 +110,7 @@ struct err *flat_rearrange(int fd, const char *what, int *out_fd)
 			break;
 		}
 		if (off >= 0 && size >= 0 && (uint64_t)size <= FLAT_MAX_RECORD &&
-		    pos + sizeof(r) + (uint64_t)size > (uint64_t)st.st_size) {
+		    pos + sizeof(r) + (uint64_t)size > (uint64_t)fsize) {
 			e = err_new(ERR_FORMAT, "%s: flattened dump truncated in the record at offset 0x%llx",
 				    what, (unsigned long long)pos);
 			break;

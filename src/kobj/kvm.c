@@ -13,11 +13,7 @@ static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 	const struct types *ty = &T->types;
 	struct err *e;
 	memset(L, 0, sizeof(*L));
-#define NEED(t, tn, path, m)                                     \
-	do {                                                     \
-		if ((e = target_need_member(t, tn, path, m)))    \
-			return e;                                \
-	} while (0)
+#define NEED LAYOUT_NEED
 	L->kvm = types_struct(ty, "kvm", "kvm");
 	if (!L->kvm.id)
 		return err_new(ERR_LAYOUT, "no type info for struct kvm (kvm module BTF missing; "

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "kobj/klist.h"
 #include "kobj/kvm.h"
 
@@ -28,26 +29,25 @@ struct shadow_layout {
 
 static const char *const mmu_member[3] = { "arch.root_mmu", "arch.guest_mmu", "arch.nested_mmu" };
 
-static struct err *shadow_layout_load(struct target *T, struct shadow_layout *L)
+/* K: the host's layout, which already resolved the kvm_mmu_page members the
+ * TDP MMU reads (one place for them). */
+static struct err *shadow_layout_load(struct target *T, const struct kvm_layout *K,
+				      struct shadow_layout *L)
 {
 	const struct types *ty = &T->types;
 	struct err *e;
 	memset(L, 0, sizeof(*L));
-#define NEED(t, tn, path, m)                                     \
-	do {                                                     \
-		if ((e = target_need_member(t, tn, path, m)))    \
-			return e;                                \
-	} while (0)
+#define NEED LAYOUT_NEED
 	struct type_ref kvm = types_struct(ty, "kvm", "kvm");
 	NEED(kvm, "kvm", "arch.active_mmu_pages", &L->active);
 	NEED(kvm, "kvm", "arch.mmu_valid_gen", &L->gen);
 	L->has_zapped = types_member(kvm, "arch.zapped_obsolete_pages", &L->zapped);
 	L->sp = types_struct(ty, "kvm", "kvm_mmu_page");
 	L->sp_size = types_size(L->sp);
-	NEED(L->sp, "kvm_mmu_page", "link", &L->sp_link);
-	NEED(L->sp, "kvm_mmu_page", "gfn", &L->sp_gfn);
-	NEED(L->sp, "kvm_mmu_page", "spt", &L->sp_spt);
-	NEED(L->sp, "kvm_mmu_page", "role.word", &L->sp_role);
+	L->sp_link = K->sp_link;
+	L->sp_gfn = K->sp_gfn;
+	L->sp_spt = K->sp_spt;
+	L->sp_role = K->sp_role;
 	NEED(L->sp, "kvm_mmu_page", "unsync", &L->sp_unsync);
 	NEED(L->sp, "kvm_mmu_page", "unsync_children", &L->sp_unsync_children);
 	NEED(L->sp, "kvm_mmu_page", "root_count", &L->sp_root_count);
@@ -58,14 +58,14 @@ static struct err *shadow_layout_load(struct target *T, struct shadow_layout *L)
 		L->xlat_kind = XLAT_TRANSLATION;
 	else if (types_member(L->sp, "gfns", &L->sp_xlat))
 		L->xlat_kind = XLAT_GFNS;
-	NEED(L->sp, "kvm_mmu_page", "role.level", &L->r_level);
+	L->r_level = K->sp_level;
 	NEED(L->sp, "kvm_mmu_page", "role.quadrant", &L->r_quadrant);
 	NEED(L->sp, "kvm_mmu_page", "role.access", &L->r_access);
 	NEED(L->sp, "kvm_mmu_page", "role.direct", &L->r_direct);
-	NEED(L->sp, "kvm_mmu_page", "role.invalid", &L->r_invalid);
-	NEED(L->sp, "kvm_mmu_page", "role.guest_mode", &L->r_guest_mode);
-	NEED(L->sp, "kvm_mmu_page", "role.ad_disabled", &L->r_ad_disabled);
-	NEED(L->sp, "kvm_mmu_page", "role.smm", &L->r_smm);
+	L->r_invalid = K->sp_invalid;
+	L->r_guest_mode = K->sp_guest_mode;
+	L->r_ad_disabled = K->sp_ad_disabled;
+	L->r_smm = K->sp_smm;
 	types_member(L->sp, "role.efer_nx", &L->r_efer_nx);
 	types_member(L->sp, "role.cr0_wp", &L->r_cr0_wp);
 	L->has_passthrough = types_member(L->sp, "role.passthrough", &L->r_passthrough);
@@ -122,7 +122,7 @@ static struct err *shadow_page_read(struct target *T, const struct shadow_layout
 	struct err *e = target_read_obj(T, addr, L->sp_size, (void **)&buf);
 	if (e)
 		return err_wrap(e, "kvm_mmu_page at 0x%llx", (unsigned long long)addr);
-	void *p = realloc(S->pages, (S->npages + 1) * sizeof(*S->pages));
+	void *p = array_room(S->pages, S->npages, sizeof(*S->pages));
 	if (!p) {
 		free(buf);
 		return err_new(ERR_NOMEM, "out of memory");
@@ -258,7 +258,7 @@ static void shadow_add_root(struct kvm_vm *vm, const struct kvm_shadow_page *sp,
 	for (size_t i = 0; i < vm->nroots; i++)
 		if (vm->roots[i].mmu == KVM_MMU_SHADOW && vm->roots[i].sp == sp->sp)
 			return;
-	void *p = realloc(vm->roots, (vm->nroots + 1) * sizeof(*vm->roots));
+	void *p = array_room(vm->roots, vm->nroots, sizeof(*vm->roots));
 	if (!p)
 		return;
 	vm->roots = p;
@@ -363,7 +363,7 @@ static struct err *shadow_vm_load(struct target *T, const struct shadow_layout *
 struct err *kvm_shadow_load(struct target *T, struct kvm_host *H)
 {
 	struct shadow_layout L;
-	struct err *e = shadow_layout_load(T, &L);
+	struct err *e = shadow_layout_load(T, &H->layout, &L);
 	if (e) {
 		/* Offsets recovered from code do not reach the shadow MMU.  With
 		 * the TDP MMU on it matters only for nested guests: said when a

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
+
 #define KALLSYMS_MAX_SYMS (1u << 22)
 #define KALLSYMS_MAX_NAMES (64u << 20)	/* bytes of compressed names */
 #define KALLSYMS_TOKEN_TABLE_MAX 65536
@@ -683,7 +685,7 @@ struct err *kallsyms_load_proc(struct dump *d, const char *path, struct symtab *
 		}
 		if (!m) {
 			void *p = *nmods < KALLSYMS_PROC_MAX_MODULES
-					  ? realloc(*mods, (*nmods + 1) * sizeof(**mods)) : NULL;
+					  ? array_room(*mods, *nmods, sizeof(**mods)) : NULL;
 			if (!p) {
 				e = err_new(ERR_NOMEM, "%s: out of memory for module %s", path, mod);
 				break;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "symtab/kallsyms.h"
 #include "target-stages.h"
 
@@ -342,7 +343,7 @@ struct err *target_load_modules(struct target *T)
 		memcpy(&pos, mod + member_off(&L.list), sizeof(pos));
 		free(mod);
 		mod = NULL;
-		void *p = realloc(T->mods, (T->nmods + 1) * sizeof(*T->mods));
+		void *p = array_room(T->mods, T->nmods, sizeof(*T->mods));
 		if (!p) {
 			e = err_new(ERR_NOMEM, "out of memory");
 			break;

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/array.h"
+
 /* Member paths deeper than this are not in any kernel struct we read. */
 #define TYPES_MAX_DEPTH 16
 #define TYPES_MAX_BTF (256u << 20)
@@ -146,7 +148,7 @@ struct err *types_add_module_btf(struct types *T, const char *name, struct btf *
 			T->mods[i].source = strdup(source);
 			return NULL;
 		}
-	void *p = realloc(T->mods, (T->nmods + 1) * sizeof(*T->mods));
+	void *p = array_room(T->mods, T->nmods, sizeof(*T->mods));
 	if (!p) {
 		btf__free(b);
 		return err_new(ERR_NOMEM, "out of memory");

@@ -16,14 +16,7 @@ import tempfile
 
 import jsondoc
 
-from tap import case, done
-
-
-def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300)
-    if p.returncode < 0:
-        raise AssertionError(f"{args}: killed by signal {-p.returncode}")
-    return p
+from tap import case, done, runner
 
 
 def jrun(*args):
@@ -32,8 +25,9 @@ def jrun(*args):
 
 
 def main():
-    global BIN
+    global BIN, run
     BIN, dump, inject = sys.argv[1:4]
+    run = runner(BIN, timeout=300)[0]
     off = run(dump, "__offset", "kvm_memslots.used_slots", "kvm_memslots.id_to_index",
               "kvm_memslots.memslots", "kvm.memslots", "kvm.online_vcpus", "kvm.vcpus",
               "kvm_memory_slot.base_gfn")

@@ -4,27 +4,9 @@ independently by fixtures/oracle.py): every VM, memslot, root and every
 present SPTE of every root, exactly.  Usage: check_oracle.py BINARY FIXTURE_DIR"""
 import json
 import os
-import subprocess
 import sys
 
-
-def dump_of(fixture):
-    for name in ("vmcore.kdump", "vmcore.flat", "vmcore.elf"):
-        p = os.path.join(fixture, name)
-        if os.path.exists(p):
-            return p
-    sys.exit(f"no dump in {fixture}")
-
-
-def run(binary, dump, *args):
-    p = subprocess.run([binary, "-j", dump, *args], capture_output=True, text=True, timeout=300)
-    if p.returncode != 0:
-        raise AssertionError(f"{' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
-    doc = json.loads(p.stdout)
-    assert doc["schema_version"] == 2, doc["schema_version"]
-    assert doc["incomplete"] == [], doc["incomplete"]
-    return doc
-
+from tap import dump_of, oracle_run as run
 
 failures = []
 

@@ -12,25 +12,10 @@ import os
 import sys
 
 import tap
+from tap import dump_of, oracle_run as run
 
 INVALID = "0xffffffffffffffff"
 MMUS = ("root_mmu", "guest_mmu", "nested_mmu")
-
-
-def dump_of(fixture):
-    for name in ("vmcore.kdump", "vmcore.flat", "vmcore.elf"):
-        p = os.path.join(fixture, name)
-        if os.path.exists(p):
-            return p
-    sys.exit(f"no dump in {fixture}")
-
-
-def run(binary, dump, *args):
-    rc, doc = tap.runner(binary)[1](dump, *args)
-    if rc != 0:
-        raise AssertionError(f"{' '.join(args)}: exit {rc}")
-    assert doc["incomplete"] == [], doc["incomplete"]
-    return doc
 
 
 failures = []

@@ -13,14 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-from tap import case, done
-
-
-def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=120)
-    if p.returncode < 0:
-        raise AssertionError(f"{args}: killed by signal {-p.returncode}")
-    return p
+from tap import case, done, runner
 
 
 def sptes(dump):
@@ -29,8 +22,9 @@ def sptes(dump):
 
 
 def main():
-    global BIN
+    global BIN, run
     BIN, dump, inject = sys.argv[1:4]
+    run = runner(BIN, timeout=120)[0]
     rc, base = sptes(dump)
     case("fixture is clean", rc == 0 and base["incomplete"] == [], base["incomplete"])
     entries = base["sptes"]

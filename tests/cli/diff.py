@@ -15,20 +15,10 @@ import os
 import subprocess
 import sys
 
+from tap import check, done, triple_runner
+
 BIN, PAIR = sys.argv[1:3]
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    print(("ok     " if cond else "FAIL   ") + what)
-    if not cond:
-        fails += 1
-
-
-def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300)
-    return p.returncode, p.stdout, p.stderr
+run = triple_runner(BIN)
 
 
 def dump(half):
@@ -165,5 +155,4 @@ if len(sys.argv) > 4:
         check({(x["finding"]["check"], x["finding"]["gfn"]) for x in f["findings"] if x["change"] == "resolved"}
               == got, "reversed: the same findings resolved")
 
-print(f"{fails} failed")
-sys.exit(1 if fails else 0)
+sys.exit(done())

@@ -30,21 +30,10 @@ import sys
 import tempfile
 
 import jsondoc
+from tap import check, done, triple_runner
 
 BIN, FIXDIR, DUMP = sys.argv[1:4]
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    print(("ok     " if cond else "FAIL   ") + what)
-    if not cond:
-        fails += 1
-
-
-def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300)
-    return p.returncode, p.stdout, p.stderr
+run = triple_runner(BIN)
 
 
 def norm_text(out):
@@ -187,5 +176,4 @@ with tempfile.TemporaryDirectory() as tmp:
         ji = jsondoc.load(run("-j", out4, "info")[1])
         check(ji["extract"]["incomplete"] == len(rec), "info: extract.incomplete counts them")
 
-print(f"{fails} failed")
-sys.exit(1 if fails else 0)
+sys.exit(done())

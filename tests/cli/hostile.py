@@ -15,9 +15,8 @@ import sys
 import tempfile
 
 import jsondoc
+from tap import case, done
 
-failures = []
-n = 0
 # README "Reliability": the documented ceiling (ASan's shadow memory and
 # quarantine add their own, so a sanitizer build gets more room)
 MAX_RSS_MB = 400 if "ASAN_OPTIONS" in os.environ else 100
@@ -30,16 +29,6 @@ def run(*args, timeout=120):
     except subprocess.TimeoutExpired:
         return subprocess.CompletedProcess(args, -999, "", "TIMEOUT (hang)")
     return p
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}: {detail}")
 
 
 def fatal(name, p, needle):
@@ -315,9 +304,7 @@ def main():
                  repr(inc)[:400])
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
     case(f"every run within {MAX_RSS_MB} MB (peak {peak} MB)", peak <= MAX_RSS_MB)
-    print(f"1..{n}")
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -14,21 +14,7 @@ import sys
 import tempfile
 
 import jsonschema
-
-failures = []
-n = 0
-
-
-def case(name, cond, detail=""):
-    global n
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failures.append(name)
-        print(f"not ok {n} - {name}")
-        for line in str(detail).splitlines()[:6] or [""]:
-            print(f"#   {line}")
+from tap import case, done
 
 
 def run(*args):
@@ -126,8 +112,7 @@ def main():
         validate(v, f"{fx} damaged: extract", x, ["extract", xo])
         validate(v, f"{fx} damaged: info on its extract", xo, ["info"])
         validate(v, f"{fx} damaged: diff against the fixture", dump, ["diff", x])
-    print(f"{n - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """The Python tests' one TAP helper: case() prints a numbered "ok" / "not ok"
 line (a failure's detail follows as "#" comments), done() the plan and the
-counts and gives the exit status; runner() the binary's run and JSON run."""
+counts and gives the exit status; runner() the binary's run and JSON run
+(triple_runner() the run as a tuple)."""
+import os
 import subprocess
+import sys
 
 import jsondoc
 
@@ -20,6 +23,11 @@ def case(name, cond, detail=""):
         for line in str(detail).splitlines() or [""]:
             print(f"#   {line}")
     return bool(cond)
+
+
+def check(cond, name):
+    """case() with the condition first, as diff.py and extract.py write it."""
+    return case(name, cond)
 
 
 def done():
@@ -41,3 +49,34 @@ def runner(binary, timeout=300):
         p = run("-j", *args)
         return p.returncode, jsondoc.load(p.stdout)
     return run, jrun
+
+
+def dump_of(fixture):
+    """The fixture directory's dump, whichever format it holds."""
+    for name in ("vmcore.kdump", "vmcore.flat", "vmcore.elf"):
+        p = os.path.join(fixture, name)
+        if os.path.exists(p):
+            return p
+    sys.exit(f"no dump in {fixture}")
+
+
+def oracle_run(binary, dump, *args):
+    """The JSON of a run the oracle tests compare: exit 0, schema 2, complete
+    (anything else is an AssertionError)."""
+    rc, doc = runner(binary)[1](dump, *args)
+    if rc != 0:
+        raise AssertionError(f"{' '.join(args)}: exit {rc}")
+    assert doc["schema_version"] == 2, doc["schema_version"]
+    assert doc["incomplete"] == [], doc["incomplete"]
+    return doc
+
+
+def triple_runner(binary, timeout=300):
+    """run(*args): (exit status, stdout, stderr), as diff.py and extract.py
+    take a run apart."""
+    run, _ = runner(binary, timeout)
+
+    def run3(*args):
+        p = run(*args)
+        return p.returncode, p.stdout, p.stderr
+    return run3

@@ -1,5 +1,7 @@
 #include "fuzz_common.h"
 
+#include "check/check.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,4 +89,28 @@ void fuzz_env_apply(struct fuzz_env *f, const uint8_t *data, size_t size)
 void fuzz_env_reset(struct fuzz_env *f)
 {
 	dump_overlay_clear(f->T->dump);
+}
+
+void fuzz_env_add_vm_list(struct fuzz_env *f)
+{
+	uint64_t head;
+	if (target_symbol(f->T, "kvm", "vm_list", &head))
+		fuzz_env_add_virt(f, head, 16);
+}
+
+static void drop_finding(void *arg, const struct finding *fd)
+{
+	(void)arg;
+	(void)fd;
+}
+
+struct err *fuzz_check_host(struct fuzz_env *f, struct kvm_host *H)
+{
+	struct check_opts o;
+	struct check_stats st;
+	memset(&st, 0, sizeof(st));
+	check_opts_default(&o);
+	struct err *e = check_run(f->T, H, &o, drop_finding, NULL, &st);
+	kvm_host_fini(H);
+	return e;
 }

@@ -28,5 +28,10 @@ void fuzz_env_add_phys(struct fuzz_env *f, uint64_t pa);
 /* Apply records {u8 page, u16 offset, u8 len, bytes} from DATA as overlays. */
 void fuzz_env_apply(struct fuzz_env *f, const uint8_t *data, size_t size);
 void fuzz_env_reset(struct fuzz_env *f);
+/* The pages of the vm_list head, where kvm_host_load starts. */
+void fuzz_env_add_vm_list(struct fuzz_env *f);
+/* Run every check (default options, findings dropped) over H, a host that
+ * kvm_host_load just loaded from the patched dump, then free H. */
+struct err *fuzz_check_host(struct fuzz_env *f, struct kvm_host *H);
 
 #endif

@@ -104,10 +104,6 @@ static void setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!F.nregions)
-		setup();
-	fuzz_file_patch(&F, data, size);
-	fuzz_file_exercise(&F);
-	fuzz_file_restore(&F);
+	fuzz_file_run(&F, setup, data, size);
 	return 0;
 }

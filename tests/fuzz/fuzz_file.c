@@ -100,3 +100,12 @@ void fuzz_file_exercise(struct fuzz_file *f)
 	err_free(dump_cpu_reg(d, 0, "rip", &reg));
 	dump_close_all(d);
 }
+
+void fuzz_file_run(struct fuzz_file *f, void (*setup)(void), const uint8_t *data, size_t size)
+{
+	if (!f->nregions)
+		setup();
+	fuzz_file_patch(f, data, size);
+	fuzz_file_exercise(f);
+	fuzz_file_restore(f);
+}

@@ -32,5 +32,8 @@ void fuzz_file_patch(struct fuzz_file *f, const uint8_t *data, size_t size);
 void fuzz_file_restore(struct fuzz_file *f);
 /* Opens the patched file, reads the pages in PFNS and a few words, closes all. */
 void fuzz_file_exercise(struct fuzz_file *f);
+/* One fuzz run: SETUP on the first (it chooses the regions), then patch,
+ * exercise and restore. */
+void fuzz_file_run(struct fuzz_file *f, void (*setup)(void), const uint8_t *data, size_t size);
 
 #endif

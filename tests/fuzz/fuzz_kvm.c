@@ -1,28 +1,15 @@
 /* vm_list, struct kvm, memslot rb-trees, root lists, vCPU xarrays, dirty
  * bitmaps and the checks, over fuzzed bytes of the real objects' pages. */
-#include <string.h>
-
-#include "check/check.h"
-#include <stdlib.h>
-
 #include "fuzz_common.h"
 
 static struct fuzz_env env;
-
-static void on_finding(void *arg, const struct finding *f)
-{
-	(void)arg;
-	(void)f;
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	fuzz_env_open(&env, 1);
-	uint64_t head;
-	if (target_symbol(env.T, "kvm", "vm_list", &head))
-		fuzz_env_add_virt(&env, head, 16);
+	fuzz_env_add_vm_list(&env);
 	struct type_ref kvm = types_struct(&env.T->types, "kvm", "kvm");
 	struct type_ref sp = types_struct(&env.T->types, "kvm", "kvm_mmu_page");
 	struct type_ref slot = types_struct(&env.T->types, "kvm", "kvm_memory_slot");
@@ -48,14 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_env_apply(&env, data, size);
 	struct kvm_host H;
 	struct err *e = kvm_host_load(env.T, &H);
-	if (!e) {
-		struct check_opts o;
-		struct check_stats st;
-		memset(&st, 0, sizeof(st));
-		check_opts_default(&o);
-		e = check_run(env.T, &H, &o, on_finding, NULL, &st);
-		kvm_host_fini(&H);
-	}
+	if (!e)
+		e = fuzz_check_host(&env, &H);
 	err_free(e);
 	fuzz_env_reset(&env);
 	return 0;

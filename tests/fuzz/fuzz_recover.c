@@ -5,16 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check/check.h"
 #include "fuzz_common.h"
 
 static struct fuzz_env env;
-
-static void on_finding(void *arg, const struct finding *f)
-{
-	(void)arg;
-	(void)f;
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -34,9 +27,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (target_symbol(env.T, "kvm", fns[i], &a))
 			fuzz_env_add_virt(&env, a, 64);
 	}
-	uint64_t head;
-	if (target_symbol(env.T, "kvm", "vm_list", &head))
-		fuzz_env_add_virt(&env, head, 16);
+	fuzz_env_add_vm_list(&env);
 	for (size_t v = 0; v < env.H.nvms && v < 4; v++) {
 		fuzz_env_add_virt(&env, env.H.vms[v].addr, 8192);
 		for (size_t i = 0; i < env.H.vms[v].nroots; i++)
@@ -54,14 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct recover_input in = target_recover_input(env.T);
 	struct err *e = recover_kvm_types(&in);
 	struct kvm_host H;
-	if (!e && env.T->recovered.used && !(e = kvm_host_load(env.T, &H))) {
-		struct check_opts o;
-		struct check_stats st;
-		memset(&st, 0, sizeof(st));
-		check_opts_default(&o);
-		e = check_run(env.T, &H, &o, on_finding, NULL, &st);
-		kvm_host_fini(&H);
-	}
+	if (!e && env.T->recovered.used && !(e = kvm_host_load(env.T, &H)))
+		e = fuzz_check_host(&env, &H);
 	err_free(e);
 	fuzz_env_reset(&env);
 	return 0;

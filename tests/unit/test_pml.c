@@ -19,35 +19,8 @@
 #include "dirty.h"
 #include "kobj/books.h"
 #include "kobj/pml.h"
+#include "ept_masks.h"
 #include "tap.h"
-
-#define B(x) (1ull << (x))
-#define ADDR 0x000ffffffffff000ull
-
-/* EPT, E2 era (6.10-6.12), A/D on. */
-static struct spte_masks ept_e2(void)
-{
-	struct spte_masks m;
-	memset(&m, 0, sizeof(m));
-	m.present = B(0) | B(63);
-	m.user = B(0);
-	m.x = B(2);
-	m.accessed = B(8);
-	m.dirty = B(9);
-	m.host_writable = B(57);
-	m.mmu_writable = B(58);
-	m.acc_track = 7;
-	m.mmio_value = 6;
-	m.mmio_mask = 7 | B(63);
-	m.nonpresent_or_rsvd_lower_gfn = ADDR & ((1ull << 46) - 1);
-	m.address = ADDR;
-	m.ept = true;
-	m.ad_enabled = true;
-	m.mmio_caching = true;
-	m.nonpresent = B(63);
-	m.frozen = B(63) | 0x5a0;
-	return m;
-}
 
 /* 4K leaf, A/D type 00: R W X (7), WB memtype 6<<3, IPAT 0x40, A 0x100,
  * D 0x200, MMU-present 0x800, HW 57, MW 58, SVE 63. */
