@@ -511,16 +511,15 @@ static char *extract_vmcoreinfo(struct session *s, struct dump *d, uint64_t page
 	return out;
 }
 
-/* Only what the extract cannot show again is recorded: a live host that
- * would not hold still ("changed under us", the wording of every such
- * note).  Everything else (missing type info, filtered or damaged pages)
- * every command on the extract finds by itself, since it holds the same
- * pages: recording it too would report it twice, and to commands that
- * never looked there. */
+/* What the source lacked or what would not hold still is recorded, so that
+ * every command on the extract says it was cut from an incomplete source.
+ * A note about the type information is not: the extract keeps the type
+ * information as it was, so each command that needs it says so itself
+ * (recorded, it would also be reported by commands that never looked). */
 static void copy_notes(struct notes *to, const struct notes *from)
 {
 	for (size_t i = 0; i < from->n; i++)
-		if (strstr(from->msg[i], "changed under us"))
+		if (!strstr(from->msg[i], "in the type info"))
 			notes_add(to, "%s", from->msg[i]);
 }
 
