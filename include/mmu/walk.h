@@ -39,6 +39,10 @@ struct walk_range {
 	uint64_t gfn_lo, gfn_hi;	/* inclusive; the whole space by default */
 };
 
+/* The last gfn a root of the deepest paging can map: a range from 0 to it
+ * (or beyond) cuts no table. */
+#define WALK_GFN_ALL ((UINT64_C(1) << (9 * SPTE_ITER_MAX_LEVEL)) - 1)
+
 struct walk_stats {
 	uint64_t tables, unreadable, loops, bad_children;
 	uint64_t present, leaves, mmio, frozen, garbage;

@@ -20,6 +20,9 @@ struct target_opts {
 	const char *sysmap;	/* System.map, when the dump has no kallsyms */
 	const char **module_files;	/* .ko files with .BTF */
 	size_t nmodule_files;
+	/* live: symbols and types from the kernel's memory, as from a dump,
+	 * not /proc/kallsyms and /sys/kernel/btf (an extract must hold them) */
+	bool from_memory;
 };
 
 struct target_module {
@@ -42,6 +45,7 @@ struct target {
 	char module_btf_problems[256];	/* module BTF that was absent or refused */
 	struct recover_report recovered;	/* offsets from machine code, if any */
 	struct live_stats live;		/* live targets: what re-reading did */
+	bool from_memory;		/* target_opts.from_memory */
 };
 
 struct err *target_open(const char *path, const struct target_opts *o, struct target **out);

@@ -12,6 +12,8 @@
 #include "mmu/host.h"
 #include "mmu/walk.h"
 
+struct sbooks;
+
 struct run {
 	struct target *T;
 	struct kvm_host *H;
@@ -41,6 +43,7 @@ struct run {
 	size_t nshadowed;
 	/* S16-S18 and D2's evidence: the VM's shadow-MMU books, NULL if none */
 	const struct kvm_shadow_books *sbk;
+	struct sbooks *sb;		/* S16-S18 collecting from the walk, or NULL */
 	const struct check_tap *tap;	/* NULL: nobody looks on */
 	const struct kvm_vm *vm;	/* the VM being walked, for the tap */
 };
@@ -469,9 +472,13 @@ static void check_shadowed(struct run *r, const struct walk_entry *e)
 	}
 }
 
+static void sb_feed(struct sbooks *sb, const struct walk_entry *e);
+
 static int check_entry(void *arg, const struct walk_entry *e)
 {
 	struct run *r = arg;
+	if (r->sb)
+		sb_feed(r->sb, e);
 	if (r->tap)
 		r->tap->entry(r->tap->arg, r->vm, e);
 	if (r->live && e->event == WALK_ENTRY)
@@ -681,6 +688,13 @@ struct sbooks {
 	size_t nlinks, caplinks;
 	int *reach;		/* per page: the first root reaching it, -1 none */
 	bool busy;		/* mmu_lock held: a change may be half-done */
+	/* The walk's entries feed the books, so that a summary reads every
+	 * table once: per page the root walk that took it (0: none; the page
+	 * is read on its own afterwards) and the last entry index taken. */
+	uint32_t *fed_by;
+	int16_t *fed_last;
+	uint32_t walk_id;
+	bool fed_ok;		/* false: what the walk gave is dropped, all pages read */
 };
 
 static int sb_leaf_cmp(const void *a, const void *b)
@@ -708,8 +722,73 @@ static bool sb_grow(void **p, size_t *cap, size_t n, size_t size)
 	return true;
 }
 
+/* What entry V of shadow page SP is to the books: 0 nothing, 1 a link to
+ * child page *CHILD, 2 a leaf. */
+static int sb_kind(const struct sbooks *sb, const struct kvm_shadow_page *sp, uint64_t v,
+		   const struct kvm_shadow_page **child)
+{
+	struct spte_bits bt;
+	spte_decode(&sb->r->H->masks, v, sp->level, &bt);
+	if (bt.kind != SPTE_PRESENT)
+		return 0;
+	if (!bt.leaf) {
+		*child = kvm_shadow_find(&sb->vm->shadow, v & sb->r->H->masks.address);
+		return *child ? 1 : 0; /* not a shadow page: the walk reports it */
+	}
+	if (sp->level >= 4 || sp->level > sb->r->H->max_huge_page_level)
+		return 0; /* a leaf KVM cannot make: S5's */
+	return 2;
+}
+
+static bool sb_add_link(struct sbooks *sb, size_t page, int j, uint64_t v, size_t child)
+{
+	if (!sb_grow((void **)&sb->links, &sb->caplinks, sb->nlinks, sizeof(*sb->links)))
+		return false;
+	sb->links[sb->nlinks++] = (struct sb_link){ sb->vm->shadow.pages[page].spt + (uint64_t)j * 8, v,
+						    (uint32_t)page, (uint32_t)child, (uint16_t)j };
+	return true;
+}
+
+static bool sb_add_leaf(struct sbooks *sb, size_t page, int j, uint64_t v, uint64_t gfn)
+{
+	if (!sb_grow((void **)&sb->leaves, &sb->capleaves, sb->nleaves, sizeof(*sb->leaves)))
+		return false;
+	sb->leaves[sb->nleaves++] = (struct sb_leaf){ sb->vm->shadow.pages[page].spt + (uint64_t)j * 8,
+						      gfn, v, (uint32_t)page, (uint16_t)j };
+	return true;
+}
+
+/* An entry of the check walk: taken into the books if its page's table
+ * is whole in this walk (entries come in index order, each table once a
+ * root walk; a page an earlier root's walk took is not taken again).
+ * Anything else the walk meets (a loop, an unreadable table or gfns, a
+ * table the walk cut) drops the walk's part: every page is read again. */
+static void sb_feed(struct sbooks *sb, const struct walk_entry *e)
+{
+	if (!sb->fed_ok || e->root->mmu != KVM_MMU_SHADOW)
+		return;
+	if (e->event != WALK_ENTRY) {
+		sb->fed_ok = false;
+		return;
+	}
+	if (!e->sp || e->index < 0 || e->index >= 512)
+		return;
+	const struct kvm_shadow *S = &sb->vm->shadow;
+	size_t i = (size_t)(e->sp - S->pages);
+	if (sb->fed_by[i] && (sb->fed_by[i] != sb->walk_id || e->index <= sb->fed_last[i]))
+		return;
+	sb->fed_by[i] = sb->walk_id;
+	sb->fed_last[i] = (int16_t)e->index;
+	const struct kvm_shadow_page *c = NULL;
+	int k = sb_kind(sb, e->sp, e->spte, &c);
+	if ((k == 1 && !sb_add_link(sb, i, e->index, e->spte, (size_t)(c - S->pages))) ||
+	    (k == 2 && !sb_add_leaf(sb, i, e->index, e->spte, e->gfn)))
+		sb->fed_ok = false;
+}
+
 /* Every present entry of every shadow page: leaves (with the gfn KVM keys
- * the rmap on) and links to child pages. */
+ * the rmap on) and links to child pages.  Pages the walk gave are not
+ * read again. */
 static struct err *sb_collect(struct sbooks *sb)
 {
 	const struct kvm_shadow *S = &sb->vm->shadow;
@@ -720,8 +799,15 @@ static struct err *sb_collect(struct sbooks *sb)
 		e = err_new(ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	if (!sb->fed_ok) {
+		sb->nleaves = sb->nlinks = 0;
+		if (sb->fed_by)
+			memset(sb->fed_by, 0, S->npages * sizeof(*sb->fed_by));
+	}
 	for (size_t i = 0; i < S->npages; i++) {
 		const struct kvm_shadow_page *sp = &S->pages[i];
+		if (sb->fed_by && sb->fed_by[i])
+			continue;
 		struct err *re = dump_read_phys(T->dump, sp->spt_pa, tbl, 4096);
 		if (re) {
 			char ctx[96];
@@ -732,26 +818,14 @@ static struct err *sb_collect(struct sbooks *sb)
 		}
 		bool have_gfns = false;
 		for (int j = 0; j < 512; j++) {
-			struct spte_bits bt;
-			spte_decode(&sb->r->H->masks, tbl[j], sp->level, &bt);
-			if (bt.kind != SPTE_PRESENT)
-				continue;
-			uint64_t sptep = sp->spt + (uint64_t)j * 8;
-			if (!bt.leaf) {
-				const struct kvm_shadow_page *c =
-					kvm_shadow_find(S, tbl[j] & sb->r->H->masks.address);
-				if (!c)
-					continue; /* not a shadow page: the walk reports it */
-				if (!sb_grow((void **)&sb->links, &sb->caplinks, sb->nlinks, sizeof(*sb->links))) {
-					e = err_new(ERR_NOMEM, "out of memory");
-					goto out;
-				}
-				sb->links[sb->nlinks++] = (struct sb_link){ sptep, tbl[j], (uint32_t)i,
-									    (uint32_t)(c - S->pages), (uint16_t)j };
-				continue;
+			const struct kvm_shadow_page *c = NULL;
+			int k = sb_kind(sb, sp, tbl[j], &c);
+			if (k == 1 && !sb_add_link(sb, i, j, tbl[j], (size_t)(c - S->pages))) {
+				e = err_new(ERR_NOMEM, "out of memory");
+				goto out;
 			}
-			if (sp->level >= 4 || sp->level > sb->r->H->max_huge_page_level)
-				continue; /* a leaf KVM cannot make: S5's */
+			if (k != 2)
+				continue;
 			if (!have_gfns) {
 				if ((re = kvm_shadow_gfns(T, sp, gfns))) {
 					char ctx[64];
@@ -761,12 +835,10 @@ static struct err *sb_collect(struct sbooks *sb)
 				}
 				have_gfns = true;
 			}
-			if (!sb_grow((void **)&sb->leaves, &sb->capleaves, sb->nleaves, sizeof(*sb->leaves))) {
+			if (!sb_add_leaf(sb, i, j, tbl[j], gfns[j])) {
 				e = err_new(ERR_NOMEM, "out of memory");
 				goto out;
 			}
-			sb->leaves[sb->nleaves++] = (struct sb_leaf){ sptep, gfns[j], tbl[j], (uint32_t)i,
-								      (uint16_t)j };
 		}
 	}
 	if (sb->nleaves > 1)
@@ -1066,38 +1138,57 @@ static void sb_parents(struct sbooks *sb)
 	}
 }
 
-static void check_shadow_books(struct run *r, const struct kvm_vm *vm)
+/* S16-S18 for VM, if asked and its books were read: *SB set up to take
+ * the check walk's entries (the walk of every gfn only: a cut walk cuts
+ * tables).  False: nothing to judge. */
+static bool sb_begin(struct run *r, const struct kvm_vm *vm, struct sbooks *sb)
 {
 	const struct check_opts *o = r->o;
 	if (!vm->shadow.npages || !(o->enabled[CHK_S16] || o->enabled[CHK_S17] || o->enabled[CHK_S18]))
-		return;
+		return false;
 	if (!r->sbk)
-		return; /* unreadable: noted when loaded */
-	struct sbooks sb = { .r = r, .vm = vm, .busy = r->b->mmu_lock_held, .B = *r->sbk };
-	struct err *e = sb_collect(&sb);
+		return false; /* unreadable: noted when loaded */
+	*sb = (struct sbooks){ .r = r, .vm = vm, .busy = r->b->mmu_lock_held, .B = *r->sbk };
+	sb->fed_ok = o->range.gfn_lo == 0 && o->range.gfn_hi >= WALK_GFN_ALL;
+	if (sb->fed_ok) {
+		sb->fed_by = calloc(vm->shadow.npages, sizeof(*sb->fed_by));
+		sb->fed_last = calloc(vm->shadow.npages, sizeof(*sb->fed_last));
+		sb->fed_ok = sb->fed_by && sb->fed_last;
+	}
+	return true;
+}
+
+static void check_shadow_books(struct sbooks *sb)
+{
+	struct run *r = sb->r;
+	const struct check_opts *o = r->o;
+	const struct kvm_vm *vm = sb->vm;
+	struct err *e = sb_collect(sb);
 	if (e) {
 		char ctx[64];
 		snprintf(ctx, sizeof(ctx), "VM %d: S16-S18", vm->pid);
 		notes_add_err(&r->H->notes, e, ctx);
 		goto out;
 	}
-	if (!sb.B.rmap_ok && o->enabled[CHK_S16])
-		notes_add(&r->H->notes, "VM %d: S16 not judged: rmaps: %s", vm->pid, sb.B.rmap_why);
+	if (!sb->B.rmap_ok && o->enabled[CHK_S16])
+		notes_add(&r->H->notes, "VM %d: S16 not judged: rmaps: %s", vm->pid, sb->B.rmap_why);
 	else if (o->enabled[CHK_S16])
-		sb_rmaps(&sb);
-	if (!sb.B.bitmap_ok && o->enabled[CHK_S17])
+		sb_rmaps(sb);
+	if (!sb->B.bitmap_ok && o->enabled[CHK_S17])
 		notes_add(&r->H->notes, "VM %d: S17 judged without unsync_child_bitmap (unreadable or "
 			  "not in the type info)", vm->pid);
 	if (o->enabled[CHK_S17])
-		sb_unsync(&sb);
-	if (!sb.B.parents_ok && o->enabled[CHK_S18])
-		notes_add(&r->H->notes, "VM %d: S18 not judged: parent_ptes: %s", vm->pid, sb.B.parents_why);
+		sb_unsync(sb);
+	if (!sb->B.parents_ok && o->enabled[CHK_S18])
+		notes_add(&r->H->notes, "VM %d: S18 not judged: parent_ptes: %s", vm->pid, sb->B.parents_why);
 	else if (o->enabled[CHK_S18])
-		sb_parents(&sb);
+		sb_parents(sb);
 out:
-	free(sb.leaves);
-	free(sb.links);
-	free(sb.reach);
+	free(sb->leaves);
+	free(sb->links);
+	free(sb->reach);
+	free(sb->fed_by);
+	free(sb->fed_last);
 }
 
 /* A VM the checks skip is still walked for the tap. */
@@ -1114,7 +1205,11 @@ static void walk_roots(struct run *r, const struct kvm_vm *vm, walk_fn fn)
 		if (r->o->root && r->o->root != vm->roots[k].sp)
 			continue;
 		struct walk_stats ws = { 0 };
+		if (r->sb)
+			r->sb->walk_id = (uint32_t)k + 1;
 		struct err *we = walker_run(r->w, &r->H->masks, &vm->roots[k], &r->o->range, fn, r, &ws);
+		if (we && r->sb)
+			r->sb->fed_ok = false;
 		if (r->tap && r->tap->root_done)
 			r->tap->root_done(r->tap->arg, vm, &vm->roots[k], &ws, we ? we->msg : NULL);
 		if (we)
@@ -1179,10 +1274,14 @@ struct err *check_run_tap(struct target *T, struct kvm_host *H, const struct che
 				r.sbk = &sbk;
 			}
 		}
+		struct sbooks sb;
+		r.sb = sb_begin(&r, vm, &sb) ? &sb : NULL;
 		walk_roots(&r, vm, check_entry);
 		r.vm_changed = -1;
 		check_vm_level(&r);
-		check_shadow_books(&r, vm);
+		if (r.sb)
+			check_shadow_books(r.sb);
+		r.sb = NULL;
 		if (r.sbk)
 			kvm_shadow_books_free(&sbk);
 		r.sbk = NULL;

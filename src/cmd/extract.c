@@ -544,7 +544,11 @@ struct err *extract_write(struct session *s, const char *out, const struct extra
 	struct target *T = NULL;
 	struct session sub;
 	memset(&sub, 0, sizeof(sub));
-	struct err *e = target_open(dump_path(s->T->dump), s->topts, &T);
+	/* what opening reads from memory must be in the extract: on a live
+	 * host too, symbols and types come from the kernel's memory */
+	struct target_opts to = *s->topts;
+	to.from_memory = true;
+	struct err *e = target_open(dump_path(s->T->dump), &to, &T);
 	if (!e && as_live) /* a test: from here on the dump re-reads as a live host */
 		dump_test_live(T->dump, as_live->hook, as_live->arg);
 	if (!e)

@@ -185,7 +185,7 @@ struct err *target_load_vmlinux_btf(struct target *T, const struct target_opts *
 		free(data);
 		return e;
 	}
-	if (dump_is_live(T->dump)) {
+	if (dump_is_live(T->dump) && !T->from_memory) {
 		void *data;
 		size_t size;
 		struct err *fe = target_slurp(TARGET_SYS_BTF "/vmlinux", &data, &size);
@@ -549,6 +549,7 @@ struct err *target_begin(const char *path, const struct target_opts *o, struct t
 	if (!T)
 		return err_new(ERR_NOMEM, "out of memory");
 	types_init(&T->types);
+	T->from_memory = o->from_memory;
 	struct err *e = dump_open(path, &T->dump);
 	if (e)
 		goto fail;
@@ -556,7 +557,7 @@ struct err *target_begin(const char *path, const struct target_opts *o, struct t
 	if (o->sysmap) {
 		e = sysmap_load(T->dump, o->sysmap, &T->vmlinux_syms);
 		T->syms_source = strdup(o->sysmap);
-	} else if (dump_is_live(T->dump) &&
+	} else if (dump_is_live(T->dump) && !o->from_memory &&
 		   !(e = kallsyms_load_proc(T->dump, TARGET_PROC_KALLSYMS, &T->vmlinux_syms,
 					    &T->proc_mods, &T->nproc_mods))) {
 		T->syms_source = strdup(TARGET_PROC_KALLSYMS);

@@ -5,8 +5,9 @@ layout is recovered from kvm.ko's machine code.  The KVM-only extract of that
 copy must hold the code recovery reads: on the extract, with no other file,
 the offsets are recovered again (info's "recovered" report equal to the
 copy's), every command (vms, memslots, roots, sptes, check, summary) gives the
-same JSON and exit status as on the copy, and no frame an SPTE leaf maps is
-stored.  A kernel without module BTF (5.10) is the first stage as it is.
+same JSON and exit status as on the copy, and no frame an SPTE leaf maps (by
+the dump with its type info) is stored.  A kernel without module BTF (5.10)
+is the first stage as it is.
 Usage: extract_nobtf.py BINARY DUMP INJECTOR"""
 import os
 import struct
@@ -53,7 +54,18 @@ def stored_pfns(path):
     return {i * 8 + b for i, byte in enumerate(bm) if byte for b in range(8) if byte >> b & 1}
 
 
-def stage(hidden, out, label):
+def leaf_frames(dump):
+    """The host frames the SPTE leaves map, by the dump with its type info
+    (on a copy without it, a nested guest's shadow MMU is not walked: its
+    leaves would be missing from the set)."""
+    frames = set()
+    for s in (doc(dump, "sptes")[1] or {}).get("sptes", []):
+        if s.get("leaf") and s["kind"] == "present":
+            frames.update(range(s["pfn"], s["pfn"] + 512 ** (s["level"] - 1)))
+    return frames
+
+
+def stage(hidden, out, label, guest):
     p = subprocess.run([BIN, hidden, "extract", out], capture_output=True, text=True, timeout=600)
     # a nested guest's shadow MMU is type info only: said missing (exit bit 2)
     case(f"{label}: extract written", p.returncode in (0, 2) and os.path.exists(out),
@@ -67,18 +79,11 @@ def stage(hidden, out, label):
     case(f"{label}: the same members, offsets and functions as on the copy",
          ra.get("members") == rb.get("members") and ra.get("not_recovered") == rb.get("not_recovered")
          and ra.get("members"), f"{len(ra.get('members') or [])} vs {len(rb.get('members') or [])}")
-    sp = None
     for cmd in COMMANDS:
         x, y = doc(hidden, cmd), doc(out, cmd)
         case(f"{label}: {cmd}: same JSON and exit status as on the copy",
              x[0] == y[0] and x[1] == y[1] and x[1] is not None,
              f"exit {x[0]} vs {y[0]}: {y[2][:300]}")
-        if cmd == "sptes":
-            sp = (x[1] or {}).get("sptes", [])
-    guest = set()
-    for s in sp or []:
-        if s.get("leaf") and s["kind"] == "present":
-            guest.update(range(s["pfn"], s["pfn"] + 512 ** (s["level"] - 1)))
     stored = stored_pfns(out)
     case(f"{label}: no frame of the leaves stored ({len(guest)} frames, {len(stored)} pages stored)",
          guest and not stored & guest)
@@ -92,16 +97,17 @@ def main():
     global BIN
     BIN, dump, inject = sys.argv[1:4]
     recover.BIN, recover.INJECT = BIN, inject
+    guest = leaf_frames(dump)
     with tempfile.TemporaryDirectory() as tmp:
         hidden = os.path.join(tmp, "nobtf.kdump")
         k = recover.hide_btf(dump, hidden)
         stage(hidden, os.path.join(tmp, "nobtf.extract"),
-              f"module BTF destroyed ({k} modules)" if k else "no module BTF in this kernel")
+              f"module BTF destroyed ({k} modules)" if k else "no module BTF in this kernel", guest)
         if k:
             both = os.path.join(tmp, "nobtf-vmlinux.kdump")
             recover.hide_btf(dump, both, vmlinux=True)
             os.unlink(hidden)
-            stage(both, os.path.join(tmp, "nobtf-vmlinux.extract"), "module and vmlinux BTF destroyed")
+            stage(both, os.path.join(tmp, "nobtf-vmlinux.extract"), "module and vmlinux BTF destroyed", guest)
     return done()
 
 
