@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "base/array.h"
-#include "dirty.h"
+#include "check/check.h"
+#include "check/dirty.h"
 #include "kobj/books.h"
 #include "kobj/rmap.h"
+#include "kobj/shadow.h"
 #include "mmu/host.h"
 #include "mmu/walk.h"
 
