@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "check/dirty.h"
 #include "kobj/kvm.h"
 #include "mmu/spte.h"
 #include "mmu/walk.h"
@@ -91,16 +92,6 @@ struct check_tap {
 struct err *check_run_tap(struct target *T, struct kvm_host *H, const struct check_opts *o,
 			  finding_fn fn, void *arg, struct check_stats *stats,
 			  const struct check_tap *tap);
-
-/* The dirty log's verdict on one leaf of slot S, as D2 judges it (in
- * order): the slot does not log, not a present entry, write-protected,
- * writable and recorded, writable with the D bit carrying the log (PML in
- * use, A/D type 00: D3's business), writable and not recorded (D2 for a 4K
- * leaf).  RECORDED: the gfn is in the live bitmap or a pending ring entry. */
-enum dirty_verdict { DIRTY_OFF, DIRTY_NOT_LEAF, DIRTY_WRPROT, DIRTY_RECORDED, DIRTY_DBIT,
-		     DIRTY_MISSED };
-enum dirty_verdict check_dirty_verdict(bool pml, const struct kvm_memslot *s,
-				       const struct spte_bits *bt, bool recorded);
 
 /* One VM's books (live dirty bitmaps, pending dirty-ring entries, the VMM's
  * page tables) for callers above the checks, judged as the checks judge. */

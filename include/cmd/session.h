@@ -10,7 +10,7 @@
 #include "base/json.h"
 #include "check/check.h"
 #include "cmd/select.h"
-#include "kobj/kvm.h"
+#include "kobj/host_load.h"
 #include "mmu/walk.h"
 
 #define JSON_SCHEMA_VERSION 2

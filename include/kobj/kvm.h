@@ -10,7 +10,7 @@
 #include "base/notes.h"
 #include "kobj/layout.h"
 #include "kobj/masks.h"
-#include "kobj/shadow.h"
+#include "kobj/shadow_types.h"
 #include "symtab/target.h"
 
 #define KVM_MAX_VMS 4096
@@ -104,10 +104,12 @@ struct kvm_host {
 	size_t nvms;
 	int address_spaces;
 	struct notes notes;	/* what could not be analysed */
-	struct kvm_layout layout;	/* resolved once by kvm_host_load */
+	struct kvm_layout layout;	/* resolved once by kvm_vms_load */
 };
 
-struct err *kvm_host_load(struct target *T, struct kvm_host *H);
+/* The VMs on vm_list with their memslots, roots and vCPUs, without the
+ * shadow MMU: kvm_host_load (kobj/host_load.h) reads both. */
+struct err *kvm_vms_load(struct target *T, struct kvm_host *H);
 void kvm_host_fini(struct kvm_host *H);
 
 /* Live hosts: true if VM's memslot sets, TDP MMU roots or vCPU roots are no

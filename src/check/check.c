@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dirty.h"
+#include "base/array.h"
+#include "check/check.h"
+#include "check/dirty.h"
 #include "kobj/books.h"
 #include "kobj/rmap.h"
+#include "kobj/shadow.h"
 #include "mmu/host.h"
 #include "mmu/walk.h"
 
@@ -452,15 +455,7 @@ static void check_shadowed(struct run *r, const struct walk_entry *e)
 		return;
 	uint64_t n = walk_level_pages(e->level);
 	uint64_t lo = e->gfn * 2 + (uint64_t)root->smm, hi = (e->gfn + n - 1) * 2 + (uint64_t)root->smm;
-	size_t a = 0, b = r->nshadowed;
-	while (a < b) {
-		size_t mid = a + (b - a) / 2;
-		if (r->shadowed[mid].key < lo)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	for (; a < r->nshadowed && r->shadowed[a].key <= hi; a++) {
+	for (size_t a = ARRAY_LOWER_BOUND(r->shadowed, r->nshadowed, key, lo); a < r->nshadowed && r->shadowed[a].key <= hi; a++) {
 		const struct kvm_shadow_page *sp = r->shadowed[a].sp;
 		if ((r->shadowed[a].key & 1) != (uint64_t)root->smm)
 			continue;
@@ -924,27 +919,13 @@ static void sb_emit(struct sbooks *sb, enum check_id id, size_t page, int level,
 
 static const struct sb_leaf *sb_leaf_at(const struct sbooks *sb, uint64_t sptep)
 {
-	size_t lo = 0, hi = sb->nleaves;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (sb->leaves[mid].sptep < sptep)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = ARRAY_LOWER_BOUND(sb->leaves, sb->nleaves, sptep, sptep);
 	return lo < sb->nleaves && sb->leaves[lo].sptep == sptep ? &sb->leaves[lo] : NULL;
 }
 
 static const struct sb_link *sb_link_at(const struct sbooks *sb, uint64_t sptep)
 {
-	size_t lo = 0, hi = sb->nlinks;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (sb->links[mid].sptep < sptep)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = ARRAY_LOWER_BOUND(sb->links, sb->nlinks, sptep, sptep);
 	return lo < sb->nlinks && sb->links[lo].sptep == sptep ? &sb->links[lo] : NULL;
 }
 

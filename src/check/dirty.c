@@ -1,6 +1,6 @@
 /* The dirty-log judgements: D2's evidence, D3, D5's PML half, and the
  * verdict on one leaf that the browser shows in D2's words. */
-#include "dirty.h"
+#include "check/dirty.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/session.h"
+#include "kobj/shadow.h"
 #include "mmu/iter.h"
 
 /* One table that could not be entered (or the root refused): the last row. */

@@ -5,6 +5,7 @@
 
 #include "cmd/session.h"
 #include "kobj/rmap.h"
+#include "kobj/shadow.h"
 
 static const char *tri(int v)
 {

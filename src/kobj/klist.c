@@ -12,7 +12,11 @@
 /* Never freed: klist_walk and klist_rbtree_inorder turn it into NULL. */
 struct err klist_stop;
 
-struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn, void *arg)
+/* The ring at HEAD one way round: forward along next (each entry's prev
+ * must point back), or backward along prev (each entry's next must point
+ * on).  Both directions are one walk with the two links swapped. */
+static struct err *klist_ring(struct target *T, uint64_t head, size_t max, bool backward,
+			      klist_fn fn, void *arg)
 {
 	struct type_ref lh = types_struct(&T->types, NULL, "list_head");
 	struct member next_m, prev_m;
@@ -20,8 +24,13 @@ struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn,
 	if ((e = target_need_member(lh, "list_head", "next", &next_m)) ||
 	    (e = target_need_member(lh, "list_head", "prev", &prev_m)))
 		return e;
-	uint64_t pos, prev = head;
-	e = dump_read_u64(T->dump, head + member_off(&next_m), &pos);
+	/* STEP: the link followed; BACK: the link that must lead to where we came from */
+	uint64_t step = member_off(backward ? &prev_m : &next_m);
+	uint64_t back_off = member_off(backward ? &next_m : &prev_m);
+	const char *null_at = backward ? "prev pointer before" : "next pointer after";
+	const char *no_back = backward ? "point on to" : "point back to";
+	uint64_t pos, from = head;
+	e = dump_read_u64(T->dump, head + step, &pos);
 	if (e)
 		return err_wrap(e, "list head 0x%llx", (unsigned long long)head);
 	for (size_t n = 0; pos != head; n++) {
@@ -29,15 +38,15 @@ struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn,
 			return err_new(ERR_CORRUPT, "list at 0x%llx has more than %zu entries (loop?)",
 				       (unsigned long long)head, max);
 		if (!pos)
-			return err_new(ERR_CORRUPT, "list at 0x%llx: NULL next pointer after 0x%llx",
-				       (unsigned long long)head, (unsigned long long)prev);
-		/* list_head.prev must point back: catches pointers into garbage. */
+			return err_new(ERR_CORRUPT, "list at 0x%llx: NULL %s 0x%llx",
+				       (unsigned long long)head, null_at, (unsigned long long)from);
+		/* The link back must match: catches pointers into garbage. */
 		uint64_t back;
-		if ((e = dump_read_u64(T->dump, pos + member_off(&prev_m), &back)))
+		if ((e = dump_read_u64(T->dump, pos + back_off, &back)))
 			return err_wrap(e, "list entry 0x%llx", (unsigned long long)pos);
 		/* A live list may be mid-update: read the link again (bounded)
 		 * before calling it corrupt; one that never settles changed. */
-		for (int tries = 1; back != prev && dump_is_live(T->dump); tries++) {
+		for (int tries = 1; back != from && dump_is_live(T->dump); tries++) {
 			if (tries == DUMP_LIVE_TRIES) {
 				T->live.objects_changed++;
 				return err_new(ERR_CHANGED, "list at 0x%llx changed under us at entry 0x%llx "
@@ -46,60 +55,37 @@ struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn,
 			}
 			if (tries == 1)
 				T->live.reads_retried++;
-			if ((e = dump_read_u64(T->dump, prev + member_off(&next_m), &pos)))
-				return err_wrap(e, "list entry 0x%llx", (unsigned long long)prev);
+			if ((e = dump_read_u64(T->dump, from + step, &pos)))
+				return err_wrap(e, "list entry 0x%llx", (unsigned long long)from);
 			if (pos == head)
 				return NULL; /* the entry was the last one and went away */
-			if (!pos || (e = dump_read_u64(T->dump, pos + member_off(&prev_m), &back))) {
+			if (!pos || (e = dump_read_u64(T->dump, pos + back_off, &back))) {
 				err_free(e);
 				e = NULL;
-				back = prev + 1; /* not settled */
+				back = from + 1; /* not settled */
 			}
 		}
-		if (back != prev)
-			return err_new(ERR_CORRUPT, "list at 0x%llx: entry 0x%llx does not point back to "
-				       "0x%llx", (unsigned long long)head, (unsigned long long)pos,
-				       (unsigned long long)prev);
+		if (back != from)
+			return err_new(ERR_CORRUPT, "list at 0x%llx: entry 0x%llx does not %s 0x%llx",
+				       (unsigned long long)head, (unsigned long long)pos, no_back,
+				       (unsigned long long)from);
 		if ((e = fn(arg, pos)))
 			return e == KLIST_STOP ? NULL : e;
-		prev = pos;
-		if ((e = dump_read_u64(T->dump, pos + member_off(&next_m), &pos)))
-			return err_wrap(e, "list entry 0x%llx", (unsigned long long)prev);
+		from = pos;
+		if ((e = dump_read_u64(T->dump, pos + step, &pos)))
+			return err_wrap(e, "list entry 0x%llx", (unsigned long long)from);
 	}
 	return NULL;
 }
 
+struct err *klist_walk(struct target *T, uint64_t head, size_t max, klist_fn fn, void *arg)
+{
+	return klist_ring(T, head, max, false, fn, arg);
+}
+
 struct err *klist_walk_back(struct target *T, uint64_t head, size_t max, klist_fn fn, void *arg)
 {
-	struct type_ref lh = types_struct(&T->types, NULL, "list_head");
-	struct member next_m, prev_m;
-	struct err *e;
-	if ((e = target_need_member(lh, "list_head", "next", &next_m)) ||
-	    (e = target_need_member(lh, "list_head", "prev", &prev_m)))
-		return e;
-	uint64_t pos, next = head, fwd;
-	if ((e = dump_read_u64(T->dump, head + member_off(&prev_m), &pos)))
-		return err_wrap(e, "list head 0x%llx", (unsigned long long)head);
-	for (size_t n = 0; pos != head; n++) {
-		if (n >= max)
-			return err_new(ERR_CORRUPT, "list at 0x%llx has more than %zu entries (loop?)",
-				       (unsigned long long)head, max);
-		if (!pos)
-			return err_new(ERR_CORRUPT, "list at 0x%llx: NULL prev pointer before 0x%llx",
-				       (unsigned long long)head, (unsigned long long)next);
-		if ((e = dump_read_u64(T->dump, pos + member_off(&next_m), &fwd)))
-			return err_wrap(e, "list entry 0x%llx", (unsigned long long)pos);
-		if (fwd != next)
-			return err_new(ERR_CORRUPT, "list at 0x%llx: entry 0x%llx does not point on to "
-				       "0x%llx", (unsigned long long)head, (unsigned long long)pos,
-				       (unsigned long long)next);
-		if ((e = fn(arg, pos)))
-			return e == KLIST_STOP ? NULL : e;
-		next = pos;
-		if ((e = dump_read_u64(T->dump, pos + member_off(&prev_m), &pos)))
-			return err_wrap(e, "list entry 0x%llx", (unsigned long long)next);
-	}
-	return NULL;
+	return klist_ring(T, head, max, true, fn, arg);
 }
 
 /* Nodes already visited, open addressing (a node reached twice is a cycle:

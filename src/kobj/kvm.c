@@ -6,7 +6,6 @@
 
 #include "base/array.h"
 #include "kobj/klist.h"
-#include "kobj/shadow.h"
 
 static struct err *kvm_layout_load(struct target *T, struct kvm_layout *L)
 {
@@ -580,12 +579,19 @@ static struct err *kvm_vm_vcpus(struct target *T, const struct kvm_layout *L, co
 	return NULL;
 }
 
+/* The VM owns its shadow pages (kvm_shadow_load filled them). */
+static void kvm_vm_shadow_free(struct kvm_vm *vm)
+{
+	free(vm->shadow.pages);
+	memset(&vm->shadow, 0, sizeof(vm->shadow));
+}
+
 static void kvm_vm_parts_free(struct kvm_vm *vm)
 {
 	free(vm->slots);
 	free(vm->roots);
 	free(vm->vcpus);
-	kvm_shadow_free(&vm->shadow);
+	kvm_vm_shadow_free(vm);
 	vm->slots = NULL;
 	vm->roots = NULL;
 	vm->vcpus = NULL;
@@ -755,7 +761,7 @@ static struct err *kvm_vm_list_tail(struct target *T, struct vm_walk *w, uint64_
 	return NULL;
 }
 
-struct err *kvm_host_load(struct target *T, struct kvm_host *H)
+struct err *kvm_vms_load(struct target *T, struct kvm_host *H)
 {
 	memset(H, 0, sizeof(*H));
 	H->tdp_enabled = H->tdp_mmu_enabled = -1;
@@ -833,8 +839,7 @@ struct err *kvm_host_load(struct target *T, struct kvm_host *H)
 				break;
 			}
 		}
-	/* The shadow MMU once every VM is read: its roots join each VM's list. */
-	return kvm_shadow_load(T, H);
+	return NULL;
 }
 
 void kvm_host_fini(struct kvm_host *H)
@@ -843,7 +848,7 @@ void kvm_host_fini(struct kvm_host *H)
 		free(H->vms[i].slots);
 		free(H->vms[i].roots);
 		free(H->vms[i].vcpus);
-		kvm_shadow_free(&H->vms[i].shadow);
+		kvm_vm_shadow_free(&H->vms[i]);
 	}
 	free(H->vms);
 	notes_fini(&H->notes);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/u64set.h"
 
 /* Offsets by member presence: pte_list_desc is { sptes[3]; more } up to
@@ -326,14 +327,7 @@ void kvm_shadow_books_free(struct kvm_shadow_books *B)
 
 size_t kvm_rmap_find(const struct kvm_shadow_books *B, uint64_t sptep, size_t *n)
 {
-	size_t lo = 0, hi = B->nrmap;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (B->rmap[mid].sptep < sptep)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = ARRAY_LOWER_BOUND(B->rmap, B->nrmap, sptep, sptep);
 	size_t k = lo;
 	while (k < B->nrmap && B->rmap[k].sptep == sptep)
 		k++;

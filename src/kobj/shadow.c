@@ -402,12 +402,6 @@ struct err *kvm_shadow_load(struct target *T, struct kvm_host *H)
 	return NULL;
 }
 
-void kvm_shadow_free(struct kvm_shadow *S)
-{
-	free(S->pages);
-	memset(S, 0, sizeof(*S));
-}
-
 struct err *kvm_shadow_gfns(struct target *T, const struct kvm_shadow_page *sp, uint64_t gfns[512])
 {
 	uint64_t span = 1ull << (9 * (sp->level - 1));

@@ -82,12 +82,7 @@ struct err *types_set_vmlinux(struct types *T, const void *data, size_t size, co
 	if (!b)
 		return err_new(ERR_FORMAT, "vmlinux BTF from %s: not valid BTF (%s)", source,
 			       strerror(errno));
-	types_index_reset(T->index);
-	btf__free(T->vmlinux);
-	free(T->vmlinux_source);
-	T->vmlinux = b;
-	T->vmlinux_source = strdup(source);
-	return NULL;
+	return types_set_vmlinux_btf(T, b, source);
 }
 
 struct err *types_set_vmlinux_btf(struct types *T, struct btf *b, const char *source)

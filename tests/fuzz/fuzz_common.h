@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kobj/kvm.h"
+#include "kobj/host_load.h"
 
 #define FUZZ_MAX_PAGES 48
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "kobj/kvm.h"
+#include "kobj/host_load.h"
 #include "mmu/iter.h"
 
 int main(int argc, char **argv)

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "check/check.h"
-#include "kobj/kvm.h"
+#include "kobj/host_load.h"
 #include "mmu/walk.h"
 #include "tap.h"
 

@@ -16,7 +16,7 @@
 #include <bpf/btf.h>
 #include <linux/btf.h>
 
-#include "dirty.h"
+#include "check/dirty.h"
 #include "kobj/books.h"
 #include "kobj/pml.h"
 #include "ept_masks.h"

@@ -615,6 +615,20 @@ static void rule_make_spte(struct rec *r, const struct rfn *f)
 	}
 }
 
+/* A root leaves the roots list by list_del(&root->link), whose
+ * __list_del_entry_valid(entry) call takes the link's address in RDI: the
+ * root argument plus the member's offset. True when instruction i is that
+ * call (recorded or not), so the caller skips it. */
+static bool root_link_del(struct rec *r, const struct rfn *f, size_t i)
+{
+	if (!callee_is(r, &f->in[i], "__list_del_entry_valid"))
+		return false;
+	struct origin o = rec_origin(r, f, i, 7);
+	if (origin_is_arg(o, 1))
+		rec_put(r, "kvm_mmu_page.link", o.off, 0, 0, 16, K_LIST, f->name);
+	return true;
+}
+
 /* kvm_tdp_mmu_put_root(kvm, root): refcount_dec_and_test(&root->
  * tdp_mmu_root_count); KVM_BUG_ON(!root->role.invalid); list_del_rcu(
  * &root->link). */
@@ -623,12 +637,8 @@ static void rule_put_root(struct rec *r, const struct rfn *f)
 	for (size_t i = 0; i < f->n; i++) {
 		int64_t off;
 		const cs_insn *in = &f->in[i];
-		if (callee_is(r, in, "__list_del_entry_valid")) {
-			struct origin o = rec_origin(r, f, i, 7);
-			if (origin_is_arg(o, 1))
-				rec_put(r, "kvm_mmu_page.link", o.off, 0, 0, 16, K_LIST, f->name);
+		if (root_link_del(r, f, i))
 			continue;
-		}
 		if (!rec_mem(in, NULL) || !mem_from_arg(r, f, i, 1, &off))
 			continue;
 		if ((in->id == X86_INS_XADD || in->id == X86_INS_DEC || in->id == X86_INS_SUB) &&
@@ -979,12 +989,8 @@ static void rule_free_root(struct rec *r, const struct rfn *f)
 	for (size_t i = 0; i < f->n; i++) {
 		int64_t off;
 		const cs_insn *in = &f->in[i];
-		if (callee_is(r, in, "__list_del_entry_valid")) {
-			struct origin o = rec_origin(r, f, i, 7);
-			if (origin_is_arg(o, 1))
-				rec_put(r, "kvm_mmu_page.link", o.off, 0, 0, 16, K_LIST, f->name);
+		if (root_link_del(r, f, i))
 			continue;
-		}
 		if (!rec_mem(in, NULL) || !mem_from_arg(r, f, i, 1, &off) || i + 1 >= f->n)
 			continue;
 		const cs_insn *nx = &f->in[i + 1];

@@ -1,5 +1,5 @@
-/* Private to the checks: the dirty-log judgements over the books' values
- * (D2 in W mode, D3 in D mode with PML, D5's PML count) and the one
+/* The dirty-log judgements over the books' values (D2 in W mode, which the
+ * browser also asks for, D3 in D mode with PML, D5's PML count) and the one
  * evidence line both D2 and D3 give for an unrecorded gfn.  They take plain
  * values, so D3 is tested on constructed EPT-format SPTEs (tests/unit/
  * test_pml.c): the fixtures are AMD and cannot produce PML. */
@@ -10,8 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "check/check.h"
 #include "kobj/books.h"
+#include "mmu/spte.h"
+
+/* The dirty log's verdict on one leaf of slot S, as D2 judges it (in
+ * order): the slot does not log, not a present entry, write-protected,
+ * writable and recorded, writable with the D bit carrying the log (PML in
+ * use, A/D type 00: D3's business), writable and not recorded (D2 for a 4K
+ * leaf).  RECORDED: the gfn is in the live bitmap or a pending ring entry. */
+enum dirty_verdict { DIRTY_OFF, DIRTY_NOT_LEAF, DIRTY_WRPROT, DIRTY_RECORDED, DIRTY_DBIT,
+		     DIRTY_MISSED };
+enum dirty_verdict check_dirty_verdict(bool pml, const struct kvm_memslot *s,
+				       const struct spte_bits *bt, bool recorded);
 
 /* Why GFN of slot S is not in the log: the bitmap word and bit, or the
  * slot's missing bitmap / ring entry. */
