@@ -350,6 +350,49 @@ static void rule_pte_list_remove(struct rec *r, const struct rfn *f)
 	}
 }
 
+/* rmap_get_next(iter) (5.10): desc = iter->desc (a load of [iter + X]);
+ * desc->sptes[pos] a scaled load through it; at the end of a desc,
+ * iter->desc = desc->more (a load of [desc + M] stored to [iter + X]).
+ * Confirms what __pte_list_remove showed (a disagreement voids it). */
+static void rule_rmap_get_next(struct rec *r, const struct rfn *f)
+{
+	if (!rec_find(r, "pte_list_desc.sptes"))
+		return;
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t x;
+		if (!is_op(&f->in[i], X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(&f->in[i], 0) != 8 ||
+		    !mem_from_arg(r, f, i, 0, &x))
+			continue;
+		int64_t more = -1, sptes = -1;
+		for (size_t k = i + 1; k < f->n; k++) {
+			const cs_insn *in = &f->in[k];
+			const cs_x86_op *m = rec_mem(in, NULL);
+			if (!is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(in, 0) != 8 || !m ||
+			    m->mem.segment != X86_REG_INVALID || reg_fam(m->mem.base) < 0)
+				continue;
+			struct origin o = rec_origin(r, f, k, reg_fam(m->mem.base));
+			if (o.kind != O_INSN || o.insn != (long)i || o.off)
+				continue;
+			if (m->mem.index != X86_REG_INVALID && m->mem.scale == 8) {
+				sptes = m->mem.disp;
+				continue;
+			}
+			if (m->mem.index != X86_REG_INVALID || k + 1 >= f->n)
+				continue;
+			const cs_insn *st = &f->in[k + 1];
+			int64_t y;
+			if (is_op(st, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) && op_fam(st, 1) == op_fam(in, 0) &&
+			    mem_from_arg(r, f, k + 1, 0, &y) && y == x)
+				more = m->mem.disp;
+		}
+		if (more >= 0 && sptes >= 0) {
+			rec_put(r, "pte_list_desc.sptes", sptes, 0, 0, 0, K_PTRARRAY, f->name);
+			rec_put(r, "pte_list_desc.more", more, 0, 0, 8, K_PTR, f->name);
+			return;
+		}
+	}
+}
+
 /* mmu_need_write_protect(vcpu, gfn, can_unsync), for each valid indirect
  * page of gfn: if (sp->role.direct) skip (movzx the role's low byte, js);
  * if (sp->unsync) continue; kvm_unsync_page(): sp->unsync = 1. */
@@ -466,6 +509,7 @@ static const struct rec_rule rules[] = {
 	{ "kvm", "mmu_need_write_protect", rule_need_wp },
 	{ "kvm", "kvm_mmu_get_page", rule_get_page },
 	{ "kvm", "__pte_list_remove", rule_pte_list_remove },
+	{ "kvm", "rmap_get_next", rule_rmap_get_next },	/* after: confirms it */
 };
 
 const struct rec_ruleset rec_shadow_rules = { rules, REC_COUNT(rules), NULL, 0 };
