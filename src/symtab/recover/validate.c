@@ -113,8 +113,9 @@ static void rec_books(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64_t ps
 			uint32_t bits = 0;
 			for (int k = 0; k < 8; k++)
 				bits += (uint32_t)__builtin_popcountll(w[k]);
-			T->bitmap++;
-			T->bitmap_ok += bits == cnt;
+			/* zeroes on both sides prove nothing: most pages have neither */
+			T->bitmap += bits || cnt;
+			T->bitmap_ok += (bits || cnt) && bits == cnt;
 		}
 		if (!rec_u64(r, pos, &pos))
 			break;
@@ -330,11 +331,11 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 		return false;
 	}
 	/* fewer than half fit: the offsets, not the data, are wrong */
-	if (books.one && books.one_ok * 2 < books.one) {
+	if (books.one + books.desc && (books.one_ok + books.desc_ok) * 2 < books.one + books.desc) {
 		rec_void(r, "kvm_mmu_page.parent_ptes.val");
 		books.desc = 0;
 	}
-	if (books.desc && books.desc_ok * 2 < books.desc) {
+	if (books.desc && books.desc_ok * 2 < books.desc) { /* parent_ptes fit, descs not */
 		rec_void(r, "pte_list_desc.sptes");
 		rec_void(r, "pte_list_desc.more");
 		rec_void(r, "pte_list_desc");
