@@ -38,7 +38,7 @@ struct recover_report {
 	bool vmlinux;		/* vmlinux types were recovered too (no vmlinux BTF) */
 	char why[160];		/* what type info was missing */
 	char result[256];	/* "", or why the recovered layout was refused */
-	char validated[256];	/* what on the data confirmed it */
+	char validated[512];	/* what on the data confirmed it */
 	struct recover_item items[RECOVER_MAX_ITEMS];
 	size_t nitems;
 	char missing[512];	/* members the code did not reveal, comma-separated */

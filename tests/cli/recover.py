@@ -210,6 +210,18 @@ def stage_only(dump):
     case(f"{label}: a few dozen members recovered", len(members) >= 35, str(len(members)))
     case(f"{label}: each names the functions it was read from",
          all(m["from"] for m in members), [m["member"] for m in members if not m["from"]])
+    # the shadow MMU's books (S16-S18): 5.10's struct pte_list_desc
+    # { u64 *sptes[PTE_LIST_EXT = 3]; struct pte_list_desc *more; } and the
+    # page's parent_ptes and 512-bit unsync_child_bitmap (the books read with
+    # them equal the DWARF oracle's: check_oracle_rmap.py)
+    got = {m["member"]: (m["offset"], m["size"]) for m in rec.get("members", [])}
+    case(f"{label}: pte_list_desc recovered: sptes[3] at 0, more at 24, size 32",
+         got.get("pte_list_desc.sptes") == (0, 24) and got.get("pte_list_desc.more") == (24, 8)
+         and got.get("pte_list_desc") == (0, 32), str({k: v for k, v in got.items() if "desc" in k}))
+    case(f"{label}: kvm_mmu_page.parent_ptes and unsync_child_bitmap recovered",
+         got.get("kvm_mmu_page.parent_ptes.val", (0, 0))[1] == 8
+         and got.get("kvm_mmu_page.unsync_child_bitmap", (0, 0))[1] == 64,
+         str({k: v for k, v in got.items() if "parent" in k or "bitmap" in k}))
     # where two functions reveal a member they agree (a disagreement voids it)
     twice = [m["member"] for m in members if "," in m["from"]]
     case(f"{label}: members read from two or more functions that agree", len(twice) >= 10, twice)

@@ -37,6 +37,8 @@ static int rec_leaf_type(struct rec_btf *bt, const struct recover_item *it)
 		return btf__add_array(bt->b, bt->u[4], bt->u[1], m->count);
 	case K_SHORTS:
 		return btf__add_array(bt->b, bt->u[4], bt->s[2], m->count);
+	case K_LONGS:
+		return btf__add_array(bt->b, bt->u[4], bt->u[8], m->count);
 	case K_SIZE:
 		return -1;
 	case K_ROOTARRAY: {
@@ -67,6 +69,7 @@ static int rec_leaf_type(struct rec_btf *bt, const struct recover_item *it)
 static const char *const rec_same_offset[][2] = {
 	{ "kvm_mmu_page.role", "kvm_mmu_page.role.word" },
 	{ "kvm_mmu_page.tdp_mmu_root_count", "kvm_mmu_page.tdp_mmu_root_count.refs.counter" },
+	{ "kvm_mmu_page.parent_ptes", "kvm_mmu_page.parent_ptes.val" },
 	{ "kvm_mmu_page.tdp_mmu_root_count.refs", "kvm_mmu_page.tdp_mmu_root_count.refs.counter" },
 	{ "kvm.nr_memslots_dirty_logging", "kvm.nr_memslots_dirty_logging.counter" },
 };
@@ -211,7 +214,7 @@ static struct err *rec_fill(struct rec *r, struct btf *b, const struct btf *base
 
 static const char *const kvm_structs[] = { "kvm", "kvm_memslots", "kvm_memory_slot", "kvm_mmu_page",
 					   "kvm_vcpu", "kvm_mmu", "kvm_dirty_ring", "kvm_dirty_gfn",
-					   "kvm_lpage_info", "kvm_x86_ops" };
+					   "kvm_lpage_info", "kvm_x86_ops", "pte_list_desc" };
 static const char *const vmlinux_structs[] = { "module", "mod_kallsyms", "list_head", "rb_node",
 					       "xa_node", "xarray", "mm_struct", "task_struct",
 					       "page", "mutex", "rwlock_t" };

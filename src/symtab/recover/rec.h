@@ -50,6 +50,7 @@ enum rec_kind {
 	K_BLOB,		/* SIZE bytes of which only the offset matters */
 	K_CHARS,	/* char[COUNT] */
 	K_SHORTS,	/* s16[COUNT] */
+	K_LONGS,	/* u64[COUNT] (a bitmap) */
 	K_SIZE,		/* not a member: the size of the struct PATH names */
 	K_ROOTARRAY,	/* COUNT kvm_mmu_root_info { pgd, hpa } of STRIDE bytes */
 };

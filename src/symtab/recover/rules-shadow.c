@@ -202,6 +202,47 @@ static int mem_base(const cs_insn *in, int64_t *disp)
 	return reg_fam(m->mem.base);
 }
 
+/* The bookkeeping of the page the unsync_children increment at I goes
+ * through (register BASE, defined by DEF), in mark_unsync:
+ * __test_and_set_bit(spte's index, sp->unsync_child_bitmap) is a bts into
+ * [sp + B] whose index is (spte - sp->spt) >> 3, a slot of a 4 KiB table:
+ * 512 bits; kvm_mmu_mark_parents_unsync(sp), inlined, walks
+ * &sp->parent_ptes with rmap_get_first (lea of [sp + P] as its first
+ * argument). */
+static void mark_unsync_sp(struct rec *r, const struct rfn *f, int base, long def)
+{
+	uint64_t spt;
+	bool have_spt = rec_get(r, "kvm_mmu_page.spt", &spt), idx_ok = false;
+	int64_t bitmap = -1;
+	for (size_t i = 0; i < f->n; i++) {
+		const cs_insn *in = &f->in[i];
+		int64_t d;
+		if (mem_base(in, &d) != base || rec_def(r, f, i, base) != def)
+			continue;
+		/* sub R, [sp + spt]: the index is the spte's place in sp's table */
+		if (have_spt && in->id == X86_INS_SUB && is_op(in, X86_INS_SUB, 2, X86_OP_REG, X86_OP_MEM) &&
+		    d == (int64_t)spt)
+			idx_ok = true;
+		if (is_op(in, X86_INS_BTS, 2, X86_OP_MEM, X86_OP_REG) && op_size(in, 0) == 8)
+			bitmap = d;
+		if (is_op(in, X86_INS_LEA, 2, X86_OP_REG, X86_OP_MEM) && op_fam(in, 0) == 7) {
+			for (size_t k = i + 1; k < f->n && k <= i + 3; k++) {
+				if (callee_is(r, &f->in[k], "rmap_get_first")) {
+					rec_put(r, "kvm_mmu_page.parent_ptes.val", d, 0, 0, 8, K_INT, f->name);
+					break;
+				}
+				if (insn_writes(r, &f->in[k], 7))
+					break;
+			}
+		}
+	}
+	if (bitmap >= 0 && idx_ok)
+		rec_put(r, "kvm_mmu_page.unsync_child_bitmap", bitmap, 0, 0, 64, K_LONGS, f->name);
+	struct recover_item *it = rec_find(r, "kvm_mmu_page.unsync_child_bitmap");
+	if (it && !it->conflict)
+		it->count = 8;
+}
+
 /* mark_unsync(spte): sp = page->private of the table; if
  * (__test_and_set_bit(index, sp->unsync_child_bitmap)) return;
  * if (sp->unsync_children++) return: a dword load of [sp + U] whose value
@@ -224,8 +265,130 @@ static void rule_mark_unsync(struct rec *r, const struct rfn *f)
 			const cs_x86_op *lm = l ? rec_mem(l, NULL) : NULL;
 			if (l && l->id == X86_INS_LEA && lm && reg_fam(lm->mem.base) == op_fam(in, 0) &&
 			    lm->mem.disp == 1 && lm->mem.index == X86_REG_INVALID)
+			{
 				rec_put(r, "kvm_mmu_page.unsync_children", u, 0, 0, 4, K_INT, f->name);
+				mark_unsync_sp(r, f, base, rec_def(r, f, i, base));
+			}
 			break;
+		}
+	}
+}
+
+/* __pte_list_remove(spte, rmap_head) (5.10): the chain is rmap_head->val
+ * with bit 0 cleared (and D, -2); per desc,
+ * for (i = 0; i < PTE_LIST_EXT && desc->sptes[i]; i++): a scaled load
+ * [D + I*8 + S], I incremented and compared with PTE_LIST_EXT, a branch
+ * back to the load: sptes at S, PTE_LIST_EXT elements (the compare's
+ * bound).  Then desc = desc->more: a load of [D + M] moved into D right
+ * before the jump back to the chain's loop. */
+static void rule_pte_list_remove(struct rec *r, const struct rfn *f)
+{
+	bool tagged = false;
+	for (size_t i = 0; i < f->n; i++)
+		if (is_op(&f->in[i], X86_INS_AND, 2, X86_OP_REG, X86_OP_IMM) && op_imm(&f->in[i], 1) == -2)
+			tagged = true;
+	for (size_t i = 0; i < f->n && tagged; i++) {
+		const cs_insn *ld = &f->in[i];
+		const cs_x86_op *m = rec_mem(ld, NULL);
+		if (!is_op(ld, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(ld, 0) != 8 ||
+		    m->mem.scale != 8 || m->mem.index == X86_REG_INVALID || m->mem.segment != X86_REG_INVALID ||
+		    reg_fam(m->mem.base) < 0)
+			continue;
+		int d = reg_fam(m->mem.base), ix = reg_fam(m->mem.index);
+		int64_t s = m->mem.disp, n = 0, more = -1;
+		size_t k = i + 1;
+		/* add I, 1; cmp I, N; jne/jb/jl back to the load */
+		for (; k + 1 < f->n && k <= i + 12 && !n; k++) {
+			const cs_insn *c = &f->in[k], *j = &f->in[k + 1], *a = &f->in[k - 1];
+			if (!is_op(c, X86_INS_CMP, 2, X86_OP_REG, X86_OP_IMM) || op_fam(c, 0) != ix)
+				continue;
+			if ((j->id == X86_INS_JNE || j->id == X86_INS_JB || j->id == X86_INS_JL) &&
+			    f->jump_to[k + 1] >= 0 && f->jump_to[k + 1] <= (long)i &&
+			    f->jump_to[k + 1] + 4 >= (long)i && is_op(a, X86_INS_ADD, 2, X86_OP_REG, X86_OP_IMM) &&
+			    op_fam(a, 0) == ix && op_imm(a, 1) == 1)
+				n = op_imm(c, 1);
+			break;
+		}
+		if (n < 1 || n > 64 || s < 0)
+			continue;
+		/* mov X, [D + M] ... mov D, X; jmp back before the load */
+		for (size_t l = k + 1; l < f->n && l <= k + 8 && more < 0; l++) {
+			const cs_insn *in = &f->in[l];
+			int64_t disp = 0;
+			if (!is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(in, 0) != 8 ||
+			    mem_base(in, &disp) != d)
+				continue;
+			for (size_t q = l + 1; q + 1 < f->n && q <= l + 6; q++) {
+				const cs_insn *mv = &f->in[q], *jmp = &f->in[q + 1];
+				if (is_op(mv, X86_INS_MOV, 2, X86_OP_REG, X86_OP_REG) && op_fam(mv, 0) == d &&
+				    op_fam(mv, 1) == op_fam(in, 0) && jmp->id == X86_INS_JMP &&
+				    f->jump_to[q + 1] >= 0 && f->jump_to[q + 1] <= (long)i &&
+				    f->jump_to[q + 1] + 4 >= (long)i) {
+					more = disp;
+					break;
+				}
+				if (insn_writes(r, mv, op_fam(in, 0)) || insn_writes(r, mv, d))
+					break;
+			}
+		}
+		/* more outside the array */
+		if (more < 0 || (more + 8 > s && more < s + 8 * n))
+			continue;
+		rec_put(r, "pte_list_desc.sptes", s, 0, 0, (uint32_t)(8 * n), K_PTRARRAY, f->name);
+		struct recover_item *it = rec_find(r, "pte_list_desc.sptes");
+		if (it && !it->conflict) {
+			if (it->count && it->count != (uint32_t)n)
+				it->conflict = true;
+			it->count = (uint32_t)n;
+		}
+		rec_put(r, "pte_list_desc.more", more, 0, 0, 8, K_PTR, f->name);
+		/* the two members are the whole struct: no count before 5.15 */
+		int64_t end = more + 8 > s + 8 * n ? more + 8 : s + 8 * n;
+		if ((more == 0 && s == 8) || (s == 0 && more == 8 * n))
+			rec_put(r, "pte_list_desc", 0, 0, 0, (uint32_t)end, K_SIZE, f->name);
+		return;
+	}
+}
+
+/* rmap_get_next(iter) (5.10): desc = iter->desc (a load of [iter + X]);
+ * desc->sptes[pos] a scaled load through it; at the end of a desc,
+ * iter->desc = desc->more (a load of [desc + M] stored to [iter + X]).
+ * Confirms what __pte_list_remove showed (a disagreement voids it). */
+static void rule_rmap_get_next(struct rec *r, const struct rfn *f)
+{
+	if (!rec_find(r, "pte_list_desc.sptes"))
+		return;
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t x;
+		if (!is_op(&f->in[i], X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(&f->in[i], 0) != 8 ||
+		    !mem_from_arg(r, f, i, 0, &x))
+			continue;
+		int64_t more = -1, sptes = -1;
+		for (size_t k = i + 1; k < f->n; k++) {
+			const cs_insn *in = &f->in[k];
+			const cs_x86_op *m = rec_mem(in, NULL);
+			if (!is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(in, 0) != 8 || !m ||
+			    m->mem.segment != X86_REG_INVALID || reg_fam(m->mem.base) < 0)
+				continue;
+			struct origin o = rec_origin(r, f, k, reg_fam(m->mem.base));
+			if (o.kind != O_INSN || o.insn != (long)i || o.off)
+				continue;
+			if (m->mem.index != X86_REG_INVALID && m->mem.scale == 8) {
+				sptes = m->mem.disp;
+				continue;
+			}
+			if (m->mem.index != X86_REG_INVALID || k + 1 >= f->n)
+				continue;
+			const cs_insn *st = &f->in[k + 1];
+			int64_t y;
+			if (is_op(st, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) && op_fam(st, 1) == op_fam(in, 0) &&
+			    mem_from_arg(r, f, k + 1, 0, &y) && y == x)
+				more = m->mem.disp;
+		}
+		if (more >= 0 && sptes >= 0) {
+			rec_put(r, "pte_list_desc.sptes", sptes, 0, 0, 0, K_PTRARRAY, f->name);
+			rec_put(r, "pte_list_desc.more", more, 0, 0, 8, K_PTR, f->name);
+			return;
 		}
 	}
 }
@@ -345,6 +508,8 @@ static const struct rec_rule rules[] = {
 	{ "kvm", "mark_unsync", rule_mark_unsync },
 	{ "kvm", "mmu_need_write_protect", rule_need_wp },
 	{ "kvm", "kvm_mmu_get_page", rule_get_page },
+	{ "kvm", "__pte_list_remove", rule_pte_list_remove },
+	{ "kvm", "rmap_get_next", rule_rmap_get_next },	/* after: confirms it */
 };
 
 const struct rec_ruleset rec_shadow_rules = { rules, REC_COUNT(rules), NULL, 0 };

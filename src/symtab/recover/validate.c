@@ -47,6 +47,81 @@ static void rec_plausible(struct rec *r, uint64_t kvm)
 	}
 }
 
+static void rec_void(struct rec *r, const char *path)
+{
+	struct recover_item *it = rec_find(r, path);
+	if (!it || it->conflict)
+		return;
+	it->conflict = true;
+	size_t l = strlen(r->R->conflicts);
+	snprintf(r->R->conflicts + l, sizeof(r->R->conflicts) - l, "%s%s (does not fit the data)",
+		 l ? ", " : "", path);
+}
+
+/* The shadow MMU's books on the data, for the members read from one
+ * function each: on the VM's shadow pages (active_mmu_pages),
+ * parent_ptes.val is 0, one sptep (bit 0 clear) or a pte_list_desc chain
+ * (bit 0 set) whose first slot is a sptep; a sptep lies in a table whose
+ * page->private is a kvm_mmu_page whose spt is that table; the number of
+ * bits set in unsync_child_bitmap is unsync_children.  Damage to a few
+ * pages is the checks' to report (S16-S18): a member is voided only when
+ * fewer than half of the entries it reads fit. */
+struct books_tally {
+	size_t one, one_ok, desc, desc_ok, bitmap, bitmap_ok;
+};
+
+static bool rec_sptep_ok(struct rec *r, uint64_t p, uint64_t vmemmap, uint64_t psize, uint64_t priv,
+			 uint64_t spt, uint64_t base)
+{
+	uint64_t sp, t;
+	return kaddr(p) && !(p & 7) && p >= base &&
+	       rec_u64(r, vmemmap + ((p - base) >> 12) * psize + priv, &sp) && kaddr(sp) &&
+	       rec_u64(r, sp + spt, &t) && t == (p & ~4095ull);
+}
+
+static void rec_books(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64_t psize, uint64_t priv,
+		      uint64_t spt, uint64_t base, struct books_tally *T)
+{
+	uint64_t act, link, parents, bitmap, children, more, sptes, head, pos;
+	if (!rec_get(r, "kvm.arch.active_mmu_pages", &act) || !rec_get(r, "kvm_mmu_page.link", &link))
+		return;
+	bool have_parents = rec_get(r, "kvm_mmu_page.parent_ptes.val", &parents);
+	bool have_desc = rec_get(r, "pte_list_desc.more", &more) && rec_get(r, "pte_list_desc.sptes", &sptes);
+	bool have_bitmap = rec_get(r, "kvm_mmu_page.unsync_child_bitmap", &bitmap) &&
+			   rec_get(r, "kvm_mmu_page.unsync_children", &children);
+	head = kvm + act;
+	if (!rec_u64(r, head, &pos))
+		return;
+	/* bounded: enough pages to judge the layout by */
+	for (size_t n = 0; pos != head && kaddr(pos) && n < 4096; n++) {
+		uint64_t sp = pos - link, val, first, next, w[8];
+		uint32_t cnt;
+		if (have_parents && rec_u64(r, sp + parents, &val) && val) {
+			if (!(val & 1)) {
+				T->one++;
+				T->one_ok += rec_sptep_ok(r, val, vmemmap, psize, priv, spt, base);
+			} else if (have_desc) {
+				uint64_t d = val & ~3ull;
+				T->desc++;
+				T->desc_ok += kaddr(d) && rec_u64(r, d + sptes, &first) &&
+					      rec_u64(r, d + more, &next) && (!next || kaddr(next)) &&
+					      rec_sptep_ok(r, first, vmemmap, psize, priv, spt, base);
+			}
+		}
+		if (have_bitmap && dump_peek(r->in->dump, sp + bitmap, w, sizeof(w)) &&
+		    dump_peek(r->in->dump, sp + children, &cnt, sizeof(cnt))) {
+			uint32_t bits = 0;
+			for (int k = 0; k < 8; k++)
+				bits += (uint32_t)__builtin_popcountll(w[k]);
+			/* zeroes on both sides prove nothing: most pages have neither */
+			T->bitmap += bits || cnt;
+			T->bitmap_ok += (bits || cnt) && bits == cnt;
+		}
+		if (!rec_u64(r, pos, &pos))
+			break;
+	}
+}
+
 /* Whether VM at KVM runs without the TDP MMU: its own flag where the code
  * shows one (5.10 to 6.2), else the module parameter; unknown counts as on. */
 static bool rec_tdp_mmu_off(struct rec *r, uint64_t kvm)
@@ -59,9 +134,40 @@ static bool rec_tdp_mmu_off(struct rec *r, uint64_t kvm)
 	return rec_symbol(r, "kvm", "tdp_mmu_enabled", &a) && dump_peek(r->in->dump, a, &v, 1) && v == 0;
 }
 
+/* Whether table TABLE is the spt of a page on the VM's active_mmu_pages,
+ * whose first page's table points back to it (the list itself read right):
+ * 1 yes, 0 no, -1 the list cannot tell (missing, unreadable, empty). */
+static int rec_on_active(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64_t psize,
+			 uint64_t priv, uint64_t spt, uint64_t base, uint64_t table)
+{
+	uint64_t act, link, head, pos, sp, t, pg;
+	if (!rec_get(r, "kvm.arch.active_mmu_pages", &act) || !rec_get(r, "kvm_mmu_page.link", &link))
+		return -1;
+	head = kvm + act;
+	if (!rec_u64(r, head, &pos) || pos == head || !kaddr(pos))
+		return -1;
+	sp = pos - link;
+	if (!rec_u64(r, sp + spt, &t) || !kaddr(t) || t < base ||
+	    !rec_u64(r, vmemmap + ((t - base) >> 12) * psize + priv, &pg) || pg != sp)
+		return -1;
+	/* bounded: a VM has at most a few hundred thousand shadow pages */
+	for (size_t n = 0; pos != head && n < (1u << 18); n++) {
+		if (!kaddr(pos) || !rec_u64(r, pos - link + spt, &t))
+			return -1;
+		if (t == table)
+			return 1;
+		if (!rec_u64(r, pos, &pos))
+			return -1;
+	}
+	return pos == head ? 0 : -1;
+}
+
 /* vCPU 0 of a VM without the TDP MMU: its MMU's root (a shadow page) must
  * be a page whose page->private is a kvm_mmu_page whose spt maps it back.
- * 1 checked, 0 nothing to check (no vCPU, no root), -1 does not fit. */
+ * A root that does not, and is no table of the VM's shadow pages at all
+ * (the rest of which do point back), is a stray value the checks judge
+ * (S14), not a sign of a wrong layout.
+ * 1 checked, 2 stray, 0 nothing to check (no vCPU, no root), -1 does not fit. */
 static int rec_shadow_root(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64_t psize,
 			   uint64_t priv, uint64_t spt, char *why, size_t len)
 {
@@ -97,6 +203,8 @@ static int rec_shadow_root(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64
 		return 0;
 	if ((hpa & 4095) || !rec_u64(r, vmemmap + (hpa >> 12) * psize + priv, &sp) || !kaddr(sp) ||
 	    !rec_u64(r, sp + spt, &table) || table != base + hpa) {
+		if (!(hpa & 4095) && rec_on_active(r, kvm, vmemmap, psize, priv, spt, base, base + hpa) == 0)
+			return 2;
 		snprintf(why, len, "struct kvm 0x%llx: vCPU 0's root 0x%llx is not a shadow page",
 			 (unsigned long long)kvm, (unsigned long long)hpa);
 		return -1;
@@ -137,7 +245,11 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 	bool back = types_member(page, "private", &priv) && psize &&
 		    rec_symbol(r, "vmlinux", "vmemmap_base", &vmemmap) &&
 		    rec_u64(r, vmemmap, &vmemmap);
-	size_t nvm = 0, nroot = 0, nback = 0, noff = 0, nshadow = 0;
+	size_t nvm = 0, nroot = 0, nback = 0, noff = 0, nshadow = 0, nstray = 0;
+	struct books_tally books = { 0 };
+	uint64_t sbase = 0; /* the direct map: shadow tables live there */
+	if (!rec_symbol(r, "vmlinux", "page_offset_base", &sbase) || !rec_u64(r, sbase, &sbase))
+		back = false;
 	if (!rec_u64(r, head, &pos)) {
 		snprintf(why, len, "vm_list head unreadable");
 		return false;
@@ -171,7 +283,10 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 			if (back && (k = rec_shadow_root(r, kvm, vmemmap, psize, member_off(&priv), spt, why,
 							 len)) < 0)
 				return false;
-			nshadow += (size_t)k;
+			nshadow += k == 1;
+			nstray += k == 2;
+			if (back)
+				rec_books(r, kvm, vmemmap, psize, member_off(&priv), spt, sbase, &books);
 			noff++;
 			rpos = rhead;
 		}
@@ -211,12 +326,48 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 		if (!rec_u64(r, pos, &pos))
 			break;
 	}
-	char mods[64] = "", off[112] = "";
+	if (nstray && !nshadow) {
+		snprintf(why, len, "no vCPU shadow root points back to its kvm_mmu_page (%zu stray)", nstray);
+		return false;
+	}
+	/* fewer than half fit: the offsets, not the data, are wrong */
+	if (books.one + books.desc && (books.one_ok + books.desc_ok) * 2 < books.one + books.desc) {
+		rec_void(r, "kvm_mmu_page.parent_ptes.val");
+		books.desc = 0;
+	}
+	if (books.desc && books.desc_ok * 2 < books.desc) { /* parent_ptes fit, descs not */
+		rec_void(r, "pte_list_desc.sptes");
+		rec_void(r, "pte_list_desc.more");
+		rec_void(r, "pte_list_desc");
+	}
+	if (books.bitmap && books.bitmap_ok * 2 < books.bitmap)
+		rec_void(r, "kvm_mmu_page.unsync_child_bitmap");
+	/* descs come from pte_list_desc_cache: a struct larger than its
+	 * objects is a wrong count (a merged cache's objects may be larger) */
+	struct recover_item *dsz = rec_find(r, "pte_list_desc");
+	struct member osz;
+	uint64_t cache;
+	uint32_t objsz = 0;
+	if (dsz && !dsz->conflict && rec_symbol(r, "kvm", "pte_list_desc_cache", &cache) &&
+	    rec_u64(r, cache, &cache) && kaddr(cache) &&
+	    types_member(types_struct(r->in->types, NULL, "kmem_cache"), "object_size", &osz) &&
+	    dump_peek(r->in->dump, cache + member_off(&osz), &objsz, sizeof(objsz)) && objsz < dsz->size) {
+		rec_void(r, "pte_list_desc.sptes");
+		rec_void(r, "pte_list_desc.more");
+		rec_void(r, "pte_list_desc");
+	}
+	char mods[64] = "", off[320] = "", bk[160] = "";
 	if (r->R->vmlinux) /* what recover_vmlinux_types checked */
 		snprintf(mods, sizeof(mods), "; %.60s", r->R->validated);
+	if (books.one + books.desc + books.bitmap)
+		snprintf(bk, sizeof(bk), "; shadow pages: %zu/%zu parent_ptes, %zu/%zu descs, %zu/%zu "
+			 "unsync bitmaps fit%s", books.one_ok, books.one, books.desc_ok, books.desc,
+			 books.bitmap_ok, books.bitmap,
+			 dsz && !dsz->conflict && objsz == dsz->size ? ", descs sized as their cache's" : "");
 	if (noff)
 		snprintf(off, sizeof(off), "; %zu without the TDP MMU: %zu vCPU shadow root(s) pointed "
-			 "back to by page->private", noff, nshadow);
+			 "back to by page->private%s%s", noff, nshadow,
+			 nstray ? ", others stray (not a shadow page of their VM: left to S14)" : "", bk);
 	if (!nvm)
 		snprintf(r->R->validated, sizeof(r->R->validated), "not checked on data: vm_list is "
 			 "empty%s", mods);
