@@ -22,6 +22,13 @@ const struct kvm_shadow_page *kvm_shadow_find(const struct kvm_shadow *S, uint64
  * passthrough pages, gfn + index for direct ones, else the recorded
  * translation (read from the dump). */
 struct err *kvm_shadow_gfns(struct target *T, const struct kvm_shadow_page *sp, uint64_t gfns[512]);
+/* The 512 entries of SP's table, as the dump holds them. */
+struct err *kvm_shadow_table(struct target *T, const struct kvm_shadow_page *sp, uint64_t spte[512]);
+/* The shadow page of S whose table holds kernel address SPTEP, or NULL. */
+const struct kvm_shadow_page *kvm_shadow_page_at(struct target *T, const struct kvm_shadow *S,
+						 uint64_t sptep);
+/* The u64 at kernel address ADDR (an SPTE, an rmap head); false: unreadable. */
+bool kvm_shadow_peek(struct target *T, uint64_t addr, uint64_t *v);
 const char *kvm_vcpu_mmu_name(enum kvm_vcpu_mmu m);
 
 #endif

@@ -803,7 +803,7 @@ static struct err *sb_collect(struct sbooks *sb)
 		const struct kvm_shadow_page *sp = &S->pages[i];
 		if (sb->fed_by && sb->fed_by[i])
 			continue;
-		struct err *re = dump_read_phys(T->dump, sp->spt_pa, tbl, 4096);
+		struct err *re = kvm_shadow_table(T, sp, tbl);
 		if (re) {
 			char ctx[96];
 			snprintf(ctx, sizeof(ctx), "VM %d: S16-S18: shadow page 0x%" PRIx64, sb->vm->pid,
@@ -942,7 +942,7 @@ static void sb_head(const struct sbooks *sb, const struct kvm_memslot *s, int le
 		uint64_t head = arr + ((gfn >> shift) - (s->base_gfn >> shift)) * 8, val = 0;
 		if (!arr)
 			snprintf(out, n, "slot %d has no level-%d rmap", s->id, level);
-		else if (!dump_peek(sb->r->T->dump, head, &val, 8))
+		else if (!kvm_shadow_peek(sb->r->T, head, &val))
 			snprintf(out, n, "slot %d rmap head 0x%" PRIx64 " unreadable", s->id, head);
 		else
 			snprintf(out, n, "slot %d level-%d rmap head 0x%" PRIx64 " = 0x%" PRIx64, s->id,
@@ -1003,13 +1003,9 @@ static void sb_rmaps(struct sbooks *sb)
 			continue;
 		}
 		/* not a leaf we know: say what it points at */
-		uint64_t pa = 0, v = 0;
-		const struct kvm_shadow_page *sp = NULL;
-		struct err *ve = dump_vtop(sb->r->T->dump, re->sptep & ~0xfffull, &pa);
-		err_free(ve);
-		if (!ve)
-			sp = kvm_shadow_find(S, pa);
-		bool read = sp && dump_peek(sb->r->T->dump, re->sptep, &v, 8);
+		uint64_t v = 0;
+		const struct kvm_shadow_page *sp = kvm_shadow_page_at(sb->r->T, S, re->sptep);
+		bool read = sp && kvm_shadow_peek(sb->r->T, re->sptep, &v);
 		if (read) {
 			struct spte_bits bt;
 			spte_decode(&sb->r->H->masks, v, sp->level, &bt);
@@ -1102,7 +1098,7 @@ static void sb_parents(struct sbooks *sb)
 			continue;
 		const struct kvm_shadow_page *c = &S->pages[pp->page];
 		uint64_t v = 0;
-		bool read = dump_peek(sb->r->T->dump, pp->sptep, &v, 8);
+		bool read = kvm_shadow_peek(sb->r->T, pp->sptep, &v);
 		if (read && !k && (v & sb->r->H->masks.address) == c->spt_pa && v)
 			continue; /* still holds the page's table, with bits S1/S5 report */
 		char what[128];

@@ -421,6 +421,28 @@ struct err *kvm_shadow_gfns(struct target *T, const struct kvm_shadow_page *sp, 
 	return NULL;
 }
 
+struct err *kvm_shadow_table(struct target *T, const struct kvm_shadow_page *sp, uint64_t spte[512])
+{
+	return dump_read_phys(T->dump, sp->spt_pa, spte, 512 * 8);
+}
+
+const struct kvm_shadow_page *kvm_shadow_page_at(struct target *T, const struct kvm_shadow *S,
+						 uint64_t sptep)
+{
+	uint64_t pa = 0;
+	struct err *e = dump_vtop(T->dump, sptep & ~0xfffull, &pa);
+	if (e) {
+		err_free(e);
+		return NULL;
+	}
+	return kvm_shadow_find(S, pa);
+}
+
+bool kvm_shadow_peek(struct target *T, uint64_t addr, uint64_t *v)
+{
+	return dump_peek(T->dump, addr, v, 8);
+}
+
 const char *kvm_vcpu_mmu_name(enum kvm_vcpu_mmu m)
 {
 	switch (m) {
