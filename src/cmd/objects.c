@@ -458,7 +458,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 	}
 	fprintf(s->out, "dump:       %s\n", dump_path(T->dump));
 	fprintf(s->out, "format:     %s%s%s\n", dump_format(T->dump),
-		dump_is_flattened(T->dump) ? " (flattened, rearranged in a temporary file)" : "",
+		dump_is_flattened(T->dump) ? " (flattened, read in place)" : "",
 		dump_is_live(T->dump) ? " (live)" : "");
 	extract_info(s);
 	fprintf(s->out, "release:    %s\n", T->release);

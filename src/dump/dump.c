@@ -37,6 +37,26 @@ uint64_t dump_vmcoreinfo_symbol(struct dump *d, const char *name)
  * claiming more than a block would overflow its buffer there: such a file is
  * read from a private copy whose damaged descriptors say 0 bytes (an error
  * libkdumpfile reports); validate.c still calls those pages unreadable. */
+ssize_t dump_file_pread(const struct dump *d, void *buf, size_t len, uint64_t off)
+{
+	if (d->flat)
+		return flat_map_pread(d->flat, buf, len, off);
+	return pread(d->fd, buf, len, (off_t)off);
+}
+
+/* Done reading a flattened dump in place; d->fd is then the caller's. */
+static void dump_flat_close(struct dump *d)
+{
+	if (d->flat) {
+		flat_map_unexpose(d->fd);
+		flat_map_free(d->flat);
+		d->flat = NULL;
+	}
+	if (d->flat_fd >= 0)
+		close(d->flat_fd);
+	d->flat_fd = -1;
+}
+
 static struct err *dump_defuse(struct dump *d)
 {
 	uint64_t *ats = NULL;
@@ -46,7 +66,10 @@ static struct err *dump_defuse(struct dump *d)
 		return NULL;
 	}
 	int copy;
-	struct err *e = flat_copy(d->fd, d->path, &copy);
+	/* a flattened dump's copy is the rearranged file: the only place
+	 * those descriptors can be patched */
+	struct err *e = d->flat ? flat_map_write(d->flat, d->path, &copy)
+				: flat_copy(d->fd, d->path, &copy);
 	for (size_t i = 0; !e && i < n; i++) {
 		static const uint8_t zero[4];
 		if (pwrite(copy, zero, sizeof(zero), (off_t)(ats[i] + 8)) != (ssize_t)sizeof(zero))
@@ -55,6 +78,7 @@ static struct err *dump_defuse(struct dump *d)
 	free(ats);
 	if (e)
 		return e;
+	dump_flat_close(d);
 	close(d->fd);
 	d->fd = copy;
 	return NULL;
@@ -97,7 +121,7 @@ struct err *dump_open(const char *path, struct dump **out)
 		free(d);
 		return err_new(ERR_NOMEM, "out of memory");
 	}
-	d->fd = -1;
+	d->fd = d->flat_fd = -1;
 	struct err *e = NULL;
 	/* O_NONBLOCK: a FIFO would block open(2) until a writer came */
 	d->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -133,18 +157,14 @@ struct err *dump_open(const char *path, struct dump **out)
 	if (!d->live && !flat_detect(d->fd) && (e = valid_open(d, (uint64_t)st.st_size)))
 		goto fail;
 	if (!d->live && flat_detect(d->fd)) {
-		int nfd;
-		if ((e = flat_rearrange(d->fd, path, &nfd)))
+		/* read in place: libkdumpfile gets flat.c's stand-in descriptor */
+		d->flat_fd = d->fd;
+		d->fd = -1;
+		if ((e = flat_map_build(d->flat_fd, path, &d->flat)) ||
+		    (e = flat_map_expose(d->flat, path, &d->fd)))
 			goto fail;
-		close(d->fd);
-		d->fd = nfd;
 		d->flattened = true;
-		struct stat fst;
-		if (fstat(d->fd, &fst)) {
-			e = err_new(ERR_OS, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if ((e = valid_open(d, (uint64_t)fst.st_size)))
+		if ((e = valid_open(d, flat_map_size(d->flat))))
 			goto fail;
 	}
 	if (!d->live && (e = dump_defuse(d)))
@@ -166,8 +186,10 @@ void dump_close(struct dump *d)
 	if (!d)
 		return;
 	kdump_backend_close(d);
-	if (d->fd >= 0)
-		close(d->fd);
+	int fd = d->fd;
+	dump_flat_close(d);
+	if (fd >= 0)
+		close(fd);
 	free(d->overlays);
 	cache_fini(d);
 	free(d->kcore);

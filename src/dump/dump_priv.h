@@ -21,7 +21,9 @@ enum dump_kind { DUMP_OTHER, DUMP_KDUMP, DUMP_ELF };
 
 struct dump {
 	char *path;
-	int fd;
+	int fd;			/* the file; for a flattened dump, flat.c's stand-in */
+	int flat_fd;		/* a flattened dump's own file, else -1 */
+	struct flat_map *flat;	/* how to read it in place, else NULL */
 	bool flattened, live;
 	kdump_ctx_t *ctx;
 	addrxlat_ctx_t *axctx;
@@ -48,6 +50,10 @@ struct dump {
 	bool extract;		/* a spte-inspect extract: absent pages were cut */
 	char *vmcoreinfo_raw;	/* the text, for writing an extract */
 };
+
+/* pread(2) of the dump file as libkdumpfile sees it (rearranged, if
+ * flattened). */
+ssize_t dump_file_pread(const struct dump *d, void *buf, size_t len, uint64_t off);
 
 /* kdump.c: the libkdumpfile backend (kdump, ELF, and kcore's translation). */
 struct err *kdump_backend_open(struct dump *d);

@@ -167,7 +167,7 @@ static struct err *valid_notes(const struct dump *d, const uint8_t *buf, uint64_
 
 static struct err *read_exact(const struct dump *d, void *buf, uint64_t len, uint64_t off)
 {
-	ssize_t n = pread(d->fd, buf, len, (off_t)off);
+	ssize_t n = dump_file_pread(d, buf, len, off);
 	if (n == (ssize_t)len)
 		return NULL;
 	return err_new(ERR_OS, "%s: reading %llu bytes at %llu: %s", d->path, (unsigned long long)len,
@@ -409,7 +409,7 @@ struct err *valid_open(struct dump *d, uint64_t size)
 		return err_new(ERR_NOMEM, "out of memory");
 	d->valid->size = size;
 	unsigned char m[8] = { 0 };
-	ssize_t n = pread(d->fd, m, sizeof(m), 0);
+	ssize_t n = dump_file_pread(d, m, sizeof(m), 0);
 	if (n < 0)
 		return err_new(ERR_OS, "%s: %s", d->path, strerror(errno));
 	if (n == 8 && (!memcmp(m, "KDUMP   ", 8) || !memcmp(m, "DISKDUMP", 8))) {
