@@ -32,8 +32,8 @@ uint64_t flat_map_size(const struct flat_map *m);
 ssize_t flat_map_pread(const struct flat_map *m, void *buf, size_t len, uint64_t off);
 
 /* A descriptor that stands for the rearranged file: pread(2) on it is
- * answered from M until flat_map_unexpose.  Anything else (read, mmap) fails
- * on it (it is a pipe), never silently reads other bytes. */
+ * answered from M until flat_map_unexpose.  It is a pipe with no writer:
+ * anything else on it fails or sees end of file, never other bytes. */
 struct err *flat_map_expose(struct flat_map *m, const char *what, int *out_fd);
 void flat_map_unexpose(int fd);
 

@@ -6,9 +6,9 @@
  * pread(2) on the descriptor it was given (its mmap path is off, see
  * kdump.c) and knows nothing of the flattened format, which arrived in
  * 0.5.3.  Defining pread here, in the executable, makes its calls land here
- * (the executable comes first in symbol lookup).  The descriptor is a pipe,
- * so a read that ever bypassed this (read, mmap) would fail loudly with
- * ESPIPE rather than return other bytes.
+ * (the executable comes first in symbol lookup).  The descriptor is a pipe
+ * with no writer, so a read that ever bypassed this gets ESPIPE (pread),
+ * ENODEV (mmap) or end of file (read): never other bytes.
  *
  * No <unistd.h>: with _FILE_OFFSET_BITS=64 it redirects pread to pread64,
  * and both names are defined here. */
