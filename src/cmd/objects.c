@@ -644,6 +644,10 @@ struct err *cmd_hash(struct session *s, int argc, char **argv)
 		}
 		fprintf(s->out, "hash 0x%" PRIx64 " %s %u 0x%" PRIx64 " %" PRIu64 " %u\n", vm->addr,
 			state[h.state], h.nbuckets, h.addr, h.link_off, h.ncut);
+		if (h.count_from[0])
+			fprintf(s->out, "count 0x%" PRIx64 " %s\n", vm->addr, h.count_from);
+		if (h.off_from[0])
+			fprintf(s->out, "offset 0x%" PRIx64 " %s\n", vm->addr, h.off_from);
 		if (h.why[0])
 			fprintf(s->out, "why 0x%" PRIx64 " %s\n", vm->addr, h.why);
 		if (h.cut_why[0])

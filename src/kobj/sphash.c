@@ -180,6 +180,37 @@ static struct err *hash_walk(struct target *T, const struct kvm_vm *vm, const st
 	return e;
 }
 
+/* The pointer era's bucket count from the allocation itself: 32 KiB is
+ * beyond kmalloc's caches, so kvcalloc takes a compound page of 2^order
+ * pages (page-aligned, its first tail page's compound_head pointing back at
+ * the head with bit 0 set, the order in the folio's _flags_1 low byte), and
+ * a power-of-two array fills it.  0 when it is not such a page (vmalloc's
+ * fallback, a layout without these members): then the count is assumed. */
+static uint32_t count_from_page(struct target *T, uint64_t addr, char *from, size_t fromlen)
+{
+	const struct types *ty = &T->types;
+	struct type_ref page = types_struct(ty, NULL, "page"), folio = types_struct(ty, NULL, "folio");
+	struct member head_m, flags1;
+	uint64_t psize = types_size(page), vb, pa, head;
+	uint8_t order;
+	struct err *e;
+	if (addr & 0xfff || !psize || !types_member(page, "compound_head", &head_m) ||
+	    !types_member(folio, "_flags_1", &flags1) || member_off(&flags1) < psize ||
+	    !target_symbol(T, "vmlinux", "vmemmap_base", &vb) || !dump_peek(T->dump, vb, &vb, 8))
+		return 0;
+	if ((e = dump_vtop(T->dump, addr, &pa))) {
+		err_free(e);
+		return 0;
+	}
+	uint64_t pg = vb + (pa >> 12) * psize;
+	if (!dump_peek(T->dump, pg + psize + member_off(&head_m), &head, 8) || head != (pg | 1) ||
+	    !dump_peek(T->dump, pg + member_off(&flags1), &order, 1) || order < 1 || order > 10)
+		return 0;
+	snprintf(from, fromlen, "the allocation: an order-%u compound page (pfn 0x%llx, %u bytes)", order,
+		 (unsigned long long)(pa >> 12), 4096u << order);
+	return (4096u << order) / 8;
+}
+
 struct err *kvm_sp_hash_load(struct target *T, const struct kvm_vm *vm, struct kvm_sp_hash *h)
 {
 	const struct types *ty = &T->types;
@@ -208,9 +239,12 @@ struct err *kvm_sp_hash_load(struct target *T, const struct kvm_vm *vm, struct k
 			h->state = HASH_NULL;
 			return NULL;
 		}
-		count = KVM_HASH_DEFAULT_BUCKETS;
-		snprintf(h->count_from, sizeof(h->count_from),
-			 "assumed: KVM_NUM_MMU_PAGES, the kvcalloc count (a #define, not in the dump)");
+		count = count_from_page(T, h->addr, h->count_from, sizeof(h->count_from));
+		if (!count) {
+			count = KVM_HASH_DEFAULT_BUCKETS;
+			snprintf(h->count_from, sizeof(h->count_from), "assumed: KVM_NUM_MMU_PAGES, the "
+				 "kvcalloc count (a #define; the array is not in a compound page)");
+		}
 	} else {
 		snprintf(h->why, sizeof(h->why), "kvm_arch.mmu_page_hash is neither an array nor a pointer");
 		return NULL;

@@ -34,6 +34,8 @@ def read_hash(run, dump):
         if w[0] == "hash":
             out[w[1]] = {"state": w[2], "nbuckets": int(w[3]), "addr": int(w[4], 16), "off": int(w[5]),
                          "ncut": int(w[6]), "entries": []}
+        elif w[0] == "count":
+            out[w[1]]["count_from"] = " ".join(w[2:])
         elif w[0] == "entry":
             out[w[1]]["entries"].append((int(w[2]), int(w[3]), w[4], w[5] == "1", w[6]))
     return out
@@ -71,6 +73,12 @@ def main():
         if pages or hashed:
             case(f"{k}: {len(pages)} shadow pages, each hashed once on hash_64(gfn, 12); nothing else hashed",
                  not bad and not extra and all(pp for _, _, _, pp, _ in mine[k]["entries"]), (bad, extra))
+    # the bucket count from the dump: the array type, or the pointer era's
+    # allocation (an order-3 compound page), never the fallback assumption
+    read = {k: h for k, h in mine.items() if h["state"] == "read"}
+    case(f"{len(read)} hashes read: 4096 buckets each, counted from the dump",
+         all(h["nbuckets"] == 4096 and not h["count_from"].startswith("assumed") for h in read.values()),
+         [(k, h["nbuckets"], h.get("count_from")) for k, h in read.items()][:3])
     rc, clean = jrun(dump, "check")
     notes = [n if isinstance(n, str) else n["text"] for n in clean["incomplete"]]
     case("clean dump: no S19 finding, no S19 note", s19(clean) == [] and not [n for n in notes if "S19" in n],
