@@ -1227,10 +1227,15 @@ static void check_hash(struct run *r, const struct kvm_vm *vm)
 		notes_add(&r->H->notes, "VM %d: S19: %s; %u mmu_page_hash bucket(s) not judged", vm->pid,
 			  h.cut_why, h.ncut);
 	uint32_t *seen = calloc(S->npages ? S->npages : 1, sizeof(*seen));
-	if (!seen) {
+	uint32_t *per_bucket = calloc(h.nbuckets, sizeof(*per_bucket));
+	if (!seen || !per_bucket) {
+		free(seen);
+		free(per_bucket);
 		notes_add(&r->H->notes, "VM %d: S19: out of memory", vm->pid);
 		goto out;
 	}
+	for (size_t k = 0; k < h.n; k++)
+		per_bucket[h.e[k].bucket]++;
 	for (size_t k = 0; k < h.n; k++) {
 		const struct kvm_hash_entry *x = &h.e[k];
 		uint64_t head = h.addr + (uint64_t)x->bucket * 8;
@@ -1284,16 +1289,14 @@ static void check_hash(struct run *r, const struct kvm_vm *vm)
 		uint32_t want = kvm_sp_hash_bucket(&h, sp->gfn);
 		if (seen[i] || h.cut[want])
 			continue; /* a cut bucket may hold it past the cut: not judged */
-		size_t there = 0;
-		for (size_t k = 0; k < h.n; k++)
-			there += h.e[k].bucket == want;
 		hash_emit(r, sp->gfn, sp->level, "shadow page not on mmu_page_hash",
 			  "shadow page 0x%" PRIx64 " (gfn 0x%" PRIx64 ", level %d, %s, role.invalid %d, "
-			  "root_count %d) is not on bucket %u (0x%" PRIx64 ", %zu entries) nor any other",
+			  "root_count %d) is not on bucket %u (0x%" PRIx64 ", %u entries) nor any other",
 			  sp->sp, sp->gfn, sp->level, sp_list_name(sp->list), sp->invalid, sp->root_count,
-			  want, h.addr + (uint64_t)want * 8, there);
+			  want, h.addr + (uint64_t)want * 8, per_bucket[want]);
 	}
 	free(seen);
+	free(per_bucket);
 out:
 	kvm_sp_hash_free(&h);
 }
