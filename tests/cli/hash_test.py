@@ -8,7 +8,8 @@ computed here; the clean dump gives no S19 finding and no S19 note.
 Injected (tools/kdump-inject.py, on kdump fixtures with shadow pages): a page
 unlinked from its bucket, a page moved to an empty bucket, another VM's page
 linked at a bucket's end, a bucket whose last node links back to its first:
-S19 names exactly that page and gfn (the foreign page also ends the bucket's
+S19 names exactly that page and gfn (inconclusive under a held mmu_lock; the
+foreign page also ends the bucket's
 walk: a note too, exit 3; the loop: no finding, a note, exit 2).
 Usage: hash_test.py BINARY FIXTURE_DIR INJECTOR"""
 import json
@@ -125,6 +126,17 @@ def main():
     case(f"S19 {kvm}: page {sp} (gfn {p['gfn']:#x}) unlinked from bucket {b}: found there, nothing else",
          rc == 1 and got == want and "not on mmu_page_hash" in raw[0]["message"] and sp in raw[0]["evidence"]
          and f"bucket {b} " in raw[0]["evidence"], (rc, got, want, raw[:1]))
+
+    # the same under a held mmu_lock: inconclusive (a page is freed, or
+    # hashed and listed, one step after the other under it), exit 2
+    lock = int(kvm, 16) + int(run(dump, "__offset", "kvm.mmu_lock").stdout.split()[0])
+    subprocess.run([sys.executable, inject, dump, out, "--u64", f"{pa(pred):#x}=0x0",
+                    "--poke", f"{pa(lock):#x}=ff000000"], check=True)
+    rc, doc = jrun(out, "check")
+    raw = [f for f in doc["findings"] if f["check"] == "S19"]
+    case(f"S19 {kvm}: the same with mmu_lock held: inconclusive, exit 2",
+         rc == 2 and s19(doc) == want and all(f["inconclusive"] for f in raw)
+         and "mmu_lock held" in raw[0]["evidence"], (rc, s19(doc), raw[:1]))
 
     c = next(x for x in range(h["nbuckets"]) if x not in by_bucket and x != b)
     rc, got, raw, _ = poke((pred, 0), (head(c), node[sp]), (node[sp] + 8, head(c)))
