@@ -47,6 +47,7 @@ struct kvm_sp_hash {
 	char why[200];			/* HASH_UNKNOWN: the reason */
 	uint64_t addr;			/* the bucket array */
 	uint32_t nbuckets;
+	bool any;			/* some bucket head is not NULL */
 	unsigned shift;			/* log2(nbuckets): the bucket is hash_64(gfn, shift) */
 	char count_from[160];		/* where nbuckets comes from */
 	uint64_t link_off;		/* offsetof(struct kvm_mmu_page, hash_link) */

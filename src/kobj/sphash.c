@@ -285,20 +285,19 @@ struct err *kvm_sp_hash_load(struct target *T, const struct kvm_vm *vm, struct k
 		e = NULL;
 		goto out;
 	}
+	for (uint32_t b = 0; b < count && !h->any; b++)
+		h->any = heads[b] != 0;
 	if (types_member(spt, "hash_link", &link)) {
 		h->link_off = member_off(&link);
 		snprintf(h->off_from, sizeof(h->off_from), "the type info");
 	} else {
-		bool any = false;
-		for (uint32_t b = 0; b < count && !any; b++)
-			any = heads[b] != 0;
-		if (any && !link_off_infer(heads, count, v, vm->shadow.npages, L.sp_size, &h->link_off,
+		if (h->any && !link_off_infer(heads, count, v, vm->shadow.npages, L.sp_size, &h->link_off,
 					   h->off_from, sizeof(h->off_from))) {
 			snprintf(h->why, sizeof(h->why), "kvm_mmu_page.hash_link is not in the type info, "
 				 "and no offset makes most bucket heads shadow pages of the VM");
 			goto out;
 		}
-		if (!any)
+		if (!h->any)
 			snprintf(h->off_from, sizeof(h->off_from), "not needed (every bucket is empty)");
 	}
 	h->state = HASH_READ;
