@@ -45,7 +45,7 @@ _spte_inspect()
 		# ids from the binary's catalogue; a static copy when it cannot say
 		local ids
 		ids=$("${words[0]}" --list-checks -j 2>/dev/null | grep -o '"id":"[A-Z0-9]*"' | cut -d'"' -f4)
-		[ -n "$ids" ] || ids="S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11 S12 S13 S14 S15 S16 S17 S18 D1 D2 D3 D4 D5 D6 D7 H1 H2 H3 H4 H5"
+		[ -n "$ids" ] || ids="S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11 S12 S13 S14 S15 S16 S17 S18 S19 D1 D2 D3 D4 D5 D6 D7 H1 H2 H3 H4 H5"
 		local prefix=${cur%,*}
 		[ "$prefix" = "$cur" ] && prefix="" || prefix="$prefix,"
 		COMPREPLY=($(compgen -P "$prefix" -W "$ids" -- "${cur##*,}"))

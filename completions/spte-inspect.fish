@@ -40,7 +40,7 @@ end
 function __spte_inspect_checks
     set -l bin (commandline -opc)[1]
     set -l ids ($bin --list-checks -j 2>/dev/null | string match -ar '"id":"[A-Z0-9]+"' | string replace -r '"id":"(.*)"' '$1')
-    set -q ids[1]; or set ids S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11 S12 S13 S14 S15 S16 S17 S18 D1 D2 D3 D4 D5 D6 D7 H1 H2 H3 H4 H5
+    set -q ids[1]; or set ids S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11 S12 S13 S14 S15 S16 S17 S18 S19 D1 D2 D3 D4 D5 D6 D7 H1 H2 H3 H4 H5
     set -l tok (commandline -ct | string replace -r '^--check=' '')
     set -l prefix (string match -r '^.*,' -- $tok); or set prefix ''
     printf '%s\n' $prefix$ids

@@ -64,6 +64,7 @@ struct err *cmd_vtop(struct session *s, int argc, char **argv);
 struct err *cmd_offset(struct session *s, int argc, char **argv);
 struct err *cmd_rd64(struct session *s, int argc, char **argv);
 struct err *cmd_rmaps(struct session *s, int argc, char **argv);
+struct err *cmd_hash(struct session *s, int argc, char **argv);
 struct err *cmd_check(struct session *s, int argc, char **argv);
 struct err *cmd_dis(struct session *s, int argc, char **argv);
 struct err *cmd_list_checks(struct session *s);

@@ -112,6 +112,22 @@ const struct check_def check_catalog[CHK_COUNT] = {
 	  "on active_mmu_pages for reuse (mmu_page_zap_pte keeps them), as do obsolete pages and "
 	  "roots no vCPU holds; none is reported. Ruled out (inconclusive): mmu_lock held. Not "
 	  "judged (a note) when parent_ptes cannot be read." },
+	{ CHK_S19, "S19", SEV_ERROR, "shadow page and mmu_page_hash disagree",
+	  "KVM finds the shadow pages of a gfn through kvm->arch.mmu_page_hash (bucket "
+	  "hash_64(gfn, 12), linked through kvm_mmu_page.hash_link): to reuse a page instead of "
+	  "making a second one, and to write-protect, unsync or zap what shadows a guest page table. "
+	  "Every shadow page KVM still holds (on active_mmu_pages, on zapped_obsolete_pages, or an "
+	  "invalid root a vCPU still holds) is on exactly the bucket of its gfn, and every entry of "
+	  "a bucket is such a page, its hash_link.pprev pointing back at the link that leads to it. "
+	  "A page missing or on a wrong bucket escapes write protection of the table it shadows; an "
+	  "entry that is no page of the VM is a pointer into freed or foreign memory that the next "
+	  "lookup follows. Legitimate: a page leaves the hash only when it is freed "
+	  "(kvm_mmu_free_shadow_page, together with its list link), so obsolete and invalid pages "
+	  "are on it; an invalid root on no list (__kvm_mmu_prepare_zap_page unlinks a root still "
+	  "referenced) whose root_count is not yet zero is too; a NULL mmu_page_hash (allocated only "
+	  "once the shadow MMU is needed) with no shadow page. Ruled out (inconclusive): mmu_lock "
+	  "held (a page is hashed and listed, or freed, one step after the other). A bucket whose "
+	  "chain loops or leaves readable memory is not judged (a note)." },
 	{ CHK_D1, "D1", SEV_ERROR, "writable huge leaf in a dirty-logged slot",
 	  "While a slot is dirty-logged the fault path never installs writable huge SPTEs, and "
 	  "enabling logging write-protects or splits them, because one write would dirty 512 or "

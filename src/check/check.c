@@ -10,6 +10,7 @@
 #include "check/check.h"
 #include "check/dirty.h"
 #include "kobj/books.h"
+#include "kobj/sphash.h"
 #include "kobj/rmap.h"
 #include "kobj/shadow.h"
 #include "mmu/host.h"
@@ -1168,6 +1169,147 @@ out:
 	free(sb->fed_last);
 }
 
+/* S19: the VM's shadow pages and mmu_page_hash (kobj/sphash.c) agree both
+ * ways.  A page leaves the hash only when freed, so every page the lists or
+ * a vCPU hold is on it. */
+static void hash_emit(struct run *r, uint64_t gfn, int level, const char *msg, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void hash_emit(struct run *r, uint64_t gfn, int level, const char *msg, const char *fmt, ...)
+{
+	struct walk_entry e;
+	memset(&e, 0, sizeof(e));
+	e.event = WALK_ENTRY;
+	e.level = level;
+	e.gfn = gfn;
+	spte_decode(&r->H->masks, 0, level, &e.bits);
+	char ev[448];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ev, sizeof(ev), fmt, ap);
+	va_end(ap);
+	bool busy = r->b->mmu_lock_held;
+	emit(r, CHK_S19, &e, busy, msg, "%s%s", ev, busy ? "; mmu_lock held: a change may be in flight" : "");
+}
+
+static const char *sp_list_name(enum kvm_sp_list l)
+{
+	return l == SP_ACTIVE ? "on active_mmu_pages" : l == SP_ZAPPED ? "on zapped_obsolete_pages"
+								  : "on no list, held by a vCPU";
+}
+
+static void check_hash(struct run *r, const struct kvm_vm *vm)
+{
+	const struct kvm_shadow *S = &vm->shadow;
+	struct kvm_sp_hash h;
+	struct err *e = kvm_sp_hash_load(r->T, vm, &h);
+	if (e) {
+		char ctx[64];
+		snprintf(ctx, sizeof(ctx), "VM %d: S19", vm->pid);
+		notes_add_err(&r->H->notes, e, ctx);
+		goto out;
+	}
+	if (h.state == HASH_UNKNOWN) {
+		if (S->npages || h.any)
+			notes_add(&r->H->notes, "VM %d: S19 not judged: %s", vm->pid, h.why);
+		goto out;
+	}
+	if (h.state == HASH_NULL) {
+		for (size_t i = 0; i < S->npages; i++) {
+			const struct kvm_shadow_page *sp = &S->pages[i];
+			hash_emit(r, sp->gfn, sp->level, "shadow page while mmu_page_hash is NULL",
+				  "shadow page 0x%" PRIx64 " (gfn 0x%" PRIx64 ", %s) exists but "
+				  "kvm->arch.mmu_page_hash was never allocated", sp->sp, sp->gfn,
+				  sp_list_name(sp->list));
+		}
+		goto out;
+	}
+	if (h.ncut)
+		notes_add(&r->H->notes, "VM %d: S19: %s; %u mmu_page_hash bucket(s) not judged", vm->pid,
+			  h.cut_why, h.ncut);
+	uint32_t *seen = calloc(S->npages ? S->npages : 1, sizeof(*seen));
+	uint32_t *per_bucket = calloc(h.nbuckets, sizeof(*per_bucket));
+	if (!seen || !per_bucket) {
+		free(seen);
+		free(per_bucket);
+		notes_add(&r->H->notes, "VM %d: S19: out of memory", vm->pid);
+		goto out;
+	}
+	for (size_t k = 0; k < h.n; k++)
+		per_bucket[h.e[k].bucket]++;
+	size_t unjudged = 0;
+	for (size_t k = 0; k < h.n; k++) {
+		const struct kvm_hash_entry *x = &h.e[k];
+		uint64_t head = h.addr + (uint64_t)x->bucket * 8;
+		if (x->page != SIZE_MAX) {
+			const struct kvm_shadow_page *sp = &S->pages[x->page];
+			uint32_t want = kvm_sp_hash_bucket(&h, sp->gfn);
+			if (seen[x->page]++ == 1)
+				hash_emit(r, sp->gfn, sp->level, "shadow page on mmu_page_hash twice",
+					  "shadow page 0x%" PRIx64 " (gfn 0x%" PRIx64 ") met again on bucket %u "
+					  "(0x%" PRIx64 ") at position %u", sp->sp, sp->gfn, x->bucket, head, x->pos);
+			else if (x->bucket != want)
+				hash_emit(r, sp->gfn, sp->level, "shadow page on the wrong mmu_page_hash bucket",
+					  "shadow page 0x%" PRIx64 " (gfn 0x%" PRIx64 ", %s) is on bucket %u (0x%"
+					  PRIx64 ") at position %u; hash_64(gfn, %u) = bucket %u (0x%" PRIx64 ")",
+					  sp->sp, sp->gfn, sp_list_name(sp->list), x->bucket, head, x->pos, h.shift,
+					  want, h.addr + (uint64_t)want * 8);
+			else if (!x->pprev_ok)
+				hash_emit(r, sp->gfn, sp->level, "hash_link.pprev does not point back",
+					  "shadow page 0x%" PRIx64 " (gfn 0x%" PRIx64 ") on bucket %u (0x%" PRIx64
+					  ") at position %u: hash_link.pprev = 0x%" PRIx64 ", not the link that "
+					  "leads to it (unhashing it would write there)", sp->sp, sp->gfn,
+					  x->bucket, head, x->pos, x->pprev);
+			continue;
+		}
+		/* With the lists not read whole, a page off them proves nothing. */
+		if (!S->lists_read) {
+			unjudged++;
+			continue;
+		}
+		/* An invalid root that is still referenced: unlinked from the list
+		 * by the zap, unhashed when freed with its last reference. */
+		if (x->read && x->pprev_ok && !x->tdp && x->invalid && x->root_count > 0 &&
+		    kvm_sp_hash_bucket(&h, x->gfn) == x->bucket)
+			continue;
+		char what[200];
+		if (!x->read)
+			snprintf(what, sizeof(what), "its kvm_mmu_page is unreadable%s",
+				 x->pprev_ok ? "" : " and its pprev does not point back");
+		else if (!x->pprev_ok)
+			snprintf(what, sizeof(what), "its hash_link.pprev = 0x%" PRIx64 " does not point back; "
+				 "gfn 0x%" PRIx64 ", level %d, role.invalid %d, root_count %d", x->pprev, x->gfn,
+				 x->level, x->invalid, x->root_count);
+		else if (x->tdp)
+			snprintf(what, sizeof(what), "a TDP MMU page (gfn 0x%" PRIx64 ")", x->gfn);
+		else
+			snprintf(what, sizeof(what), "gfn 0x%" PRIx64 " (bucket %u), level %d, role.invalid %d, "
+				 "root_count %d: on no list of the VM and not a referenced invalid root", x->gfn,
+				 kvm_sp_hash_bucket(&h, x->gfn), x->level, x->invalid, x->root_count);
+		hash_emit(r, x->read ? x->gfn : 0, x->read ? x->level : 0,
+			  "mmu_page_hash entry that is no shadow page of the VM",
+			  "bucket %u (0x%" PRIx64 ") position %u: hash_link 0x%" PRIx64 ", kvm_mmu_page 0x%"
+			  PRIx64 ": %s", x->bucket, head, x->pos, x->node, x->sp, what);
+	}
+	if (unjudged)
+		notes_add(&r->H->notes, "VM %d: S19: %zu mmu_page_hash entries on no list not judged "
+			  "(the shadow page lists were not read whole)", vm->pid, unjudged);
+	for (size_t i = 0; i < S->npages; i++) {
+		const struct kvm_shadow_page *sp = &S->pages[i];
+		uint32_t want = kvm_sp_hash_bucket(&h, sp->gfn);
+		if (seen[i] || h.cut[want])
+			continue; /* a cut bucket may hold it past the cut: not judged */
+		hash_emit(r, sp->gfn, sp->level, "shadow page not on mmu_page_hash",
+			  "shadow page 0x%" PRIx64 " (gfn 0x%" PRIx64 ", level %d, %s, role.invalid %d, "
+			  "root_count %d) is not on bucket %u (0x%" PRIx64 ", %u entries) nor any other",
+			  sp->sp, sp->gfn, sp->level, sp_list_name(sp->list), sp->invalid, sp->root_count,
+			  want, h.addr + (uint64_t)want * 8, per_bucket[want]);
+	}
+	free(seen);
+	free(per_bucket);
+out:
+	kvm_sp_hash_free(&h);
+}
+
 /* A VM the checks skip is still walked for the tap. */
 static int tap_only(void *arg, const struct walk_entry *e)
 {
@@ -1259,6 +1401,8 @@ struct err *check_run_tap(struct target *T, struct kvm_host *H, const struct che
 		if (r.sb)
 			check_shadow_books(r.sb);
 		r.sb = NULL;
+		if (o->enabled[CHK_S19])
+			check_hash(&r, vm);
 		if (r.sbk)
 			kvm_shadow_books_free(&sbk);
 		r.sbk = NULL;

@@ -101,6 +101,7 @@ static const struct command commands[] = {
 	{ "__offset", cmd_offset, 1, -1, "STRUCT.MEMBER", NULL, NULL },
 	{ "__rd64", cmd_rd64, 1, 1, "VA", NULL, NULL },
 	{ "__rmaps", cmd_rmaps, 0, 0, "", NULL, NULL },
+	{ "__hash", cmd_hash, 0, 0, "", NULL, NULL },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -6,6 +6,7 @@
 #include "cmd/session.h"
 #include "kobj/rmap.h"
 #include "kobj/shadow.h"
+#include "kobj/sphash.h"
 
 static const char *tri(int v)
 {
@@ -620,6 +621,44 @@ struct err *cmd_rmaps(struct session *s, int argc, char **argv)
 			fprintf(s->out, "\n");
 		}
 		kvm_shadow_books_free(&B);
+	}
+	return NULL;
+}
+
+/* __hash: every VM's mmu_page_hash as read (tests compare it with the oracle):
+ * "hash KVM STATE NBUCKETS ADDR LINK_OFF NCUT", then one "entry KVM BUCKET
+ * POS SP PPREV_OK LIST" per node (LIST: active, zapped, held, or none). */
+struct err *cmd_hash(struct session *s, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	static const char *const state[] = { "unknown", "null", "read" };
+	static const char *const list[] = { "active", "zapped", "held" };
+	for (size_t i = 0; i < s->H.nvms; i++) {
+		const struct kvm_vm *vm = &s->H.vms[i];
+		struct kvm_sp_hash h;
+		struct err *e = kvm_sp_hash_load(s->T, vm, &h);
+		if (e) {
+			kvm_sp_hash_free(&h);
+			return e;
+		}
+		fprintf(s->out, "hash 0x%" PRIx64 " %s %u 0x%" PRIx64 " %" PRIu64 " %u\n", vm->addr,
+			state[h.state], h.nbuckets, h.addr, h.link_off, h.ncut);
+		if (h.count_from[0])
+			fprintf(s->out, "count 0x%" PRIx64 " %s\n", vm->addr, h.count_from);
+		if (h.off_from[0])
+			fprintf(s->out, "offset 0x%" PRIx64 " %s\n", vm->addr, h.off_from);
+		if (h.why[0])
+			fprintf(s->out, "why 0x%" PRIx64 " %s\n", vm->addr, h.why);
+		if (h.cut_why[0])
+			fprintf(s->out, "cut 0x%" PRIx64 " %s\n", vm->addr, h.cut_why);
+		for (size_t k = 0; k < h.n; k++) {
+			const struct kvm_hash_entry *x = &h.e[k];
+			fprintf(s->out, "entry 0x%" PRIx64 " %u %u 0x%" PRIx64 " %d %s\n", vm->addr, x->bucket,
+				x->pos, x->sp, x->pprev_ok,
+				x->page == SIZE_MAX ? "none" : list[vm->shadow.pages[x->page].list]);
+		}
+		kvm_sp_hash_free(&h);
 	}
 	return NULL;
 }
