@@ -499,6 +499,215 @@ static void rule_get_page(struct rec *r, const struct rfn *f)
 		rec_put(r, "kvm_mmu_page.gfns", gfns, 0, 0, 8, K_PTR, f->name);
 }
 
+/* ---- pte_list_desc from 6.1: { more; spte_count; [tail_count;] sptes[] } -- */
+
+/* Record pte_list_desc.spte_count at OFF, SIZE bytes wide (u64 in 6.1, u32
+ * next to a u32 tail_count later): a second function showing another
+ * width voids it like another offset would. */
+static void desc_count_put(struct rec *r, int64_t off, uint32_t size, const char *from)
+{
+	rec_put(r, "pte_list_desc.spte_count", off, 0, 0, size, K_INT, from);
+	struct recover_item *it = rec_find(r, "pte_list_desc.spte_count");
+	if (it && !it->conflict && it->size != size)
+		it->conflict = true;
+}
+
+/* sptes[N]: N from a bound the code compares with. */
+static void desc_sptes_count(struct rec *r, int64_t n, const char *from)
+{
+	struct recover_item *it = rec_find(r, "pte_list_desc.sptes");
+	if (!it || it->conflict || n < 1 || n > 64)
+		return;
+	if (it->count && it->count != (uint32_t)n) {
+		it->conflict = true;
+		return;
+	}
+	it->count = (uint32_t)n;
+	it->size = (uint32_t)(8 * n);
+	if (!strstr(it->from, from)) {
+		size_t l = strlen(it->from);
+		snprintf(it->from + l, sizeof(it->from) - l, ", %s", from);
+	}
+}
+
+/* kvm_zap_all_rmap_sptes(kvm, rmap_head) (6.1+): the chain is
+ * rmap_head->val & ~1 (D); per desc,
+ * for (i = 0; i < desc->spte_count; i++) clear desc->sptes[i]: a scaled
+ * load [D + I*8 + S] and a compare of the index with [D + C] (its width is
+ * spte_count's) followed by jb/jae; then next = desc->more, a load of
+ * [D + M] moved into D right before the jump back to the chain's loop.
+ * Where UBSAN bounds the index, the compare with an immediate right before
+ * the load (cmp I, N; jae) is the array's element count. */
+static void rule_zap_all_rmap(struct rec *r, const struct rfn *f)
+{
+	bool tagged = false;
+	for (size_t i = 0; i < f->n; i++)
+		if (is_op(&f->in[i], X86_INS_AND, 2, X86_OP_REG, X86_OP_IMM) &&
+		    (op_imm(&f->in[i], 1) == -2 || op_imm(&f->in[i], 1) == -4))
+			tagged = true;
+	for (size_t i = 0; i < f->n && tagged; i++) {
+		const cs_insn *ld = &f->in[i];
+		const cs_x86_op *m = rec_mem(ld, NULL);
+		if (!is_op(ld, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(ld, 0) != 8 ||
+		    m->mem.scale != 8 || m->mem.index == X86_REG_INVALID || m->mem.segment != X86_REG_INVALID ||
+		    reg_fam(m->mem.base) < 0 || m->mem.disp < 0)
+			continue;
+		int d = reg_fam(m->mem.base);
+		int64_t s = m->mem.disp, c = -1, more = -1, bound = 0;
+		uint32_t cw = 0;
+		/* the loop's compare with [D + C], within a few instructions */
+		for (size_t k = i > 12 ? i - 12 : 0; k + 1 < f->n && k <= i + 12 && c < 0; k++) {
+			const cs_insn *in = &f->in[k], *j = &f->in[k + 1];
+			int64_t disp = 0;
+			if (in->id != X86_INS_CMP || (j->id != X86_INS_JB && j->id != X86_INS_JAE) ||
+			    f->in[k].detail->x86.op_count != 2 || mem_base(in, &disp) != d)
+				continue;
+			int mo = in->detail->x86.operands[0].type == X86_OP_MEM ? 0 : 1;
+			if (in->detail->x86.operands[1 - mo].type != X86_OP_REG)
+				continue;
+			c = disp;
+			cw = op_size(in, mo);
+		}
+		/* cmp I, N; jae (UBSAN's bound) right before the load */
+		for (size_t k = i > 3 ? i - 3 : 0; k + 1 < i; k++)
+			if (is_op(&f->in[k], X86_INS_CMP, 2, X86_OP_REG, X86_OP_IMM) &&
+			    op_fam(&f->in[k], 0) == reg_fam(m->mem.index) && f->in[k + 1].id == X86_INS_JAE)
+				bound = op_imm(&f->in[k], 1);
+		if (c < 0 || c == s || (cw != 4 && cw != 8))
+			continue;
+		/* mov X, [D + M] ... mov D, X; jmp back before the load */
+		for (size_t l = i + 1; l < f->n && l <= i + 40 && more < 0; l++) {
+			const cs_insn *in = &f->in[l];
+			int64_t disp = 0;
+			if (!is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(in, 0) != 8 ||
+			    mem_base(in, &disp) != d)
+				continue;
+			for (size_t q = l + 1; q + 1 < f->n && q <= l + 8; q++) {
+				const cs_insn *mv = &f->in[q], *jmp = &f->in[q + 1];
+				if (is_op(mv, X86_INS_MOV, 2, X86_OP_REG, X86_OP_REG) && op_fam(mv, 0) == d &&
+				    op_fam(mv, 1) == op_fam(in, 0) && jmp->id == X86_INS_JMP &&
+				    f->jump_to[q + 1] >= 0 && f->jump_to[q + 1] <= (long)i) {
+					more = disp;
+					break;
+				}
+				if (insn_writes(r, mv, op_fam(in, 0)) || insn_writes(r, mv, d))
+					break;
+			}
+		}
+		/* three distinct members, the count and more outside the array */
+		if (more < 0 || more == c || (more + 8 > s && more < s + 8) || (c + cw > s && c < s + 8))
+			continue;
+		rec_put(r, "pte_list_desc.sptes", s, 0, 0, 0, K_PTRARRAY, f->name);
+		rec_put(r, "pte_list_desc.more", more, 0, 0, 8, K_PTR, f->name);
+		desc_count_put(r, c, cw, f->name);
+		if (bound)
+			desc_sptes_count(r, bound, f->name);
+		return;
+	}
+}
+
+/* pte_list_add(cache, spte, rmap_head) (6.1+): a new entry goes to
+ * desc->sptes[desc->spte_count++] unless the head desc is full:
+ * spte_count loaded (mov E, [D + C]) and compared with PTE_LIST_EXT
+ * (cmp E, N; je/jne), then the store [D + E*8 + S]. */
+static void rule_pte_list_add(struct rec *r, const struct rfn *f)
+{
+	uint64_t c, s;
+	if (!rec_get(r, "pte_list_desc.spte_count", &c) || !rec_get(r, "pte_list_desc.sptes", &s))
+		return;
+	for (size_t i = 0; i < f->n; i++) {
+		const cs_insn *ld = &f->in[i];
+		int64_t disp;
+		int d = mem_base(ld, &disp);
+		if (d < 0 || disp != (int64_t)c || !is_op(ld, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM))
+			continue;
+		int e = op_fam(ld, 0);
+		int64_t n = 0;
+		for (size_t k = i + 1; k + 1 < f->n && k <= i + 4 && !n; k++)
+			if (is_op(&f->in[k], X86_INS_CMP, 2, X86_OP_REG, X86_OP_IMM) && op_fam(&f->in[k], 0) == e &&
+			    (f->in[k + 1].id == X86_INS_JE || f->in[k + 1].id == X86_INS_JNE))
+				n = op_imm(&f->in[k], 1);
+		if (!n)
+			continue;
+		/* the store indexed by that count */
+		for (size_t k = i + 1; k < f->n && k <= i + 12; k++) {
+			const cs_insn *st = &f->in[k];
+			const cs_x86_op *m = rec_mem(st, NULL);
+			if (is_op(st, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) && m->mem.scale == 8 &&
+			    reg_fam(m->mem.index) == e && reg_fam(m->mem.base) == d &&
+			    m->mem.disp == (int64_t)s) {
+				desc_sptes_count(r, n, f->name);
+				return;
+			}
+		}
+	}
+}
+
+/* pte_list_count(rmap_head) (6.4+): desc->tail_count + desc->spte_count,
+ * two u32 loads through the head desc added (mov E, [D + A];
+ * add E, [D + B]): the one that is not spte_count is tail_count.  6.1's
+ * sums spte_count over the chain instead: no second member, none
+ * recorded. */
+static void rule_pte_list_count(struct rec *r, const struct rfn *f)
+{
+	struct recover_item *cnt = rec_find(r, "pte_list_desc.spte_count");
+	if (!cnt || cnt->conflict || cnt->size != 4)
+		return;
+	for (size_t i = 0; i + 1 < f->n; i++) {
+		const cs_insn *a = &f->in[i], *b = &f->in[i + 1];
+		int64_t da, db;
+		int d = mem_base(a, &da);
+		if (d < 0 || !is_op(a, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(a, 0) != 4 ||
+		    !is_op(b, X86_INS_ADD, 2, X86_OP_REG, X86_OP_MEM) || op_fam(b, 0) != op_fam(a, 0) ||
+		    op_size(b, 1) != 4 || mem_base(b, &db) != d || da == db)
+			continue;
+		int64_t other = da == (int64_t)cnt->off ? db : db == (int64_t)cnt->off ? da : -1;
+		if (other >= 0)
+			rec_put(r, "pte_list_desc.tail_count", other, 0, 0, 4, K_INT, f->name);
+		return;
+	}
+}
+
+/* kvm_mmu_vendor_module_init (kvm_mmu_module_init before 5.16?):
+ * pte_list_desc_cache = kmem_cache_create("pte_list_desc",
+ * sizeof(struct pte_list_desc), ...): the constant second argument of the
+ * call whose result is stored to pte_list_desc_cache is the struct's size.
+ * Where sptes[] is the last member and no bound gave its count, the size
+ * does. */
+static void rule_desc_cache(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i + 1 < f->n; i++) {
+		const cs_insn *st = &f->in[i + 1];
+		const char *sym = rec_rip_name(r, st);
+		if (f->in[i].id != X86_INS_CALL || !is_op(st, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) ||
+		    op_fam(st, 1) != 0 || !sym || strcmp(sym, "pte_list_desc_cache"))
+			continue;
+		long def = rec_def(r, f, i, 6);
+		const cs_insn *mv = def >= 0 ? &f->in[def] : NULL;
+		if (!mv || !is_op(mv, X86_INS_MOV, 2, X86_OP_REG, X86_OP_IMM) || op_imm(mv, 1) <= 0 ||
+		    op_imm(mv, 1) > 4096)
+			return;
+		int64_t size = op_imm(mv, 1);
+		rec_put(r, "pte_list_desc", 0, 0, 0, (uint32_t)size, K_SIZE, f->name);
+		struct recover_item *it = rec_find(r, "pte_list_desc");
+		if (it && !it->conflict && it->size != (uint32_t)size)
+			it->conflict = true;
+		struct recover_item *sp = rec_find(r, "pte_list_desc.sptes");
+		if (!sp || sp->conflict || sp->count)
+			return;
+		/* the array last: after every other member recovered */
+		for (size_t k = 0; k < r->R->nitems; k++) {
+			const struct recover_item *m = &r->R->items[k];
+			if (!strncmp(m->path, "pte_list_desc.", 14) && m != sp && !m->conflict &&
+			    m->off >= sp->off)
+				return;
+		}
+		if (size > (int64_t)sp->off && (size - (int64_t)sp->off) % 8 == 0)
+			desc_sptes_count(r, (size - (int64_t)sp->off) / 8, f->name);
+		return;
+	}
+}
+
 /* After rec_kvm_rules (they give arch.mmu, root.hpa, link, role.word, spt). */
 static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_mmu_zap_all_fast", rule_zap_all_fast },
@@ -510,6 +719,12 @@ static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_mmu_get_page", rule_get_page },
 	{ "kvm", "__pte_list_remove", rule_pte_list_remove },
 	{ "kvm", "rmap_get_next", rule_rmap_get_next },	/* after: confirms it */
+	/* the spte_count era (6.1+): the desc loop first, the rest build on it */
+	{ "kvm", "kvm_zap_all_rmap_sptes", rule_zap_all_rmap },
+	{ "kvm", "pte_list_add", rule_pte_list_add },
+	{ "kvm", "pte_list_count", rule_pte_list_count },
+	{ "kvm", "kvm_mmu_vendor_module_init", rule_desc_cache },
+	{ "kvm", "kvm_mmu_module_init", rule_desc_cache },
 };
 
 const struct rec_ruleset rec_shadow_rules = { rules, REC_COUNT(rules), NULL, 0 };

@@ -58,6 +58,15 @@ static void rec_void(struct rec *r, const char *path)
 		 l ? ", " : "", path);
 }
 
+static void rec_void_desc(struct rec *r)
+{
+	static const char *const m[] = { "pte_list_desc.sptes", "pte_list_desc.more",
+					 "pte_list_desc.spte_count", "pte_list_desc.tail_count",
+					 "pte_list_desc" };
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		rec_void(r, m[i]);
+}
+
 /* The shadow MMU's books on the data, for the members read from one
  * function each: on the VM's shadow pages (active_mmu_pages),
  * parent_ptes.val is 0, one sptep (bit 0 clear) or a pte_list_desc chain
@@ -77,6 +86,44 @@ static bool rec_sptep_ok(struct rec *r, uint64_t p, uint64_t vmemmap, uint64_t p
 	return kaddr(p) && !(p & 7) && p >= base &&
 	       rec_u64(r, vmemmap + ((p - base) >> 12) * psize + priv, &sp) && kaddr(sp) &&
 	       rec_u64(r, sp + spt, &t) && t == (p & ~4095ull);
+}
+
+/* A pte_list_desc chain of the spte_count era (6.1+): every desc holds
+ * 1..N entries (N: sptes[]'s count), each an sptep of a shadow table; where
+ * a tail_count exists (6.4+), the head's counts the entries of the descs
+ * after it.  Before 6.1 (no spte_count) only the first slot is checked. */
+static bool rec_desc_chain_ok(struct rec *r, uint64_t d, uint64_t vmemmap, uint64_t psize,
+			      uint64_t priv, uint64_t spt, uint64_t base)
+{
+	struct recover_item *cnt = rec_find(r, "pte_list_desc.spte_count");
+	struct recover_item *tail = rec_find(r, "pte_list_desc.tail_count");
+	struct recover_item *arr = rec_find(r, "pte_list_desc.sptes");
+	uint64_t more;
+	if (!cnt || cnt->conflict)
+		return true;
+	if (!arr || arr->conflict || !arr->count || !rec_get(r, "pte_list_desc.more", &more))
+		return false;
+	uint64_t head_tail = 0, after = 0;
+	bool have_tail = tail && !tail->conflict;
+	/* bounded: a chain longer than this is no real rmap of a fixture-sized VM */
+	for (int n = 0; d && n < 64; n++) {
+		uint64_t c = 0, t = 0, p, next;
+		if (!kaddr(d) || !dump_peek(r->in->dump, d + cnt->off, &c, cnt->size) || !c ||
+		    c > arr->count || !rec_u64(r, d + more, &next))
+			return false;
+		if (have_tail && !dump_peek(r->in->dump, d + tail->off, &t, 4))
+			return false;
+		if (n == 0)
+			head_tail = t;
+		else
+			after += c;
+		for (uint64_t i = 0; i < c; i++)
+			if (!rec_u64(r, d + arr->off + 8 * i, &p) ||
+			    !rec_sptep_ok(r, p, vmemmap, psize, priv, spt, base))
+				return false;
+		d = next;
+	}
+	return !d && (!have_tail || head_tail == after);
 }
 
 static void rec_books(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64_t psize, uint64_t priv,
@@ -105,7 +152,8 @@ static void rec_books(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64_t ps
 				T->desc++;
 				T->desc_ok += kaddr(d) && rec_u64(r, d + sptes, &first) &&
 					      rec_u64(r, d + more, &next) && (!next || kaddr(next)) &&
-					      rec_sptep_ok(r, first, vmemmap, psize, priv, spt, base);
+					      rec_sptep_ok(r, first, vmemmap, psize, priv, spt, base) &&
+					      rec_desc_chain_ok(r, d, vmemmap, psize, priv, spt, base);
 			}
 		}
 		if (have_bitmap && dump_peek(r->in->dump, sp + bitmap, w, sizeof(w)) &&
@@ -336,9 +384,7 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 		books.desc = 0;
 	}
 	if (books.desc && books.desc_ok * 2 < books.desc) { /* parent_ptes fit, descs not */
-		rec_void(r, "pte_list_desc.sptes");
-		rec_void(r, "pte_list_desc.more");
-		rec_void(r, "pte_list_desc");
+		rec_void_desc(r);
 	}
 	if (books.bitmap && books.bitmap_ok * 2 < books.bitmap)
 		rec_void(r, "kvm_mmu_page.unsync_child_bitmap");
@@ -352,9 +398,7 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 	    rec_u64(r, cache, &cache) && kaddr(cache) &&
 	    types_member(types_struct(r->in->types, NULL, "kmem_cache"), "object_size", &osz) &&
 	    dump_peek(r->in->dump, cache + member_off(&osz), &objsz, sizeof(objsz)) && objsz < dsz->size) {
-		rec_void(r, "pte_list_desc.sptes");
-		rec_void(r, "pte_list_desc.more");
-		rec_void(r, "pte_list_desc");
+		rec_void_desc(r);
 	}
 	char mods[64] = "", off[320] = "", bk[160] = "";
 	if (r->R->vmlinux) /* what recover_vmlinux_types checked */
