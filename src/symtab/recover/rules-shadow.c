@@ -202,6 +202,31 @@ static int mem_base(const cs_insn *in, int64_t *disp)
 	return reg_fam(m->mem.base);
 }
 
+/* Whether instruction I loads a kvm_rmap_head's value (rmap_get_first or
+ * for_each_rmap_spte inlined): a qword load whose register, or a copy, has
+ * its desc tag tested (test X, 1) and cleared (and X, -2; -4 where bit 1
+ * is the rmap lock, 6.13+) within a few instructions. */
+static bool rmap_head_load(const struct rec *r, const struct rfn *f, size_t i)
+{
+	const cs_insn *in = &f->in[i];
+	if (!is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(in, 0) != 8)
+		return false;
+	int x = op_fam(in, 0);
+	bool tst = false, clr = false;
+	for (size_t k = i + 1; k < f->n && k <= i + 8; k++) {
+		const cs_insn *t = &f->in[k];
+		if (is_op(t, X86_INS_TEST, 2, X86_OP_REG, X86_OP_IMM) && op_fam(t, 0) == x && op_imm(t, 1) == 1)
+			tst = true;
+		else if (is_op(t, X86_INS_AND, 2, X86_OP_REG, X86_OP_IMM) && op_fam(t, 0) == x &&
+			 (op_imm(t, 1) == -2 || op_imm(t, 1) == -4))
+			clr = true;
+		else if (t->id != X86_INS_TEST && !(t->id >= X86_INS_JAE && t->id <= X86_INS_JS) &&
+			 insn_writes(r, t, x))
+			break;
+	}
+	return tst && clr;
+}
+
 /* The bookkeeping of the page the unsync_children increment at I goes
  * through (register BASE, defined by DEF), in mark_unsync:
  * __test_and_set_bit(spte's index, sp->unsync_child_bitmap) is a bts into
@@ -223,8 +248,17 @@ static void mark_unsync_sp(struct rec *r, const struct rfn *f, int base, long de
 		if (have_spt && in->id == X86_INS_SUB && is_op(in, X86_INS_SUB, 2, X86_OP_REG, X86_OP_MEM) &&
 		    d == (int64_t)spt)
 			idx_ok = true;
-		if (is_op(in, X86_INS_BTS, 2, X86_OP_MEM, X86_OP_REG) && op_size(in, 0) == 8)
+		if (is_op(in, X86_INS_BTS, 2, X86_OP_MEM, X86_OP_REG) && op_size(in, 0) == 8) {
 			bitmap = d;
+			/* 6.x: the index is (spte >> 3) & 511, the slot in its table */
+			long ix = rec_def(r, f, i, op_fam(in, 1));
+			if (ix >= 0 && is_op(&f->in[ix], X86_INS_AND, 2, X86_OP_REG, X86_OP_IMM) &&
+			    op_imm(&f->in[ix], 1) == 511)
+				idx_ok = true;
+		}
+		/* 6.x: rmap_get_first inlined */
+		if (rmap_head_load(r, f, i))
+			rec_put(r, "kvm_mmu_page.parent_ptes.val", d, 0, 0, 8, K_INT, f->name);
 		if (is_op(in, X86_INS_LEA, 2, X86_OP_REG, X86_OP_MEM) && op_fam(in, 0) == 7) {
 			for (size_t k = i + 1; k < f->n && k <= i + 3; k++) {
 				if (callee_is(r, &f->in[k], "rmap_get_first")) {
@@ -270,6 +304,21 @@ static void rule_mark_unsync(struct rec *r, const struct rfn *f)
 				mark_unsync_sp(r, f, base, rec_def(r, f, i, base));
 			}
 			break;
+		}
+	}
+}
+
+/* kvm_mmu_mark_parents_unsync(sp) (not inlined from 6.13): mark_unsync
+ * inlined (rule_mark_unsync), and the walk of sp->parent_ptes: the head's
+ * value loaded from [sp + P] (the argument) and its tag tested. */
+static void rule_mark_parents_unsync(struct rec *r, const struct rfn *f)
+{
+	rule_mark_unsync(r, f);
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t off;
+		if (mem_from_arg(r, f, i, 0, &off) && rmap_head_load(r, f, i)) {
+			rec_put(r, "kvm_mmu_page.parent_ptes.val", off, 0, 0, 8, K_INT, f->name);
+			return;
 		}
 	}
 }
@@ -711,11 +760,14 @@ static void rule_desc_cache(struct rec *r, const struct rfn *f)
 /* After rec_kvm_rules (they give arch.mmu, root.hpa, link, role.word, spt). */
 static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_mmu_zap_all_fast", rule_zap_all_fast },
+	{ "kvm", "__kvm_mmu_zap_all_fast_front_half", rule_zap_all_fast },	/* 6.9+ */
 	{ "kvm", "kvm_mmu_create", rule_mmu_create },
 	{ "kvm", "kvm_init_mmu", rule_init_mmu },
 	{ "kvm", "kvm_mmu_free_roots", rule_free_roots_pgd },
 	{ "kvm", "mark_unsync", rule_mark_unsync },
+	{ "kvm", "kvm_mmu_mark_parents_unsync", rule_mark_parents_unsync },
 	{ "kvm", "mmu_need_write_protect", rule_need_wp },
+	{ "kvm", "mmu_try_to_unsync_pages", rule_need_wp },	/* its name from 5.16 */
 	{ "kvm", "kvm_mmu_get_page", rule_get_page },
 	{ "kvm", "__pte_list_remove", rule_pte_list_remove },
 	{ "kvm", "rmap_get_next", rule_rmap_get_next },	/* after: confirms it */
