@@ -757,6 +757,108 @@ static void rule_desc_cache(struct rec *r, const struct rfn *f)
 	}
 }
 
+/* mmu_free_root_page(kvm, root_hpa, invalid_list) (6.x): a shadow root's
+ * if (!--sp->root_count && sp->role.invalid) zap: a dword decrement of
+ * [sp + R] (sub 1 or dec), jne, then a test of role.invalid's bit through
+ * the same register: root_count at R.  (5.10's is read from
+ * kvm_tdp_mmu_get_vcpu_root_hpa.) */
+static void rule_free_root_count(struct rec *r, const struct rfn *f)
+{
+	struct recover_item *inv = rec_find(r, "kvm_mmu_page.role.invalid");
+	if (!inv || inv->conflict)
+		return;
+	for (size_t i = 0; i + 2 < f->n; i++) {
+		const cs_insn *in = &f->in[i], *t = &f->in[i + 2];
+		const cs_x86_op *m = rec_mem(in, NULL), *tm = rec_mem(t, NULL);
+		bool dec = in->id == X86_INS_DEC ||
+			   (is_op(in, X86_INS_SUB, 2, X86_OP_MEM, X86_OP_IMM) && op_imm(in, 1) == 1);
+		if (!dec || in->detail->x86.operands[0].type != X86_OP_MEM || op_size(in, 0) != 4 ||
+		    !mem_plain(m) || f->in[i + 1].id != X86_INS_JNE ||
+		    !is_op(t, X86_INS_TEST, 2, X86_OP_MEM, X86_OP_IMM) || op_size(t, 0) != 1 || !mem_plain(tm) ||
+		    tm->mem.base != m->mem.base)
+			continue;
+		int bit = single_bit(op_imm(t, 1));
+		if (bit < 0 || (uint64_t)tm->mem.disp * 8 + (uint64_t)bit != inv->off * 8 + inv->bit)
+			continue;
+		rec_put(r, "kvm_mmu_page.root_count", m->mem.disp, 0, 0, 4, K_SINT, f->name);
+		return;
+	}
+}
+
+/* Where the value of register FAM at instruction I came from, through
+ * copies (mov, movzx), masks (and R, imm: *MASK) and right shifts (*SHR):
+ * the argument number, or -1. */
+static int child_role_src(const struct rec *r, const struct rfn *f, size_t i, int fam, int64_t *mask,
+			  int64_t *shr)
+{
+	*mask = -1;
+	*shr = 0;
+	for (int depth = 0; depth < 8; depth++) {
+		long j = rec_def(r, f, i, fam);
+		if (j < 0) {
+			struct origin o = rec_origin(r, f, i, fam);
+			return o.kind == O_ARG && !o.off ? o.arg : -1;
+		}
+		const cs_insn *in = &f->in[j];
+		if ((is_op(in, X86_INS_MOV, 2, X86_OP_REG, X86_OP_REG) ||
+		     is_op(in, X86_INS_MOVZX, 2, X86_OP_REG, X86_OP_REG)) && op_fam(in, 0) == fam)
+			fam = op_fam(in, 1);
+		else if (is_op(in, X86_INS_AND, 2, X86_OP_REG, X86_OP_IMM) && op_fam(in, 0) == fam)
+			*mask &= op_imm(in, 1);
+		else if (is_op(in, X86_INS_SHR, 2, X86_OP_REG, X86_OP_IMM) && op_fam(in, 0) == fam && !*shr)
+			*shr = op_imm(in, 1);
+		else
+			return -1;
+		i = (size_t)j;
+	}
+	return -1;
+}
+
+/* kvm_mmu_child_role(sptep, direct, access) (5.19+): the parent's role with
+ * role.direct = direct (arg 1 shifted to its bit), role.access = access
+ * (arg 2 & 7 shifted to its bits) and, for 4-byte guest PTEs,
+ * role.quadrant = spte_index(sptep) & 1 (arg 0 >> 3 & 1 shifted to the
+ * field, which is cleared: the run of bits an and R, ~bits clears from
+ * there gives its width). */
+static void rule_child_role(struct rec *r, const struct rfn *f)
+{
+	uint64_t word;
+	if (!rec_get(r, "kvm_mmu_page.role.word", &word))
+		return;
+	for (size_t i = 0; i < f->n; i++) {
+		const cs_insn *sh = &f->in[i];
+		if (!is_op(sh, X86_INS_SHL, 2, X86_OP_REG, X86_OP_IMM))
+			continue;
+		int64_t s = op_imm(sh, 1), mask, shr;
+		if (s <= 0 || s >= 32)
+			continue;
+		int arg = child_role_src(r, f, i, op_fam(sh, 0), &mask, &shr);
+		if (arg == 1 && mask == -1 && !shr)
+			rec_role_bits(r, "direct", (int64_t)word + s / 8, (int)(s % 8), 1, f->name);
+		else if (arg == 2 && mask > 0 && !(mask & (mask + 1)) && !shr)
+			rec_role_bits(r, "access", (int64_t)word + s / 8, (int)(s % 8),
+				      __builtin_popcountll((unsigned long long)mask), f->name);
+		else if (arg == 0 && mask == 1 && shr == 3) {
+			/* the field cleared before: ~imm a run of bits from S */
+			for (size_t k = 0; k < f->n; k++) {
+				const cs_insn *a = &f->in[k];
+				if (!is_op(a, X86_INS_AND, 2, X86_OP_REG, X86_OP_IMM) || op_size(a, 0) != 4)
+					continue;
+				/* the run of cleared bits that starts at S (other
+				 * fields may be cleared by the same and) */
+				uint32_t field = ~(uint32_t)op_imm(a, 1);
+				int w = 0;
+				if (!(field & (1u << s)) || (field & (1u << (s - 1))))
+					continue;
+				while (s + w < 32 && (field & (1u << (s + w))))
+					w++;
+				rec_role_bits(r, "quadrant", (int64_t)word + s / 8, (int)(s % 8), w, f->name);
+				break;
+			}
+		}
+	}
+}
+
 /* After rec_kvm_rules (they give arch.mmu, root.hpa, link, role.word, spt). */
 static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_mmu_zap_all_fast", rule_zap_all_fast },
@@ -764,11 +866,13 @@ static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_mmu_create", rule_mmu_create },
 	{ "kvm", "kvm_init_mmu", rule_init_mmu },
 	{ "kvm", "kvm_mmu_free_roots", rule_free_roots_pgd },
+	{ "kvm", "mmu_free_root_page", rule_free_root_count },
 	{ "kvm", "mark_unsync", rule_mark_unsync },
 	{ "kvm", "kvm_mmu_mark_parents_unsync", rule_mark_parents_unsync },
 	{ "kvm", "mmu_need_write_protect", rule_need_wp },
 	{ "kvm", "mmu_try_to_unsync_pages", rule_need_wp },	/* its name from 5.16 */
 	{ "kvm", "kvm_mmu_get_page", rule_get_page },
+	{ "kvm", "kvm_mmu_child_role", rule_child_role },	/* 5.19+ */
 	{ "kvm", "__pte_list_remove", rule_pte_list_remove },
 	{ "kvm", "rmap_get_next", rule_rmap_get_next },	/* after: confirms it */
 	/* the spte_count era (6.1+): the desc loop first, the rest build on it */
