@@ -859,6 +859,55 @@ static void rule_child_role(struct rec *r, const struct rfn *f)
 	}
 }
 
+/* kvm_mmu_page_get_gfn(sp, index) (6.0+; inlined in drop_spte before
+ * 6.13): an indirect page's gfn is sp->shadowed_translation[index] >>
+ * PAGE_SHIFT: a qword load of [sp + T] (sp the argument, or the page found
+ * through page->private), a scaled load through it and a shift right by
+ * 12.  (Before 6.0 the gfns array is read as is: kvm_mmu_get_page.) */
+static void rule_shadowed_translation(struct rec *r, const struct rfn *f)
+{
+	struct member priv;
+	int64_t poff = -1;
+	if (types_member(types_struct(r->in->types, NULL, "page"), "private", &priv))
+		poff = (int64_t)member_off(&priv);
+	for (size_t i = 0; i < f->n; i++) {
+		const cs_insn *ld = &f->in[i];
+		int64_t t;
+		int b = mem_base(ld, &t);
+		if (b < 0 || !is_op(ld, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(ld, 0) != 8 || t <= 0)
+			continue;
+		/* sp: the first argument, or page->private */
+		struct origin o = rec_origin(r, f, i, b);
+		bool sp = origin_is_arg(o, 0) && !o.off;
+		if (!sp && o.kind == O_INSN && !o.off && poff >= 0) {
+			int64_t d;
+			const cs_insn *p = &f->in[o.insn];
+			sp = is_op(p, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) && mem_base(p, &d) >= 0 && d == poff;
+		}
+		if (!sp)
+			continue;
+		int x = op_fam(ld, 0);
+		for (size_t k = i + 1; k < f->n && k <= i + 6; k++) {
+			const cs_insn *e = &f->in[k];
+			const cs_x86_op *m = rec_mem(e, NULL);
+			if (is_op(e, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) && op_size(e, 0) == 8 &&
+			    reg_fam(m->mem.base) == x && m->mem.index != X86_REG_INVALID && m->mem.scale == 8 &&
+			    !m->mem.disp) {
+				for (size_t q = k + 1; q < f->n && q <= k + 4; q++)
+					if (is_op(&f->in[q], X86_INS_SHR, 2, X86_OP_REG, X86_OP_IMM) &&
+					    op_fam(&f->in[q], 0) == op_fam(e, 0) && op_imm(&f->in[q], 1) == 12) {
+						rec_put(r, "kvm_mmu_page.shadowed_translation", t, 0, 0, 8, K_PTR,
+							f->name);
+						return;
+					}
+				break;
+			}
+			if (insn_writes(r, e, x))
+				break;
+		}
+	}
+}
+
 /* After rec_kvm_rules (they give arch.mmu, root.hpa, link, role.word, spt). */
 static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_mmu_zap_all_fast", rule_zap_all_fast },
@@ -873,6 +922,8 @@ static const struct rec_rule rules[] = {
 	{ "kvm", "mmu_try_to_unsync_pages", rule_need_wp },	/* its name from 5.16 */
 	{ "kvm", "kvm_mmu_get_page", rule_get_page },
 	{ "kvm", "kvm_mmu_child_role", rule_child_role },	/* 5.19+ */
+	{ "kvm", "drop_spte", rule_shadowed_translation },
+	{ "kvm", "kvm_mmu_page_get_gfn", rule_shadowed_translation },
 	{ "kvm", "__pte_list_remove", rule_pte_list_remove },
 	{ "kvm", "rmap_get_next", rule_rmap_get_next },	/* after: confirms it */
 	/* the spte_count era (6.1+): the desc loop first, the rest build on it */
