@@ -123,10 +123,12 @@ static void rule_init_mmu(struct rec *r, const struct rfn *f)
 	if (rec_get(r, "kvm_vcpu.arch.walk_mmu", &walk))
 		for (size_t i = 0; i < f->n; i++) {
 			int64_t off;
-			if (!is_op(&f->in[i], X86_INS_CMP, 2, X86_OP_REG, X86_OP_MEM) ||
-			    !mem_from_arg(r, f, i, 0, &off) || off != (int64_t)walk)
+			/* cmp R, [walk] (5.10) or cmp [walk], R (6.x) */
+			int ro = is_op(&f->in[i], X86_INS_CMP, 2, X86_OP_REG, X86_OP_MEM) ? 0 :
+				 is_op(&f->in[i], X86_INS_CMP, 2, X86_OP_MEM, X86_OP_REG) ? 1 : -1;
+			if (ro < 0 || !mem_from_arg(r, f, i, 0, &off) || off != (int64_t)walk)
 				continue;
-			struct origin o = rec_origin(r, f, i, op_fam(&f->in[i], 0));
+			struct origin o = rec_origin(r, f, i, op_fam(&f->in[i], ro));
 			if (origin_is_arg(o, 0) && o.off > 0)
 				rec_put(r, "kvm_vcpu.arch.nested_mmu", o.off, 0, 0, 8, K_BLOB, f->name);
 		}
@@ -174,7 +176,7 @@ static void rule_init_mmu(struct rec *r, const struct rfn *f)
 }
 
 /* kvm_mmu_free_roots(vcpu or kvm, mmu, ...): mmu->root_hpa = INVALID_PAGE;
- * mmu->root_pgd = 0 right after it. */
+ * mmu->root_pgd = 0 right after it (an adjacent qword). */
 static void rule_free_roots_pgd(struct rec *r, const struct rfn *f)
 {
 	uint64_t hpa;
@@ -186,8 +188,10 @@ static void rule_free_roots_pgd(struct rec *r, const struct rfn *f)
 		    !mem_from_arg(r, f, i, 1, &a) || a != (int64_t)hpa)
 			continue;
 		const cs_insn *n = &f->in[i + 1];
+		/* the qword next to it: after root_hpa (5.10), before root.hpa
+		 * in struct kvm_mmu_root_info root (6.x) */
 		if (is_op(n, X86_INS_MOV, 2, X86_OP_MEM, X86_OP_IMM) && op_imm(n, 1) == 0 && op_size(n, 0) == 8 &&
-		    mem_from_arg(r, f, i + 1, 1, &b) && b == a + 8)
+		    mem_from_arg(r, f, i + 1, 1, &b) && (b == a + 8 || b == a - 8))
 			rec_put(r, "kvm_mmu.root.pgd", b, 0, 0, 8, K_INT, f->name);
 	}
 }
@@ -879,10 +883,13 @@ static void rule_shadowed_translation(struct rec *r, const struct rfn *f)
 		/* sp: the first argument, or page->private */
 		struct origin o = rec_origin(r, f, i, b);
 		bool sp = origin_is_arg(o, 0) && !o.off;
-		if (!sp && o.kind == O_INSN && !o.off && poff >= 0) {
+		if (!sp && o.kind == O_INSN && !o.off) {
+			/* (without vmlinux BTF page.private is recovered later:
+			 * then any pointer loaded from memory) */
 			int64_t d;
 			const cs_insn *p = &f->in[o.insn];
-			sp = is_op(p, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) && mem_base(p, &d) >= 0 && d == poff;
+			sp = is_op(p, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) && mem_base(p, &d) >= 0 &&
+			     (poff < 0 || d == poff);
 		}
 		if (!sp)
 			continue;
@@ -908,12 +915,106 @@ static void rule_shadowed_translation(struct rec *r, const struct rfn *f)
 	}
 }
 
+/* __kvm_mmu_create(vcpu, mmu) (6.x): mmu->root.hpa = INVALID_PAGE and
+ * every mmu->prev_roots[i] = KVM_MMU_ROOT_INFO_INVALID: a run of qword
+ * INVALID_PAGE stores through the second argument after root.hpa, pairs
+ * of {pgd, hpa}, up to KVM_MMU_NUM_PREV_ROOTS (4). */
+static void rule_mmu_create_prev(struct rec *r, const struct rfn *f)
+{
+	uint64_t hpa;
+	if (!rec_get(r, "kvm_mmu.root.hpa", &hpa))
+		return;
+	uint64_t seen = 0; /* bit k: mmu + hpa + 8 + 8k stored */
+	bool root = false;
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t off;
+		if (!is_op(&f->in[i], X86_INS_MOV, 2, X86_OP_MEM, X86_OP_IMM) || op_imm(&f->in[i], 1) != -1 ||
+		    op_size(&f->in[i], 0) != 8 || !mem_from_arg(r, f, i, 1, &off))
+			continue;
+		int64_t d = off - (int64_t)hpa;
+		root |= d == 0;
+		if (d > 0 && d % 8 == 0 && d / 8 <= 32)
+			seen |= 1ull << (d / 8 - 1);
+	}
+	/* the one run of pairs (a lone INVALID_PAGE next to the root, 7.x's,
+	 * is no array) */
+	int lo = -1, n = 0;
+	for (int k = 0; k < 32;) {
+		int len = 0;
+		while (k + len < 32 && (seen & (1ull << (k + len))))
+			len++;
+		if (len >= 2 && !(len % 2)) {
+			if (lo >= 0)
+				return; /* two candidates */
+			lo = k;
+			n = len;
+		}
+		k += len ? len : 1;
+	}
+	if (!root || lo < 0 || n / 2 > 4)
+		return;
+	rec_put(r, "kvm_mmu.prev_roots", (int64_t)hpa + 8 + 8 * lo, 0, 0, (uint32_t)(8 * n), K_ROOTARRAY,
+		f->name);
+	struct recover_item *it = rec_find(r, "kvm_mmu.prev_roots");
+	if (it && !it->conflict) {
+		if (it->count && it->count != (uint32_t)n / 2)
+			it->conflict = true;
+		it->count = (uint32_t)n / 2;
+		it->stride = 16;
+	}
+}
+
+/* __rmap_add(kvm, cache, slot, spte, gfn, access) (6.x): gfn_to_rmap()
+ * inlined, &slot->arch.rmap[level - 1][index]: a scaled load
+ * [slot + L*8 + R] through the third argument whose value is the base of
+ * an array of 8-byte heads (lea H, [X + I*8]).  rmap[KVM_NR_PAGE_SIZES] is
+ * followed by lpage_info[KVM_NR_PAGE_SIZES - 1]: where that is known its
+ * offset gives the count.  (Where vmlinux BTF holds kvm_memory_slot, this
+ * agrees with it.) */
+static void rule_rmap_add(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const cs_insn *ld = &f->in[i];
+		const cs_x86_op *m = rec_mem(ld, NULL);
+		if (!is_op(ld, X86_INS_MOV, 2, X86_OP_REG, X86_OP_MEM) || op_size(ld, 0) != 8 ||
+		    m->mem.index == X86_REG_INVALID || m->mem.scale != 8 || m->mem.disp <= 0 ||
+		    m->mem.segment != X86_REG_INVALID || reg_fam(m->mem.base) < 0)
+			continue;
+		struct origin o = rec_origin(r, f, i, reg_fam(m->mem.base));
+		if (!origin_is_arg(o, 2) || o.off)
+			continue;
+		int x = op_fam(ld, 0);
+		for (size_t k = i + 1; k < f->n && k <= i + 6; k++) {
+			const cs_insn *l = &f->in[k];
+			const cs_x86_op *lm = rec_mem(l, NULL);
+			if (l->id == X86_INS_LEA && lm && reg_fam(lm->mem.base) == x &&
+			    lm->mem.index != X86_REG_INVALID && lm->mem.scale == 8 && !lm->mem.disp) {
+				uint64_t lp;
+				int64_t n = 3; /* KVM_NR_PAGE_SIZES on x86 */
+				if (rec_get(r, "kvm_memory_slot.arch.lpage_info", &lp) &&
+				    (int64_t)lp > m->mem.disp && ((int64_t)lp - m->mem.disp) % 8 == 0 &&
+				    ((int64_t)lp - m->mem.disp) / 8 <= 4)
+					n = ((int64_t)lp - m->mem.disp) / 8;
+				rec_put(r, "kvm_memory_slot.arch.rmap", m->mem.disp, 0, 0, (uint32_t)(8 * n),
+					K_PTRARRAY, f->name);
+				struct recover_item *it = rec_find(r, "kvm_memory_slot.arch.rmap");
+				if (it && !it->conflict)
+					it->count = (uint32_t)n;
+				return;
+			}
+			if (insn_writes(r, l, x))
+				break;
+		}
+	}
+}
+
 /* After rec_kvm_rules (they give arch.mmu, root.hpa, link, role.word, spt). */
 static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_mmu_zap_all_fast", rule_zap_all_fast },
 	{ "kvm", "__kvm_mmu_zap_all_fast_front_half", rule_zap_all_fast },	/* 6.9+ */
 	{ "kvm", "kvm_mmu_create", rule_mmu_create },
 	{ "kvm", "kvm_init_mmu", rule_init_mmu },
+	{ "kvm", "__kvm_mmu_create", rule_mmu_create_prev },
 	{ "kvm", "kvm_mmu_free_roots", rule_free_roots_pgd },
 	{ "kvm", "mmu_free_root_page", rule_free_root_count },
 	{ "kvm", "mark_unsync", rule_mark_unsync },
@@ -923,6 +1024,7 @@ static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_mmu_get_page", rule_get_page },
 	{ "kvm", "kvm_mmu_child_role", rule_child_role },	/* 5.19+ */
 	{ "kvm", "drop_spte", rule_shadowed_translation },
+	{ "kvm", "__rmap_add", rule_rmap_add },
 	{ "kvm", "kvm_mmu_page_get_gfn", rule_shadowed_translation },
 	{ "kvm", "__pte_list_remove", rule_pte_list_remove },
 	{ "kvm", "rmap_get_next", rule_rmap_get_next },	/* after: confirms it */
