@@ -1008,6 +1008,24 @@ static void rule_rmap_add(struct rec *r, const struct rfn *f)
 	}
 }
 
+/* shadow_mmu_init_context(vcpu, context, cpu_role, root_role) (6.0+):
+ * context->root_role.word = root_role.word, a dword store of the fourth
+ * argument through the second (the MMU). */
+static void rule_root_role(struct rec *r, const struct rfn *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t off;
+		if (!is_op(&f->in[i], X86_INS_MOV, 2, X86_OP_MEM, X86_OP_REG) || op_size(&f->in[i], 0) != 4 ||
+		    !mem_from_arg(r, f, i, 1, &off))
+			continue;
+		struct origin o = rec_origin(r, f, i, op_fam(&f->in[i], 1));
+		if (origin_is_arg(o, 3) && !o.off) {
+			rec_put(r, "kvm_mmu.root_role.word", off, 0, 0, 4, K_INT, f->name);
+			return;
+		}
+	}
+}
+
 /* After rec_kvm_rules (they give arch.mmu, root.hpa, link, role.word, spt). */
 static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_mmu_zap_all_fast", rule_zap_all_fast },
@@ -1015,6 +1033,7 @@ static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_mmu_create", rule_mmu_create },
 	{ "kvm", "kvm_init_mmu", rule_init_mmu },
 	{ "kvm", "__kvm_mmu_create", rule_mmu_create_prev },
+	{ "kvm", "shadow_mmu_init_context", rule_root_role },
 	{ "kvm", "kvm_mmu_free_roots", rule_free_roots_pgd },
 	{ "kvm", "mmu_free_root_page", rule_free_root_count },
 	{ "kvm", "mark_unsync", rule_mark_unsync },
