@@ -965,7 +965,8 @@ static void rule_mmu_create_prev(struct rec *r, const struct rfn *f)
 }
 
 /* __rmap_add(kvm, cache, slot, spte, gfn, access) (6.x): gfn_to_rmap()
- * inlined, &slot->arch.rmap[level - 1][index]: a scaled load
+ * inlined (7.x: gfn_to_rmap(gfn, level, slot) itself),
+ * &slot->arch.rmap[level - 1][index]: a scaled load
  * [slot + L*8 + R] through the third argument whose value is the base of
  * an array of 8-byte heads (lea H, [X + I*8]).  rmap[KVM_NR_PAGE_SIZES] is
  * followed by lpage_info[KVM_NR_PAGE_SIZES - 1]: where that is known its
@@ -1044,6 +1045,7 @@ static const struct rec_rule rules[] = {
 	{ "kvm", "kvm_mmu_child_role", rule_child_role },	/* 5.19+ */
 	{ "kvm", "drop_spte", rule_shadowed_translation },
 	{ "kvm", "__rmap_add", rule_rmap_add },
+	{ "kvm", "gfn_to_rmap", rule_rmap_add },	/* not inlined in 7.x */
 	{ "kvm", "kvm_mmu_page_get_gfn", rule_shadowed_translation },
 	{ "kvm", "__pte_list_remove", rule_pte_list_remove },
 	{ "kvm", "rmap_get_next", rule_rmap_get_next },	/* after: confirms it */
