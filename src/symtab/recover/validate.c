@@ -126,6 +126,70 @@ static bool rec_desc_chain_ok(struct rec *r, uint64_t d, uint64_t vmemmap, uint6
 	return !d && (!have_tail || head_tail == after);
 }
 
+/* rb_node's child pointers: recovered (no vmlinux BTF) or from type info. */
+static bool rec_rb_children(struct rec *r, uint64_t *left, uint64_t *right)
+{
+	struct member l, rt;
+	struct type_ref rb = types_struct(r->in->types, NULL, "rb_node");
+	if (rec_get(r, "rb_node.rb_left", left) && rec_get(r, "rb_node.rb_right", right))
+		return true;
+	if (!types_member(rb, "rb_left", &l) || !types_member(rb, "rb_right", &rt))
+		return false;
+	*left = member_off(&l);
+	*right = member_off(&rt);
+	return true;
+}
+
+/* The pte_list_desc chains of a VM's memslot rmaps (the spte_count era:
+ * the memslot tree of address space 0, each slot's 4K rmap heads; a head
+ * with bit 0 set names a chain), tallied with parent_ptes' chains.  Bounded:
+ * 64 slots, 1 << 16 heads. */
+static void rec_rmap_descs(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64_t psize, uint64_t priv,
+			   uint64_t spt, uint64_t base, struct books_tally *T)
+{
+	uint64_t ms, idx_off, tree, npg, rm, left, right, slots;
+	struct recover_item *node = rec_find(r, "kvm_memory_slot.gfn_node");
+	struct recover_item *cnt = rec_find(r, "pte_list_desc.spte_count");
+	int32_t idx;
+	if (!cnt || cnt->conflict || !node || node->conflict || !node->stride ||
+	    !rec_get(r, "kvm.memslots", &ms) || !rec_get(r, "kvm_memslots.node_idx", &idx_off) ||
+	    !rec_get(r, "kvm_memslots.gfn_tree", &tree) || !rec_get(r, "kvm_memory_slot.npages", &npg) ||
+	    !rec_get(r, "kvm_memory_slot.arch.rmap", &rm) || !rec_rb_children(r, &left, &right) ||
+	    !rec_u64(r, kvm + ms, &slots) || !kaddr(slots) ||
+	    !dump_peek(r->in->dump, slots + idx_off, &idx, sizeof(idx)) || (idx != 0 && idx != 1))
+		return;
+	uint64_t stack[64], heads = 0;
+	size_t sp = 0, nslot = 0;
+	if (!rec_u64(r, slots + tree, &stack[0]) || !stack[0])
+		return;
+	sp = 1;
+	while (sp && nslot < 64 && heads < (1u << 16)) {
+		uint64_t nd = stack[--sp], slot = nd - node->off - (uint64_t)idx * node->stride, n, arr, c;
+		nslot++;
+		if (!kaddr(nd))
+			return;
+		if (rec_u64(r, nd + left, &c) && c && sp < 64)
+			stack[sp++] = c;
+		if (rec_u64(r, nd + right, &c) && c && sp < 64)
+			stack[sp++] = c;
+		if (!rec_u64(r, slot + npg, &n) || !rec_u64(r, slot + rm, &arr) || !kaddr(arr))
+			continue;
+		for (uint64_t i = 0; i < n && heads < (1u << 16); i += 512) {
+			uint64_t h[512];
+			size_t k = n - i < 512 ? (size_t)(n - i) : 512;
+			heads += k;
+			if (!dump_peek(r->in->dump, arr + 8 * i, h, 8 * k))
+				break;
+			for (size_t j = 0; j < k; j++)
+				if (h[j] & 1) {
+					T->desc++;
+					T->desc_ok += rec_desc_chain_ok(r, h[j] & ~3ull, vmemmap, psize, priv, spt,
+									base);
+				}
+		}
+	}
+}
+
 static void rec_books(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64_t psize, uint64_t priv,
 		      uint64_t spt, uint64_t base, struct books_tally *T)
 {
@@ -369,6 +433,8 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 			if (!rec_u64(r, rpos, &rpos))
 				break;
 		}
+		if (back)
+			rec_rmap_descs(r, kvm, vmemmap, psize, member_off(&priv), spt, sbase, &books);
 		rec_plausible(r, kvm);
 		nvm++;
 		if (!rec_u64(r, pos, &pos))
@@ -412,6 +478,8 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 		snprintf(off, sizeof(off), "; %zu without the TDP MMU: %zu vCPU shadow root(s) pointed "
 			 "back to by page->private%s%s", noff, nshadow,
 			 nstray ? ", others stray (not a shadow page of their VM: left to S14)" : "", bk);
+	else /* the TDP MMU on: a nested guest's rmap chains only */
+		snprintf(off, sizeof(off), "%s", bk);
 	if (!nvm)
 		snprintf(r->R->validated, sizeof(r->R->validated), "not checked on data: vm_list is "
 			 "empty%s", mods);
