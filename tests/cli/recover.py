@@ -271,6 +271,29 @@ def rmap_fault(dump, tmp):
     s16 = [f for f in (a[1] or {}).get("findings", []) if f["check"] == "S16"]
     case("rmap head zeroed: S16 found with BTF, the same findings with recovered offsets",
          s16 and a[:2] == b[:2], f"{a[0]} {len(s16)} vs {b[0]}: {b[2]}")
+    # every desc chain's spte_count zeroed: the recovered pte_list_desc does
+    # not fit the data (checked on the rmap chains), so it is voided and S16
+    # says it did not judge, never judging with a layout the data refutes
+    count = offset(dump, "pte_list_desc.spte_count")
+    chains = {int(w[7], 16) for w in heads if sum(x[7] == w[7] for x in heads) > 1}
+    if not count or not chains:
+        return
+    pokes = []
+    for h in sorted(chains):
+        desc = int(out(dump, "__rd64", hex(h)), 16) & ~3
+        pa = int(out(dump, "__vtop", hex(desc + count[0] // 8)), 16)
+        pokes += ["--poke", f"{pa:#x}={'00' * SIZE[dump, 'pte_list_desc.spte_count']}"]
+    zeroed = os.path.join(tmp.name, "nocount.kdump")
+    hide_btf(dump, zeroed, pokes)
+    rc, info, _ = doc(zeroed, "info")
+    rec = (info or {}).get("recovered") or {}
+    case(f"{len(chains)} desc chains' spte_count zeroed: pte_list_desc voided, said",
+         "pte_list_desc.spte_count (does not fit the data)" in rec.get("not_recovered", "")
+         and re.search(r"0/\d+ descs", rec.get("validated", "")), json.dumps(rec)[:400])
+    rc, d, _ = doc(zeroed, "check")
+    case("and S16 is not judged (exit bit 2), not judged wrong",
+         rc & 2 and any("S16 not judged" in (x["text"] if isinstance(x, dict) else x)
+                        for x in (d or {}).get("incomplete", [])), f"exit {rc}")
 
 
 def code_damage_cases(dump, tmp, base, code_damage):

@@ -77,6 +77,7 @@ static void rec_void_desc(struct rec *r)
  * fewer than half of the entries it reads fit. */
 struct books_tally {
 	size_t one, one_ok, desc, desc_ok, bitmap, bitmap_ok;
+	size_t rdesc, rdesc_ok;	/* the memslot rmaps' chains (no parent_ptes in them) */
 };
 
 static bool rec_sptep_ok(struct rec *r, uint64_t p, uint64_t vmemmap, uint64_t psize, uint64_t priv,
@@ -182,9 +183,9 @@ static void rec_rmap_descs(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64
 				break;
 			for (size_t j = 0; j < k; j++)
 				if (h[j] & 1) {
-					T->desc++;
-					T->desc_ok += rec_desc_chain_ok(r, h[j] & ~3ull, vmemmap, psize, priv, spt,
-									base);
+					T->rdesc++;
+					T->rdesc_ok += rec_desc_chain_ok(r, h[j] & ~3ull, vmemmap, psize, priv, spt,
+									 base);
 				}
 		}
 	}
@@ -449,6 +450,8 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 		rec_void(r, "kvm_mmu_page.parent_ptes.val");
 		books.desc = 0;
 	}
+	books.desc += books.rdesc;
+	books.desc_ok += books.rdesc_ok;
 	if (books.desc && books.desc_ok * 2 < books.desc) { /* parent_ptes fit, descs not */
 		rec_void_desc(r);
 	}
