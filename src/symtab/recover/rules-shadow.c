@@ -1,6 +1,8 @@
 /* Rules for the shadow MMU's members (kvm_mmu_page bookkeeping, the vCPU's
- * three MMUs and their cached roots), for kernels without module BTF
- * (5.10), where machine code is the only source.  Each rule records only what its function's code
+ * three MMUs and their cached roots, the rmaps' struct pte_list_desc), for
+ * kernels without module BTF (5.10, or 6.x whose module BTF is missing or
+ * damaged), where machine code is the only source: 5.10's functions and
+ * 6.x's each have their rules.  Each rule records only what its function's code
  * shows, so another era's code that does not match leaves the member
  * absent and shadow.c says the shadow MMU is not analysed. */
 
@@ -561,8 +563,10 @@ static void desc_count_put(struct rec *r, int64_t off, uint32_t size, const char
 {
 	rec_put(r, "pte_list_desc.spte_count", off, 0, 0, size, K_INT, from);
 	struct recover_item *it = rec_find(r, "pte_list_desc.spte_count");
-	if (it && !it->conflict && it->size != size)
+	if (it && !it->conflict && it->size != size) {
+		rec_conflict(r, it->path);
 		it->conflict = true;
+	}
 }
 
 /* sptes[N]: N from a bound the code compares with. */
@@ -572,6 +576,7 @@ static void desc_sptes_count(struct rec *r, int64_t n, const char *from)
 	if (!it || it->conflict || n < 1 || n > 64)
 		return;
 	if (it->count && it->count != (uint32_t)n) {
+		rec_conflict(r, it->path);
 		it->conflict = true;
 		return;
 	}
@@ -743,8 +748,10 @@ static void rule_desc_cache(struct rec *r, const struct rfn *f)
 		int64_t size = op_imm(mv, 1);
 		rec_put(r, "pte_list_desc", 0, 0, 0, (uint32_t)size, K_SIZE, f->name);
 		struct recover_item *it = rec_find(r, "pte_list_desc");
-		if (it && !it->conflict && it->size != (uint32_t)size)
+		if (it && !it->conflict && it->size != (uint32_t)size) {
+			rec_conflict(r, it->path);
 			it->conflict = true;
+		}
 		struct recover_item *sp = rec_find(r, "pte_list_desc.sptes");
 		if (!sp || sp->conflict || sp->count)
 			return;
