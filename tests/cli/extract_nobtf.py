@@ -33,8 +33,8 @@ def doc(dump, *args):
     if isinstance(d, dict):
         for k in ("dump", "format", "flattened", "extract"):
             d.pop(k, None)
-        # what the copy's analysis found incomplete (a nested guest's shadow
-        # MMU without type info) the extract records, and says again
+        # what the copy's analysis found incomplete the extract records,
+        # and says again
         txt = lambda m: m["text"] if isinstance(m, dict) else m
         if isinstance(d.get("incomplete"), list):
             texts = {txt(m) for m in d["incomplete"]}
@@ -56,8 +56,7 @@ def stored_pfns(path):
 
 def leaf_frames(dump):
     """The host frames the SPTE leaves map, by the dump with its type info
-    (on a copy without it, a nested guest's shadow MMU is not walked: its
-    leaves would be missing from the set)."""
+    (both MMUs' leaves)."""
     frames = set()
     for s in (doc(dump, "sptes")[1] or {}).get("sptes", []):
         if s.get("leaf") and s["kind"] == "present":
@@ -67,8 +66,7 @@ def leaf_frames(dump):
 
 def stage(hidden, out, label, guest):
     p = subprocess.run([BIN, hidden, "extract", out], capture_output=True, text=True, timeout=600)
-    # a nested guest's shadow MMU is type info only: said missing (exit bit 2)
-    case(f"{label}: extract written", p.returncode in (0, 2) and os.path.exists(out),
+    case(f"{label}: extract written", p.returncode == 0 and os.path.exists(out),
          f"exit {p.returncode}: {p.stderr}")
     if not os.path.exists(out):
         return

@@ -17,7 +17,7 @@ struct recover_item *rec_find(struct rec *r, const char *path)
 	return NULL;
 }
 
-static void rec_conflict(struct rec *r, const char *path)
+void rec_conflict(struct rec *r, const char *path)
 {
 	size_t l = strlen(r->R->conflicts);
 	snprintf(r->R->conflicts + l, sizeof(r->R->conflicts) - l, "%s%s (functions disagree)",

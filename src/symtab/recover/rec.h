@@ -142,6 +142,8 @@ struct recover_item *rec_find(struct rec *r, const char *path);
 void rec_put(struct rec *r, const char *path, int64_t off, uint32_t bit, uint32_t bits,
 	     uint32_t size, enum rec_kind kind, const char *from);
 bool rec_get(struct rec *r, const char *path, uint64_t *off);
+/* Say that functions disagree on PATH (the caller voids it). */
+void rec_conflict(struct rec *r, const char *path);
 /* Symbol NAME of MODULE ("vmlinux" or a module name). */
 bool rec_symbol(const struct rec *r, const char *module, const char *name, uint64_t *addr);
 

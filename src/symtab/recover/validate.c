@@ -58,6 +58,15 @@ static void rec_void(struct rec *r, const char *path)
 		 l ? ", " : "", path);
 }
 
+static void rec_void_desc(struct rec *r)
+{
+	static const char *const m[] = { "pte_list_desc.sptes", "pte_list_desc.more",
+					 "pte_list_desc.spte_count", "pte_list_desc.tail_count",
+					 "pte_list_desc" };
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		rec_void(r, m[i]);
+}
+
 /* The shadow MMU's books on the data, for the members read from one
  * function each: on the VM's shadow pages (active_mmu_pages),
  * parent_ptes.val is 0, one sptep (bit 0 clear) or a pte_list_desc chain
@@ -68,6 +77,7 @@ static void rec_void(struct rec *r, const char *path)
  * fewer than half of the entries it reads fit. */
 struct books_tally {
 	size_t one, one_ok, desc, desc_ok, bitmap, bitmap_ok;
+	size_t rdesc, rdesc_ok;	/* the memslot rmaps' chains (no parent_ptes in them) */
 };
 
 static bool rec_sptep_ok(struct rec *r, uint64_t p, uint64_t vmemmap, uint64_t psize, uint64_t priv,
@@ -77,6 +87,108 @@ static bool rec_sptep_ok(struct rec *r, uint64_t p, uint64_t vmemmap, uint64_t p
 	return kaddr(p) && !(p & 7) && p >= base &&
 	       rec_u64(r, vmemmap + ((p - base) >> 12) * psize + priv, &sp) && kaddr(sp) &&
 	       rec_u64(r, sp + spt, &t) && t == (p & ~4095ull);
+}
+
+/* A pte_list_desc chain of the spte_count era (6.1+): every desc holds
+ * 1..N entries (N: sptes[]'s count), each an sptep of a shadow table; where
+ * a tail_count exists (6.4+), the head's counts the entries of the descs
+ * after it.  Before 6.1 (no spte_count) only the first slot is checked. */
+static bool rec_desc_chain_ok(struct rec *r, uint64_t d, uint64_t vmemmap, uint64_t psize,
+			      uint64_t priv, uint64_t spt, uint64_t base)
+{
+	struct recover_item *cnt = rec_find(r, "pte_list_desc.spte_count");
+	struct recover_item *tail = rec_find(r, "pte_list_desc.tail_count");
+	struct recover_item *arr = rec_find(r, "pte_list_desc.sptes");
+	uint64_t more;
+	if (!cnt || cnt->conflict)
+		return true;
+	if (!arr || arr->conflict || !arr->count || !rec_get(r, "pte_list_desc.more", &more))
+		return false;
+	uint64_t head_tail = 0, after = 0;
+	bool have_tail = tail && !tail->conflict;
+	/* bounded: a chain longer than this is no real rmap of a fixture-sized VM */
+	for (int n = 0; d && n < 64; n++) {
+		uint64_t c = 0, t = 0, p, next;
+		if (!kaddr(d) || !dump_peek(r->in->dump, d + cnt->off, &c, cnt->size) || !c ||
+		    c > arr->count || !rec_u64(r, d + more, &next))
+			return false;
+		if (have_tail && !dump_peek(r->in->dump, d + tail->off, &t, 4))
+			return false;
+		if (n == 0)
+			head_tail = t;
+		else
+			after += c;
+		for (uint64_t i = 0; i < c; i++)
+			if (!rec_u64(r, d + arr->off + 8 * i, &p) ||
+			    !rec_sptep_ok(r, p, vmemmap, psize, priv, spt, base))
+				return false;
+		d = next;
+	}
+	return !d && (!have_tail || head_tail == after);
+}
+
+/* rb_node's child pointers: recovered (no vmlinux BTF) or from type info. */
+static bool rec_rb_children(struct rec *r, uint64_t *left, uint64_t *right)
+{
+	struct member l, rt;
+	struct type_ref rb = types_struct(r->in->types, NULL, "rb_node");
+	if (rec_get(r, "rb_node.rb_left", left) && rec_get(r, "rb_node.rb_right", right))
+		return true;
+	if (!types_member(rb, "rb_left", &l) || !types_member(rb, "rb_right", &rt))
+		return false;
+	*left = member_off(&l);
+	*right = member_off(&rt);
+	return true;
+}
+
+/* The pte_list_desc chains of a VM's memslot rmaps (the spte_count era:
+ * the memslot tree of address space 0, each slot's 4K rmap heads; a head
+ * with bit 0 set names a chain), tallied with parent_ptes' chains.  Bounded:
+ * 64 slots, 1 << 16 heads. */
+static void rec_rmap_descs(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64_t psize, uint64_t priv,
+			   uint64_t spt, uint64_t base, struct books_tally *T)
+{
+	uint64_t ms, idx_off, tree, npg, rm, left, right, slots;
+	struct recover_item *node = rec_find(r, "kvm_memory_slot.gfn_node");
+	struct recover_item *cnt = rec_find(r, "pte_list_desc.spte_count");
+	int32_t idx;
+	if (!cnt || cnt->conflict || !node || node->conflict || !node->stride ||
+	    !rec_get(r, "kvm.memslots", &ms) || !rec_get(r, "kvm_memslots.node_idx", &idx_off) ||
+	    !rec_get(r, "kvm_memslots.gfn_tree", &tree) || !rec_get(r, "kvm_memory_slot.npages", &npg) ||
+	    !rec_get(r, "kvm_memory_slot.arch.rmap", &rm) || !rec_rb_children(r, &left, &right) ||
+	    !rec_u64(r, kvm + ms, &slots) || !kaddr(slots) ||
+	    !dump_peek(r->in->dump, slots + idx_off, &idx, sizeof(idx)) || (idx != 0 && idx != 1))
+		return;
+	uint64_t stack[64], heads = 0;
+	size_t sp = 0, nslot = 0;
+	if (!rec_u64(r, slots + tree, &stack[0]) || !stack[0])
+		return;
+	sp = 1;
+	while (sp && nslot < 64 && heads < (1u << 16)) {
+		uint64_t nd = stack[--sp], slot = nd - node->off - (uint64_t)idx * node->stride, n, arr, c;
+		nslot++;
+		if (!kaddr(nd))
+			return;
+		if (rec_u64(r, nd + left, &c) && c && sp < 64)
+			stack[sp++] = c;
+		if (rec_u64(r, nd + right, &c) && c && sp < 64)
+			stack[sp++] = c;
+		if (!rec_u64(r, slot + npg, &n) || !rec_u64(r, slot + rm, &arr) || !kaddr(arr))
+			continue;
+		for (uint64_t i = 0; i < n && heads < (1u << 16); i += 512) {
+			uint64_t h[512];
+			size_t k = n - i < 512 ? (size_t)(n - i) : 512;
+			heads += k;
+			if (!dump_peek(r->in->dump, arr + 8 * i, h, 8 * k))
+				break;
+			for (size_t j = 0; j < k; j++)
+				if (h[j] & 1) {
+					T->rdesc++;
+					T->rdesc_ok += rec_desc_chain_ok(r, h[j] & ~3ull, vmemmap, psize, priv, spt,
+									 base);
+				}
+		}
+	}
 }
 
 static void rec_books(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64_t psize, uint64_t priv,
@@ -105,7 +217,8 @@ static void rec_books(struct rec *r, uint64_t kvm, uint64_t vmemmap, uint64_t ps
 				T->desc++;
 				T->desc_ok += kaddr(d) && rec_u64(r, d + sptes, &first) &&
 					      rec_u64(r, d + more, &next) && (!next || kaddr(next)) &&
-					      rec_sptep_ok(r, first, vmemmap, psize, priv, spt, base);
+					      rec_sptep_ok(r, first, vmemmap, psize, priv, spt, base) &&
+					      rec_desc_chain_ok(r, d, vmemmap, psize, priv, spt, base);
 			}
 		}
 		if (have_bitmap && dump_peek(r->in->dump, sp + bitmap, w, sizeof(w)) &&
@@ -321,6 +434,8 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 			if (!rec_u64(r, rpos, &rpos))
 				break;
 		}
+		if (back)
+			rec_rmap_descs(r, kvm, vmemmap, psize, member_off(&priv), spt, sbase, &books);
 		rec_plausible(r, kvm);
 		nvm++;
 		if (!rec_u64(r, pos, &pos))
@@ -335,10 +450,10 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 		rec_void(r, "kvm_mmu_page.parent_ptes.val");
 		books.desc = 0;
 	}
+	books.desc += books.rdesc;
+	books.desc_ok += books.rdesc_ok;
 	if (books.desc && books.desc_ok * 2 < books.desc) { /* parent_ptes fit, descs not */
-		rec_void(r, "pte_list_desc.sptes");
-		rec_void(r, "pte_list_desc.more");
-		rec_void(r, "pte_list_desc");
+		rec_void_desc(r);
 	}
 	if (books.bitmap && books.bitmap_ok * 2 < books.bitmap)
 		rec_void(r, "kvm_mmu_page.unsync_child_bitmap");
@@ -352,9 +467,7 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 	    rec_u64(r, cache, &cache) && kaddr(cache) &&
 	    types_member(types_struct(r->in->types, NULL, "kmem_cache"), "object_size", &osz) &&
 	    dump_peek(r->in->dump, cache + member_off(&osz), &objsz, sizeof(objsz)) && objsz < dsz->size) {
-		rec_void(r, "pte_list_desc.sptes");
-		rec_void(r, "pte_list_desc.more");
-		rec_void(r, "pte_list_desc");
+		rec_void_desc(r);
 	}
 	char mods[64] = "", off[320] = "", bk[160] = "";
 	if (r->R->vmlinux) /* what recover_vmlinux_types checked */
@@ -368,6 +481,8 @@ bool rec_validate(struct rec *r, char *why, size_t len)
 		snprintf(off, sizeof(off), "; %zu without the TDP MMU: %zu vCPU shadow root(s) pointed "
 			 "back to by page->private%s%s", noff, nshadow,
 			 nstray ? ", others stray (not a shadow page of their VM: left to S14)" : "", bk);
+	else /* the TDP MMU on: a nested guest's rmap chains only */
+		snprintf(off, sizeof(off), "%s", bk);
 	if (!nvm)
 		snprintf(r->R->validated, sizeof(r->R->validated), "not checked on data: vm_list is "
 			 "empty%s", mods);
