@@ -432,36 +432,30 @@ static bool ks_find_markers(const struct ks_window *w, uint64_t t, struct ks_loc
 	return false;
 }
 
-static struct err *ks_window_read(struct dump *d, uint64_t lo, uint64_t hi, struct ks_window *w)
+/* Reads [FROM, TO) of the image into W's buffer (allocated for all of W);
+ * pages the dump lacks stay zero: no table can be found across them.
+ * Returns the bytes read. */
+static uint64_t ks_window_fill(struct dump *d, const struct ks_window *w, uint64_t from, uint64_t to)
 {
-	w->lo = lo;
-	w->len = hi - lo;
-	w->b = calloc(1, w->len + 8);
-	if (!w->b)
-		return err_new(ERR_NOMEM, "out of memory for %llu bytes of kernel image",
-			       (unsigned long long)w->len);
 	uint64_t readable = 0;
 	const uint64_t chunk = 1u << 20;
-	for (uint64_t off = 0; off < w->len; off += chunk) {
-		uint64_t n = w->len - off < chunk ? w->len - off : chunk;
-		if (dump_peek(d, lo + off, w->b + off, n)) {
+	for (uint64_t a = from; a < to; a += chunk) {
+		uint64_t n = to - a < chunk ? to - a : chunk;
+		uint8_t *b = w->b + (a - w->lo);
+		if (dump_peek(d, a, b, n)) {
 			readable += n;
 			continue;
 		}
-		/* pages the dump lacks stay zero: no table can be found across them */
-		for (uint64_t p = off; p < off + n;) {
-			uint64_t m = PAGE_SIZE - ((lo + p) & (PAGE_SIZE - 1));
-			if (m > off + n - p)
-				m = off + n - p;
-			if (dump_peek(d, lo + p, w->b + p, m))
+		for (uint64_t p = a; p < a + n;) {
+			uint64_t m = PAGE_SIZE - (p & (PAGE_SIZE - 1));
+			if (m > a + n - p)
+				m = a + n - p;
+			if (dump_peek(d, p, w->b + (p - w->lo), m))
 				readable += m;
 			p += m;
 		}
 	}
-	if (!readable)
-		return err_new(ERR_READ, "kernel image 0x%llx-0x%llx is not in the dump",
-			       (unsigned long long)lo, (unsigned long long)hi);
-	return NULL;
+	return readable;
 }
 
 /* Up to KS_MAX_CAND (offsets, base) candidates for the tables in W. */
@@ -516,6 +510,12 @@ static size_t ks_scan_window(const struct ks_window *w, struct ks_loc *cand, uin
 	return 0;
 }
 
+/* The tables lie in .rodata, a few MiB below init_uts_ns (.data) and above
+ * all of .text: the image is searched from init_uts_ns down in windows
+ * that double (8 MiB first), each read once, so the text below the tables
+ * is mostly never inflated. */
+#define KS_SCAN_FIRST (8u << 20)
+
 static struct err *ks_scan(struct dump *d, struct ks_loc *cand, size_t *ncand, uint32_t *nsyms)
 {
 	uint64_t hi = dump_vmcoreinfo_symbol(d, "init_uts_ns");
@@ -525,21 +525,35 @@ static struct err *ks_scan(struct dump *d, struct ks_loc *cand, size_t *ncand, u
 			       "init_uts_ns to find them by; give --system-map");
 	if (!lo || lo >= hi || hi - lo > KS_SCAN_MAX)
 		lo = hi > KS_SCAN_MAX ? hi - KS_SCAN_MAX : 0;
-	struct ks_window w = { 0 };
+	struct ks_window w = { .lo = lo, .len = hi - lo };
+	w.b = calloc(1, w.len + 8);
+	if (!w.b)
+		return err_new(ERR_NOMEM, "out of memory for %llu bytes of kernel image",
+			       (unsigned long long)w.len);
 	/* an extract keeps what the search found, not the image it searched
 	 * (the image's freed gaps hold other processes' pages) */
 	dump_observer_pause();
-	struct err *e = ks_window_read(d, lo, hi, &w);
-	dump_observer_resume();
-	if (!e) {
-		*ncand = ks_scan_window(&w, cand, nsyms);
-		if (*ncand) /* num_syms, names, markers, token table and index */
-			dump_observe_touch(d, cand[0].num, cand[0].tidx + 512 - cand[0].num);
-		if (!*ncand)
-			e = err_new(ERR_NOTFOUND, "VMCOREINFO does not locate kallsyms and no tables "
-				    "were found in the kernel image (0x%llx-0x%llx); give --system-map",
-				    (unsigned long long)lo, (unsigned long long)hi);
+	uint64_t readable = 0, done = hi; /* [done, hi) read */
+	*ncand = 0;
+	for (uint64_t span = KS_SCAN_FIRST; !*ncand && done > lo; span *= 2) {
+		uint64_t from = hi - lo > span ? hi - span : lo;
+		readable += ks_window_fill(d, &w, from, done);
+		done = from;
+		struct ks_window view = { w.b + (from - lo), from, hi - from };
+		if (readable)
+			*ncand = ks_scan_window(&view, cand, nsyms);
 	}
+	dump_observer_resume();
+	struct err *e = NULL;
+	if (!readable)
+		e = err_new(ERR_READ, "kernel image 0x%llx-0x%llx is not in the dump",
+			    (unsigned long long)lo, (unsigned long long)hi);
+	else if (!*ncand)
+		e = err_new(ERR_NOTFOUND, "VMCOREINFO does not locate kallsyms and no tables "
+			    "were found in the kernel image (0x%llx-0x%llx); give --system-map",
+			    (unsigned long long)lo, (unsigned long long)hi);
+	else /* num_syms, names, markers, token table and index */
+		dump_observe_touch(d, cand[0].num, cand[0].tidx + 512 - cand[0].num);
 	free(w.b);
 	return e;
 }
