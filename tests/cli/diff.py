@@ -18,7 +18,16 @@ import sys
 from tap import check, done, triple_runner
 
 BIN, PAIR = sys.argv[1:3]
-run = triple_runner(BIN)
+run_all = triple_runner(BIN)
+# The committed extracts predate S19: they do not hold kvm->arch.mmu_page_hash,
+# which S19 reads (an extract made now does).  Every other check runs; what
+# S19 makes of them is asserted once below.
+ids = [c["id"] for c in json.loads(run_all("-j", "--list-checks")[1])["checks"]]
+SEL = ",".join(i for i in ids if i != "S19")
+
+
+def run(*args):
+    return run_all("--check", SEL, *args)
 
 
 def dump(half):
@@ -36,6 +45,9 @@ written, harvested, zapped = set(pair["written_gfns"]), set(pair["harvested_gfns
 new_slot = next(s for s in gb["memslots"] if s["id"] == pair["added_slot"])
 in_new = range(new_slot["base_gfn"], new_slot["base_gfn"] + new_slot["npages"])
 
+rc, out, err = run_all("-j", A, "diff", B)
+check(rc == 3 and "pages the dump does not hold" in " ".join(i["text"] for i in json.loads(out)["incomplete"]),
+      f"with S19, whose mmu_page_hash these extracts lack: differences and incomplete, exit 3, got {rc}")
 rc, out, err = run("-j", A, "diff", B)
 check(rc == 1, f"diff: exit 1 (differences), got {rc} {err.strip()}")
 d = json.loads(out)
