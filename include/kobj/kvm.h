@@ -52,6 +52,9 @@ struct kvm_root {
 	int held_vcpu;		/* -1: no vCPU holds it */
 	enum kvm_vcpu_mmu held_mmu;
 	int held_prev;		/* -1: the MMU's root, else prev_roots[n] */
+	enum kvm_root_special special;	/* not ROOT_SP: sp is 0, spt the MMU's page */
+	uint64_t pae_child[SPTE_PAE_ENTRIES];	/* special: the shadow page each PAE
+						 * entry reaches (its table's pa), 0: none */
 };
 
 /* A root of the nested guest's (L2) space: role.guest_mode, or held in a

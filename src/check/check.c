@@ -419,7 +419,7 @@ static int check_entry_live(struct run *r, const struct walk_entry *e)
 			return 0;
 		}
 		cur.spte = now;
-		spte_decode(&r->H->masks, now, cur.level, &cur.bits);
+		walk_decode(&r->H->masks, cur.root, now, cur.level, &cur.bits);
 	}
 }
 
@@ -869,13 +869,18 @@ static struct err *sb_collect(struct sbooks *sb)
 		sb->reach[i] = -1;
 	for (size_t k = 0; k < sb->vm->nroots; k++) {
 		const struct kvm_root *root = &sb->vm->roots[k];
-		const struct kvm_shadow_page *rp;
-		if (root->mmu != KVM_MMU_SHADOW || !(rp = kvm_shadow_find(S, root->spt_pa)) ||
-		    sb->reach[rp - S->pages] >= 0)
+		if (root->mmu != KVM_MMU_SHADOW)
 			continue;
+		/* a special root is no page: its PAE entries' pages are the tops */
 		size_t n = 0;
-		stack[n++] = (size_t)(rp - S->pages);
-		sb->reach[rp - S->pages] = (int)k;
+		for (int c = 0; c < (root->special != ROOT_SP ? SPTE_PAE_ENTRIES : 1); c++) {
+			const struct kvm_shadow_page *rp = kvm_shadow_find(
+				S, root->special != ROOT_SP ? root->pae_child[c] : root->spt_pa);
+			if (!rp || sb->reach[rp - S->pages] >= 0)
+				continue;
+			stack[n++] = (size_t)(rp - S->pages);
+			sb->reach[rp - S->pages] = (int)k;
+		}
 		while (n) {
 			size_t p = stack[--n];
 			for (size_t l = first[p]; l < first[p + 1]; l++)

@@ -75,7 +75,8 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 		return err_new(ERR_CORRUPT, "root 0x%llx: level %d", (unsigned long long)root->sp,
 			       root->level);
 	struct spte_iter *it = &w->it;
-	struct spte_iter_root r = { root->spt_pa, root->level, root->gfn };
+	struct spte_iter_root r = { root->spt_pa, root->level, root->gfn,
+				    root->special != ROOT_SP ? 3 : 0 };
 	struct err *e = spte_iter_start(it, w->T, m, NULL, &r, range ? range->gfn_lo : 0,
 					range ? range->gfn_hi : UINT64_MAX, 1, 0);
 	if (e)
@@ -97,7 +98,9 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 			we.sp = w->sp[l - 1];
 			we.gfn = w->gfns[l - 1][it->index];
 			const struct kvm_shadow_page *child;
-			if (we.sp && it->is_table &&
+			/* a special root's entries are in no shadow page: each
+			 * maps its child page's gfn */
+			if ((we.sp || (root->special != ROOT_SP && l >= 3)) && it->is_table &&
 			    (child = kvm_shadow_find(root->shadow, it->spte & m->address)))
 				we.gfn = child->gfn;
 		}
@@ -109,7 +112,7 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 			case SPTE_GARBAGE: st->garbage++; break;
 			default: st->present++; break;
 			}
-			spte_decode(m, it->spte, it->level, &we.bits);
+			walk_decode(m, root, it->spte, it->level, &we.bits);
 			break;
 		case WALK_LOOP: st->loops++; break;
 		case WALK_UNREADABLE: st->unreadable++; break;
@@ -125,6 +128,15 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 		return err_new(ERR_NOMEM, "root 0x%llx: out of memory tracking its tables",
 			       (unsigned long long)root->sp);
 	return NULL;
+}
+
+void walk_decode(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte, int level,
+		 struct spte_bits *b)
+{
+	if (root->special != ROOT_SP && level >= 3)
+		spte_decode_special(m, spte, b);
+	else
+		spte_decode(m, spte, level, b);
 }
 
 enum walk_recheck walker_recheck(struct walker *w, const struct walk_entry *e, uint64_t *now)
