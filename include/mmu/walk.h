@@ -30,6 +30,8 @@ struct walk_entry {
 	int index;
 	struct spte_bits bits;
 	const char *why;	/* for UNREADABLE/LOOP/BAD_CHILD */
+	bool no_page;		/* a special root's PAE entry reaching no shadow
+				 * page of the VM: not entered */
 };
 
 /* Return nonzero to stop the walk. */

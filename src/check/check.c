@@ -585,6 +585,21 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 		notes_add(&r->H->notes, "%s", buf);
 		return 0;
 	}
+	/* a vCPU's own pae_root/pml4_root/pml5_root: KVM writes root |
+	 * PT_PRESENT_MASK [| A | W | U] there, or 0 */
+	const char *special = kvm_root_special_name(e->root->special);
+	if (special && e->level >= 3) {
+		if (e->bits.kind == SPTE_GARBAGE)
+			emit(r, CHK_S1, e, false, "garbage entry in a vCPU's special root",
+			     "entry %d of the vCPU's %s 0x%" PRIx64 " = 0x%016" PRIx64 ": not 0, and bit 0 "
+			     "(PT_PRESENT) clear or bit 7 set", e->index, special, e->table_pa, e->spte);
+		else if (e->no_page)
+			emit(r, CHK_S1, e, false, "PAE root entry reaching no shadow page",
+			     "entry %d of the vCPU's %s 0x%" PRIx64 " = 0x%016" PRIx64 ": table 0x%" PRIx64
+			     " is no shadow page of the VM (KVM puts one there, mmu_alloc_root); not walked",
+			     e->index, special, e->table_pa, e->spte, e->bits.pfn << 12);
+		return 0;
+	}
 	switch (e->bits.kind) {
 	case SPTE_GARBAGE:
 		emit(r, CHK_S1, e, false, "garbage entry", "entry %d of table 0x%" PRIx64 " = 0x%016"

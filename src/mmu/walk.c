@@ -97,12 +97,20 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 				break;
 			we.sp = w->sp[l - 1];
 			we.gfn = w->gfns[l - 1][it->index];
-			const struct kvm_shadow_page *child;
 			/* a special root's entries are in no shadow page: each
 			 * maps its child page's gfn */
-			if ((we.sp || (root->special != ROOT_SP && l >= 3)) && it->is_table &&
+			const struct kvm_shadow_page *child = NULL;
+			bool pae = root->special != ROOT_SP && l == 3;
+			if ((we.sp || pae) && it->is_table &&
 			    (child = kvm_shadow_find(root->shadow, it->spte & m->address)))
 				we.gfn = child->gfn;
+			/* KVM fills a PAE entry only from mmu_alloc_root: one that
+			 * reaches no shadow page (all of them read) is damage, and
+			 * what it points at is no table of KVM's: not entered */
+			if (pae && it->is_table && !child && root->shadow->lists_read) {
+				we.no_page = true;
+				spte_iter_skip_children(it);
+			}
 		}
 		switch (it->event) {
 		case WALK_ENTRY:
@@ -146,7 +154,9 @@ enum walk_recheck walker_recheck(struct walker *w, const struct walk_entry *e, u
 
 void walk_event_describe(const struct walk_entry *e, int pid, char *buf, size_t len)
 {
-	snprintf(buf, len, "VM %d root 0x%" PRIx64 ": level-%d entry %d of table 0x%" PRIx64
-		 " (gfn 0x%" PRIx64 ", spte 0x%" PRIx64 "): %s", pid, e->root->sp, e->level, e->index,
-		 e->table_pa, e->gfn, e->spte, e->why);
+	const char *special = kvm_root_special_name(e->root->special);
+	snprintf(buf, len, "VM %d %s 0x%" PRIx64 ": level-%d entry %d of table 0x%" PRIx64
+		 " (gfn 0x%" PRIx64 ", spte 0x%" PRIx64 "): %s", pid, special ? special : "root",
+		 special ? e->root->spt_pa : e->root->sp, e->level, e->index, e->table_pa, e->gfn, e->spte,
+		 e->why);
 }
