@@ -35,6 +35,8 @@ struct kvm_shadow {
 	size_t npages;
 	uint64_t mmu_valid_gen;
 	bool lists_read;		/* active_mmu_pages was walked whole */
+	bool pae_unknown;		/* a vCPU root is no shadow page and pae_root's
+					 * offset is unknown: it may be a PAE root */
 };
 
 /* The VM's roots in one vCPU MMU: root and the cached prev_roots. */

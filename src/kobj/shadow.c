@@ -390,7 +390,8 @@ static void shadow_add_special(struct target *T, struct kvm_vm *vm, const struct
 	}
 }
 
-static struct err *shadow_vm_load(struct target *T, const struct shadow_layout *L, struct kvm_vm *vm)
+static struct err *shadow_vm_load(struct target *T, const struct shadow_layout *L, struct kvm_vm *vm,
+				  struct notes *notes)
 {
 	struct kvm_shadow *S = &vm->shadow;
 	struct err *e;
@@ -455,6 +456,22 @@ static struct err *shadow_vm_load(struct target *T, const struct shadow_layout *
 				else if (k < 0)
 					shadow_add_special(T, vm, mr, v->idx, (enum kvm_vcpu_mmu)m);
 			}
+			/* without pae_root's offset (recovered from code, not
+			 * found) a root that is no shadow page may be the vCPU's
+			 * pae_root: not guessed, said */
+			uint64_t hpa = mr->root_hpa;
+			bool listed = kvm_shadow_find(S, hpa) != NULL;
+			for (size_t r = 0; r < vm->nroots && !listed; r++)
+				listed = vm->roots[r].spt_pa == hpa;
+			if (!L->has_pae && hpa && hpa != INVALID_PAGE && !listed && !S->pae_unknown) {
+				S->pae_unknown = true;
+				vm->incomplete = true;
+				notes_add(notes, "VM %d (kvm 0x%llx): vCPU %d %s root 0x%llx is no "
+					  "shadow page, and kvm_mmu.pae_root is not known (not recovered from "
+					  "code): a PAE special root, if it is one, not walked", vm->pid,
+					  (unsigned long long)vm->addr, v->idx, kvm_vcpu_mmu_name(m),
+					  (unsigned long long)hpa);
+			}
 		}
 	}
 	for (size_t i = 0; i < S->npages; i++)
@@ -493,7 +510,7 @@ struct err *kvm_shadow_load(struct target *T, struct kvm_host *H)
 	}
 	for (size_t i = 0; i < H->nvms; i++) {
 		struct kvm_vm *vm = &H->vms[i];
-		if ((e = shadow_vm_load(T, &L, vm))) {
+		if ((e = shadow_vm_load(T, &L, vm, &H->notes))) {
 			notes_add(&H->notes, "VM %d (kvm 0x%llx): shadow MMU: %s", vm->pid,
 				  (unsigned long long)vm->addr, e->msg);
 			err_free(e);
