@@ -57,6 +57,13 @@ struct kvm_root {
 						 * entry reaches (its table's pa), 0: none */
 };
 
+/* The address naming a root (--root, diff): its kvm_mmu_page, or for a
+ * special root, which has none, its page's physical address. */
+static inline uint64_t kvm_root_id(const struct kvm_root *r)
+{
+	return r->special != ROOT_SP ? r->spt_pa : r->sp;
+}
+
 /* A root of the nested guest's (L2) space: role.guest_mode, or held in a
  * vCPU's guest_mmu (5.10 computes the nested NPT role before it enters
  * guest mode, so its L2 roots have guest_mode 0). */

@@ -1343,7 +1343,7 @@ static int tap_only(void *arg, const struct walk_entry *e)
 static void walk_roots(struct run *r, const struct kvm_vm *vm, walk_fn fn)
 {
 	for (size_t k = 0; k < vm->nroots; k++) {
-		if (r->o->root && r->o->root != vm->roots[k].sp)
+		if (r->o->root && r->o->root != kvm_root_id(&vm->roots[k]))
 			continue;
 		struct walk_stats ws = { 0 };
 		if (r->sb)
