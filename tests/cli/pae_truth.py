@@ -8,6 +8,7 @@ root_count); each of the 4 PAE entries as the oracle read it (index, value,
 the shadow page it reaches and that page's gfn); the pages it reaches are
 no roots of their own; every SPTE under it (level, input frame, value, page,
 index, gfn); gfn through it to the oracle's pfn; summary counts it once;
+--root selects it by its page's address;
 check is clean (exit 0, no S14).
 Injected (tools/kdump-inject.py) into one PAE entry: PT_PRESENT cleared
 (S1 at that entry of that pae_root), an entry reaching a page that is no
@@ -105,7 +106,24 @@ def main():
                  rc == 0 and w and w[0]["result"] == "mapped" and w[0]["pfn"] == leaf["pfn"]
                  and w[0]["walk"][0]["table_pa"] == hpa, w)
     rc, summ = jrun(dump, "summary")
-    case("summary: exit 0", rc == 0, rc)
+    for vm in oracle["vms"]:
+        sv = next((v for v in summ.get("vms", []) if v["kvm"] == vm["kvm"]), None)
+        mine = [w for w in want if w[0] is vm]
+        under = {e["child_sp"] for w in mine for e in w[4]["sptes"] if e["level"] == 3}
+        nroots = len(mine) + sum(1 for p in vm["shadow"]["pages"]
+                                 if p["root_count"] > 0 and p["sp"] not in under)
+        leaves = sum(1 for w in mine for e in w[4]["sptes"] if e["leaf"])
+        case(f"summary VM {vm['pid']} {vm['kvm']}: {nroots} shadow root(s), its pages not "
+             f"counted as roots, the {leaves} leaves under them once",
+             rc == 0 and sv and sv["shadow_roots"] == nroots
+             and sum(sv["leaves_by_level"].values()) == leaves, sv)
+    # --root names a special root by its page
+    vm, idx, mname, m, wk = want[0]
+    rc, sel = jrun(dump, "--root", m["root"]["hpa"], "sptes")
+    case(f"--root {m['root']['hpa']}: exactly that pae_root's {len(wk['sptes'])} SPTEs",
+         rc == 0 and [e["spte"] for e in sel["sptes"] if e["kind"] == "present"]
+         == [e["spte"] for e in wk["sptes"]] and all(e.get("root_pa") == m["root"]["hpa"]
+                                                    for e in sel["sptes"]), rc)
     p = run(dump, "check")
     case("check: clean (exit 0, no finding, no S14)", p.returncode == 0 and "S14" not in p.stdout
          and "findings: 0 " in p.stdout, p.stdout[-600:])
