@@ -52,7 +52,17 @@ struct kvm_root {
 	int held_vcpu;		/* -1: no vCPU holds it */
 	enum kvm_vcpu_mmu held_mmu;
 	int held_prev;		/* -1: the MMU's root, else prev_roots[n] */
+	enum kvm_root_special special;	/* not ROOT_SP: sp is 0, spt the MMU's page */
+	uint64_t pae_child[SPTE_PAE_ENTRIES];	/* special: the shadow page each PAE
+						 * entry reaches (its table's pa), 0: none */
 };
+
+/* The address naming a root (--root, diff): its kvm_mmu_page, or for a
+ * special root, which has none, its page's physical address. */
+static inline uint64_t kvm_root_id(const struct kvm_root *r)
+{
+	return r->special != ROOT_SP ? r->spt_pa : r->sp;
+}
 
 /* A root of the nested guest's (L2) space: role.guest_mode, or held in a
  * vCPU's guest_mmu (5.10 computes the nested NPT role before it enters

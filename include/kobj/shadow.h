@@ -30,5 +30,7 @@ const struct kvm_shadow_page *kvm_shadow_page_at(struct target *T, const struct 
 /* The u64 at kernel address ADDR (an SPTE, an rmap head); false: unreadable. */
 bool kvm_shadow_peek(struct target *T, uint64_t addr, uint64_t *v);
 const char *kvm_vcpu_mmu_name(enum kvm_vcpu_mmu m);
+/* "pae_root", "pml4_root", "pml5_root"; NULL for a shadow page root */
+const char *kvm_root_special_name(enum kvm_root_special s);
 
 #endif

@@ -26,6 +26,8 @@ struct kvm_shadow_page {
 	uint64_t xlat;		/* shadowed_translation or gfns; 0: none */
 	enum kvm_sp_xlat xlat_kind;
 	enum kvm_sp_list list;
+	bool under_special;	/* reached from a vCPU's pae_root (a PAE root's
+				 * page directory): a root of it, not one of its own */
 };
 
 struct kvm_shadow {
@@ -33,6 +35,8 @@ struct kvm_shadow {
 	size_t npages;
 	uint64_t mmu_valid_gen;
 	bool lists_read;		/* active_mmu_pages was walked whole */
+	bool pae_unknown;		/* a vCPU root is no shadow page and pae_root's
+					 * offset is unknown: it may be a PAE root */
 };
 
 /* The VM's roots in one vCPU MMU: root and the cached prev_roots. */
@@ -43,8 +47,15 @@ struct kvm_mmu_roots {
 	uint64_t prev_hpa[KVM_MMU_PREV_ROOTS], prev_pgd[KVM_MMU_PREV_ROOTS];
 	int nprev;
 	uint64_t pae_root;	/* 0: none */
+	uint64_t pml4_root, pml5_root;	/* 0: none (or no such member) */
 	uint32_t root_role;
 };
+
+/* A root that is no shadow page: the vCPU MMU's own pae_root page (4
+ * PDPTE-like entries, each a level-2 shadow page), or the pml4_root /
+ * pml5_root page above it (entry 0 the level below). */
+enum kvm_root_special { ROOT_SP, ROOT_PAE, ROOT_PML4, ROOT_PML5 };
+#define SPTE_PAE_ENTRIES 4
 
 struct kvm_vcpu_mmus {
 	enum kvm_vcpu_mmu current;	/* which of them arch.mmu points at */

@@ -19,6 +19,7 @@
 
 #define SPTE_ITER_MAX_LEVEL 5
 #define SPTE_ITER_ENTRIES 512
+#define SPTE_ITER_PAE_ENTRIES 4
 
 enum walk_event {
 	WALK_ENTRY,		/* a non-empty entry (present, MMIO, frozen, garbage) */
@@ -34,6 +35,10 @@ struct spte_iter_root {
 	uint64_t table_pa;	/* the root's table page */
 	int level;		/* of its entries: 4 or 5 for TDP roots */
 	uint64_t gfn;		/* first gfn it covers */
+	/* 0, or the level whose table is a PAE root's page directory
+	 * pointers: 4 entries, the rest of its page not KVM's (not read);
+	 * INVALID_PAGE (all ones, the empty entry before 5.13) reads as 0. */
+	int pae_level;
 };
 
 enum { SPTE_ITER_EMPTY = 1 };	/* yield empty entries too (one-gfn lookups) */
@@ -63,7 +68,7 @@ struct spte_iter {
 	const struct spte_masks *m;
 	spte_classify_fn classify;
 	uint64_t lo, hi;
-	int min_level;
+	int min_level, pae_level;
 	unsigned flags;
 	int cur;			/* level being scanned; > root_level: done */
 	uint64_t base[SPTE_ITER_MAX_LEVEL];	/* first gfn of each level's table */

@@ -45,6 +45,13 @@ struct spte_bits {
 enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte);
 void spte_decode(const struct spte_masks *m, uint64_t spte, int level, struct spte_bits *out);
 const char *spte_kind_name(enum spte_kind k);
+/* An entry of a vCPU's special root (pae_root, pml4_root, pml5_root: KVM's
+ * own pages above the shadow pages, mmu_alloc_*_roots): root |
+ * PT_PRESENT_MASK [| A | W | U], no SPTE_MMU_PRESENT bit, never a leaf;
+ * 0 is empty (INVALID_PAE_ROOT), anything without bit 0 or with PS is
+ * garbage. */
+enum spte_kind spte_classify_special(uint64_t spte);
+void spte_decode_special(const struct spte_masks *m, uint64_t spte, struct spte_bits *out);
 const char *spte_ad_type_name(enum spte_ad_type t);
 /* Compact flag string, e.g. "P W U A D HW MW" (fits 64 bytes); XU after X
  * where EPT has the split execute masks. */

@@ -30,6 +30,8 @@ struct walk_entry {
 	int index;
 	struct spte_bits bits;
 	const char *why;	/* for UNREADABLE/LOOP/BAD_CHILD */
+	bool no_page;		/* a special root's PAE entry reaching no shadow
+				 * page of the VM: not entered */
 };
 
 /* Return nonzero to stop the walk. */
@@ -59,6 +61,11 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 /* Live hosts, from inside the callback for entry E: read the entry again,
  * and every entry on the path from the root down to it (spte_iter_recheck). */
 enum walk_recheck walker_recheck(struct walker *w, const struct walk_entry *e, uint64_t *now);
+
+/* Decode SPTE, an entry at LEVEL under ROOT: a special root's own entries
+ * (its pae_root and above) by their own rule (spte_decode_special). */
+void walk_decode(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte, int level,
+		 struct spte_bits *b);
 
 /* One line naming a non-entry walk event: VM, root, table, entry, why. */
 void walk_event_describe(const struct walk_entry *e, int pid, char *buf, size_t len);

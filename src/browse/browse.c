@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "browse/gpmap.h"
+#include "kobj/shadow.h"
 #include "mmu/walk.h"
 
 #define LIST_MAX 100000	/* SPTEs listed for one range; the rest is said */
@@ -312,10 +313,14 @@ static void draw_vm(struct ui *u)
 	     "STATE");
 	for (size_t i = 0; i < vm->nroots; i++) {
 		const struct kvm_root *r = &vm->roots[i];
-		addl(&L, "  %c%-5zu  0x%016" PRIx64 " 0x%-6x %-3d %-3d %-4" PRId64 " %s%s%s",
-		     u->map_vm == u->vm_sel && u->map.root == i ? '*' : ' ', i, r->sp, r->role, r->level,
+		/* a special root has no kvm_mmu_page: its page's address, named */
+		const char *special = kvm_root_special_name(r->special);
+		addl(&L, "  %c%-5zu  0x%016" PRIx64 " 0x%-6x %-3d %-3d %-4" PRId64 " %s%s%s%s%s",
+		     u->map_vm == u->vm_sel && u->map.root == i ? '*' : ' ', i,
+		     special ? r->spt_pa : r->sp, r->role, r->level,
 		     r->smm, r->refcount, r->invalid ? "invalid" : "valid",
-		     r->guest_mode ? " guest-mode" : "", r->ad_disabled ? " A/D-disabled" : "");
+		     r->guest_mode ? " guest-mode" : "", r->ad_disabled ? " A/D-disabled" : "",
+		     special ? " " : "", special ? special : "");
 	}
 	addl(&L, "%s", "");
 	addl(&L, "vCPUs     %-5s %-18s %s", "IDX", "ROOT.HPA", "MODE");
@@ -432,8 +437,10 @@ static void draw_map(struct ui *u)
 	char title[160];
 	char size[16];
 	size_units(u->zoom * PAGE_SIZE, size, sizeof(size));
-	snprintf(title, sizeof(title), "VM %s root %zu/%zu 0x%" PRIx64 "%s%s  a cell = %" PRIu64 " gfn%s (%s)",
-		 vm_label(&u->s->H, vm), u->map.root + 1, vm->nroots, r->sp, r->smm ? " SMM" : "",
+	const char *special = kvm_root_special_name(r->special);
+	snprintf(title, sizeof(title), "VM %s root %zu/%zu 0x%" PRIx64 "%s%s%s%s  a cell = %" PRIu64
+		 " gfn%s (%s)", vm_label(&u->s->H, vm), u->map.root + 1, vm->nroots,
+		 special ? r->spt_pa : r->sp, special ? " " : "", special ? special : "", r->smm ? " SMM" : "",
 		 r->invalid ? " invalid" : "", u->zoom, u->zoom > 1 ? "s" : "", size);
 	header(title);
 	int cols = map_cols(), rows = map_rows();
@@ -907,8 +914,9 @@ static void draw_detail(struct ui *u)
 			addl(&L, "        memtype %d  ipat %d", b.memtype, b.ipat);
 	}
 	addl(&L, "%s", "");
-	addl(&L, "walk from root 0x%" PRIx64 " (role 0x%x%s%s):", r->sp, r->role, r->smm ? ", SMM" : "",
-	     r->invalid ? ", invalid" : "");
+	const char *special = kvm_root_special_name(r->special);
+	addl(&L, "walk from %s 0x%" PRIx64 " (role 0x%x%s%s):", special ? special : "root",
+	     special ? r->spt_pa : r->sp, r->role, r->smm ? ", SMM" : "", r->invalid ? ", invalid" : "");
 	uint64_t pa = r->spt_pa;
 	for (int lv = r->level; lv >= l->level && lv >= 1; lv--) {
 		int idx = (int)((l->gfn >> (9 * (lv - 1))) & 511);
@@ -921,7 +929,7 @@ static void draw_detail(struct ui *u)
 		}
 		struct spte_bits eb;
 		char f[96] = "";
-		spte_decode(m, e, lv, &eb);
+		walk_decode(m, r, e, lv, &eb);
 		if (eb.kind == SPTE_PRESENT)
 			spte_flags_str(&eb, m->ept, f, sizeof(f));
 		else

@@ -5,6 +5,7 @@
 
 #include "check/check.h"
 #include "cmd/session.h"
+#include "kobj/shadow.h"
 
 struct err *cmd_list_checks(struct session *s)
 {
@@ -70,7 +71,10 @@ static void finding_text(struct session *s, const struct finding *f)
 		char flags[96];
 		spte_flags_str(&f->bits, s->H.masks.ept, flags, sizeof(flags));
 		/* a shadow page no root reaches has findings too (S16-S18) */
-		if (f->root)
+		if (f->root && f->root->special != ROOT_SP)
+			fprintf(s->out, "  %s 0x%" PRIx64, kvm_root_special_name(f->root->special),
+				f->root->spt_pa);
+		else if (f->root)
 			fprintf(s->out, "  root 0x%" PRIx64, f->root->sp);
 		else
 			fprintf(s->out, "  root -");

@@ -412,7 +412,7 @@ static void slot_out(struct diff *d, const struct kvm_vm *vm, const struct kvm_m
 static const struct kvm_root *root_by_sp(const struct kvm_vm *vm, uint64_t sp)
 {
 	for (size_t i = 0; i < vm->nroots; i++)
-		if (vm->roots[i].sp == sp)
+		if (kvm_root_id(&vm->roots[i]) == sp)
 			return &vm->roots[i];
 	return NULL;
 }
@@ -441,12 +441,12 @@ static void root_out(struct diff *d, const struct kvm_vm *vm, const struct kvm_r
 static const struct kvm_root *root_partner(const struct kvm_vm *va, const struct kvm_vm *vb,
 					   const struct kvm_root *rb)
 {
-	const struct kvm_root *ra = root_by_sp(va, rb->sp);
+	const struct kvm_root *ra = root_by_sp(va, kvm_root_id(rb));
 	if (ra && ra->role == rb->role)
 		return ra;
 	for (size_t i = 0; i < va->nroots; i++) {
 		const struct kvm_root *c = &va->roots[i];
-		const struct kvm_root *still = root_by_sp(vb, c->sp);
+		const struct kvm_root *still = root_by_sp(vb, kvm_root_id(c));
 		if (c->role == rb->role && !c->invalid && (!still || still->role != c->role) && !rb->invalid)
 			return c;
 	}
@@ -608,8 +608,8 @@ struct err *cmd_diff(struct session *s, int argc, char **argv)
 		if (!select_vm(&s->sel, va) || !vb)
 			continue;
 		for (size_t k = 0; k < va->nroots; k++) {
-			const struct kvm_root *a = &va->roots[k], *b = root_by_sp(vb, a->sp);
-			if (s->sel.root && s->sel.root != a->sp)
+			const struct kvm_root *a = &va->roots[k], *b = root_by_sp(vb, kvm_root_id(a));
+			if (s->sel.root && s->sel.root != kvm_root_id(a))
 				continue;
 			if (!b || b->role != a->role)
 				root_out(&d, va, a, "gone");
@@ -617,8 +617,8 @@ struct err *cmd_diff(struct session *s, int argc, char **argv)
 				root_out(&d, va, b, "invalidated");
 		}
 		for (size_t k = 0; k < vb->nroots; k++) {
-			const struct kvm_root *b = &vb->roots[k], *a = root_by_sp(va, b->sp);
-			if (s->sel.root && s->sel.root != b->sp)
+			const struct kvm_root *b = &vb->roots[k], *a = root_by_sp(va, kvm_root_id(b));
+			if (s->sel.root && s->sel.root != kvm_root_id(b))
 				continue;
 			if (!a || a->role != b->role)
 				root_out(&d, vb, b, "created");
@@ -636,7 +636,7 @@ struct err *cmd_diff(struct session *s, int argc, char **argv)
 				continue;
 			for (size_t k = 0; k < vb->nroots && !e; k++) {
 				const struct kvm_root *rb = &vb->roots[k], *ra = root_partner(va, vb, rb);
-				if (!ra || (s->sel.root && s->sel.root != ra->sp && s->sel.root != rb->sp))
+				if (!ra || (s->sel.root && s->sel.root != kvm_root_id(ra) && s->sel.root != kvm_root_id(rb)))
 					continue;
 				d.vm = va;
 				d.ra = ra;

@@ -67,6 +67,8 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 		json_vm(&s->j, &s->H, vm);
 		json_khex(&s->j, "root", r->sp);
 		json_kstr(&s->j, "mmu", shadow ? "shadow" : "tdp");
+		if (shadow)
+			json_kstr(&s->j, "special", kvm_root_special_name(r->special));
 		json_kbool(&s->j, "guest_mode", r->guest_mode);
 		json_ku64(&s->j, "gfn", gfn);
 		if (!shadow)
@@ -74,8 +76,10 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 		json_key(&s->j, "walk");
 		json_arr_begin(&s->j);
 	} else {
-		fprintf(s->out, "VM %s  %s root 0x%" PRIx64 " (%s, level %d%s%s)  %sgfn 0x%" PRIx64
-			"  %sgpa 0x%" PRIx64 "\n", vm_label(&s->H, vm), shadow ? "shadow" : "TDP MMU", r->sp,
+		const char *special = kvm_root_special_name(r->special);
+		fprintf(s->out, "VM %s  %s%s%s root 0x%" PRIx64 " (%s, level %d%s%s)  %sgfn 0x%" PRIx64
+			"  %sgpa 0x%" PRIx64 "\n", vm_label(&s->H, vm), shadow ? "shadow" : "TDP MMU",
+			special ? " " : "", special ? special : "", special ? r->spt_pa : r->sp,
 			r->smm ? "SMM" : "normal", r->level, kvm_root_l2(r) ? ", nested guest" : "",
 			r->invalid || r->obsolete ? ", INVALID" : "", space, gfn, space, gfn << 12);
 		if (!shadow)
@@ -86,7 +90,7 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 	uint64_t result_pfn = 0;
 	/* Bits above the root's reach are not translated, as by the hardware. */
 	uint64_t at = r->gfn + ((gfn - r->gfn) & (walk_level_pages(r->level + 1) - 1));
-	struct spte_iter_root root = { r->spt_pa, r->level, r->gfn };
+	struct spte_iter_root root = { r->spt_pa, r->level, r->gfn, r->special != ROOT_SP ? 3 : 0 };
 	struct err *e = spte_iter_start(it, s->T, m, NULL, &root, at, at, 1, SPTE_ITER_EMPTY);
 	if (e) {
 		gfn_unreadable(s, r->level, r->spt_pa, e->msg);
@@ -103,7 +107,7 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 		uint64_t pa = it->table_pa, spte = it->spte;
 		int idx = it->index;
 		struct spte_bits b;
-		spte_decode(m, spte, level, &b);
+		walk_decode(m, r, spte, level, &b);
 		/* the shadow page of this table and the frame its entry maps */
 		const struct kvm_shadow_page *sp = shadow ? kvm_shadow_find(r->shadow, pa) : NULL;
 		uint64_t egfn = UINT64_MAX;
@@ -138,6 +142,8 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 			if (sp)
 				snprintf(spd, sizeof(spd), "  [sp 0x%" PRIx64 " %s gfn 0x%" PRIx64 "%s]", sp->sp,
 					 sp->direct ? "direct" : "shadows", sp->gfn, sp->unsync ? " unsync" : "");
+			else if (r->special != ROOT_SP && level >= 3)
+				snprintf(spd, sizeof(spd), "  [the vCPU's %s]", kvm_root_special_name(r->special));
 			else if (shadow)
 				snprintf(spd, sizeof(spd), "  [no shadow page for this table]");
 			fprintf(s->out, "  %-6s [0x%" PRIx64 " + %3d*8]  0x%016" PRIx64 "  %s%s\n",

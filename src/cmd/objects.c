@@ -49,6 +49,10 @@ static void vcpu_mmus_json(struct json *j, const struct kvm_vcpu_mmus *m)
 		json_arr_end(j);
 		json_key(j, "pae_root");
 		r->pae_root ? json_hex(j, r->pae_root) : json_null(j);
+		json_key(j, "pml4_root");
+		r->pml4_root ? json_hex(j, r->pml4_root) : json_null(j);
+		json_key(j, "pml5_root");
+		r->pml5_root ? json_hex(j, r->pml5_root) : json_null(j);
 		json_obj_end(j);
 	}
 	json_obj_end(j);
@@ -200,7 +204,13 @@ static void root_role_text(const struct kvm_root *r, char *buf, size_t len)
 		snprintf(buf, len, "direct");
 		return;
 	}
-	int n = snprintf(buf, len, "%s quadrant %d access %c%c%c%s%s%s%s", r->direct ? "direct" : "indirect",
+	/* a special root's quadrant is its pages' (one per PAE entry): not shown */
+	const char *special = kvm_root_special_name(r->special);
+	int n = special ? snprintf(buf, len, "%s over %s pages, access %c%c%c%s%s", special,
+				   r->direct ? "direct" : "indirect", r->access & 4 ? 'u' : '-',
+				   r->access & 2 ? 'w' : '-', r->access & 1 ? 'x' : '-',
+				   r->invalid ? " invalid" : "", r->obsolete ? " obsolete" : "")
+		: snprintf(buf, len, "%s quadrant %d access %c%c%c%s%s%s%s", r->direct ? "direct" : "indirect",
 			 r->quadrant, r->access & 4 ? 'u' : '-', r->access & 2 ? 'w' : '-',
 			 r->access & 1 ? 'x' : '-', r->passthrough ? " passthrough" : "",
 			 r->invalid ? " invalid" : "", r->obsolete ? " obsolete" : "",
@@ -239,6 +249,7 @@ static void root_role_json(struct json *j, const struct kvm_root *r)
 	json_kbool(j, "obsolete", r->obsolete);
 	json_kbool(j, "unsync", r->unsync);
 	json_kstr(j, "list", lists[r->list]);
+	json_kstr(j, "special", kvm_root_special_name(r->special));
 	json_key(j, "held_by");
 	if (r->held_vcpu < 0) {
 		json_null(j);

@@ -74,7 +74,7 @@ bool select_vm(const struct select *sel, const struct kvm_vm *vm)
 
 bool select_root(const struct select *sel, const struct kvm_root *r)
 {
-	return !sel->root || sel->root == r->sp;
+	return !sel->root || sel->root == kvm_root_id(r);
 }
 
 bool select_pfn(const struct select *sel, const struct spte_bits *b, int level)
@@ -161,11 +161,11 @@ struct err *select_resolve(struct select *sel, const struct kvm_host *H)
 			if (!select_vm(sel, vm))
 				continue;
 			for (size_t k = 0; k < vm->nroots; k++) {
-				if (vm->roots[k].sp == sel->root)
+				if (kvm_root_id(&vm->roots[k]) == sel->root)
 					return NULL;
 				if (at + 24 < sizeof(have))
 					at += (size_t)snprintf(have + at, sizeof(have) - at, "%s0x%" PRIx64,
-							       at ? ", " : "", vm->roots[k].sp);
+							       at ? ", " : "", kvm_root_id(&vm->roots[k]));
 			}
 		}
 		return err_new(ERR_USAGE, "--root: no root 0x%" PRIx64 "%s; %s %s", sel->root,

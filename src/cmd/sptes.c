@@ -2,6 +2,7 @@
 #include <inttypes.h>
 
 #include "cmd/session.h"
+#include "kobj/shadow.h"
 
 struct sptes_ctx {
 	struct session *s;
@@ -33,8 +34,15 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 		json_kstr(&s->j, "mmu", e->root->mmu == KVM_MMU_TDP ? "tdp" : "shadow");
 		json_ku64(&s->j, "gfn", e->gfn);
 		json_ku64(&s->j, "addr_gfn", e->addr_gfn);
+		if (e->root->special != ROOT_SP) {
+			/* no kvm_mmu_page: the root is the vCPU's page, by address */
+			json_kstr(&s->j, "special", kvm_root_special_name(e->root->special));
+			json_khex(&s->j, "root_pa", e->root->spt_pa);
+		}
 		if (e->sp) {
 			json_khex(&s->j, "sp", e->sp->sp);
+			json_ki64(&s->j, "index", e->index);
+		} else if (e->root->special != ROOT_SP && e->level >= 3) {
 			json_ki64(&s->j, "index", e->index);
 		}
 		json_khex(&s->j, "spte", e->spte);
@@ -42,6 +50,8 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 		json_obj_end(&s->j);
 	} else {
 		char flags[96], l1[64] = "";
+		/* a special root has no kvm_mmu_page: its page's address stands for it */
+		uint64_t root_label = e->root->special != ROOT_SP ? e->root->spt_pa : e->root->sp;
 		spte_flags_str(&e->bits, c->ept, flags, sizeof(flags));
 		/* Under a shadow root the position is the input frame (an L2 gfn
 		 * under a nested root); the frame mapped is the shadow page's. */
@@ -51,11 +61,11 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 				 kvm_root_l2(e->root) ? "L1 " : "", e->gfn);
 		if (e->bits.kind == SPTE_MMIO)
 			fprintf(s->out, "%-8s 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
-				" %-10s mmio gfn 0x%" PRIx64 " gen %u\n", vm_label(&s->H, c->vm), e->root->sp,
+				" %-10s mmio gfn 0x%" PRIx64 " gen %u\n", vm_label(&s->H, c->vm), root_label,
 				e->level, e->addr_gfn, e->spte, "-", e->bits.mmio_gfn, e->bits.mmio_gen);
 		else
 			fprintf(s->out, "%-8s 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
-				" 0x%-8" PRIx64 " %s%s%s\n", vm_label(&s->H, c->vm), e->root->sp, e->level,
+				" 0x%-8" PRIx64 " %s%s%s\n", vm_label(&s->H, c->vm), root_label, e->level,
 				e->addr_gfn, e->spte, e->bits.pfn, flags,
 				e->bits.kind == SPTE_PRESENT && !e->bits.leaf ? " (table)" : "", l1);
 	}

@@ -20,8 +20,9 @@ struct shadow_layout {
 	bool has_zapped, has_passthrough, has_4byte, has_tdp, has_page;
 	enum kvm_sp_xlat xlat_kind;
 	struct member v_mmu, v_walk_mmu, v_mmus[3];
-	struct member m_root_hpa, m_root_pgd, m_prev, m_prev_hpa, m_prev_pgd, m_pae_root, m_role;
-	bool has_pgd, has_pae, has_role;
+	struct member m_root_hpa, m_root_pgd, m_prev, m_prev_hpa, m_prev_pgd, m_pae_root, m_role,
+		m_pml4_root, m_pml5_root;
+	bool has_pgd, has_pae, has_role, has_pml4, has_pml5;
 	uint64_t prev_stride;
 	uint32_t nprev;
 	struct member page_private;
@@ -94,6 +95,10 @@ static struct err *shadow_layout_load(struct target *T, const struct kvm_layout 
 	(void)(types_member(elem, "pgd", &L->m_prev_pgd) || types_member(elem, "cr3", &L->m_prev_pgd));
 	L->prev_stride = types_size(elem);
 	L->has_pae = types_member(L->mmu, "pae_root", &L->m_pae_root);
+	/* lm_root before 5.13 held what pml4_root holds now */
+	L->has_pml4 = types_member(L->mmu, "pml4_root", &L->m_pml4_root) ||
+		      types_member(L->mmu, "lm_root", &L->m_pml4_root);
+	L->has_pml5 = types_member(L->mmu, "pml5_root", &L->m_pml5_root);
 	L->has_role = types_member(L->mmu, "root_role.word", &L->m_role) ||
 		      types_member(L->mmu, "mmu_role.base.word", &L->m_role);
 #undef NEED
@@ -247,6 +252,8 @@ static struct err *mmu_roots_read(struct target *T, const struct shadow_layout *
 			memcpy(&m->prev_pgd[i], buf + off + member_off(&L->m_prev_pgd), 8);
 	}
 	m->pae_root = L->has_pae ? member_get(buf, n, &L->m_pae_root) : 0;
+	m->pml4_root = L->has_pml4 ? member_get(buf, n, &L->m_pml4_root) : 0;
+	m->pml5_root = L->has_pml5 ? member_get(buf, n, &L->m_pml5_root) : 0;
 	m->root_role = L->has_role ? (uint32_t)member_get(buf, n, &L->m_role) : 0;
 	free(buf);
 	return NULL;
@@ -256,7 +263,8 @@ static void shadow_add_root(struct kvm_vm *vm, const struct kvm_shadow_page *sp,
 			    enum kvm_vcpu_mmu mmu, int prev)
 {
 	for (size_t i = 0; i < vm->nroots; i++)
-		if (vm->roots[i].mmu == KVM_MMU_SHADOW && vm->roots[i].sp == sp->sp)
+		if (vm->roots[i].mmu == KVM_MMU_SHADOW && vm->roots[i].special == ROOT_SP &&
+		    vm->roots[i].sp == sp->sp)
 			return;
 	void *p = array_room(vm->roots, vm->nroots, sizeof(*vm->roots));
 	if (!p)
@@ -289,7 +297,101 @@ static void shadow_add_root(struct kvm_vm *vm, const struct kvm_shadow_page *sp,
 	r->held_prev = prev;
 }
 
-static struct err *shadow_vm_load(struct target *T, const struct shadow_layout *L, struct kvm_vm *vm)
+/* The PAE entries' tables: a valid entry (IS_VALID_PAE_ROOT: nonzero;
+ * INVALID_PAGE before 5.13) is root | PT_PRESENT_MASK [| A | W | U]. */
+#define PAE_ADDR 0x000ffffffffff000ull
+
+/* vCPU VCPU's MMU MR runs on a page of its own (root.hpa is __pa() of its
+ * pae_root, or of pml4_root / pml5_root above it, whose entry 0 is the
+ * level below): that page is a root, and the shadow pages its 4 PAE
+ * entries reach are roots of it, not their own.  Told by the values, the
+ * members present: no version.  The entries are the dump's: one pointing
+ * at no shadow page is left to the walk to report. */
+static void shadow_add_special(struct target *T, struct kvm_vm *vm, const struct kvm_mmu_roots *mr,
+			       int vcpu, enum kvm_vcpu_mmu mmu)
+{
+	uint64_t hpa = mr->root_hpa;
+	if (!hpa || hpa == INVALID_PAGE || hpa & 0xfff)
+		return;
+	const uint64_t va[3] = { mr->pae_root, mr->pml4_root, mr->pml5_root };
+	int kind = -1;
+	for (int i = 0; i < 3 && kind < 0; i++) {
+		uint64_t pa;
+		if (!va[i] || va[i] & 0xfff)
+			continue;
+		struct err *e = dump_vtop(T->dump, va[i], &pa);
+		if (e)
+			err_free(e);
+		else if (pa == hpa)
+			kind = i;
+	}
+	if (kind < 0)
+		return;
+	for (size_t i = 0; i < vm->nroots; i++)
+		if (vm->roots[i].special != ROOT_SP && vm->roots[i].spt_pa == hpa)
+			return;
+	void *p = array_room(vm->roots, vm->nroots, sizeof(*vm->roots));
+	if (!p)
+		return;
+	vm->roots = p;
+	struct kvm_root *r = &vm->roots[vm->nroots++];
+	memset(r, 0, sizeof(*r));
+	r->mmu = KVM_MMU_SHADOW;
+	r->shadow = &vm->shadow;
+	r->special = (enum kvm_root_special)(ROOT_PAE + kind);
+	r->spt = va[kind];
+	r->spt_pa = hpa;
+	r->level = 3 + kind;
+	r->role = mr->root_role;
+	r->list = SP_HELD;
+	r->held_vcpu = vcpu;
+	r->held_mmu = mmu;
+	r->held_prev = -1;
+	/* down entry 0 to the PAE page (bounded: at most 2 steps), then its 4 entries */
+	uint64_t pa = hpa;
+	for (int level = r->level; level > 3; level--) {
+		uint64_t e0;
+		struct err *e = dump_read_phys(T->dump, pa, &e0, 8);
+		if (e) {
+			err_free(e);
+			return;
+		}
+		if (!(e0 & 1))
+			return;
+		pa = e0 & PAE_ADDR;
+	}
+	uint64_t ent[SPTE_PAE_ENTRIES];
+	struct err *e = dump_read_phys(T->dump, pa, ent, sizeof(ent));
+	if (e) {
+		err_free(e);
+		return;
+	}
+	bool first = true;
+	for (int i = 0; i < SPTE_PAE_ENTRIES; i++) {
+		if (!(ent[i] & 1) || ent[i] == UINT64_MAX)
+			continue;
+		const struct kvm_shadow_page *c = kvm_shadow_find(&vm->shadow, ent[i] & PAE_ADDR);
+		if (!c)
+			continue;
+		r->pae_child[i] = c->spt_pa;
+		vm->shadow.pages[c - vm->shadow.pages].under_special = true;
+		/* the root's role is its pages': one mmu_alloc_*_roots made them */
+		if (first) {
+			r->direct = c->direct;
+			r->smm = c->smm;
+			r->guest_mode = c->guest_mode;
+			r->ad_disabled = c->ad_disabled;
+			r->access = c->access;
+			first = false;
+		}
+		r->invalid |= c->invalid;
+		r->obsolete |= c->obsolete;
+		r->refcount += c->root_count;
+	}
+}
+
+static struct err *shadow_vm_load(struct target *T, const struct shadow_layout *L, struct kvm_vm *vm,
+				  struct notes *notes)
 {
 	struct kvm_shadow *S = &vm->shadow;
 	struct err *e;
@@ -351,11 +453,29 @@ static struct err *shadow_vm_load(struct target *T, const struct shadow_layout *
 					kvm_shadow_find(S, k < 0 ? mr->root_hpa : mr->prev_hpa[k]);
 				if (sp)
 					shadow_add_root(vm, sp, v->idx, (enum kvm_vcpu_mmu)m, k);
+				else if (k < 0)
+					shadow_add_special(T, vm, mr, v->idx, (enum kvm_vcpu_mmu)m);
+			}
+			/* without pae_root's offset (recovered from code, not
+			 * found) a root that is no shadow page may be the vCPU's
+			 * pae_root: not guessed, said */
+			uint64_t hpa = mr->root_hpa;
+			bool listed = kvm_shadow_find(S, hpa) != NULL;
+			for (size_t r = 0; r < vm->nroots && !listed; r++)
+				listed = vm->roots[r].spt_pa == hpa;
+			if (!L->has_pae && hpa && hpa != INVALID_PAGE && !listed && !S->pae_unknown) {
+				S->pae_unknown = true;
+				vm->incomplete = true;
+				notes_add(notes, "VM %d (kvm 0x%llx): vCPU %d %s root 0x%llx is no "
+					  "shadow page, and kvm_mmu.pae_root is not known (not recovered from "
+					  "code): a PAE special root, if it is one, not walked", vm->pid,
+					  (unsigned long long)vm->addr, v->idx, kvm_vcpu_mmu_name(m),
+					  (unsigned long long)hpa);
 			}
 		}
 	}
 	for (size_t i = 0; i < S->npages; i++)
-		if (S->pages[i].root_count > 0)
+		if (S->pages[i].root_count > 0 && !S->pages[i].under_special)
 			shadow_add_root(vm, &S->pages[i], -1, MMU_NONE, -1);
 	return NULL;
 }
@@ -390,7 +510,7 @@ struct err *kvm_shadow_load(struct target *T, struct kvm_host *H)
 	}
 	for (size_t i = 0; i < H->nvms; i++) {
 		struct kvm_vm *vm = &H->vms[i];
-		if ((e = shadow_vm_load(T, &L, vm))) {
+		if ((e = shadow_vm_load(T, &L, vm, &H->notes))) {
 			notes_add(&H->notes, "VM %d (kvm 0x%llx): shadow MMU: %s", vm->pid,
 				  (unsigned long long)vm->addr, e->msg);
 			err_free(e);
@@ -441,6 +561,16 @@ const struct kvm_shadow_page *kvm_shadow_page_at(struct target *T, const struct 
 bool kvm_shadow_peek(struct target *T, uint64_t addr, uint64_t *v)
 {
 	return dump_peek(T->dump, addr, v, 8);
+}
+
+const char *kvm_root_special_name(enum kvm_root_special s)
+{
+	switch (s) {
+	case ROOT_PAE: return "pae_root";
+	case ROOT_PML4: return "pml4_root";
+	case ROOT_PML5: return "pml5_root";
+	default: return NULL;
+	}
 }
 
 const char *kvm_vcpu_mmu_name(enum kvm_vcpu_mmu m)

@@ -44,6 +44,7 @@ struct err *spte_iter_start(struct spte_iter *it, struct target *T, const struct
 	it->min_level = min_level < 1 ? 1 : min_level;
 	it->flags = flags;
 	it->root_level = root->level;
+	it->pae_level = root->pae_level;
 	it->nomem = false;
 	it->tables = 0;
 	it->is_table = false;
@@ -102,7 +103,19 @@ static bool iter_enter(struct spte_iter *it)
 	iter_bounds(it, it->pend_gfn, level_pages(level), &first, &last);
 	bool one = first == last;
 	uint64_t off = one ? (uint64_t)first * 8 : 0, len = one ? 8 : PAGE_SIZE;
-	struct err *e = dump_read_phys(it->T->dump, pa + off, (uint8_t *)t + off, len);
+	bool pae = level == it->pae_level;
+	if (pae) {
+		memset(t, 0, PAGE_SIZE);
+		if (off >= SPTE_ITER_PAE_ENTRIES * 8)
+			len = 0;
+		else if (!one)
+			len = SPTE_ITER_PAE_ENTRIES * 8;
+	}
+	struct err *e = len ? dump_read_phys(it->T->dump, pa + off, (uint8_t *)t + off, len) : NULL;
+	if (pae)
+		for (int i = 0; i < SPTE_ITER_PAE_ENTRIES; i++)
+			if (t[i] == UINT64_MAX)
+				t[i] = 0;
 	if (e) {
 		/* Filtered is the dump's choice; anything else is a pointer to
 		 * memory the host never had. */
@@ -112,7 +125,7 @@ static bool iter_enter(struct spte_iter *it)
 	/* A live table is read twice; an entry that differs was being written
 	 * and is read again until it holds still (bounded; the last value read
 	 * stands, and a finding on it is re-read before it is reported). */
-	if (dump_is_live(it->T->dump) &&
+	if (len && dump_is_live(it->T->dump) &&
 	    !dump_read_phys(it->T->dump, pa + off, (uint8_t *)it->again + off, len))
 		for (uint64_t i = off / 8; i < (off + len) / 8; i++)
 			if (t[i] != it->again[i]) {
@@ -159,7 +172,10 @@ bool spte_iter_next(struct spte_iter *it)
 		iter_bounds(it, base, span, &i, &last);
 		for (; i <= last; i++) {
 			uint64_t spte = t[i];
-			enum spte_kind k = classify(m, spte);
+			/* a special root's own entries have no SPTE_MMU_PRESENT bit:
+			 * present is PT_PRESENT_MASK, and none is a leaf */
+			enum spte_kind k = it->pae_level && level >= it->pae_level ?
+				spte_classify_special(spte) : classify(m, spte);
 			if (k == SPTE_EMPTY && !empty_too)
 				continue;
 			it->path_idx[level - 1] = i;

@@ -33,6 +33,27 @@ enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte)
 	return SPTE_PRESENT;
 }
 
+enum spte_kind spte_classify_special(uint64_t spte)
+{
+	if (!spte)
+		return SPTE_EMPTY;
+	return (spte & 1) && !(spte & (1ull << 7)) ? SPTE_PRESENT : SPTE_GARBAGE;
+}
+
+void spte_decode_special(const struct spte_masks *m, uint64_t spte, struct spte_bits *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->memtype = -1;
+	b->kind = spte_classify_special(spte);
+	if (b->kind != SPTE_PRESENT)
+		return;
+	b->hw_present = true;
+	b->writable = spte & (1ull << 1);
+	b->readable = spte & (1ull << 2);
+	b->accessed = spte & (1ull << 5);
+	b->pfn = (spte & m->address) >> 12;
+}
+
 void spte_decode(const struct spte_masks *m, uint64_t spte, int level, struct spte_bits *b)
 {
 	memset(b, 0, sizeof(*b));

@@ -75,7 +75,8 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 		return err_new(ERR_CORRUPT, "root 0x%llx: level %d", (unsigned long long)root->sp,
 			       root->level);
 	struct spte_iter *it = &w->it;
-	struct spte_iter_root r = { root->spt_pa, root->level, root->gfn };
+	struct spte_iter_root r = { root->spt_pa, root->level, root->gfn,
+				    root->special != ROOT_SP ? 3 : 0 };
 	struct err *e = spte_iter_start(it, w->T, m, NULL, &r, range ? range->gfn_lo : 0,
 					range ? range->gfn_hi : UINT64_MAX, 1, 0);
 	if (e)
@@ -96,10 +97,20 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 				break;
 			we.sp = w->sp[l - 1];
 			we.gfn = w->gfns[l - 1][it->index];
-			const struct kvm_shadow_page *child;
-			if (we.sp && it->is_table &&
+			/* a special root's entries are in no shadow page: each
+			 * maps its child page's gfn */
+			const struct kvm_shadow_page *child = NULL;
+			bool pae = root->special != ROOT_SP && l == 3;
+			if ((we.sp || pae) && it->is_table &&
 			    (child = kvm_shadow_find(root->shadow, it->spte & m->address)))
 				we.gfn = child->gfn;
+			/* KVM fills a PAE entry only from mmu_alloc_root: one that
+			 * reaches no shadow page (all of them read) is damage, and
+			 * what it points at is no table of KVM's: not entered */
+			if (pae && it->is_table && !child && root->shadow->lists_read) {
+				we.no_page = true;
+				spte_iter_skip_children(it);
+			}
 		}
 		switch (it->event) {
 		case WALK_ENTRY:
@@ -109,7 +120,7 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 			case SPTE_GARBAGE: st->garbage++; break;
 			default: st->present++; break;
 			}
-			spte_decode(m, it->spte, it->level, &we.bits);
+			walk_decode(m, root, it->spte, it->level, &we.bits);
 			break;
 		case WALK_LOOP: st->loops++; break;
 		case WALK_UNREADABLE: st->unreadable++; break;
@@ -127,6 +138,15 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 	return NULL;
 }
 
+void walk_decode(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte, int level,
+		 struct spte_bits *b)
+{
+	if (root->special != ROOT_SP && level >= 3)
+		spte_decode_special(m, spte, b);
+	else
+		spte_decode(m, spte, level, b);
+}
+
 enum walk_recheck walker_recheck(struct walker *w, const struct walk_entry *e, uint64_t *now)
 {
 	return spte_iter_recheck(&w->it, e->level, e->spte, now);
@@ -134,7 +154,9 @@ enum walk_recheck walker_recheck(struct walker *w, const struct walk_entry *e, u
 
 void walk_event_describe(const struct walk_entry *e, int pid, char *buf, size_t len)
 {
-	snprintf(buf, len, "VM %d root 0x%" PRIx64 ": level-%d entry %d of table 0x%" PRIx64
-		 " (gfn 0x%" PRIx64 ", spte 0x%" PRIx64 "): %s", pid, e->root->sp, e->level, e->index,
-		 e->table_pa, e->gfn, e->spte, e->why);
+	const char *special = kvm_root_special_name(e->root->special);
+	snprintf(buf, len, "VM %d %s 0x%" PRIx64 ": level-%d entry %d of table 0x%" PRIx64
+		 " (gfn 0x%" PRIx64 ", spte 0x%" PRIx64 "): %s", pid, special ? special : "root",
+		 special ? e->root->spt_pa : e->root->sp, e->level, e->index, e->table_pa, e->gfn, e->spte,
+		 e->why);
 }

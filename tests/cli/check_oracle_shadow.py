@@ -40,6 +40,17 @@ def expected_roots(ov):
                     seen.add(ri["sp"])
                     out.append((pages[ri["sp"]], {"vcpu": vc["idx"], "mmu": name,
                                                    "prev_root": None if k == 0 else k - 1}))
+                elif k == 0 and ri.get("special") and ("special", ri["hpa"]) not in seen:
+                    # the vCPU's own pae_root (pml4_root, pml5_root): a root
+                    # of its own; the pages of its PAE entries are under it
+                    seen.add(("special", ri["hpa"]))
+                    wk = next(w for w in m["walks"] if w.get("special") and w["hpa"] == ri["hpa"])
+                    kids = [pages[e["child_sp"]] for e in wk["sptes"]
+                            if e["level"] == 3 and e["sp"] is None and e["child_sp"]]
+                    seen.update(p["sp"] for p in kids)
+                    out.append(({"special": ri["special"], "hpa": ri["hpa"], "level": wk["level"],
+                                 "kids": kids, "role_word": m["root_role"]["word"]},
+                                {"vcpu": vc["idx"], "mmu": name, "prev_root": None}))
     for p in sorted(ov["shadow"]["pages"], key=lambda p: int(p["spt_pa"], 16)):
         if p["root_count"] > 0 and p["sp"] not in seen:
             seen.add(p["sp"])
@@ -91,14 +102,30 @@ def main():
                 check([(r["hpa"], r["pgd"]) for r in a["prev_roots"]] ==
                       [(r["hpa"], r["pgd"]) for r in b["prev_roots"]], f"{w} prev_roots")
                 check(a["root_role"] == b["root_role"]["word"], f"{w} root_role {a['root_role']} != {b['root_role']['word']}")
-                check(a["pae_root"] == b["pae_root"], f"{w} pae_root {a['pae_root']} != {b['pae_root']}")
+                for sk in ("pae_root", "pml4_root", "pml5_root"):
+                    check(a[sk] == b[sk], f"{w} {sk} {a[sk]} != {b[sk]}")
         # shadow roots, in the tool's order, every role field
         mine = [r for r in roots if r["kvm"] == k and r["mmu"] == "shadow"]
         want = expected_roots(ov)
-        check([r["sp"] for r in mine] == [p["sp"] for p, _ in want],
-              f"VM {k} shadow roots {[r['sp'] for r in mine]} != oracle {[p['sp'] for p, _ in want]}")
+        rid = lambda r: r["spt_pa"] if r.get("special") else r["sp"]
+        wid = lambda p: p["hpa"] if "special" in p else p["sp"]
+        check([rid(r) for r in mine] == [wid(p) for p, _ in want],
+              f"VM {k} shadow roots {[rid(r) for r in mine]} != oracle {[wid(p) for p, _ in want]}")
         for r, (p, held) in zip(mine, want):
             nroots += 1
+            if "special" in p:
+                # no page of its own: the role is its pages'
+                kid = p["kids"][0]["role"] if p["kids"] else {}
+                exp = {"special": p["special"], "sp": "0x0", "spt_pa": p["hpa"], "level": p["level"],
+                       "role": p["role_word"], "list": "none", "held_by": held,
+                       "refcount": sum(x["root_count"] for x in p["kids"]),
+                       "direct": bool(kid.get("direct")), "smm": kid.get("smm", 0),
+                       "guest_mode": bool(kid.get("guest_mode")),
+                       "obsolete": any(x["obsolete"] for x in p["kids"])}
+                for f, want_v in exp.items():
+                    check(r.get(f) == want_v, f"special root {p['hpa']} {f}: {r.get(f)} != oracle {want_v}")
+                continue
+            check(r.get("special") is None, f"shadow root {p['sp']}: special {r.get('special')}")
             ro = p["role"]
             exp = {"spt_pa": p["spt_pa"], "role": ro["word"], "level": ro["level"], "smm": ro["smm"],
                    "guest_mode": bool(ro["guest_mode"]), "ad_disabled": bool(ro["ad_disabled"]),
@@ -114,11 +141,13 @@ def main():
         for oc in ov["vcpus"]:
             for name in MMUS:
                 for wk in oc["mmus"][name]["walks"]:
-                    walks.setdefault(wk["sp"], wk)
-        check(set(walks) <= {r["sp"] for r in mine}, f"VM {k}: walked roots {set(walks)} not all listed")
+                    walks.setdefault(wk["hpa"] if wk.get("special") else wk["sp"], wk)
+        check(set(walks) <= {rid(r) for r in mine}, f"VM {k}: walked roots {set(walks)} not all listed")
+        # a special root's entries name it by its page (root_pa), the others by sp
+        eid = lambda e: e["root_pa"] if e.get("special") else e["root"]
         for sp, wk in walks.items():
             got = [(e["level"], e["addr_gfn"], e["spte"], e["leaf"], e.get("sp"), e.get("index"), e["gfn"])
-                   for e in sptes if e["kvm"] == k and e["root"] == sp and e["kind"] == "present"]
+                   for e in sptes if e["kvm"] == k and eid(e) == sp and e["kind"] == "present"]
             exp = [(e["level"], e["addr_gfn"], e["spte"], e["leaf"], e["sp"], e["index"], e["gfn"])
                    for e in wk["sptes"]]
             nsptes += len(exp)
@@ -127,11 +156,11 @@ def main():
                 check(False, f"shadow root {sp}: {len(got)} present SPTEs vs oracle {len(exp)}; "
                              f"first differences {diff}")
             got = [(e["level"], e["addr_gfn"], e["spte"]) for e in sptes
-                   if e["kvm"] == k and e["root"] == sp and e["kind"] == "mmio"]
+                   if e["kvm"] == k and eid(e) == sp and e["kind"] == "mmio"]
             exp = [(e["level"], e["addr_gfn"], e["spte"]) for e in wk["mmio"]]
             check(got == exp, f"shadow root {sp} MMIO SPTEs: {got[:3]} != oracle {exp[:3]}")
             for e in sptes:
-                if e["kvm"] == k and e["root"] == sp:
+                if e["kvm"] == k and eid(e) == sp:
                     check(e["kind"] in ("present", "mmio"), f"shadow root {sp}: unexpected {e['kind']} {e}")
     tap.case(f"vCPU MMUs, shadow roots and their SPTEs match {fixture}/oracle.json",
              not failures, "\n".join(failures[:20] + [f"{len(failures)} mismatches"]))

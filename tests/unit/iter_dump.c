@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 		const struct kvm_vm *vm = &H.vms[v];
 		for (size_t k = 0; k < vm->nroots; k++) {
 			const struct kvm_root *r = &vm->roots[k];
-			struct spte_iter_root root = { r->spt_pa, r->level, r->gfn };
+			struct spte_iter_root root = { r->spt_pa, r->level, r->gfn, r->special != ROOT_SP ? 3 : 0 };
 			if ((e = spte_iter_start(it, T, &H.masks, NULL, &root, lo, hi, min_level, 0))) {
 				printf("ERROR %s\n", e->msg);
 				err_free(e);
