@@ -64,6 +64,13 @@ static inline uint64_t kvm_root_id(const struct kvm_root *r)
 	return r->special != ROOT_SP ? r->spt_pa : r->sp;
 }
 
+/* The level whose table is a special root's PAE page (PT32E_ROOT_LEVEL;
+ * it and the levels above hold KVM's own entries, not SPTEs); 0: none. */
+static inline int kvm_root_pae_level(const struct kvm_root *r)
+{
+	return r->special != ROOT_SP ? 3 : 0;
+}
+
 /* A root of the nested guest's (L2) space: role.guest_mode, or held in a
  * vCPU's guest_mmu (5.10 computes the nested NPT role before it enters
  * guest mode, so its L2 roots have guest_mode 0). */

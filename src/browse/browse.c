@@ -317,7 +317,7 @@ static void draw_vm(struct ui *u)
 		const char *special = kvm_root_special_name(r->special);
 		addl(&L, "  %c%-5zu  0x%016" PRIx64 " 0x%-6x %-3d %-3d %-4" PRId64 " %s%s%s%s%s",
 		     u->map_vm == u->vm_sel && u->map.root == i ? '*' : ' ', i,
-		     special ? r->spt_pa : r->sp, r->role, r->level,
+		     kvm_root_id(r), r->role, r->level,
 		     r->smm, r->refcount, r->invalid ? "invalid" : "valid",
 		     r->guest_mode ? " guest-mode" : "", r->ad_disabled ? " A/D-disabled" : "",
 		     special ? " " : "", special ? special : "");
@@ -440,7 +440,7 @@ static void draw_map(struct ui *u)
 	const char *special = kvm_root_special_name(r->special);
 	snprintf(title, sizeof(title), "VM %s root %zu/%zu 0x%" PRIx64 "%s%s%s%s  a cell = %" PRIu64
 		 " gfn%s (%s)", vm_label(&u->s->H, vm), u->map.root + 1, vm->nroots,
-		 special ? r->spt_pa : r->sp, special ? " " : "", special ? special : "", r->smm ? " SMM" : "",
+		 kvm_root_id(r), special ? " " : "", special ? special : "", r->smm ? " SMM" : "",
 		 r->invalid ? " invalid" : "", u->zoom, u->zoom > 1 ? "s" : "", size);
 	header(title);
 	int cols = map_cols(), rows = map_rows();
@@ -916,7 +916,7 @@ static void draw_detail(struct ui *u)
 	addl(&L, "%s", "");
 	const char *special = kvm_root_special_name(r->special);
 	addl(&L, "walk from %s 0x%" PRIx64 " (role 0x%x%s%s):", special ? special : "root",
-	     special ? r->spt_pa : r->sp, r->role, r->smm ? ", SMM" : "", r->invalid ? ", invalid" : "");
+	     kvm_root_id(r), r->role, r->smm ? ", SMM" : "", r->invalid ? ", invalid" : "");
 	uint64_t pa = r->spt_pa;
 	for (int lv = r->level; lv >= l->level && lv >= 1; lv--) {
 		int idx = (int)((l->gfn >> (9 * (lv - 1))) & 511);

@@ -588,7 +588,7 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 	/* a vCPU's own pae_root/pml4_root/pml5_root: KVM writes root |
 	 * PT_PRESENT_MASK [| A | W | U] there, or 0 */
 	const char *special = kvm_root_special_name(e->root->special);
-	if (special && e->level >= 3) {
+	if (special && e->level >= kvm_root_pae_level(e->root)) {
 		if (e->bits.kind == SPTE_GARBAGE)
 			emit(r, CHK_S1, e, false, "garbage entry in a vCPU's special root",
 			     "entry %d of the vCPU's %s 0x%" PRIx64 " = 0x%016" PRIx64 ": not 0, and bit 0 "

@@ -71,11 +71,9 @@ static void finding_text(struct session *s, const struct finding *f)
 		char flags[96];
 		spte_flags_str(&f->bits, s->H.masks.ept, flags, sizeof(flags));
 		/* a shadow page no root reaches has findings too (S16-S18) */
-		if (f->root && f->root->special != ROOT_SP)
-			fprintf(s->out, "  %s 0x%" PRIx64, kvm_root_special_name(f->root->special),
-				f->root->spt_pa);
-		else if (f->root)
-			fprintf(s->out, "  root 0x%" PRIx64, f->root->sp);
+		if (f->root)
+			fprintf(s->out, "  %s 0x%" PRIx64, f->root->special != ROOT_SP ?
+				kvm_root_special_name(f->root->special) : "root", kvm_root_id(f->root));
 		else
 			fprintf(s->out, "  root -");
 		fprintf(s->out, "  gfn 0x%" PRIx64 "  L%d  spte 0x%016" PRIx64 " [%s]", f->gfn, f->level,

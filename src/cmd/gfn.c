@@ -79,7 +79,7 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 		const char *special = kvm_root_special_name(r->special);
 		fprintf(s->out, "VM %s  %s%s%s root 0x%" PRIx64 " (%s, level %d%s%s)  %sgfn 0x%" PRIx64
 			"  %sgpa 0x%" PRIx64 "\n", vm_label(&s->H, vm), shadow ? "shadow" : "TDP MMU",
-			special ? " " : "", special ? special : "", special ? r->spt_pa : r->sp,
+			special ? " " : "", special ? special : "", kvm_root_id(r),
 			r->smm ? "SMM" : "normal", r->level, kvm_root_l2(r) ? ", nested guest" : "",
 			r->invalid || r->obsolete ? ", INVALID" : "", space, gfn, space, gfn << 12);
 		if (!shadow)
@@ -90,7 +90,7 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 	uint64_t result_pfn = 0;
 	/* Bits above the root's reach are not translated, as by the hardware. */
 	uint64_t at = r->gfn + ((gfn - r->gfn) & (walk_level_pages(r->level + 1) - 1));
-	struct spte_iter_root root = { r->spt_pa, r->level, r->gfn, r->special != ROOT_SP ? 3 : 0 };
+	struct spte_iter_root root = { r->spt_pa, r->level, r->gfn, kvm_root_pae_level(r) };
 	struct err *e = spte_iter_start(it, s->T, m, NULL, &root, at, at, 1, SPTE_ITER_EMPTY);
 	if (e) {
 		gfn_unreadable(s, r->level, r->spt_pa, e->msg);
@@ -142,7 +142,7 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 			if (sp)
 				snprintf(spd, sizeof(spd), "  [sp 0x%" PRIx64 " %s gfn 0x%" PRIx64 "%s]", sp->sp,
 					 sp->direct ? "direct" : "shadows", sp->gfn, sp->unsync ? " unsync" : "");
-			else if (r->special != ROOT_SP && level >= 3)
+			else if (kvm_root_pae_level(r) && level >= kvm_root_pae_level(r))
 				snprintf(spd, sizeof(spd), "  [the vCPU's %s]", kvm_root_special_name(r->special));
 			else if (shadow)
 				snprintf(spd, sizeof(spd), "  [no shadow page for this table]");

@@ -42,7 +42,7 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 		if (e->sp) {
 			json_khex(&s->j, "sp", e->sp->sp);
 			json_ki64(&s->j, "index", e->index);
-		} else if (e->root->special != ROOT_SP && e->level >= 3) {
+		} else if (kvm_root_pae_level(e->root) && e->level >= kvm_root_pae_level(e->root)) {
 			json_ki64(&s->j, "index", e->index);
 		}
 		json_khex(&s->j, "spte", e->spte);
@@ -50,8 +50,7 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 		json_obj_end(&s->j);
 	} else {
 		char flags[96], l1[64] = "";
-		/* a special root has no kvm_mmu_page: its page's address stands for it */
-		uint64_t root_label = e->root->special != ROOT_SP ? e->root->spt_pa : e->root->sp;
+		uint64_t root_label = kvm_root_id(e->root);
 		spte_flags_str(&e->bits, c->ept, flags, sizeof(flags));
 		/* Under a shadow root the position is the input frame (an L2 gfn
 		 * under a nested root); the frame mapped is the shadow page's. */

@@ -259,6 +259,26 @@ static struct err *mmu_roots_read(struct target *T, const struct shadow_layout *
 	return NULL;
 }
 
+/* A new shadow-MMU root of VM held by VCPU's MMU (PREV: its prev_roots
+ * slot, -1 the root itself); NULL when out of memory (the root is then
+ * not listed). */
+static struct kvm_root *shadow_root_append(struct kvm_vm *vm, int vcpu, enum kvm_vcpu_mmu mmu,
+					   int prev)
+{
+	void *p = array_room(vm->roots, vm->nroots, sizeof(*vm->roots));
+	if (!p)
+		return NULL;
+	vm->roots = p;
+	struct kvm_root *r = &vm->roots[vm->nroots++];
+	memset(r, 0, sizeof(*r));
+	r->mmu = KVM_MMU_SHADOW;
+	r->shadow = &vm->shadow;
+	r->held_vcpu = vcpu;
+	r->held_mmu = mmu;
+	r->held_prev = prev;
+	return r;
+}
+
 static void shadow_add_root(struct kvm_vm *vm, const struct kvm_shadow_page *sp, int vcpu,
 			    enum kvm_vcpu_mmu mmu, int prev)
 {
@@ -266,14 +286,9 @@ static void shadow_add_root(struct kvm_vm *vm, const struct kvm_shadow_page *sp,
 		if (vm->roots[i].mmu == KVM_MMU_SHADOW && vm->roots[i].special == ROOT_SP &&
 		    vm->roots[i].sp == sp->sp)
 			return;
-	void *p = array_room(vm->roots, vm->nroots, sizeof(*vm->roots));
-	if (!p)
+	struct kvm_root *r = shadow_root_append(vm, vcpu, mmu, prev);
+	if (!r)
 		return;
-	vm->roots = p;
-	struct kvm_root *r = &vm->roots[vm->nroots++];
-	memset(r, 0, sizeof(*r));
-	r->mmu = KVM_MMU_SHADOW;
-	r->shadow = &vm->shadow;
 	r->sp = sp->sp;
 	r->spt = sp->spt;
 	r->spt_pa = sp->spt_pa;
@@ -292,32 +307,28 @@ static void shadow_add_root(struct kvm_vm *vm, const struct kvm_shadow_page *sp,
 	r->unsync = sp->unsync;
 	r->obsolete = sp->obsolete;
 	r->list = sp->list;
-	r->held_vcpu = vcpu;
-	r->held_mmu = mmu;
-	r->held_prev = prev;
 }
-
-/* The PAE entries' tables: a valid entry (IS_VALID_PAE_ROOT: nonzero;
- * INVALID_PAGE before 5.13) is root | PT_PRESENT_MASK [| A | W | U]. */
-#define PAE_ADDR 0x000ffffffffff000ull
 
 /* vCPU VCPU's MMU MR runs on a page of its own (root.hpa is __pa() of its
  * pae_root, or of pml4_root / pml5_root above it, whose entry 0 is the
  * level below): that page is a root, and the shadow pages its 4 PAE
  * entries reach are roots of it, not their own.  Told by the values, the
  * members present: no version.  The entries are the dump's: one pointing
- * at no shadow page is left to the walk to report. */
+ * at no shadow page is left to the walk to report.  A valid entry
+ * (IS_VALID_PAE_ROOT: nonzero; INVALID_PAGE before 5.13) is root |
+ * PT_PRESENT_MASK [| A | W | U], its table at the SPTE address bits
+ * (ADDR: the host's, which leave the memory-encryption bit out). */
 static void shadow_add_special(struct target *T, struct kvm_vm *vm, const struct kvm_mmu_roots *mr,
-			       int vcpu, enum kvm_vcpu_mmu mmu)
+			       int vcpu, enum kvm_vcpu_mmu mmu, uint64_t addr)
 {
 	uint64_t hpa = mr->root_hpa;
-	if (!hpa || hpa == INVALID_PAGE || hpa & 0xfff)
+	if (!hpa || hpa == INVALID_PAGE || hpa & (PAGE_SIZE - 1))
 		return;
 	const uint64_t va[3] = { mr->pae_root, mr->pml4_root, mr->pml5_root };
 	int kind = -1;
 	for (int i = 0; i < 3 && kind < 0; i++) {
 		uint64_t pa;
-		if (!va[i] || va[i] & 0xfff)
+		if (!va[i] || va[i] & (PAGE_SIZE - 1))
 			continue;
 		struct err *e = dump_vtop(T->dump, va[i], &pa);
 		if (e)
@@ -330,23 +341,15 @@ static void shadow_add_special(struct target *T, struct kvm_vm *vm, const struct
 	for (size_t i = 0; i < vm->nroots; i++)
 		if (vm->roots[i].special != ROOT_SP && vm->roots[i].spt_pa == hpa)
 			return;
-	void *p = array_room(vm->roots, vm->nroots, sizeof(*vm->roots));
-	if (!p)
+	struct kvm_root *r = shadow_root_append(vm, vcpu, mmu, -1);
+	if (!r)
 		return;
-	vm->roots = p;
-	struct kvm_root *r = &vm->roots[vm->nroots++];
-	memset(r, 0, sizeof(*r));
-	r->mmu = KVM_MMU_SHADOW;
-	r->shadow = &vm->shadow;
 	r->special = (enum kvm_root_special)(ROOT_PAE + kind);
 	r->spt = va[kind];
 	r->spt_pa = hpa;
 	r->level = 3 + kind;
 	r->role = mr->root_role;
 	r->list = SP_HELD;
-	r->held_vcpu = vcpu;
-	r->held_mmu = mmu;
-	r->held_prev = -1;
 	/* down entry 0 to the PAE page (bounded: at most 2 steps), then its 4 entries */
 	uint64_t pa = hpa;
 	for (int level = r->level; level > 3; level--) {
@@ -358,7 +361,7 @@ static void shadow_add_special(struct target *T, struct kvm_vm *vm, const struct
 		}
 		if (!(e0 & 1))
 			return;
-		pa = e0 & PAE_ADDR;
+		pa = e0 & addr;
 	}
 	uint64_t ent[SPTE_PAE_ENTRIES];
 	struct err *e = dump_read_phys(T->dump, pa, ent, sizeof(ent));
@@ -370,7 +373,7 @@ static void shadow_add_special(struct target *T, struct kvm_vm *vm, const struct
 	for (int i = 0; i < SPTE_PAE_ENTRIES; i++) {
 		if (!(ent[i] & 1) || ent[i] == UINT64_MAX)
 			continue;
-		const struct kvm_shadow_page *c = kvm_shadow_find(&vm->shadow, ent[i] & PAE_ADDR);
+		const struct kvm_shadow_page *c = kvm_shadow_find(&vm->shadow, ent[i] & addr);
 		if (!c)
 			continue;
 		r->pae_child[i] = c->spt_pa;
@@ -391,7 +394,7 @@ static void shadow_add_special(struct target *T, struct kvm_vm *vm, const struct
 }
 
 static struct err *shadow_vm_load(struct target *T, const struct shadow_layout *L, struct kvm_vm *vm,
-				  struct notes *notes)
+				  uint64_t addr, struct notes *notes)
 {
 	struct kvm_shadow *S = &vm->shadow;
 	struct err *e;
@@ -454,7 +457,7 @@ static struct err *shadow_vm_load(struct target *T, const struct shadow_layout *
 				if (sp)
 					shadow_add_root(vm, sp, v->idx, (enum kvm_vcpu_mmu)m, k);
 				else if (k < 0)
-					shadow_add_special(T, vm, mr, v->idx, (enum kvm_vcpu_mmu)m);
+					shadow_add_special(T, vm, mr, v->idx, (enum kvm_vcpu_mmu)m, addr);
 			}
 			/* without pae_root's offset (recovered from code, not
 			 * found) a root that is no shadow page may be the vCPU's
@@ -510,7 +513,7 @@ struct err *kvm_shadow_load(struct target *T, struct kvm_host *H)
 	}
 	for (size_t i = 0; i < H->nvms; i++) {
 		struct kvm_vm *vm = &H->vms[i];
-		if ((e = shadow_vm_load(T, &L, vm, &H->notes))) {
+		if ((e = shadow_vm_load(T, &L, vm, H->masks.address, &H->notes))) {
 			notes_add(&H->notes, "VM %d (kvm 0x%llx): shadow MMU: %s", vm->pid,
 				  (unsigned long long)vm->addr, e->msg);
 			err_free(e);

@@ -7,6 +7,10 @@
 #define SPTE_PS (1ull << 7)
 #define SPTE_WRITABLE (1ull << 1)	/* x86 R/W and EPT W are both bit 1 */
 #define EPT_READ (1ull << 0)
+/* x86 page-table bits of KVM's own special-root entries (PT_*_MASK) */
+#define PT_PRESENT (1ull << 0)
+#define PT_USER (1ull << 2)
+#define PT_ACCESSED (1ull << 5)
 #define EPT_RWX 7ull
 #define EPT_MEMTYPE_SHIFT 3
 #define EPT_IPAT (1ull << 6)
@@ -37,7 +41,7 @@ enum spte_kind spte_classify_special(uint64_t spte)
 {
 	if (!spte)
 		return SPTE_EMPTY;
-	return (spte & 1) && !(spte & (1ull << 7)) ? SPTE_PRESENT : SPTE_GARBAGE;
+	return (spte & PT_PRESENT) && !(spte & SPTE_PS) ? SPTE_PRESENT : SPTE_GARBAGE;
 }
 
 void spte_decode_special(const struct spte_masks *m, uint64_t spte, struct spte_bits *b)
@@ -48,9 +52,9 @@ void spte_decode_special(const struct spte_masks *m, uint64_t spte, struct spte_
 	if (b->kind != SPTE_PRESENT)
 		return;
 	b->hw_present = true;
-	b->writable = spte & (1ull << 1);
-	b->readable = spte & (1ull << 2);
-	b->accessed = spte & (1ull << 5);
+	b->writable = spte & SPTE_WRITABLE;
+	b->readable = spte & PT_USER;
+	b->accessed = spte & PT_ACCESSED;
 	b->pfn = (spte & m->address) >> 12;
 }
 

@@ -76,7 +76,7 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 			       root->level);
 	struct spte_iter *it = &w->it;
 	struct spte_iter_root r = { root->spt_pa, root->level, root->gfn,
-				    root->special != ROOT_SP ? 3 : 0 };
+				    kvm_root_pae_level(root) };
 	struct err *e = spte_iter_start(it, w->T, m, NULL, &r, range ? range->gfn_lo : 0,
 					range ? range->gfn_hi : UINT64_MAX, 1, 0);
 	if (e)
@@ -100,7 +100,7 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 			/* a special root's entries are in no shadow page: each
 			 * maps its child page's gfn */
 			const struct kvm_shadow_page *child = NULL;
-			bool pae = root->special != ROOT_SP && l == 3;
+			bool pae = kvm_root_pae_level(root) && l == kvm_root_pae_level(root);
 			if ((we.sp || pae) && it->is_table &&
 			    (child = kvm_shadow_find(root->shadow, it->spte & m->address)))
 				we.gfn = child->gfn;
@@ -141,7 +141,7 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 void walk_decode(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte, int level,
 		 struct spte_bits *b)
 {
-	if (root->special != ROOT_SP && level >= 3)
+	if (kvm_root_pae_level(root) && level >= kvm_root_pae_level(root))
 		spte_decode_special(m, spte, b);
 	else
 		spte_decode(m, spte, level, b);
@@ -157,6 +157,6 @@ void walk_event_describe(const struct walk_entry *e, int pid, char *buf, size_t 
 	const char *special = kvm_root_special_name(e->root->special);
 	snprintf(buf, len, "VM %d %s 0x%" PRIx64 ": level-%d entry %d of table 0x%" PRIx64
 		 " (gfn 0x%" PRIx64 ", spte 0x%" PRIx64 "): %s", pid, special ? special : "root",
-		 special ? e->root->spt_pa : e->root->sp, e->level, e->index, e->table_pa, e->gfn, e->spte,
+		 kvm_root_id(e->root), e->level, e->index, e->table_pa, e->gfn, e->spte,
 		 e->why);
 }
