@@ -10,7 +10,7 @@ _spte_inspect_positionals()
 		if ((skip)); then skip=0; continue; fi
 		case ${words[i]} in
 		--vm | --root | --gfn-range | --level | --pfn | --vmlinux | --module | --system-map | --check | \
-			--severity | --color | --with-gfn)
+			--severity | --color | --with-gfn | -J | --jobs)
 			skip=1 ;;
 		--) ;;
 		-*) ;;
@@ -26,7 +26,7 @@ _spte_inspect()
 	_init_completion -s -n : || return
 	local commands="summary info vms memslots roots sptes gfn pfn check browse dis extract diff"
 	local opts="-j --json -p --pretty --json-lines --color -r --reverse --att --vm --root --gfn-range --level --pfn
-		--vmlinux --module --system-map --check --severity --with-gfn --list-checks -h --help -V --version"
+		--vmlinux --module --system-map -J --jobs --check --severity --with-gfn --list-checks -h --help -V --version"
 	local -a _spte_inspect_pos
 	case $prev in
 	--vmlinux | --module | --system-map)
@@ -57,6 +57,9 @@ _spte_inspect()
 		local dump=${_spte_inspect_pos[0]-}
 		[ -n "$dump" ] && [ -r "$dump" ] &&
 			COMPREPLY=($(compgen -W "$("${words[0]}" "$dump" __pids 2>/dev/null)" -- "$cur"))
+		return ;;
+	-J | --jobs)
+		COMPREPLY=($(compgen -W "$(seq 1 "$(nproc 2>/dev/null || echo 1)")" -- "$cur"))
 		return ;;
 	--root | --gfn-range | --pfn | --with-gfn)
 		return ;;

@@ -10,7 +10,7 @@ function __spte_inspect_positionals
             continue
         end
         switch $w
-            case --vm --root --gfn-range --level --pfn --vmlinux --module --system-map --check --severity --color --with-gfn
+            case --vm --root --gfn-range --level --pfn --vmlinux --module --system-map --check --severity --color --with-gfn -J --jobs
                 set skip 1
             case '-*'
             case '*'
@@ -107,6 +107,7 @@ complete -c spte-inspect -l level -x -a '1 2 3 4 5' -d 'only this level'
 complete -c spte-inspect -l vmlinux -r -F -d 'vmlinux with .BTF'
 complete -c spte-inspect -l module -r -F -d 'module .ko with .BTF'
 complete -c spte-inspect -l system-map -r -F -d 'System.map'
+complete -c spte-inspect -s J -l jobs -x -d 'threads reading the dump'
 complete -c spte-inspect -l check -x -a '(__spte_inspect_checks)' -d 'run only these checks'
 complete -c spte-inspect -l severity -x -a 'info warning error' -d 'report floor'
 complete -c spte-inspect -l with-gfn -x -d 'extract: keep the guest frames of these gfns'

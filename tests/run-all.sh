@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole test suite: a normal build and an ASan+UBSan build, each running
-# every test (unit, oracle comparisons on every fixture, bad input, CLI).
+# every test (unit, oracle comparisons on every fixture, bad input, CLI); a
+# ThreadSanitizer build running the tests of the -J threads; the fuzzers.
 # Prints one closing line "N passed, N failed" and exits non-zero on failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ run_suite() { # builddir [meson setup args...]
 	fi
 	local suite=()
 	[ "$dir" = build-fuzz ] && suite=(--suite fuzz)
+	[ "$dir" = build-tsan ] && suite=(--suite threads)
 	# the sanitizers slow every run about threefold: so are the time limits
 	local mult=1
 	[ "$dir" != build ] && mult=3
@@ -44,6 +46,9 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
+echo "== ThreadSanitizer build, the tests of the -J threads"
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+run_suite build-tsan -Db_sanitize=thread -Db_lundef=false
 echo "== libFuzzer targets (clang, ASan + UBSan), bounded time each"
 CC=clang run_suite build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
 echo "$passed passed, $failed failed"

@@ -98,6 +98,29 @@ void dump_observe_touch(struct dump *d, uint64_t va, uint64_t len);
 const char *dump_vmcoreinfo_raw(struct dump *d);
 uint64_t dump_max_pfn(const struct dump *d);
 
+/* Read-ahead (spte-inspect -J): WORKERS threads, each with its own
+ * libkdumpfile context on the file, read whole physical pages the caller
+ * announces with dump_prefetch_phys, in that order, a bounded window ahead
+ * of it; a later whole-page read of one of them takes the worker's copy.
+ * The caller's thread keeps every decision: a page a worker could not read
+ * whole is read again as without workers, so bytes, errors and counts do not
+ * depend on them.  No workers on a live target.  0 workers: nothing. */
+struct err *dump_readahead_start(struct dump *d, unsigned workers);
+void dump_readahead_stop(struct dump *d);
+bool dump_prefetching(const struct dump *d);
+/* The pages (physical addresses, page aligned) about to be read, replacing
+ * the previous list; only from the thread that reads D. */
+void dump_prefetch_phys(struct dump *d, const uint64_t *pa, size_t n);
+struct dump_ra_stats {
+	uint64_t hinted;	/* pages announced */
+	uint64_t taken;		/* read by a worker and used */
+	uint64_t failed;	/* a worker could not read it: read again */
+	uint64_t missed;	/* announced, not started when it was read */
+	uint64_t unlisted;	/* whole-page reads not in the window */
+	uint64_t helped;	/* read ahead by the caller while it waited */
+};
+struct dump_ra_stats dump_readahead_stats(const struct dump *d);
+
 /* Count of reads that found no page: filtered out, or unreadable (a damaged
  * page descriptor, bytes past the end of a truncated file); for the
  * "incomplete" exit bit. */

@@ -44,6 +44,9 @@ struct spte_bits {
 
 enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte);
 void spte_decode(const struct spte_masks *m, uint64_t spte, int level, struct spte_bits *out);
+/* The same, for an SPTE already classified as KIND (spte_classify's answer). */
+void spte_decode_kind(const struct spte_masks *m, uint64_t spte, int level, enum spte_kind kind,
+		      struct spte_bits *out);
 const char *spte_kind_name(enum spte_kind k);
 /* An entry of a vCPU's special root (pae_root, pml4_root, pml5_root: KVM's
  * own pages above the shadow pages, mmu_alloc_*_roots): root |

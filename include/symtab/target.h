@@ -23,6 +23,9 @@ struct target_opts {
 	/* live: symbols and types from the kernel's memory, as from a dump,
 	 * not /proc/kallsyms and /sys/kernel/btf (an extract must hold them) */
 	bool from_memory;
+	/* threads reading the dump (-J): 0 or 1, the caller's alone; more,
+	 * that many less one read pages ahead of it (dump_readahead_start) */
+	unsigned jobs;
 };
 
 struct target_module {

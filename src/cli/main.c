@@ -105,10 +105,24 @@ static const struct command commands[] = {
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+/* -J: accepted up to MAX_JOBS; by default the online CPUs, at most
+ * DEFAULT_JOBS_MAX: each reader beyond the first holds its own view of the
+ * file (libkdumpfile's bitmaps of it), and past the decoding thread's own
+ * pace more readers only wait. */
+#define MAX_JOBS 64
+#define DEFAULT_JOBS_MAX 8
+
+static unsigned default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > DEFAULT_JOBS_MAX ? DEFAULT_JOBS_MAX : (unsigned)n;
+}
+
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "pretty", no_argument, NULL, 'p' },
-	{ "json-lines", no_argument, NULL, 'J' },
+	{ "json-lines", no_argument, NULL, 'N' },
+	{ "jobs", required_argument, NULL, 'J' },
 	{ "color", required_argument, NULL, 'C' },
 	{ "att", no_argument, NULL, 'A' },
 	{ "reverse", no_argument, NULL, 'R' },
@@ -164,6 +178,7 @@ static void usage(FILE *f, const struct command *only)
 		"      --vmlinux FILE      vmlinux with .BTF, when the dump lacks BTF\n"
 		"      --module FILE       module .ko with .BTF (repeatable)\n"
 		"      --system-map FILE   System.map, when the dump lacks kallsyms\n"
+		"  -J, --jobs N            threads reading the dump (default: online CPUs)\n"
 		"      --check ID[,ID...]  run only these checks (see --list-checks)\n"
 		"      --severity LEVEL    report findings at or above info|warning|error\n"
 		"      --list-checks       print the catalogue of checks with their documentation\n"
@@ -296,6 +311,7 @@ static const char *option_value_name(const char *opt)
 		{ "check", "check names (see --list-checks)" },
 		{ "severity", "a severity (info, warning or error)" },
 		{ "color", "auto, always or never" },
+		{ "jobs", "a number of threads" },
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		if (!strcmp(v[i].opt, opt))
@@ -338,7 +354,7 @@ int main(int argc, char **argv)
 	s.sel.vm_pid = -1;
 	s.sel.range.gfn_hi = UINT64_MAX;
 	s.out = stdout;
-	struct target_opts topts = { 0 };
+	struct target_opts topts = { .jobs = default_jobs() };
 	const char *mods[64];
 	bool help = false, list_checks = false;
 	int color = -1;	/* --color: -1 auto, 0 never, 1 always */
@@ -348,11 +364,17 @@ int main(int argc, char **argv)
 	opterr = 0;
 	/* '+' would stop at the first non-option; we want options anywhere.
 	 * The leading ':' tells a missing value (':') from an unknown option. */
-	while ((c = getopt_long(argc, argv, ":jphVr", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jphVrJ:", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': s.json = true; break;
 		case 'p': s.json = s.pretty = true; break;
-		case 'J': s.json = s.lines = true; break;
+		case 'N': s.json = s.lines = true; break;
+		case 'J':
+			if (parse_u64(optarg, &v) || v < 1 || v > MAX_JOBS)
+				return fail(EXIT_USAGE, "--jobs: '%s' is not a number of threads from 1 to %d",
+					    optarg, MAX_JOBS);
+			topts.jobs = (unsigned)v;
+			break;
 		case 'A': s.dis_att = true; break;
 		case 'r':
 		case 'R': s.dis_reverse = true; break;

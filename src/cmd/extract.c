@@ -472,6 +472,18 @@ static void append(char **buf, size_t *len, const char *fmt, ...)
 }
 
 /* The source's VMCOREINFO without an earlier extract's record, plus ours. */
+/* SOURCE_DATE_EPOCH (reproducible-builds.org): the time an extract records,
+ * so that one dump cut twice gives the same bytes.  Unset or not a plain
+ * count of seconds: now. */
+static bool extract_epoch(time_t *t)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 18)
+		return false;
+	*t = (time_t)strtoll(s, NULL, 10);
+	return true;
+}
+
 static char *extract_vmcoreinfo(struct session *s, struct dump *d, uint64_t pages, const struct notes *inc)
 {
 	const char *raw = dump_vmcoreinfo_raw(d);
@@ -484,7 +496,9 @@ static char *extract_vmcoreinfo(struct session *s, struct dump *d, uint64_t page
 			append(&out, &len, "%.*s\n", (int)l, line);
 		line += l + (nl ? 1 : 0);
 	}
-	time_t now = time(NULL);
+	time_t now;
+	if (!extract_epoch(&now))
+		now = time(NULL);
 	char date[32];
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	struct stat st;
@@ -676,6 +690,11 @@ struct err *extract_write(struct session *s, const char *out, const struct extra
 			.phys_base = pb ? (uint64_t)strtoll(pb, NULL, 0) : 0, .nr_cpus = ncpus,
 			.vmcoreinfo = vi, .notes = notes, .notes_len = nlen,
 		};
+		time_t epoch;
+		if (extract_epoch(&epoch)) {
+			info.have_time = true;
+			info.time = (int64_t)epoch;
+		}
 		if (vi) {
 			e = kdump_write_finish(kw, &info, &ws);
 		} else {

@@ -185,6 +185,7 @@ void dump_close(struct dump *d)
 {
 	if (!d)
 		return;
+	dump_readahead_stop(d); /* its workers read the file */
 	kdump_backend_close(d);
 	int fd = d->fd;
 	dump_flat_close(d);
@@ -205,9 +206,42 @@ void dump_close(struct dump *d)
  * check there keeps libkdumpfile 0.5.1 away from reads of pages the file does
  * not hold (its cache crashes after a run of such failed reads), and
  * overlaid pages are seen.  Translation itself is libkdumpfile's. */
+/* Read-ahead for a read of many pages (BTF, kallsyms tables, module
+ * symbols): its whole pages' physical addresses, as far as they translate,
+ * announced before they are read. */
+#define DUMP_PREFETCH_MIN_PAGES 3
+#define DUMP_PREFETCH_MAX_PAGES 4096
+
+static void dump_prefetch_virt(struct dump *d, uint64_t va, size_t len)
+{
+	uint64_t first = (va + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+	if (len < (size_t)DUMP_PREFETCH_MIN_PAGES * PAGE_SIZE || va + len < first)
+		return;
+	size_t n = (size_t)((va + len - first) / PAGE_SIZE);
+	if (n > DUMP_PREFETCH_MAX_PAGES)
+		n = DUMP_PREFETCH_MAX_PAGES;
+	uint64_t *pa = malloc(n * sizeof(*pa));
+	if (!pa)
+		return;
+	size_t k = 0;
+	/* the translations the read will ask for, as it would (observed and
+	 * cached alike); it meets the same failure, if any, itself */
+	for (; k < n; k++) {
+		struct err *e = dump_vtop(d, first + (uint64_t)k * PAGE_SIZE, &pa[k]);
+		if (e) {
+			err_free(e);
+			break;
+		}
+	}
+	dump_prefetch_phys(d, pa, k);
+	free(pa);
+}
+
 static struct err *dump_read_virt_paged(struct dump *d, uint64_t va, void *buf, size_t len)
 {
 	uint8_t *out = buf;
+	if (d->ra)
+		dump_prefetch_virt(d, va, len);
 	while (len) {
 		size_t chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
 		if (chunk > len)
@@ -229,6 +263,8 @@ static struct err *dump_backend_read(struct dump *d, uint64_t pa, void *buf, siz
 {
 	if (d->nkcore)
 		return kcore_read(d, pa, buf, len);
+	if (d->ra && len == PAGE_SIZE && !(pa & (PAGE_SIZE - 1)) && ra_take(d, pa, buf))
+		return NULL;
 	struct err *e = valid_read(d, pa, len);
 	if (e)
 		return e;
@@ -349,6 +385,7 @@ const struct dump_live_stats *dump_live_stats(const struct dump *d) { return &d-
 void dump_test_live(struct dump *d, dump_read_hook hook, void *arg)
 {
 	d->live = true;
+	dump_readahead_stop(d);
 	/* a live target gets no caching of pages or translations */
 	cache_fini(d);
 	d->hook = hook;

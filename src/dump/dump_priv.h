@@ -16,6 +16,7 @@ struct dump_tlb;
 struct dump_pcache;
 struct dump_kcore_seg;
 struct dump_valid;
+struct dump_ra;
 
 enum dump_kind { DUMP_OTHER, DUMP_KDUMP, DUMP_ELF };
 
@@ -49,6 +50,7 @@ struct dump {
 	struct notes notes;	/* what the file lacks (truncation), for "incomplete" */
 	bool extract;		/* a spte-inspect extract: absent pages were cut */
 	char *vmcoreinfo_raw;	/* the text, for writing an extract */
+	struct dump_ra *ra;	/* read-ahead workers, or NULL */
 };
 
 /* pread(2) of the dump file as libkdumpfile sees it (rearranged, if
@@ -82,6 +84,11 @@ struct err *valid_read(struct dump *d, uint64_t pa, size_t len);
 /* Descriptors (their file offsets, in *ATS, malloc'ed) that claim more
  * bytes than a block: libkdumpfile would overflow its buffer reading them. */
 size_t valid_overflowing(const struct dump *d, uint64_t **ats);
+/* Whether valid_read would let page PFN be read; counts nothing (any thread). */
+bool valid_page_readable(const struct dump *d, uint64_t pfn);
+
+/* readahead.c: true if a worker read page PA (aligned) whole into BUF. */
+bool ra_take(struct dump *d, uint64_t pa, void *buf);
 
 /* overlay.c */
 bool overlay_has_page(const struct dump *d, uint64_t pfn);

@@ -458,6 +458,18 @@ static const char *desc_fault(const struct dump_valid *v, uint64_t off, uint32_t
 	return buf;
 }
 
+/* The first set bit of BM at or after BIT; one must exist. */
+static uint64_t next_set_bit(const uint8_t *bm, uint64_t bit)
+{
+	uint8_t b = bm[bit / 8] >> (bit % 8);
+	if (b)
+		return bit + (uint64_t)__builtin_ctz(b);
+	bit = (bit / 8 + 1) * 8;
+	while (!bm[bit / 8])
+		bit += 8;
+	return bit + (uint64_t)__builtin_ctz(bm[bit / 8]);
+}
+
 /* Every descriptor the file holds, judged once at open (a table of 24-byte
  * entries, bounded by the file): the damaged ones are remembered by pfn. */
 static struct err *valid_descriptors(struct dump *d)
@@ -475,11 +487,16 @@ static struct err *valid_descriptors(struct dump *d)
 		if (e)
 			return e;
 		for (uint64_t k = 0; k < n; k++, pfn++) {
-			while (!(v->bm2[pfn / 8] >> (pfn % 8) & 1))
-				pfn++;	/* ndesc set bits exist: this ends */
+			pfn = next_set_bit(v->bm2, pfn); /* ndesc set bits exist: found */
 			const uint8_t *p = buf + k * KD_DESC_SIZE;
 			uint64_t off = rd64(p);
 			uint32_t size = rd32(p + 8), flags = rd32(p + 12);
+			/* the common case, a sound descriptor, without a call: this
+			 * runs once per page of the dump */
+			uint32_t comp = flags & KD_COMPRESSION;
+			if (flags == comp && !(comp & (comp - 1)) && size && size <= PAGE_SIZE &&
+			    (comp || size == PAGE_SIZE) && off >= v->desc_off && in_file(off, size, v->size))
+				continue;
 			char why[160];
 			if (!desc_fault(v, off, size, flags, why, sizeof(why)))
 				continue;
@@ -579,4 +596,16 @@ struct err *valid_read(struct dump *d, uint64_t pa, size_t len)
 	if (e)
 		d->filtered_reads++;
 	return e;
+}
+
+bool valid_page_readable(const struct dump *d, uint64_t pfn)
+{
+	if (!d->valid)
+		return true;
+	/* the same tests as valid_read, without its count; only reads */
+	struct dump *dd = (struct dump *)d;
+	struct err *e = d->kind == DUMP_KDUMP ? valid_kdump_page(dd, pfn)
+			: d->kind == DUMP_ELF ? valid_elf_range(dd, pfn << PAGE_SHIFT, PAGE_SIZE) : NULL;
+	err_free(e);
+	return !e;
 }

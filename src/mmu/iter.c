@@ -71,6 +71,22 @@ struct err *spte_iter_start(struct spte_iter *it, struct target *T, const struct
 	return NULL;
 }
 
+/* Tell the dump's read-ahead which tables this one leads to, in the order
+ * they will be entered.  Only a table with table children says so: the
+ * list replaces the last one, and a 4K-leaf table's parent is where the
+ * walk spends its reads (a huge-page table leaves its parent's list on). */
+static void iter_prefetch_children(struct spte_iter *it, const uint64_t *t, int level, uint64_t base)
+{
+	uint64_t pa[SPTE_ITER_ENTRIES];
+	size_t n = 0;
+	int first = 0, last;
+	iter_bounds(it, base, level_pages(level), &first, &last);
+	for (int i = first; i <= last; i++)
+		if (!(t[i] & SPTE_PS) && it->classify(it->m, t[i]) == SPTE_PRESENT)
+			pa[n++] = t[i] & it->m->address;
+	dump_prefetch_phys(it->T->dump, pa, n);
+}
+
 /* Yield an event for the table that was not entered; the cursor stays at
  * the entry pointing at it. */
 static bool iter_event(struct spte_iter *it, enum walk_event ev, const char *why)
@@ -137,6 +153,8 @@ static bool iter_enter(struct spte_iter *it)
 				err_free(re);
 			}
 	it->tables++;
+	if (!one && level > it->min_level && level != it->pae_level && dump_prefetching(it->T->dump))
+		iter_prefetch_children(it, t, level, it->pend_gfn);
 	it->cur = level;
 	it->base[level - 1] = it->pend_gfn;
 	it->path_pa[level - 1] = pa;

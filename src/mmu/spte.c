@@ -60,9 +60,15 @@ void spte_decode_special(const struct spte_masks *m, uint64_t spte, struct spte_
 
 void spte_decode(const struct spte_masks *m, uint64_t spte, int level, struct spte_bits *b)
 {
+	spte_decode_kind(m, spte, level, spte_classify(m, spte), b);
+}
+
+void spte_decode_kind(const struct spte_masks *m, uint64_t spte, int level, enum spte_kind kind,
+		      struct spte_bits *b)
+{
 	memset(b, 0, sizeof(*b));
 	b->memtype = -1;
-	b->kind = spte_classify(m, spte);
+	b->kind = kind;
 	if (b->kind == SPTE_MMIO) {
 		uint64_t gpa = spte & m->nonpresent_or_rsvd_lower_gfn;
 		if (!m->nonpresent_or_rsvd_lower_gfn) /* older kernels: plain address bits */

@@ -551,6 +551,8 @@ struct err *target_begin(const char *path, const struct target_opts *o, struct t
 	types_init(&T->types);
 	T->from_memory = o->from_memory;
 	struct err *e = dump_open(path, &T->dump);
+	if (!e && o->jobs > 1)
+		e = dump_readahead_start(T->dump, o->jobs - 1);
 	if (e)
 		goto fail;
 	snprintf(T->release, sizeof(T->release), "%s", dump_vmcoreinfo(T->dump, "OSRELEASE"));
