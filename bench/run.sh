@@ -24,11 +24,15 @@ gcc -O2 -o "$WORK/floor" "$HERE/floor.c" -lkdumpfile
 import json, sys
 for r in json.load(sys.stdin)["roots"]:
     print(r["spt_pa"])' >"$WORK/tables.txt"
-"$BIN" -j "$DUMP" sptes | python3 -c '
+# one record a line: the 6 GiB dump's 1.6 M SPTEs are 0.6 GB of JSON, which
+# json.load would hold whole (several GB of objects)
+"$BIN" --json-lines "$DUMP" sptes | python3 -c '
 import json, sys
-d = json.load(sys.stdin)
 n = 0
-for e in d["sptes"]:
+for line in sys.stdin:
+    e = json.loads(line)
+    if e.get("record") != "sptes":
+        continue
     b = e["bits"]  # schema 2: the decoded bits under "bits"
     if b["kind"] == "present":
         n += 1
