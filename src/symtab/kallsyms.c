@@ -116,21 +116,29 @@ static inline const uint8_t *name_stream_span(struct name_stream *s, uint32_t le
 struct ks_tokens {
 	const char *text;	/* tlen bytes and a NUL */
 	uint32_t off[256], len[256];
+	uint32_t longest;
 	char slot[256][KS_SLOT];
 };
 
+/* L (at most KS_SLOT) bytes of SLOT to DST, which has room for KS_SLOT.
+ * Unrolled: as a loop it became a rep movsq. */
+static inline void ks_copy(char *dst, const char *slot, uint32_t l)
+{
+	memcpy(dst, slot, 16);
+	if (l > 16) {
+		memcpy(dst + 16, slot + 16, 16);
+		if (l > 32)
+			memcpy(dst + 32, slot + 32, 32);
+	}
+}
+
 /* Token B appended to NAME (of *N bytes, at most KS_NAME_MAX; room for
- * KS_NAME_MAX + KS_SLOT bytes).  Unrolled: as a loop it became a rep movsq. */
+ * KS_NAME_MAX + KS_SLOT bytes). */
 static inline void ks_expand(const struct ks_tokens *T, uint8_t b, char *name, size_t *n)
 {
 	uint32_t l = T->len[b];
 	if (l <= KS_SLOT && *n + l <= KS_NAME_MAX) {
-		memcpy(name + *n, T->slot[b], 16);
-		if (l > 16) {
-			memcpy(name + *n + 16, T->slot[b] + 16, 16);
-			if (l > 32)
-				memcpy(name + *n + 32, T->slot[b] + 32, 32);
-		}
+		ks_copy(name + *n, T->slot[b], l);
 	} else {
 		if (l > KS_NAME_MAX - *n)
 			l = (uint32_t)(KS_NAME_MAX - *n);
@@ -193,6 +201,8 @@ static struct err *ks_decode_names(struct dump *d, const struct ks_loc *L, uint3
 		T->len[i] = (uint32_t)strlen(tokens + token_index[i]);
 		if (T->len[i] <= KS_SLOT)
 			memcpy(T->slot[i], tokens + token_index[i], T->len[i]);
+		if (T->len[i] > T->longest)
+			T->longest = T->len[i];
 	}
 	ns->d = d;
 	ns->base = ns->pos = L->names;
@@ -222,7 +232,13 @@ static struct err *ks_decode_names(struct dump *d, const struct ks_loc *L, uint3
 		}
 		size_t n = 0;
 		const uint8_t *p = name_stream_span(ns, len);
-		if (p) {
+		if (p && T->longest <= KS_SLOT && (size_t)len * T->longest <= KS_NAME_MAX) {
+			/* every token in its slot and the name not cut: no checks */
+			for (uint32_t k = 0; k < len; k++) {
+				ks_copy(name + n, T->slot[p[k]], T->len[p[k]]);
+				n += T->len[p[k]];
+			}
+		} else if (p) {
 			for (uint32_t k = 0; k < len; k++)
 				ks_expand(T, p[k], name, &n);
 		} else {
