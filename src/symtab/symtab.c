@@ -193,9 +193,15 @@ const char *symtab_symbolize(const struct symtab *t, uint64_t addr, uint64_t *of
 		free(m->by_addr);
 		if (!(m->by_addr = malloc(m->n * sizeof(*m->by_addr))))
 			return NULL;
-		for (size_t i = 0; i < m->n; i++)
+		bool sorted = true;
+		for (size_t i = 0; i < m->n; i++) {
 			m->by_addr[i] = (uint32_t)i;
-		qsort_r(m->by_addr, m->n, sizeof(*m->by_addr), symtab_cmp_addr, m->addr);
+			sorted &= !i || m->addr[i - 1] <= m->addr[i];
+		}
+		/* kallsyms is in address order already (ks_valid insists): the
+		 * identity is what the (stable) sort would give */
+		if (!sorted)
+			qsort_r(m->by_addr, m->n, sizeof(*m->by_addr), symtab_cmp_addr, m->addr);
 		m->by_addr_sorted = true;
 	}
 	while (lo < hi) { /* first index with address > addr */

@@ -1,7 +1,8 @@
 /* The symbol table on constructed names: the name hash sees every byte of
  * a name whatever its length and alignment, a name's first definition wins,
  * names beyond a reservation still go in, and the address index is built
- * on the first symbolize and again after the table changes. */
+ * on the first symbolize (not sorted when the table is in address order
+ * already) and again after the table changes. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,6 +96,29 @@ int main(void)
 	CHECK("baz is found", symtab_lookup(&t, "baz", &a) && a == 0x2800);
 	CHECK("foo still resolves to its first definition", symtab_lookup(&t, "foo", &a) && a == 0x1000);
 	symtab_fini(&t);
+
+	/* aliases (one address, two names): the later one, whether the table
+	 * came in address order (kallsyms) or not (a module's) */
+	for (int unsorted = 0; unsorted < 2; unsorted++) {
+		struct symtab al;
+		symtab_init(&al, "aliases");
+		if (unsorted)
+			symtab_add(&al, "high", 4, 0x9000, 't');
+		symtab_add(&al, "low", 3, 0x1000, 't');
+		symtab_add(&al, "alias_a", 7, 0x5000, 't');
+		symtab_add(&al, "alias_b", 7, 0x5000, 't');
+		if (!unsorted)
+			symtab_add(&al, "high", 4, 0x9000, 't');
+		symtab_finish(&al);
+		s = symtab_symbolize(&al, 0x5010, &off);
+		CHECK(unsorted ? "aliases out of address order: the later one"
+			       : "aliases in address order: the later one",
+		      s && !strcmp(s, "alias_b") && off == 0x10);
+		s = symtab_symbolize(&al, 0x9000, &off);
+		CHECK(unsorted ? "out of address order: the highest" : "in address order: the highest",
+		      s && !strcmp(s, "high") && off == 0);
+		symtab_fini(&al);
+	}
 
 	struct symtab e;
 	CHECK("an empty table", !symtab_init(&e, "empty") && !symtab_finish(&e));
