@@ -18,20 +18,26 @@ struct symtab {
 	char *type;
 	char *pool;
 	size_t pool_len, pool_cap;
+	uint32_t *name_hash;	/* symtab_hash of each name, computed as it is added */
 	uint32_t *hash;		/* open addressing: index + 1, 0 = empty */
 	size_t hash_cap;
-	uint32_t *by_addr;	/* sorted lazily */
+	uint32_t *by_addr;	/* built and sorted on the first symbolize */
 	bool by_addr_sorted;
 };
 
 struct err *symtab_init(struct symtab *t, const char *name);
 void symtab_fini(struct symtab *t);
+/* Room for N symbols and POOL bytes of names (with their NULs) in all, so
+ * that adding them does not reallocate; a hint, adding beyond it works. */
+struct err *symtab_reserve(struct symtab *t, size_t n, size_t pool);
 struct err *symtab_add(struct symtab *t, const char *name, size_t len, uint64_t addr, char type);
 /* Build the lookup indexes once all symbols are in. */
 struct err *symtab_finish(struct symtab *t);
 bool symtab_lookup(const struct symtab *t, const char *name, uint64_t *addr);
 /* Nearest symbol at or below ADDR; returns its name or NULL. */
 const char *symtab_symbolize(const struct symtab *t, uint64_t addr, uint64_t *offset);
+/* The hash of the LEN bytes at S that the name index uses. */
+uint32_t symtab_hash(const char *s, size_t len);
 static inline const char *symtab_name(const struct symtab *t, size_t i)
 {
 	return t->pool + t->name_off[i];

@@ -94,6 +94,63 @@ struct ks_anchors {
 	unsigned nidx[KS_NANCHORS];
 };
 
+/* The LEN bytes at S's position when its window holds them all (within
+ * KALLSYMS_MAX_NAMES), consumed; NULL when they must be taken byte by byte. */
+static inline const uint8_t *name_stream_span(struct name_stream *s, uint32_t len)
+{
+	if (s->pos >= s->buf_start && s->pos + len <= s->buf_start + s->buf_len &&
+	    s->pos + len - s->base <= KALLSYMS_MAX_NAMES) {
+		const uint8_t *p = s->buf + (s->pos - s->buf_start);
+		s->pos += len;
+		return p;
+	}
+	return NULL;
+}
+
+#define KS_NAME_MAX 1023	/* longer names are cut there */
+#define KS_SLOT 64		/* tokens up to this long are copied 16 bytes at a time */
+
+/* The tokens expanded once, so that a name is a move or two per token
+ * rather than a byte loop looking for each token's NUL: each token up to
+ * KS_SLOT bytes in a slot of its own, padded with NULs. */
+struct ks_tokens {
+	const char *text;	/* tlen bytes and a NUL */
+	uint32_t off[256], len[256];
+	uint32_t longest;
+	char slot[256][KS_SLOT];
+};
+
+/* L (at most KS_SLOT) bytes of SLOT to DST, which has room for KS_SLOT.
+ * Unrolled: as a loop it became a rep movsq. */
+static inline void ks_copy(char *dst, const char *slot, uint32_t l)
+{
+	memcpy(dst, slot, 16);
+	if (l > 16) {
+		memcpy(dst + 16, slot + 16, 16);
+		if (l > 32)
+			memcpy(dst + 32, slot + 32, 32);
+	}
+}
+
+/* Token B appended to NAME (of *N bytes, at most KS_NAME_MAX; room for
+ * KS_NAME_MAX + KS_SLOT bytes). */
+static inline void ks_expand(const struct ks_tokens *T, uint8_t b, char *name, size_t *n)
+{
+	uint32_t l = T->len[b];
+	if (l <= KS_SLOT && *n + l <= KS_NAME_MAX) {
+		ks_copy(name + *n, T->slot[b], l);
+	} else {
+		if (l > KS_NAME_MAX - *n)
+			l = (uint32_t)(KS_NAME_MAX - *n);
+		memcpy(name + *n, T->text + T->off[b], l);
+	}
+	*n += l;
+}
+
+/* The wanted anchors by name hash, each slot an anchor's index + 1 (0:
+ * empty): one probe per symbol finds the few names that are anchors. */
+#define KS_ANCHOR_SLOTS 64
+
 /* Decode the compressed names into T (addresses filled in later): one byte
  * of length (two with bit 7 set), then token bytes; the first character of a
  * symbol is its type letter. */
@@ -105,8 +162,9 @@ static struct err *ks_decode_names(struct dump *d, const struct ks_loc *L, uint3
 	if ((e = dump_read_virt(d, L->tidx, token_index, sizeof(token_index))))
 		return err_wrap(e, "kallsyms_token_index");
 	char *tokens = malloc(KALLSYMS_TOKEN_TABLE_MAX + 1);
+	struct ks_tokens *T = calloc(1, sizeof(*T));
 	struct name_stream *ns = calloc(1, sizeof(*ns));
-	if (!tokens || !ns) {
+	if (!tokens || !T || !ns) {
 		e = err_new(ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -135,12 +193,33 @@ static struct err *ks_decode_names(struct dump *d, const struct ks_loc *L, uint3
 		tlen = ok;
 	}
 	tokens[tlen] = '\0';
+	T->text = tokens;
+	for (int i = 0; i < 256; i++) {
+		if (token_index[i] >= tlen) /* no token: it expands to nothing */
+			continue;
+		T->off[i] = token_index[i];
+		T->len[i] = (uint32_t)strlen(tokens + token_index[i]);
+		if (T->len[i] <= KS_SLOT)
+			memcpy(T->slot[i], tokens + token_index[i], T->len[i]);
+		if (T->len[i] > T->longest)
+			T->longest = T->len[i];
+	}
 	ns->d = d;
 	ns->base = ns->pos = L->names;
 	size_t alen[KS_NANCHORS];
-	for (size_t a = 0; a < KS_NANCHORS; a++)
+	uint32_t ahash[KS_NANCHORS];
+	uint8_t aslot[KS_ANCHOR_SLOTS] = { 0 };
+	for (size_t a = 0; a < KS_NANCHORS; a++) {
 		alen[a] = strlen(ks_anchor_names[a]);
-	char name[1024];
+		ahash[a] = symtab_hash(ks_anchor_names[a], alen[a]);
+		if (!A->want[a])
+			continue;
+		size_t h = ahash[a] & (KS_ANCHOR_SLOTS - 1);
+		while (aslot[h])
+			h = (h + 1) & (KS_ANCHOR_SLOTS - 1);
+		aslot[h] = (uint8_t)(a + 1);
+	}
+	char name[KS_NAME_MAX + 1 + KS_SLOT];
 	for (uint32_t i = 0; i < nsyms; i++) {
 		uint8_t b = 0;
 		if ((e = name_stream_byte(ns, &b)))
@@ -152,29 +231,41 @@ static struct err *ks_decode_names(struct dump *d, const struct ks_loc *L, uint3
 			len = (len & 0x7f) | ((uint32_t)b << 7);
 		}
 		size_t n = 0;
-		for (uint32_t k = 0; k < len; k++) {
-			if ((e = name_stream_byte(ns, &b)))
-				goto out;
-			if (token_index[b] >= tlen)
-				continue;
-			for (const char *c = tokens + token_index[b]; *c && n < sizeof(name) - 1; c++)
-				name[n++] = *c;
+		const uint8_t *p = name_stream_span(ns, len);
+		if (p && T->longest <= KS_SLOT && (size_t)len * T->longest <= KS_NAME_MAX) {
+			/* every token in its slot and the name not cut: no checks */
+			for (uint32_t k = 0; k < len; k++) {
+				ks_copy(name + n, T->slot[p[k]], T->len[p[k]]);
+				n += T->len[p[k]];
+			}
+		} else if (p) {
+			for (uint32_t k = 0; k < len; k++)
+				ks_expand(T, p[k], name, &n);
+		} else {
+			for (uint32_t k = 0; k < len; k++) {
+				if ((e = name_stream_byte(ns, &b)))
+					goto out;
+				ks_expand(T, b, name, &n);
+			}
 		}
 		if (n < 2) {
 			e = err_new(ERR_CORRUPT, "kallsyms_names: symbol %u has an empty name", i);
 			goto out;
 		}
 		name[n] = '\0';
-		/* length first: a strcmp per anchor per symbol was a tenth of opening */
-		for (size_t a = 0; a < KS_NANCHORS; a++)
-			if (alen[a] == n - 1 && A->want[a] && A->nidx[a] < KS_ANCHOR_MAX_DUPS &&
-			    !memcmp(name + 1, ks_anchor_names[a], n - 1))
-				A->idx[a][A->nidx[a]++] = i;
 		if ((e = symtab_add(t, name + 1, n - 1, 0, name[0])))
 			goto out;
+		uint32_t hv = t->name_hash[t->n - 1];
+		for (size_t h = hv & (KS_ANCHOR_SLOTS - 1); aslot[h]; h = (h + 1) & (KS_ANCHOR_SLOTS - 1)) {
+			size_t a = aslot[h] - 1u;
+			if (ahash[a] == hv && alen[a] == n - 1 && A->nidx[a] < KS_ANCHOR_MAX_DUPS &&
+			    !memcmp(name + 1, ks_anchor_names[a], n - 1))
+				A->idx[a][A->nidx[a]++] = i;
+		}
 	}
 out:
 	free(tokens);
+	free(T);
 	free(ns);
 	return e;
 }
@@ -593,7 +684,9 @@ static struct err *ks_load(struct dump *d, struct symtab *out, bool force_scan, 
 	if ((e = symtab_init(out, "vmlinux")))
 		return e;
 	const char *enc = NULL;
-	if ((e = ks_decode_names(d, &cand[0], nsyms, out, &A)) ||
+	/* kernel symbol names average under 24 bytes: no reallocation */
+	if ((e = symtab_reserve(out, nsyms, (size_t)nsyms * 24)) ||
+	    (e = ks_decode_names(d, &cand[0], nsyms, out, &A)) ||
 	    (e = ks_addresses(d, cand, ncand, nsyms, &A, out, &enc)) ||
 	    (e = symtab_finish(out))) {
 		symtab_fini(out);

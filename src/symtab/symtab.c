@@ -21,53 +21,103 @@ void symtab_fini(struct symtab *t)
 	free(t->name_off);
 	free(t->type);
 	free(t->pool);
+	free(t->name_hash);
 	free(t->hash);
 	free(t->by_addr);
 	memset(t, 0, sizeof(*t));
 }
 
-static uint32_t symtab_hash_str(const char *s, size_t len)
+/* Eight bytes at a time, the last eight (or four, or the odd bytes)
+ * overlapping what came before, then murmur3's finaliser: FNV-1a a byte at
+ * a time over vmlinux's 167k names was most of indexing them. */
+uint32_t symtab_hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
+	uint64_t h = 0x9e3779b97f4a7c15ull * (len + 1), w, v;
+	if (len >= 8) {
+		for (size_t i = 0; i + 8 < len; i += 8) {
+			memcpy(&w, s + i, 8);
+			h = (h ^ w) * 0xff51afd7ed558ccdull;
+			h ^= h >> 29;
+		}
+		memcpy(&w, s + len - 8, 8);
+	} else if (len >= 4) {
+		uint32_t x, y;
+		memcpy(&x, s, 4);
+		memcpy(&y, s + len - 4, 4);
+		w = (uint64_t)x << 32 | y;
+	} else {
+		w = len ? (uint64_t)(unsigned char)s[0] << 16 |
+			  (uint64_t)(unsigned char)s[len / 2] << 8 | (unsigned char)s[len - 1] : 0;
+	}
+	v = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	v ^= v >> 33;
+	v *= 0xff51afd7ed558ccdull;
+	v ^= v >> 33;
+	return (uint32_t)v;
+}
+
+static struct err *symtab_grow(struct symtab *t, size_t cap)
+{
+	uint64_t *a = realloc(t->addr, cap * sizeof(*a));
+	if (a)
+		t->addr = a;
+	uint32_t *o = realloc(t->name_off, cap * sizeof(*o));
+	if (o)
+		t->name_off = o;
+	char *ty = realloc(t->type, cap);
+	if (ty)
+		t->type = ty;
+	uint32_t *h = realloc(t->name_hash, cap * sizeof(*h));
+	if (h)
+		t->name_hash = h;
+	if (!a || !o || !ty || !h)
+		return err_new(ERR_NOMEM, "out of memory");
+	t->cap = cap;
+	return NULL;
+}
+
+static struct err *symtab_pool_grow(struct symtab *t, size_t cap)
+{
+	char *p = realloc(t->pool, cap);
+	if (!p)
+		return err_new(ERR_NOMEM, "out of memory");
+	t->pool = p;
+	t->pool_cap = cap;
+	return NULL;
+}
+
+struct err *symtab_reserve(struct symtab *t, size_t n, size_t pool)
+{
+	struct err *e;
+	if (n > SYMTAB_MAX)
+		n = SYMTAB_MAX;
+	if (n > t->cap && (e = symtab_grow(t, n)))
+		return e;
+	if (pool > t->pool_cap && pool <= UINT32_MAX && (e = symtab_pool_grow(t, pool)))
+		return e;
+	return NULL;
 }
 
 struct err *symtab_add(struct symtab *t, const char *name, size_t len, uint64_t addr, char type)
 {
+	struct err *e;
 	if (t->n >= SYMTAB_MAX)
 		return err_new(ERR_CORRUPT, "%s: more than %u symbols", t->name, SYMTAB_MAX);
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		uint64_t *a = realloc(t->addr, cap * sizeof(*a));
-		if (a)
-			t->addr = a;
-		uint32_t *o = realloc(t->name_off, cap * sizeof(*o));
-		if (o)
-			t->name_off = o;
-		char *ty = realloc(t->type, cap);
-		if (ty)
-			t->type = ty;
-		if (!a || !o || !ty)
-			return err_new(ERR_NOMEM, "out of memory");
-		t->cap = cap;
-	}
+	if (t->n == t->cap && (e = symtab_grow(t, t->cap ? t->cap * 2 : 1024)))
+		return e;
 	if (t->pool_len + len + 1 > t->pool_cap) {
 		size_t cap = t->pool_cap ? t->pool_cap * 2 : 65536;
 		while (cap < t->pool_len + len + 1)
 			cap *= 2;
 		if (cap > UINT32_MAX)
 			return err_new(ERR_CORRUPT, "%s: symbol names too large", t->name);
-		char *p = realloc(t->pool, cap);
-		if (!p)
-			return err_new(ERR_NOMEM, "out of memory");
-		t->pool = p;
-		t->pool_cap = cap;
+		if ((e = symtab_pool_grow(t, cap)))
+			return e;
 	}
 	memcpy(t->pool + t->pool_len, name, len);
 	t->pool[t->pool_len + len] = '\0';
 	t->name_off[t->n] = (uint32_t)t->pool_len;
+	t->name_hash[t->n] = symtab_hash(name, len);
 	t->pool_len += len + 1;
 	t->addr[t->n] = addr;
 	t->type[t->n] = type;
@@ -89,17 +139,21 @@ struct err *symtab_finish(struct symtab *t)
 	while (t->hash_cap < t->n * 2)
 		t->hash_cap *= 2;
 	t->hash = calloc(t->hash_cap, sizeof(*t->hash));
+	/* The address index is built on the first symbolize: only `dis` asks,
+	 * and sorting vmlinux's symbols was 2% of every run. */
 	free(t->by_addr);
-	t->by_addr = malloc((t->n ? t->n : 1) * sizeof(*t->by_addr));
-	if (!t->hash || !t->by_addr)
+	t->by_addr = NULL;
+	t->by_addr_sorted = false;
+	if (!t->hash)
 		return err_new(ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < t->n; i++) {
-		const char *s = symtab_name(t, i);
-		size_t h = symtab_hash_str(s, strlen(s)) & (t->hash_cap - 1);
+		uint32_t hv = t->name_hash[i];
+		size_t h = hv & (t->hash_cap - 1);
 		/* First definition wins, as in kallsyms_lookup_name(). */
 		bool dup = false;
 		while (t->hash[h]) {
-			if (!strcmp(symtab_name(t, t->hash[h] - 1), s)) {
+			uint32_t j = t->hash[h] - 1;
+			if (t->name_hash[j] == hv && !strcmp(symtab_name(t, j), symtab_name(t, i))) {
 				dup = true;
 				break;
 			}
@@ -107,11 +161,7 @@ struct err *symtab_finish(struct symtab *t)
 		}
 		if (!dup)
 			t->hash[h] = (uint32_t)i + 1;
-		t->by_addr[i] = (uint32_t)i;
 	}
-	/* Sorted by address on the first symbolize: only `dis` asks, and
-	 * sorting vmlinux's 94k symbols was 2% of every run. */
-	t->by_addr_sorted = false;
 	return NULL;
 }
 
@@ -119,10 +169,11 @@ bool symtab_lookup(const struct symtab *t, const char *name, uint64_t *addr)
 {
 	if (!t->hash)
 		return false;
-	size_t h = symtab_hash_str(name, strlen(name)) & (t->hash_cap - 1);
+	uint32_t hv = symtab_hash(name, strlen(name));
+	size_t h = hv & (t->hash_cap - 1);
 	while (t->hash[h]) {
 		uint32_t i = t->hash[h] - 1;
-		if (!strcmp(symtab_name(t, i), name)) {
+		if (t->name_hash[i] == hv && !strcmp(symtab_name(t, i), name)) {
 			*addr = t->addr[i];
 			return true;
 		}
@@ -134,12 +185,23 @@ bool symtab_lookup(const struct symtab *t, const char *name, uint64_t *addr)
 const char *symtab_symbolize(const struct symtab *t, uint64_t addr, uint64_t *offset)
 {
 	size_t lo = 0, hi = t->n;
-	if (!t->by_addr || !t->n)
+	if (!t->hash || !t->n)
 		return NULL;
 	if (!t->by_addr_sorted) {
 		/* A lazily built index; the table itself is not const. */
 		struct symtab *m = (struct symtab *)t;
-		qsort_r(m->by_addr, m->n, sizeof(*m->by_addr), symtab_cmp_addr, m->addr);
+		free(m->by_addr);
+		if (!(m->by_addr = malloc(m->n * sizeof(*m->by_addr))))
+			return NULL;
+		bool sorted = true;
+		for (size_t i = 0; i < m->n; i++) {
+			m->by_addr[i] = (uint32_t)i;
+			sorted &= !i || m->addr[i - 1] <= m->addr[i];
+		}
+		/* kallsyms is in address order already (ks_valid insists): the
+		 * identity is what the (stable) sort would give */
+		if (!sorted)
+			qsort_r(m->by_addr, m->n, sizeof(*m->by_addr), symtab_cmp_addr, m->addr);
 		m->by_addr_sorted = true;
 	}
 	while (lo < hi) { /* first index with address > addr */
