@@ -44,7 +44,13 @@ struct ra_worker {
 struct dump_ra {
 	struct dump *d;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;	/* anything changed: a slot finished, work, stop */
+	/* Wake-ups cost a system call and a switch each: workers are woken
+	 * when half the window can be claimed (or the list ends there), the
+	 * caller only when it waits for a page. */
+	pthread_cond_t work;	/* workers: something to claim, or stop */
+	pthread_cond_t done;	/* the caller: a slot finished */
+	unsigned idle;		/* workers waiting on WORK */
+	bool waiting;		/* the caller waits on DONE */
 	uint64_t *list;		/* pages the caller will read, in its order */
 	size_t n, cap;
 	size_t c;		/* the caller's position in LIST */
@@ -124,7 +130,22 @@ static void ra_claim_read(struct dump_ra *ra, kdump_ctx_t *ctx, kdump_bmp_t *pag
 	pthread_mutex_lock(&ra->mu);
 	s->state = ok ? RA_DONE : RA_FAILED;
 	s->busy = false;
-	pthread_cond_broadcast(&ra->cv);
+	if (ra->waiting)
+		pthread_cond_signal(&ra->done);
+	/* a slot no longer busy may be the one an idle worker waits for */
+	if (ra->idle && ra_can_claim(ra))
+		pthread_cond_signal(&ra->work);
+}
+
+/* Wake idle workers if enough can be claimed to be worth a wake-up
+ * (FORCE: any; the caller is about to wait for one). */
+static void ra_wake_workers(struct dump_ra *ra, bool force)
+{
+	if (!ra->idle || !ra_can_claim(ra))
+		return;
+	size_t lim = ra->n < ra->c + ra->nslots ? ra->n : ra->c + ra->nslots;
+	if (force || lim - ra->w >= ra->nslots / 2 || lim == ra->n)
+		pthread_cond_broadcast(&ra->work);
 }
 
 static void *ra_worker_main(void *arg)
@@ -134,8 +155,11 @@ static void *ra_worker_main(void *arg)
 	wk->ctx = ra_ctx_open(ra->d, &wk->pagemap);
 	pthread_mutex_lock(&ra->mu);
 	for (;;) {
-		while (!ra->stop && !ra_can_claim(ra))
-			pthread_cond_wait(&ra->cv, &ra->mu);
+		while (!ra->stop && !ra_can_claim(ra)) {
+			ra->idle++;
+			pthread_cond_wait(&ra->work, &ra->mu);
+			ra->idle--;
+		}
 		if (ra->stop)
 			break;
 		ra_claim_read(ra, wk->ctx, wk->pagemap);
@@ -150,12 +174,13 @@ static void ra_free(struct dump_ra *ra)
 {
 	pthread_mutex_lock(&ra->mu);
 	ra->stop = true;
-	pthread_cond_broadcast(&ra->cv);
+	pthread_cond_broadcast(&ra->work);
 	pthread_mutex_unlock(&ra->mu);
 	for (unsigned i = 0; i < ra->nworkers; i++)
 		if (ra->workers[i].started)
 			pthread_join(ra->workers[i].th, NULL);
-	pthread_cond_destroy(&ra->cv);
+	pthread_cond_destroy(&ra->work);
+	pthread_cond_destroy(&ra->done);
 	pthread_mutex_destroy(&ra->mu);
 	free(ra->workers);
 	free(ra->slot);
@@ -190,7 +215,8 @@ struct err *dump_readahead_start(struct dump *d, unsigned workers)
 		free(ra);
 		return err_new(ERR_NOMEM, "out of memory");
 	}
-	pthread_cond_init(&ra->cv, NULL);
+	pthread_cond_init(&ra->work, NULL);
+	pthread_cond_init(&ra->done, NULL);
 	ra->nworkers = workers;
 	for (unsigned i = 0; i < workers; i++) {
 		ra->workers[i].ra = ra;
@@ -242,7 +268,7 @@ void dump_prefetch_phys(struct dump *d, const uint64_t *pa, size_t n)
 	ra->c = ra->w = 0;
 	ra->gen++;
 	ra->stats.hinted += n;
-	pthread_cond_broadcast(&ra->cv);
+	ra_wake_workers(ra, true);
 	pthread_mutex_unlock(&ra->mu);
 }
 
@@ -262,7 +288,7 @@ bool ra_take(struct dump *d, uint64_t pa, void *buf)
 		ra->c = i + 1;
 		ra->w = ra->c;
 		ra->stats.missed++;
-		pthread_cond_broadcast(&ra->cv);
+		ra_wake_workers(ra, false);
 		pthread_mutex_unlock(&ra->mu);
 		return false;
 	}
@@ -279,20 +305,21 @@ bool ra_take(struct dump *d, uint64_t pa, void *buf)
 			ra_claim_read(ra, ra->d->ctx, ra->d->pagemap);
 			ra->stats.helped++;
 		} else {
-			pthread_cond_wait(&ra->cv, &ra->mu);
+			ra_wake_workers(ra, true);
+			ra->waiting = true;
+			pthread_cond_wait(&ra->done, &ra->mu);
+			ra->waiting = false;
 		}
 	}
 	bool ok = s->state == RA_DONE;
-	pthread_mutex_unlock(&ra->mu);
-	if (ok)
+	if (ok) /* under the lock: one round trip per page, and 4 KiB is quick */
 		memcpy(buf, s->page, PAGE_SIZE);
-	pthread_mutex_lock(&ra->mu);
 	ra->c = i + 1;
 	if (ok)
 		ra->stats.taken++;
 	else
 		ra->stats.failed++;
-	pthread_cond_broadcast(&ra->cv);
+	ra_wake_workers(ra, false);
 	pthread_mutex_unlock(&ra->mu);
 	return ok;
 }
