@@ -17,8 +17,7 @@ struct kdump_write_info {
 	const char *vmcoreinfo;		/* text, written as the sub header's VMCOREINFO */
 	const void *notes;		/* ELF notes (PRSTATUS), may be NULL */
 	size_t notes_len;
-	bool have_time;			/* TIME for the header's timestamp, not now */
-	int64_t time;
+	int64_t time;			/* the header's timestamp (seconds) */
 };
 
 /* Fill PAGE with pfn's 4096 bytes; ERR_FILTERED (or any error) leaves the

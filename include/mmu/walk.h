@@ -66,6 +66,10 @@ enum walk_recheck walker_recheck(struct walker *w, const struct walk_entry *e, u
  * (its pae_root and above) by their own rule (spte_decode_special). */
 void walk_decode(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte, int level,
 		 struct spte_bits *b);
+/* The same for an entry already classified as KIND (the iterator's kind;
+ * ignored for a special root's own entries). */
+void walk_decode_kind(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte,
+		      int level, enum spte_kind kind, struct spte_bits *b);
 
 /* One line naming a non-entry walk event: VM, root, table, entry, why. */
 void walk_event_describe(const struct walk_entry *e, int pid, char *buf, size_t len);

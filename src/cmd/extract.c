@@ -471,20 +471,21 @@ static void append(char **buf, size_t *len, const char *fmt, ...)
 	free(piece);
 }
 
-/* The source's VMCOREINFO without an earlier extract's record, plus ours. */
 /* SOURCE_DATE_EPOCH (reproducible-builds.org): the time an extract records,
  * so that one dump cut twice gives the same bytes.  Unset or not a plain
  * count of seconds: now. */
-static bool extract_epoch(time_t *t)
+static time_t extract_time(void)
 {
 	const char *s = getenv("SOURCE_DATE_EPOCH");
 	if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 18)
-		return false;
-	*t = (time_t)strtoll(s, NULL, 10);
-	return true;
+		return time(NULL);
+	return (time_t)strtoll(s, NULL, 10);
 }
 
-static char *extract_vmcoreinfo(struct session *s, struct dump *d, uint64_t pages, const struct notes *inc)
+/* The source's VMCOREINFO without an earlier extract's record, plus ours. */
+/* WHEN: the time it records. */
+static char *extract_vmcoreinfo(struct session *s, struct dump *d, uint64_t pages, const struct notes *inc,
+				time_t when)
 {
 	const char *raw = dump_vmcoreinfo_raw(d);
 	size_t len = 0;
@@ -496,11 +497,8 @@ static char *extract_vmcoreinfo(struct session *s, struct dump *d, uint64_t page
 			append(&out, &len, "%.*s\n", (int)l, line);
 		line += l + (nl ? 1 : 0);
 	}
-	time_t now;
-	if (!extract_epoch(&now))
-		now = time(NULL);
 	char date[32];
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&when));
 	struct stat st;
 	append(&out, &len, "SPTE_INSPECT_EXTRACT=1\nSPTE_INSPECT_EXTRACT_FROM=%s\n"
 	       "SPTE_INSPECT_EXTRACT_FROM_FORMAT=%s%s\nSPTE_INSPECT_EXTRACT_FROM_SIZE=%llu\n"
@@ -683,18 +681,15 @@ struct err *extract_write(struct session *s, const char *out, const struct extra
 		uint32_t ncpus;
 		size_t nlen;
 		void *notes = extract_prstatus(T->dump, &ncpus, &nlen);
-		char *vi = extract_vmcoreinfo(s, T->dump, npages - pc.unreadable, &inc);
+		/* one time in the header and the record */
+		time_t when = extract_time();
+		char *vi = extract_vmcoreinfo(s, T->dump, npages - pc.unreadable, &inc, when);
 		const char *pb = dump_vmcoreinfo(T->dump, "NUMBER(phys_base)");
 		struct kdump_write_info info = {
 			.release = T->release, .max_pfn = max_pfn,
 			.phys_base = pb ? (uint64_t)strtoll(pb, NULL, 0) : 0, .nr_cpus = ncpus,
-			.vmcoreinfo = vi, .notes = notes, .notes_len = nlen,
+			.vmcoreinfo = vi, .notes = notes, .notes_len = nlen, .time = (int64_t)when,
 		};
-		time_t epoch;
-		if (extract_epoch(&epoch)) {
-			info.have_time = true;
-			info.time = (int64_t)epoch;
-		}
 		if (vi) {
 			e = kdump_write_finish(kw, &info, &ws);
 		} else {

@@ -202,10 +202,6 @@ void dump_close(struct dump *d)
 	free(d);
 }
 
-/* Virtual reads go page by page through the physical path: the pagemap
- * check there keeps libkdumpfile 0.5.1 away from reads of pages the file does
- * not hold (its cache crashes after a run of such failed reads), and
- * overlaid pages are seen.  Translation itself is libkdumpfile's. */
 /* Read-ahead for a read of many pages (BTF, kallsyms tables, module
  * symbols): its whole pages' physical addresses, as far as they translate,
  * announced before they are read. */
@@ -237,6 +233,10 @@ static void dump_prefetch_virt(struct dump *d, uint64_t va, size_t len)
 	free(pa);
 }
 
+/* Virtual reads go page by page through the physical path: the pagemap
+ * check there keeps libkdumpfile 0.5.1 away from reads of pages the file does
+ * not hold (its cache crashes after a run of such failed reads), and
+ * overlaid pages are seen.  Translation itself is libkdumpfile's. */
 static struct err *dump_read_virt_paged(struct dump *d, uint64_t va, void *buf, size_t len)
 {
 	uint8_t *out = buf;

@@ -58,6 +58,13 @@ struct dump {
 ssize_t dump_file_pread(const struct dump *d, void *buf, size_t len, uint64_t off);
 
 /* kdump.c: the libkdumpfile backend (kdump, ELF, and kcore's translation). */
+/* CTX set up on FD as every context of ours is (x86-64, no mmap, a cache of
+ * CACHE_PAGES), opened. */
+kdump_status kdump_ctx_open(kdump_ctx_t *ctx, int fd, unsigned cache_pages);
+/* CTX's bitmap of the pages the file holds (a reference), or NULL. */
+kdump_bmp_t *kdump_ctx_pagemap(kdump_ctx_t *ctx);
+/* Whether PAGEMAP (NULL: unknown, so yes) holds PFN; counts nothing. */
+bool kdump_pagemap_has(kdump_bmp_t *pagemap, uint64_t pfn);
 struct err *kdump_backend_open(struct dump *d);
 struct err *kdump_backend_read(struct dump *d, kdump_addrspace_t as, uint64_t addr, void *buf,
 			       size_t len);

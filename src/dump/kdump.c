@@ -30,25 +30,49 @@ static struct err *kdump_backend_err(struct dump *d, kdump_status st, const char
 		       what, kdump_get_err(d->ctx));
 }
 
+kdump_status kdump_ctx_open(kdump_ctx_t *ctx, int fd, unsigned cache_pages)
+{
+	/* QEMU's kdump header fills in only utsname.machine, and libkdumpfile
+	 * 0.5.1 then cannot translate anything; we only analyse x86-64 hosts. */
+	kdump_set_string_attr(ctx, KDUMP_ATTR_ARCH_NAME, "x86_64");
+	/* mmap(2) of a truncated dump turns a short file into SIGBUS inside
+	 * libkdumpfile; read(2) turns it into an error we can report. */
+	kdump_attr_t pol = { .type = KDUMP_NUMBER, .val.number = KDUMP_MMAP_NEVER };
+	kdump_set_attr(ctx, KDUMP_ATTR_FILE_MMAP_POLICY, &pol);
+	kdump_status ks = kdump_open_fd(ctx, fd);
+	if (ks != KDUMP_OK)
+		return ks;
+	/* a size it refuses only costs speed */
+	kdump_attr_t cs = { .type = KDUMP_NUMBER, .val.number = cache_pages };
+	kdump_set_attr(ctx, "cache.size", &cs);
+	return KDUMP_OK;
+}
+
+kdump_bmp_t *kdump_ctx_pagemap(kdump_ctx_t *ctx)
+{
+	kdump_attr_t pm;
+	if (kdump_get_attr(ctx, KDUMP_ATTR_FILE_PAGEMAP, &pm) != KDUMP_OK || pm.type != KDUMP_BITMAP)
+		return NULL;
+	kdump_bmp_incref(pm.val.bitmap); /* kdump_get_attr() lends, we keep */
+	return pm.val.bitmap;
+}
+
+bool kdump_pagemap_has(kdump_bmp_t *pagemap, uint64_t pfn)
+{
+	unsigned char bit = 0;
+	return !pagemap || (kdump_bmp_get_bits(pagemap, pfn, pfn, &bit) == KDUMP_OK && (bit & 1));
+}
+
 struct err *kdump_backend_open(struct dump *d)
 {
 	const char *path = d->path;
 	d->ctx = kdump_new();
 	if (!d->ctx)
 		return err_new(ERR_NOMEM, "out of memory");
-	/* QEMU's kdump header fills in only utsname.machine, and libkdumpfile
-	 * 0.5.1 then cannot translate anything; we only analyse x86-64 hosts. */
-	kdump_set_string_attr(d->ctx, KDUMP_ATTR_ARCH_NAME, "x86_64");
-	/* mmap(2) of a truncated dump turns a short file into SIGBUS inside
-	 * libkdumpfile; read(2) turns it into an error we can report. */
-	kdump_attr_t pol = { .type = KDUMP_NUMBER, .val.number = KDUMP_MMAP_NEVER };
-	kdump_set_attr(d->ctx, KDUMP_ATTR_FILE_MMAP_POLICY, &pol);
-	kdump_status ks = kdump_open_fd(d->ctx, d->fd);
+	kdump_status ks = kdump_ctx_open(d->ctx, d->fd, DUMP_KDUMP_CACHE_PAGES);
 	if (ks != KDUMP_OK)
 		return err_new(ERR_FORMAT, "%s: not a readable crash dump: %s", path, kdump_get_err(d->ctx));
 	kdump_get_string_attr(d->ctx, KDUMP_ATTR_FILE_FORMAT, &d->format);
-	kdump_attr_t cs = { .type = KDUMP_NUMBER, .val.number = DUMP_KDUMP_CACHE_PAGES };
-	kdump_set_attr(d->ctx, "cache.size", &cs);
 	/* libkdumpfile files VMCOREINFO under the OS type, so say it first. */
 	ks = kdump_set_string_attr(d->ctx, KDUMP_ATTR_OSTYPE, "linux");
 	char xlat_err[256];
@@ -87,11 +111,7 @@ struct err *kdump_backend_open(struct dump *d)
 	kdump_num_t max_pfn;
 	if (kdump_get_number_attr(d->ctx, "max_pfn", &max_pfn) == KDUMP_OK)
 		d->max_pfn = max_pfn;
-	kdump_attr_t pm;
-	if (kdump_get_attr(d->ctx, KDUMP_ATTR_FILE_PAGEMAP, &pm) == KDUMP_OK && pm.type == KDUMP_BITMAP) {
-		d->pagemap = pm.val.bitmap;
-		kdump_bmp_incref(d->pagemap); /* kdump_get_attr() lends, we keep */
-	}
+	d->pagemap = kdump_ctx_pagemap(d->ctx);
 	ks = kdump_get_addrxlat(d->ctx, &d->axctx, &d->axsys);
 	if (ks != KDUMP_OK)
 		return kdump_backend_err(d, ks, "address translation");
@@ -123,10 +143,7 @@ void dump_close_all(struct dump *d)
 
 struct err *kdump_backend_page_stored(struct dump *d, uint64_t pfn)
 {
-	unsigned char bit = 0;
-	if (!d->pagemap)
-		return NULL;
-	if (kdump_bmp_get_bits(d->pagemap, pfn, pfn, &bit) != KDUMP_OK || !(bit & 1)) {
+	if (!kdump_pagemap_has(d->pagemap, pfn)) {
 		d->filtered_reads++;
 		return err_new(ERR_FILTERED, "physical address 0x%llx: page not in the dump "
 			       "(%s)", (unsigned long long)(pfn << PAGE_SHIFT),

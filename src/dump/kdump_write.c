@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -164,11 +163,8 @@ struct err *kdump_write_finish(struct kdump_writer *w, const struct kdump_write_
 	for (int i = 0; i < 3; i++)
 		snprintf((char *)head + KDUMP_HDR_UTSNAME + uts_field[i] * KDUMP_UTS_LEN, KDUMP_UTS_LEN,
 			 "%s", uts_val[i]);
-	struct timeval tv = { .tv_sec = (time_t)info->time };
-	if (!info->have_time)
-		gettimeofday(&tv, NULL);
-	kdump_put64(head + KDUMP_HDR_TIMESTAMP, (uint64_t)tv.tv_sec);
-	kdump_put64(head + KDUMP_HDR_TIMESTAMP + 8, (uint64_t)tv.tv_usec);
+	kdump_put64(head + KDUMP_HDR_TIMESTAMP, (uint64_t)info->time);
+	kdump_put64(head + KDUMP_HDR_TIMESTAMP + 8, 0);
 	kdump_put32(head + KDUMP_HDR_STATUS, KDUMP_F_ZLIB);
 	kdump_put32(head + KDUMP_HDR_BLOCK_SIZE, BLOCK);
 	kdump_put32(head + KDUMP_HDR_SUB_HDR_SIZE, (uint32_t)(w->bm_off / BLOCK - 1));

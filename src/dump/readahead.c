@@ -22,6 +22,7 @@
 #define RA_WINDOW_PER_WORKER 16
 #define RA_MAX_WORKERS 64
 #define RA_MEM_BUDGET (32ull << 20)
+#define RA_CTX_CACHE_PAGES 16
 
 enum ra_state { RA_EMPTY, RA_READING, RA_DONE, RA_FAILED };
 
@@ -73,25 +74,12 @@ struct dump_ra {
 static kdump_ctx_t *ra_ctx_open(const struct dump *d, kdump_bmp_t **pagemap)
 {
 	kdump_ctx_t *ctx = kdump_new();
-	if (!ctx)
-		return NULL;
-	kdump_set_string_attr(ctx, KDUMP_ATTR_ARCH_NAME, "x86_64");
-	kdump_attr_t pol = { .type = KDUMP_NUMBER, .val.number = KDUMP_MMAP_NEVER };
-	kdump_set_attr(ctx, KDUMP_ATTR_FILE_MMAP_POLICY, &pol);
-	/* each page is read once here: a cache only costs its search */
-	kdump_attr_t cs = { .type = KDUMP_NUMBER, .val.number = 16 };
-	kdump_attr_t pm;
-	if (kdump_open_fd(ctx, d->fd) != KDUMP_OK ||
-	    kdump_set_attr(ctx, "cache.size", &cs) != KDUMP_OK ||
-	    kdump_set_string_attr(ctx, KDUMP_ATTR_OSTYPE, "linux") != KDUMP_OK) {
-		/* kdump_free() of 0.5.1 is unsafe (kdump.c): left to exit */
-		return NULL;
-	}
-	*pagemap = NULL;
-	if (kdump_get_attr(ctx, KDUMP_ATTR_FILE_PAGEMAP, &pm) == KDUMP_OK && pm.type == KDUMP_BITMAP) {
-		*pagemap = pm.val.bitmap;
-		kdump_bmp_incref(*pagemap);
-	}
+	/* each page is read once here: a small cache only costs its search
+	 * (but translation's set-up needs more than a few) */
+	if (!ctx || kdump_ctx_open(ctx, d->fd, RA_CTX_CACHE_PAGES) != KDUMP_OK ||
+	    kdump_set_string_attr(ctx, KDUMP_ATTR_OSTYPE, "linux") != KDUMP_OK)
+		return NULL; /* kdump_free() of 0.5.1 is unsafe (kdump.c): left to exit */
+	*pagemap = kdump_ctx_pagemap(ctx);
 	return ctx;
 }
 
@@ -101,10 +89,8 @@ static bool ra_read(const struct dump *d, kdump_ctx_t *ctx, kdump_bmp_t *pagemap
 		    uint8_t *page)
 {
 	uint64_t pfn = pa >> PAGE_SHIFT;
-	if (!ctx || (d->max_pfn && pfn >= d->max_pfn) || !valid_page_readable(d, pfn))
-		return false;
-	unsigned char bit = 0;
-	if (pagemap && (kdump_bmp_get_bits(pagemap, pfn, pfn, &bit) != KDUMP_OK || !(bit & 1)))
+	if (!ctx || (d->max_pfn && pfn >= d->max_pfn) || !valid_page_readable(d, pfn) ||
+	    !kdump_pagemap_has(pagemap, pfn))
 		return false;
 	size_t got = PAGE_SIZE;
 	return kdump_read(ctx, KDUMP_KPHYSADDR, pa, page, &got) == KDUMP_OK && got == PAGE_SIZE;
@@ -218,15 +204,14 @@ struct err *dump_readahead_start(struct dump *d, unsigned workers)
 	pthread_cond_init(&ra->work, NULL);
 	pthread_cond_init(&ra->done, NULL);
 	ra->nworkers = workers;
+	unsigned started = 0;
 	for (unsigned i = 0; i < workers; i++) {
 		ra->workers[i].ra = ra;
 		/* fewer threads than asked only read less ahead */
 		ra->workers[i].started = !pthread_create(&ra->workers[i].th, NULL, ra_worker_main,
 							 &ra->workers[i]);
-	}
-	unsigned started = 0;
-	for (unsigned i = 0; i < workers; i++)
 		started += ra->workers[i].started;
+	}
 	const char *t = getenv("SPTE_INSPECT_TEST_READAHEAD");
 	ra->strict = started && t && !strcmp(t, "strict");
 	d->ra = ra;

@@ -435,10 +435,22 @@ void valid_close(struct dump *d)
 	d->valid = NULL;
 }
 
+/* A sound descriptor: one compression or none, a page's bytes at most (all
+ * of it uncompressed), after the headers and inside the file.  Inline: it
+ * runs once per page of the dump; desc_fault names what fails. */
+static inline bool desc_sound(const struct dump_valid *v, uint64_t off, uint32_t size, uint32_t flags)
+{
+	uint32_t comp = flags & KD_COMPRESSION;
+	return flags == comp && !(comp & (comp - 1)) && size && size <= PAGE_SIZE &&
+	       (comp || size == PAGE_SIZE) && off >= v->desc_off && in_file(off, size, v->size);
+}
+
 /* A descriptor's fault, or NULL; BUF for the words. */
 static const char *desc_fault(const struct dump_valid *v, uint64_t off, uint32_t size, uint32_t flags,
 			      char *buf, size_t len)
 {
+	if (desc_sound(v, off, size, flags))
+		return NULL;
 	uint32_t comp = flags & KD_COMPRESSION;
 	if (flags & ~KD_COMPRESSION)
 		snprintf(buf, len, "unknown flags 0x%x", flags);
@@ -449,12 +461,10 @@ static const char *desc_fault(const struct dump_valid *v, uint64_t off, uint32_t
 			 comp ? "" : " stored uncompressed");
 	else if (off < v->desc_off)
 		snprintf(buf, len, "page data at byte %llu, inside the headers", (unsigned long long)off);
-	else if (!in_file(off, size, v->size))
+	else
 		snprintf(buf, len, "its bytes %llu..%llu are past the end of the file (truncated at "
 			 "byte %llu)", (unsigned long long)off, (unsigned long long)(off + size),
 			 (unsigned long long)v->size);
-	else
-		return NULL;
 	return buf;
 }
 
@@ -491,11 +501,7 @@ static struct err *valid_descriptors(struct dump *d)
 			const uint8_t *p = buf + k * KD_DESC_SIZE;
 			uint64_t off = rd64(p);
 			uint32_t size = rd32(p + 8), flags = rd32(p + 12);
-			/* the common case, a sound descriptor, without a call: this
-			 * runs once per page of the dump */
-			uint32_t comp = flags & KD_COMPRESSION;
-			if (flags == comp && !(comp & (comp - 1)) && size && size <= PAGE_SIZE &&
-			    (comp || size == PAGE_SIZE) && off >= v->desc_off && in_file(off, size, v->size))
+			if (desc_sound(v, off, size, flags))
 				continue;
 			char why[160];
 			if (!desc_fault(v, off, size, flags, why, sizeof(why)))
@@ -516,9 +522,9 @@ static struct err *valid_descriptors(struct dump *d)
 	return NULL;
 }
 
-static struct err *valid_kdump_page(struct dump *d, uint64_t pfn)
+static struct err *valid_kdump_page(const struct dump *d, uint64_t pfn)
 {
-	struct dump_valid *v = d->valid;
+	const struct dump_valid *v = d->valid;
 	uint64_t pa = pfn << PAGE_SHIFT;
 	if (pfn >= v->bm_len * 8 || !(v->bm2[pfn / 8] >> (pfn % 8) & 1))
 		return NULL;	/* not stored: libkdumpfile's pagemap says so */
@@ -564,9 +570,9 @@ size_t valid_overflowing(const struct dump *d, uint64_t **ats)
 	return *ats ? n : 0;
 }
 
-static struct err *valid_elf_range(struct dump *d, uint64_t pa, size_t len)
+static struct err *valid_elf_range(const struct dump *d, uint64_t pa, size_t len)
 {
-	struct dump_valid *v = d->valid;
+	const struct dump_valid *v = d->valid;
 	/* libkdumpfile reads from the first segment that holds the address */
 	for (size_t i = 0; i < v->nloads; i++) {
 		const struct dump_valid_load *l = &v->loads[i];
@@ -583,16 +589,25 @@ static struct err *valid_elf_range(struct dump *d, uint64_t pa, size_t len)
 	return NULL;
 }
 
-struct err *valid_read(struct dump *d, uint64_t pa, size_t len)
+/* Whether [PA, PA+LEN) can be read as the file's headers describe it;
+ * OVERLAYS: an overlaid page needs nothing of the file (the reading thread
+ * only: other threads must not look at the overlays it changes). */
+static struct err *valid_check(const struct dump *d, uint64_t pa, size_t len, bool overlays)
 {
 	if (!d->valid || !len)
 		return NULL;
 	struct err *e = NULL;
 	if (d->kind == DUMP_KDUMP)
 		for (uint64_t pfn = pa >> PAGE_SHIFT; !e && pfn <= (pa + len - 1) >> PAGE_SHIFT; pfn++)
-			e = overlay_has_page(d, pfn) ? NULL : valid_kdump_page(d, pfn);
+			e = overlays && overlay_has_page(d, pfn) ? NULL : valid_kdump_page(d, pfn);
 	else if (d->kind == DUMP_ELF)
 		e = valid_elf_range(d, pa, len);
+	return e;
+}
+
+struct err *valid_read(struct dump *d, uint64_t pa, size_t len)
+{
+	struct err *e = valid_check(d, pa, len, true);
 	if (e)
 		d->filtered_reads++;
 	return e;
@@ -600,12 +615,7 @@ struct err *valid_read(struct dump *d, uint64_t pa, size_t len)
 
 bool valid_page_readable(const struct dump *d, uint64_t pfn)
 {
-	if (!d->valid)
-		return true;
-	/* the same tests as valid_read, without its count; only reads */
-	struct dump *dd = (struct dump *)d;
-	struct err *e = d->kind == DUMP_KDUMP ? valid_kdump_page(dd, pfn)
-			: d->kind == DUMP_ELF ? valid_elf_range(dd, pfn << PAGE_SHIFT, PAGE_SIZE) : NULL;
+	struct err *e = valid_check(d, pfn << PAGE_SHIFT, PAGE_SIZE, false);
 	err_free(e);
 	return !e;
 }

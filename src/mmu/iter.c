@@ -9,6 +9,12 @@ static uint64_t level_pages(int level)
 	return 1ull << (9 * (level - 1));
 }
 
+/* An entry of kind K at LEVEL that points at a table below it. */
+static inline bool iter_leads_to_table(enum spte_kind k, int level, uint64_t spte)
+{
+	return k == SPTE_PRESENT && level > 1 && !(spte & SPTE_PS);
+}
+
 /* Narrow [*FIRST, *LAST] to the entries of the table at BASE (entries of
  * SPAN gfns) that overlap [lo, hi]; *LAST < *FIRST if none. */
 static void iter_bounds(const struct spte_iter *it, uint64_t base, uint64_t span, int *first,
@@ -82,7 +88,7 @@ static void iter_prefetch_children(struct spte_iter *it, const uint64_t *t, int 
 	int first = 0, last;
 	iter_bounds(it, base, level_pages(level), &first, &last);
 	for (int i = first; i <= last; i++)
-		if (!(t[i] & SPTE_PS) && it->classify(it->m, t[i]) == SPTE_PRESENT)
+		if (iter_leads_to_table(it->classify(it->m, t[i]), level, t[i]))
 			pa[n++] = t[i] & it->m->address;
 	dump_prefetch_phys(it->T->dump, pa, n);
 }
@@ -206,7 +212,7 @@ bool spte_iter_next(struct spte_iter *it)
 			it->table_pa = it->path_pa[level - 1];
 			it->index = i;
 			it->why = NULL;
-			it->is_table = k == SPTE_PRESENT && level > 1 && !(spte & SPTE_PS);
+			it->is_table = iter_leads_to_table(k, level, spte);
 			return true;
 		}
 		it->path_idx[level - 1] = SPTE_ITER_ENTRIES;

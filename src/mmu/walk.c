@@ -132,10 +132,7 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 			default: st->present++; break;
 			}
 			/* classified by the iterator already: once per entry */
-			if (kvm_root_pae_level(root) && it->level >= kvm_root_pae_level(root))
-				spte_decode_special(m, it->spte, &we.bits);
-			else
-				spte_decode_kind(m, it->spte, it->level, it->kind, &we.bits);
+			walk_decode_kind(m, root, it->spte, it->level, it->kind, &we.bits);
 			break;
 		case WALK_LOOP: st->loops++; break;
 		case WALK_UNREADABLE: st->unreadable++; break;
@@ -153,13 +150,20 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 	return NULL;
 }
 
-void walk_decode(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte, int level,
-		 struct spte_bits *b)
+void walk_decode_kind(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte,
+		      int level, enum spte_kind kind, struct spte_bits *b)
 {
 	if (kvm_root_pae_level(root) && level >= kvm_root_pae_level(root))
 		spte_decode_special(m, spte, b);
 	else
-		spte_decode(m, spte, level, b);
+		spte_decode_kind(m, spte, level, kind, b);
+}
+
+void walk_decode(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte, int level,
+		 struct spte_bits *b)
+{
+	bool special = kvm_root_pae_level(root) && level >= kvm_root_pae_level(root);
+	walk_decode_kind(m, root, spte, level, special ? SPTE_EMPTY : spte_classify(m, spte), b);
 }
 
 enum walk_recheck walker_recheck(struct walker *w, const struct walk_entry *e, uint64_t *now)

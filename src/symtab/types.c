@@ -227,6 +227,20 @@ out:
 	return e;
 }
 
+/* The slot of NAME (hash H) of KIND in SLOT/E (CAP a power of two): the
+ * one holding it, or the empty one where it would go. */
+static size_t index_probe(const struct btf *b, const struct types_index_ent *e, const uint32_t *slot,
+			  size_t cap, const char *name, uint32_t h, int kind)
+{
+	size_t k = h & (cap - 1);
+	for (; slot[k]; k = (k + 1) & (cap - 1)) {
+		const struct types_index_ent *o = &e[slot[k] - 1];
+		if (o->hash == h && o->kind == kind && !strcmp(btf__name_by_offset(b, o->name_off), name))
+			break;
+	}
+	return k;
+}
+
 /* B's own structs and unions by name and kind, the lowest id of each
  * (hashed: sorting vmlinux's by name with strcmp was 15 M instructions of
  * opening); NULL if memory fails. */
@@ -266,14 +280,9 @@ static const struct types_btf_index *index_of(struct types_index *x, const struc
 			continue;
 		uint32_t h = symtab_hash(name, strlen(name));
 		uint8_t kind = (uint8_t)btf_kind(t);
-		size_t k = h & (cap - 1);
-		bool dup = false; /* ids ascend: the first of a name and kind is the lowest */
-		for (; slot[k] && !dup; k = (k + 1) & (cap - 1)) {
-			const struct types_index_ent *o = &e[slot[k] - 1];
-			dup = o->hash == h && o->kind == kind &&
-			      !strcmp(btf__name_by_offset(b, o->name_off), name);
-		}
-		if (dup)
+		/* ids ascend: the first of a name and kind is the lowest */
+		size_t k = index_probe(b, e, slot, cap, name, h, kind);
+		if (slot[k])
 			continue;
 		e[n] = (struct types_index_ent){ t->name_off, id, h, kind };
 		slot[k] = ++n;
@@ -289,13 +298,8 @@ static int32_t index_find(struct types_index *x, const struct btf *b, const char
 	const struct types_btf_index *ix = index_of(x, b);
 	if (!ix)
 		return -1;
-	uint32_t h = symtab_hash(name, strlen(name));
-	for (size_t k = h & (ix->cap - 1); ix->slot[k]; k = (k + 1) & (ix->cap - 1)) {
-		const struct types_index_ent *o = &ix->e[ix->slot[k] - 1];
-		if (o->hash == h && o->kind == kind && !strcmp(btf__name_by_offset(b, o->name_off), name))
-			return (int32_t)o->id;
-	}
-	return 0;
+	size_t k = index_probe(b, ix->e, ix->slot, ix->cap, name, symtab_hash(name, strlen(name)), kind);
+	return ix->slot[k] ? (int32_t)ix->e[ix->slot[k] - 1].id : 0;
 }
 
 /* btf__find_by_name_kind, through the index: a split BTF's base first (its
