@@ -85,8 +85,12 @@ struct err *books_layout_load(struct target *T, const struct kvm_host *H, struct
 	pml_layout(T, &L->pml, notes);
 	uint64_t a;
 	bool found;
-	if (target_symbol(T, "vmlinux", "empty_zero_page", &a) && !dump_vtop(T->dump, a, &a))
-		L->zero_pfn = a >> 12;
+	if (target_symbol(T, "vmlinux", "empty_zero_page", &a)) {
+		struct err *ze = dump_vtop(T->dump, a, &a);
+		if (!ze) /* untranslatable: no zero page known */
+			L->zero_pfn = a >> 12;
+		err_free(ze);
+	}
 	uint64_t hz = kvm_read_global(T, "huge_zero_pfn", 8, &found);
 	L->huge_zero_pfn = found && hz != UINT64_MAX ? hz : 0;
 	L->nx_huge_pages = (int)(int32_t)kvm_read_global(T, "nx_huge_pages", 4, &found);

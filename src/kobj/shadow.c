@@ -215,11 +215,13 @@ static void shadow_find_held(struct target *T, const struct shadow_layout *L, st
 	for (size_t i = 0; i < S->npages; i++)
 		if (S->pages[i].spt_pa == hpa)
 			return;
-	uint64_t sp, spt, pa;
+	uint64_t sp, spt, pa = 0;
 	uint64_t page = L->vmemmap_base + (hpa >> 12) * L->page_size;
 	if (!dump_peek(T->dump, page + member_off(&L->page_private), &sp, 8) || !sp ||
-	    !dump_peek(T->dump, sp + member_off(&L->sp_spt), &spt, 8) || dump_vtop(T->dump, spt, &pa) ||
-	    pa != hpa)
+	    !dump_peek(T->dump, sp + member_off(&L->sp_spt), &spt, 8))
+		return;
+	err_free(dump_vtop(T->dump, spt, &pa)); /* untranslatable: pa stays 0 */
+	if (pa != hpa)
 		return; /* not a shadow page (a TDP MMU root is handled elsewhere, or a special root) */
 	if (L->has_tdp) {
 		uint8_t tdp = 0;
