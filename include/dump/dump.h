@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/err.h"
 #include "base/notes.h"
@@ -32,6 +33,26 @@ struct err *dump_vtop(struct dump *d, uint64_t va, uint64_t *pa);
 /* For reads whose failure only means "not known": true if it worked; the
  * error, if any, is dropped here (never leaked by the caller). */
 bool dump_peek(struct dump *d, uint64_t va, void *buf, size_t len);
+/* A page of kernel memory kept by one reader: runs of small reads in one
+ * page (a per-gfn array read gfn after gfn) cost a compare and a copy
+ * instead of a translation and a cache lookup each.  Zero-initialise; a
+ * live target's pages are never kept. */
+struct dump_window {
+	uint64_t page;		/* va >> PAGE_SHIFT, plus 1; 0: none */
+	uint8_t data[PAGE_SIZE];
+};
+bool dump_window_fill(struct dump *d, struct dump_window *w, uint64_t va, void *buf, size_t len);
+/* dump_peek through W. */
+static inline bool dump_window_peek(struct dump *d, struct dump_window *w, uint64_t va, void *buf,
+				    size_t len)
+{
+	uint64_t at = va & (PAGE_SIZE - 1);
+	if (w->page == (va >> PAGE_SHIFT) + 1 && at + len <= PAGE_SIZE) {
+		memcpy(buf, w->data + at, len);
+		return true;
+	}
+	return dump_window_fill(d, w, va, buf, len);
+}
 
 /* File-level facts, for `info`. */
 const char *dump_path(const struct dump *d);

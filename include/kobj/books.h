@@ -97,8 +97,9 @@ struct err *books_child_sp(struct target *T, const struct books_layout *L, uint6
 bool books_lpage_disallow(struct target *T, const struct books_layout *L, const struct vm_books *b,
 			  const struct kvm_memslot *s, int level, uint64_t gfn, int32_t *value,
 			  uint64_t *at, uint64_t *idx);
-/* The u16 write-track counter of GFN in slot S: true if read. */
+/* The u16 write-track counter of GFN in slot S: true if read.  W keeps
+ * the page of counters a walk reads gfn after gfn. */
 bool books_write_track(struct target *T, const struct vm_books *b, const struct kvm_memslot *s,
-		       uint64_t gfn, uint16_t *value, uint64_t *at);
+		       uint64_t gfn, struct dump_window *w, uint16_t *value, uint64_t *at);
 
 #endif

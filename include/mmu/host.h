@@ -22,11 +22,19 @@ struct host_walker {
 	uint64_t cache_pa[5];
 	uint64_t cache[5][512];
 	bool cache_ok[5];
+	/* the last walk that reached a 4K table: the next hva of the same 2 MiB
+	 * (and pgd) needs only that table's entry */
+	bool near_ok, near_writable;
+	uint64_t near_pgd, near_2m;
 };
 
 void host_walker_init(struct host_walker *w, struct target *T);
 /* Forget the cached tables (live hosts: they may have changed). */
 void host_walker_reset(struct host_walker *w);
 struct err *host_lookup(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, struct host_map *m);
+/* The 4K page table a lookup of HVA will read (through the tables above
+ * it, cached as host_lookup caches them): false if none (not present, a
+ * huge page, unreadable). */
+bool host_leaf_table(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, uint64_t *pa);
 
 #endif

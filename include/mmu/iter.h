@@ -28,6 +28,13 @@ enum walk_event {
 	WALK_BAD_CHILD,		/* a table pointer outside the dump's memory */
 };
 
+/* Read-ahead beyond the tables (-J): as the 4K-leaf tables below a level-2
+ * entry are announced, the consumer adds the pages it will read for the 512
+ * gfns of each, from GFN (the VMM's page table of their hvas, say): at most
+ * MAX appended to PA, their count returned. */
+typedef size_t (*spte_iter_more_fn)(void *arg, uint64_t gfn, uint64_t *pa, size_t max);
+#define SPTE_ITER_MORE_MAX 2
+
 /* What an entry is: only its kind (the decode of bits is the consumer's). */
 typedef enum spte_kind (*spte_classify_fn)(const struct spte_masks *m, uint64_t spte);
 
@@ -62,6 +69,8 @@ struct spte_iter {
 	int root_level;
 	bool nomem;		/* stopped: no memory to track tables */
 	uint64_t tables;	/* table pages read */
+	spte_iter_more_fn more;	/* NULL, or set between walks (kept by start) */
+	void *more_arg;
 
 	/* private */
 	struct target *T;

@@ -54,6 +54,8 @@ struct walker;
 
 struct err *walker_new(struct target *T, struct walker **out);
 void walker_free(struct walker *w);
+/* The consumer's own read-ahead for the walks that follow (NULL: none). */
+void walker_set_more(struct walker *w, spte_iter_more_fn fn, void *arg);
 /* Walk ROOT of VM (with the VM's masks); stats are added to STATS. */
 struct err *walker_run(struct walker *w, const struct spte_masks *m, const struct kvm_root *root,
 		       const struct walk_range *range, walk_fn fn, void *arg, struct walk_stats *stats);

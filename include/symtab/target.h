@@ -58,6 +58,9 @@ void target_close(struct target *T);
 
 /* Symbol in MODULE ("vmlinux", a module name, or NULL for anywhere). */
 bool target_symbol(const struct target *T, const char *module, const char *name, uint64_t *addr);
+/* Every symbol in T's tables, for what iterates over them (`dis`'s extent,
+ * completion, an extract): vmlinux's kallsyms are otherwise read on demand. */
+struct err *target_symbols_complete(struct target *T);
 /* Name of the symbol containing ADDR ("module:sym" for modules). */
 const char *target_symbolize(const struct target *T, uint64_t addr, uint64_t *off,
 			     const char **module);

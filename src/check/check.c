@@ -50,6 +50,8 @@ struct run {
 	struct sbooks *sb;		/* S16-S18 collecting from the walk, or NULL */
 	const struct check_tap *tap;	/* NULL: nobody looks on */
 	const struct kvm_vm *vm;	/* the VM being walked, for the tap */
+	struct dump_window track;	/* S11: the write-track counters' page */
+	const struct kvm_root *root;	/* being checked (NULL: only tapped) */
 };
 
 /* SEV < 0: the check's own severity. */
@@ -326,7 +328,7 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 		     "slot %d lpage_info[%d][%" PRIu64 "] at 0x%" PRIx64 ": disallow_lpage = 0x%x",
 		     s->id, e->level - 2, idx, at, (uint32_t)disallow);
 	uint16_t count;
-	if ((bt->writable || bt->mmu_writable) && books_write_track(r->T, b, s, e->gfn, &count, &at) &&
+	if ((bt->writable || bt->mmu_writable) && books_write_track(r->T, b, s, e->gfn, &r->track, &count, &at) &&
 	    count)
 		emit(r, CHK_S11, e, false, "writable leaf over a write-tracked gfn",
 		     "slot %d write-track counter at 0x%" PRIx64 " = %u; W=%d MMU-writable=%d",
@@ -1340,6 +1342,30 @@ static int tap_only(void *arg, const struct walk_entry *e)
 	return 0;
 }
 
+/* The walk's read-ahead (spte_iter_more_fn): the VMM's 4K page tables
+ * check_host will read for the 512 gfns from GFN, as check_leaf gets there
+ * (a valid root, the gfn in a memslot of RAM the VMM maps, its mm alive). */
+static size_t check_more(void *arg, uint64_t gfn, uint64_t *pa, size_t max)
+{
+	struct run *r = arg;
+	const struct kvm_root *root = r->root;
+	if (!root || root->invalid || root->shadow || r->b->mm_gone || max < 2)
+		return 0;
+	const struct kvm_memslot *s = books_slot(r->b, root->smm, gfn);
+	if (!s || (s->flags & (KVM_MEM_GUEST_MEMFD | KVM_MEMSLOT_INVALID)) ||
+	    gfn - s->base_gfn >= s->npages)
+		return 0;
+	uint64_t last = gfn + 511 - s->base_gfn < s->npages ? gfn + 511 : s->base_gfn + s->npages - 1;
+	uint64_t hva = s->userspace_addr + (gfn - s->base_gfn) * PAGE_SIZE;
+	uint64_t hva_last = s->userspace_addr + (last - s->base_gfn) * PAGE_SIZE;
+	size_t n = 0;
+	if (host_leaf_table(&r->hw, r->b->pgd_pa, hva, &pa[n]))
+		n++;
+	if (hva_last >> 21 != hva >> 21 && host_leaf_table(&r->hw, r->b->pgd_pa, hva_last, &pa[n]))
+		n++;
+	return n;
+}
+
 static void walk_roots(struct run *r, const struct kvm_vm *vm, walk_fn fn)
 {
 	for (size_t k = 0; k < vm->nroots; k++) {
@@ -1348,7 +1374,9 @@ static void walk_roots(struct run *r, const struct kvm_vm *vm, walk_fn fn)
 		struct walk_stats ws = { 0 };
 		if (r->sb)
 			r->sb->walk_id = (uint32_t)k + 1;
+		r->root = fn == check_entry ? &vm->roots[k] : NULL;
 		struct err *we = walker_run(r->w, &r->H->masks, &vm->roots[k], &r->o->range, fn, r, &ws);
+		r->root = NULL;
 		if (we && r->sb)
 			r->sb->fed_ok = false;
 		if (r->tap && r->tap->root_done)
@@ -1381,6 +1409,8 @@ struct err *check_run_tap(struct target *T, struct kvm_host *H, const struct che
 		return e;
 	r.w = w;
 	r.live = dump_is_live(T->dump);
+	if (dump_prefetching(T->dump))
+		walker_set_more(w, check_more, &r);
 	for (size_t i = 0; i < H->nvms && !e; i++) {
 		struct kvm_vm *vm = &H->vms[i];
 		if (o->vm_kvm ? o->vm_kvm != vm->addr : o->vm_pid >= 0 && o->vm_pid != vm->pid)

@@ -427,7 +427,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 		json_khex(&s->j, "page_offset_base", T->page_offset_base);
 		json_khex(&s->j, "physical_mask", T->physical_mask);
 		json_kstr(&s->j, "symbols", T->syms_source);
-		json_ku64(&s->j, "vmlinux_symbols", T->vmlinux_syms.n);
+		json_ku64(&s->j, "vmlinux_symbols", symtab_count(&T->vmlinux_syms));
 		json_kstr(&s->j, "types", T->types.vmlinux_source);
 		json_key(&s->j, "modules");
 		json_arr_begin(&s->j);
@@ -477,7 +477,7 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 	fprintf(s->out, "vmcoreinfo: from %s\n", dump_vmcoreinfo_source(T->dump));
 	fprintf(s->out, "KASLR:      kernel offset 0x%s, page_offset_base 0x%" PRIx64 "\n",
 		ko ? ko : "0", T->page_offset_base);
-	fprintf(s->out, "symbols:    vmlinux from %s (%zu symbols)\n", T->syms_source, T->vmlinux_syms.n);
+	fprintf(s->out, "symbols:    vmlinux from %s (%zu symbols)\n", T->syms_source, symtab_count(&T->vmlinux_syms));
 	fprintf(s->out, "types:      vmlinux BTF from %s\n", T->types.vmlinux_source);
 	for (size_t i = 0; i < T->nmods; i++) {
 		const char *src = "none";
@@ -524,7 +524,10 @@ struct err *cmd_symbols(struct session *s, int argc, char **argv)
 {
 	const char *prefix = argc > 1 ? argv[1] : "";
 	size_t plen = strlen(prefix), shown = 0;
-	const struct target *T = s->T;
+	struct target *T = s->T;
+	struct err *e = target_symbols_complete(T);
+	if (e)
+		return e;
 	for (size_t t = 0; t <= T->nmods && shown < 2000; t++) {
 		const struct symtab *st = t ? &T->mods[t - 1].syms : &T->vmlinux_syms;
 		for (size_t i = 0; i < st->n && shown < 2000; i++) {

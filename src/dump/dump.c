@@ -403,3 +403,19 @@ bool dump_peek(struct dump *d, uint64_t va, void *buf, size_t len)
 	err_free(e);
 	return !e;
 }
+
+/* dump_window_peek's other page (kept unless live), or read across pages. */
+bool dump_window_fill(struct dump *d, struct dump_window *w, uint64_t va, void *buf, size_t len)
+{
+	uint64_t page = va >> PAGE_SHIFT, at = va & (PAGE_SIZE - 1);
+	if (at + len > PAGE_SIZE || dump_is_live(d))
+		return dump_peek(d, va, buf, len);
+	if (w->page != page + 1) {
+		w->page = 0;
+		if (!dump_peek(d, page << PAGE_SHIFT, w->data, PAGE_SIZE))
+			return dump_peek(d, va, buf, len); /* says which bytes are missing */
+		w->page = page + 1;
+	}
+	memcpy(buf, w->data + at, len);
+	return true;
+}

@@ -468,20 +468,35 @@ static const char *desc_fault(const struct dump_valid *v, uint64_t off, uint32_t
 	return buf;
 }
 
-/* The first set bit of BM at or after BIT; one must exist. */
-static uint64_t next_set_bit(const uint8_t *bm, uint64_t bit)
+/* The pfn of descriptor I: the I-th set bit of the bitmap (through the rank
+ * index; there are ndesc set bits).  Only damaged descriptors ask. */
+static uint64_t desc_pfn(const struct dump_valid *v, uint64_t i)
 {
-	uint8_t b = bm[bit / 8] >> (bit % 8);
-	if (b)
-		return bit + (uint64_t)__builtin_ctz(b);
-	bit = (bit / 8 + 1) * 8;
-	while (!bm[bit / 8])
-		bit += 8;
-	return bit + (uint64_t)__builtin_ctz(bm[bit / 8]);
+	/* the last block of the rank index (one per RANK_BITS) with rank <= i */
+	size_t lo = 0, hi = (v->bm_len + RANK_BITS / 8 - 1) / (RANK_BITS / 8);
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (v->rank[mid] <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	uint64_t r = v->rank[lo], byte = (uint64_t)lo * (RANK_BITS / 8);
+	for (;; byte++) {
+		unsigned c = (unsigned)__builtin_popcount(v->bm2[byte]);
+		if (r + c > i)
+			break;
+		r += c;
+	}
+	uint8_t b = v->bm2[byte];
+	for (; r < i; r++)
+		b &= (uint8_t)(b - 1);
+	return byte * 8 + (uint64_t)__builtin_ctz(b);
 }
 
 /* Every descriptor the file holds, judged once at open (a table of 24-byte
- * entries, bounded by the file): the damaged ones are remembered by pfn. */
+ * entries, bounded by the file): the damaged ones are remembered by pfn.
+ * A sound one costs a few compares: 1.6 M of them on a 6 GiB dump. */
 static struct err *valid_descriptors(struct dump *d)
 {
 	struct dump_valid *v = d->valid;
@@ -490,36 +505,34 @@ static struct err *valid_descriptors(struct dump *d)
 	enum { CHUNK = 4096 };
 	static uint8_t buf[CHUNK * KD_DESC_SIZE];
 	size_t cap = 0;
-	uint64_t pfn = 0;
-	for (uint64_t i = 0; i < v->nread; i += CHUNK) {
+	struct err *e = NULL;
+	for (uint64_t i = 0; !e && i < v->nread; i += CHUNK) {
 		uint64_t n = v->nread - i < CHUNK ? v->nread - i : CHUNK;
-		struct err *e = read_exact(d, buf, n * KD_DESC_SIZE, v->desc_off + i * KD_DESC_SIZE);
-		if (e)
-			return e;
-		for (uint64_t k = 0; k < n; k++, pfn++) {
-			pfn = next_set_bit(v->bm2, pfn); /* ndesc set bits exist: found */
+		if ((e = read_exact(d, buf, n * KD_DESC_SIZE, v->desc_off + i * KD_DESC_SIZE)))
+			break;
+		for (uint64_t k = 0; k < n; k++) {
 			const uint8_t *p = buf + k * KD_DESC_SIZE;
 			uint64_t off = rd64(p);
 			uint32_t size = rd32(p + 8), flags = rd32(p + 12);
 			if (desc_sound(v, off, size, flags))
 				continue;
-			char why[160];
-			if (!desc_fault(v, off, size, flags, why, sizeof(why)))
-				continue;
 			if (v->nbad == cap) {
 				size_t ncap = cap ? cap * 2 : 16;
 				void *q = realloc(v->bad, ncap * sizeof(*v->bad));
-				if (!q)
-					return err_new(ERR_NOMEM, "out of memory");
+				if (!q) {
+					e = err_new(ERR_NOMEM, "out of memory");
+					break;
+				}
 				v->bad = q;
 				cap = ncap;
 			}
-			v->bad[v->nbad++] = (struct valid_bad){ pfn, v->desc_off + (i + k) * KD_DESC_SIZE,
+			v->bad[v->nbad++] = (struct valid_bad){ desc_pfn(v, i + k),
+								 v->desc_off + (i + k) * KD_DESC_SIZE,
 								 off, size, flags };
 			v->noverflow += size > PAGE_SIZE;
 		}
 	}
-	return NULL;
+	return e;
 }
 
 static struct err *valid_kdump_page(const struct dump *d, uint64_t pfn)

@@ -405,12 +405,12 @@ bool books_lpage_disallow(struct target *T, const struct books_layout *L, const 
 }
 
 bool books_write_track(struct target *T, const struct vm_books *b, const struct kvm_memslot *s,
-		       uint64_t gfn, uint16_t *value, uint64_t *at)
+		       uint64_t gfn, struct dump_window *w, uint16_t *value, uint64_t *at)
 {
 	const struct slot_arch *sa = books_arch(b, s);
 	if (!sa->track)
 		return false;
 	*at = sa->track + (gfn - s->base_gfn) * sizeof(uint16_t);
 	*value = 0;
-	return dump_peek(T->dump, *at, value, sizeof(*value));
+	return dump_window_peek(T->dump, w, *at, value, sizeof(*value));
 }

@@ -83,13 +83,24 @@ struct err *spte_iter_start(struct spte_iter *it, struct target *T, const struct
  * walk spends its reads (a huge-page table leaves its parent's list on). */
 static void iter_prefetch_children(struct spte_iter *it, const uint64_t *t, int level, uint64_t base)
 {
-	uint64_t pa[SPTE_ITER_ENTRIES];
+	uint64_t pa[SPTE_ITER_ENTRIES * (1 + SPTE_ITER_MORE_MAX)];
 	size_t n = 0;
 	int first = 0, last;
 	iter_bounds(it, base, level_pages(level), &first, &last);
+	bool more = it->more && level == 2;
+	uint64_t prev = UINT64_MAX; /* the last page the consumer added */
 	for (int i = first; i <= last; i++)
-		if (iter_leads_to_table(it->classify(it->m, t[i]), level, t[i]))
+		if (iter_leads_to_table(it->classify(it->m, t[i]), level, t[i])) {
 			pa[n++] = t[i] & it->m->address;
+			if (!more) /* in the order they will be read: the table, then these */
+				continue;
+			uint64_t add[SPTE_ITER_MORE_MAX];
+			size_t k = it->more(it->more_arg, base + (uint64_t)i * SPTE_ITER_ENTRIES, add,
+					    SPTE_ITER_MORE_MAX);
+			for (size_t j = 0; j < k && j < SPTE_ITER_MORE_MAX; j++)
+				if (add[j] != prev) /* two tables' gfns may share one */
+					pa[n++] = prev = add[j];
+		}
 	dump_prefetch_phys(it->T->dump, pa, n);
 }
 

@@ -28,6 +28,12 @@ struct err *walker_new(struct target *T, struct walker **out)
 	return NULL;
 }
 
+void walker_set_more(struct walker *w, spte_iter_more_fn fn, void *arg)
+{
+	w->it.more = fn;
+	w->it.more_arg = arg;
+}
+
 void walker_free(struct walker *w)
 {
 	if (!w)

@@ -151,22 +151,20 @@ static inline void ks_expand(const struct ks_tokens *T, uint8_t b, char *name, s
  * empty): one probe per symbol finds the few names that are anchors. */
 #define KS_ANCHOR_SLOTS 64
 
-/* Decode the compressed names into T (addresses filled in later): one byte
- * of length (two with bit 7 set), then token bytes; the first character of a
- * symbol is its type letter. */
-static struct err *ks_decode_names(struct dump *d, const struct ks_loc *L, uint32_t nsyms,
-				   struct symtab *t, struct ks_anchors *A)
+/* The token table and index at L into a new *OUT (its text with it). */
+static struct err *ks_tokens_load(struct dump *d, const struct ks_loc *L, struct ks_tokens **out)
 {
 	uint16_t token_index[256];
 	struct err *e;
+	*out = NULL;
 	if ((e = dump_read_virt(d, L->tidx, token_index, sizeof(token_index))))
 		return err_wrap(e, "kallsyms_token_index");
 	char *tokens = malloc(KALLSYMS_TOKEN_TABLE_MAX + 1);
 	struct ks_tokens *T = calloc(1, sizeof(*T));
-	struct name_stream *ns = calloc(1, sizeof(*ns));
-	if (!tokens || !T || !ns) {
-		e = err_new(ERR_NOMEM, "out of memory");
-		goto out;
+	if (!tokens || !T) {
+		free(tokens);
+		free(T);
+		return err_new(ERR_NOMEM, "out of memory");
 	}
 	uint32_t tlen = 0;
 	for (int i = 0; i < 256; i++)
@@ -186,9 +184,10 @@ static struct err *ks_decode_names(struct dump *d, const struct ks_loc *L, uint3
 				break;
 		}
 		if (!ok) {
-			e = err_new(ERR_READ, "kallsyms_token_table: unreadable at 0x%llx",
-				    (unsigned long long)L->ttab);
-			goto out;
+			free(tokens);
+			free(T);
+			return err_new(ERR_READ, "kallsyms_token_table: unreadable at 0x%llx",
+				       (unsigned long long)L->ttab);
 		}
 		tlen = ok;
 	}
@@ -203,6 +202,32 @@ static struct err *ks_decode_names(struct dump *d, const struct ks_loc *L, uint3
 			memcpy(T->slot[i], tokens + token_index[i], T->len[i]);
 		if (T->len[i] > T->longest)
 			T->longest = T->len[i];
+	}
+	*out = T;
+	return NULL;
+}
+
+static void ks_tokens_free(struct ks_tokens *T)
+{
+	if (T)
+		free((char *)T->text);
+	free(T);
+}
+
+/* Decode the compressed names into T (addresses filled in later): one byte
+ * of length (two with bit 7 set), then token bytes; the first character of a
+ * symbol is its type letter. */
+static struct err *ks_decode_names(struct dump *d, const struct ks_loc *L, uint32_t nsyms,
+				   struct symtab *t, struct ks_anchors *A)
+{
+	struct ks_tokens *T;
+	struct err *e = ks_tokens_load(d, L, &T);
+	if (e)
+		return e;
+	struct name_stream *ns = calloc(1, sizeof(*ns));
+	if (!ns) {
+		e = err_new(ERR_NOMEM, "out of memory");
+		goto out;
 	}
 	ns->d = d;
 	ns->base = ns->pos = L->names;
@@ -264,8 +289,7 @@ static struct err *ks_decode_names(struct dump *d, const struct ks_loc *L, uint3
 		}
 	}
 out:
-	free(tokens);
-	free(T);
+	ks_tokens_free(T);
 	free(ns);
 	return e;
 }
@@ -649,14 +673,15 @@ static struct err *ks_scan(struct dump *d, struct ks_loc *cand, size_t *ncand, u
 	return e;
 }
 
-static struct err *ks_load(struct dump *d, struct symtab *out, bool force_scan, char *how,
-			   size_t howlen)
+/* The tables: where VMCOREINFO says, or (FORCE_SCAN, or VMCOREINFO
+ * silent) found in the image.  Candidates for the offsets in CAND. */
+static struct err *ks_locate(struct dump *d, bool force_scan, struct ks_loc *cand, size_t *ncand,
+			     uint32_t *nsyms, const char **located)
 {
-	struct ks_loc cand[KS_MAX_CAND];
-	size_t ncand = 0;
-	uint32_t nsyms = 0;
 	struct err *e;
-	const char *located = "VMCOREINFO";
+	*ncand = 0;
+	*nsyms = 0;
+	*located = "VMCOREINFO";
 	struct ks_loc L = {
 		.names = dump_vmcoreinfo_symbol(d, "kallsyms_names"),
 		.num = dump_vmcoreinfo_symbol(d, "kallsyms_num_syms"),
@@ -667,35 +692,407 @@ static struct err *ks_load(struct dump *d, struct symtab *out, bool force_scan, 
 		.abs = dump_vmcoreinfo_symbol(d, "kallsyms_addresses"),
 	};
 	if (!force_scan && L.names && L.num && L.ttab && L.tidx && (L.offs || L.abs)) {
-		if ((e = dump_read_u32(d, L.num, &nsyms)))
+		if ((e = dump_read_u32(d, L.num, nsyms)))
 			return err_wrap(e, "kallsyms_num_syms");
-		cand[ncand++] = L;
+		cand[(*ncand)++] = L;
 	} else {
-		located = "found in the kernel image";
-		if ((e = ks_scan(d, cand, &ncand, &nsyms)))
+		*located = "found in the kernel image";
+		if ((e = ks_scan(d, cand, ncand, nsyms)))
 			return e;
 	}
-	if (nsyms == 0 || nsyms > KALLSYMS_MAX_SYMS)
+	if (*nsyms == 0 || *nsyms > KALLSYMS_MAX_SYMS)
 		return err_new(ERR_CORRUPT, "kallsyms_num_syms at 0x%llx is %u, not a symbol count",
-			       (unsigned long long)cand[0].num, nsyms);
+			       (unsigned long long)cand[0].num, *nsyms);
+	return NULL;
+}
+
+/* Every symbol into OUT (initialised, empty), finished. */
+static struct err *ks_fill(struct dump *d, const struct ks_loc *cand, size_t ncand, uint32_t nsyms,
+			   struct symtab *out, const char **enc)
+{
 	struct ks_anchors A = { 0 };
 	for (size_t a = 0; a < KS_NANCHORS; a++)
 		A.want[a] = dump_vmcoreinfo_symbol(d, ks_anchor_names[a]);
-	if ((e = symtab_init(out, "vmlinux")))
-		return e;
-	const char *enc = NULL;
+	struct err *e;
 	/* kernel symbol names average 21-25 bytes with their NUL (5.10 to
 	 * 7.3): room for 32 leaves no reallocation, and a reserved page never
 	 * written is never touched */
 	if ((e = symtab_reserve(out, nsyms, (size_t)nsyms * 32)) ||
 	    (e = ks_decode_names(d, &cand[0], nsyms, out, &A)) ||
-	    (e = ks_addresses(d, cand, ncand, nsyms, &A, out, &enc)) ||
-	    (e = symtab_finish(out))) {
+	    (e = ks_addresses(d, cand, ncand, nsyms, &A, out, enc)))
+		return e;
+	return symtab_finish(out);
+}
+
+/* --- On demand (6.2+): kallsyms_seqs_of_names lists the symbols in name
+ * order, which is how the kernel's own kallsyms_lookup_name() searches
+ * them.  A name is then found by binary search, decoding the ~18 names it
+ * meets, instead of decoding all of them (167k on 6.12: most of opening a
+ * dump).  Between kallsyms_names and the token table: markers, then the
+ * 3-byte sequence numbers, each table 8-aligned (scripts/kallsyms); where
+ * they must be is computed from the token table and the count, then
+ * checked: markers from 0, each block of 256 names ending where the next
+ * begins and the last at the markers.  A kernel without the index, or
+ * tables that do not check out, are read whole as before. */
+
+#define KSL_MEMO 16
+#define KSL_TOP 64	/* the search's first 6 levels, shared by every name */
+#define KSL_ANCHORS 3	/* anchors whose addresses choose the encoding */
+#define KSL_BLOCK_MAX (256u * KS_SYM_MAX_BYTES)
+
+struct ks_lazy {
+	struct dump *d;
+	struct ks_loc L;	/* markers set */
+	uint64_t seqs;
+	uint32_t nsyms, nmark;
+	uint32_t *markers;
+	enum ks_enc enc;
+	uint64_t base;
+	struct ks_tokens *T;
+	uint8_t *blk;		/* names of block blk_no (256 symbols) */
+	uint32_t blk_no, blk_len;
+	struct {
+		char name[64];
+		uint64_t addr;
+		bool found;
+	} memo[KSL_MEMO];
+	unsigned memo_next;
+	char *top[KSL_TOP];	/* their names (type letter first), by node */
+};
+
+static void ksl_free(void *src)
+{
+	struct ks_lazy *K = src;
+	if (!K)
+		return;
+	for (unsigned k = 0; k < KSL_TOP; k++)
+		free(K->top[k]);
+	free(K->markers);
+	ks_tokens_free(K->T);
+	free(K->blk);
+	free(K);
+}
+
+/* Bytes of names in block J. */
+static uint64_t ksl_block_end(const struct ks_lazy *K, uint32_t j)
+{
+	return j + 1 < K->nmark ? K->markers[j + 1] : K->L.markers - K->L.names;
+}
+
+static bool ksl_block(struct ks_lazy *K, uint32_t j)
+{
+	if (K->blk_no == j)
+		return true;
+	uint64_t len = ksl_block_end(K, j) - K->markers[j];
+	K->blk_no = UINT32_MAX;
+	struct err *e = dump_read_virt(K->d, K->L.names + K->markers[j], K->blk, len);
+	if (e) {
+		err_free(e);
+		return false;
+	}
+	K->blk_no = j;
+	K->blk_len = (uint32_t)len;
+	return true;
+}
+
+/* Length of the name at *POS of the current block, *POS moved past the
+ * length bytes; 0 when it runs off the block. */
+static uint32_t ksl_len(const struct ks_lazy *K, uint32_t *pos)
+{
+	if (*pos >= K->blk_len)
+		return 0;
+	uint32_t len = K->blk[(*pos)++];
+	if (len & 0x80) {
+		if (*pos >= K->blk_len)
+			return 0;
+		len = (len & 0x7f) | ((uint32_t)K->blk[(*pos)++] << 7);
+	}
+	return len && *pos + len <= K->blk_len ? len : 0;
+}
+
+/* Symbol I's name (type letter first, NUL-terminated) into NAME, room for
+ * KS_NAME_MAX + 1 + KS_SLOT bytes; false if unreadable or malformed. */
+static bool ksl_name(struct ks_lazy *K, uint32_t i, char *name)
+{
+	if (i >= K->nsyms || !ksl_block(K, i >> 8))
+		return false;
+	uint32_t pos = 0, len = 0;
+	for (uint32_t k = 0; k <= (i & 255); k++) {
+		if (!(len = ksl_len(K, &pos)))
+			return false;
+		if (k < (i & 255))
+			pos += len;
+	}
+	size_t n = 0;
+	for (uint32_t k = 0; k < len; k++)
+		ks_expand(K->T, K->blk[pos + k], name, &n);
+	name[n] = '\0';
+	return n >= 2;
+}
+
+/* The symbol at position POS in name order. */
+static bool ksl_seq(const struct ks_lazy *K, uint32_t pos, uint32_t *idx)
+{
+	uint8_t b[3];
+	if (!dump_peek(K->d, K->seqs + 3ull * pos, b, 3))
+		return false;
+	*idx = (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
+	return *idx < K->nsyms;
+}
+
+static bool ksl_addr(const struct ks_lazy *K, enum ks_enc enc, uint32_t i, uint64_t *addr)
+{
+	uint8_t raw[8];
+	bool absolute = enc == KS_ABSOLUTE;
+	if (!dump_peek(K->d, absolute ? K->L.abs + 8ull * i : K->L.offs + 4ull * i, raw,
+		       absolute ? 8 : 4))
+		return false;
+	struct ks_loc L = K->L;
+	if (!absolute) /* ks_addrs reads position-relative offsets from index 0 */
+		L.offs += 4ull * i;
+	ks_addrs(enc, &L, K->base, raw, 1, addr);
+	return true;
+}
+
+/* Up to MAX symbols named WANT (by index, in address order as the kernel
+ * breaks ties); how many, or -1 if the tables could not be read. */
+static int ksl_find(struct ks_lazy *K, const char *want, uint32_t *idx, int max)
+{
+	char name[KS_NAME_MAX + 1 + KS_SLOT];
+	uint32_t lo = 0, hi = K->nsyms, i, node = 1; /* node: heap order */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const char *nm = node < KSL_TOP ? K->top[node] : NULL;
+		if (!nm) {
+			if (!ksl_seq(K, mid, &i) || !ksl_name(K, i, name))
+				return -1;
+			nm = name;
+			if (node < KSL_TOP)
+				K->top[node] = strdup(name);
+		}
+		bool right = strcmp(nm + 1, want) < 0;
+		if (right)
+			lo = mid + 1;
+		else
+			hi = mid;
+		node = node < KSL_TOP ? 2 * node + right : KSL_TOP;
+	}
+	int n = 0;
+	for (; lo < K->nsyms && n < max; lo++) {
+		if (!ksl_seq(K, lo, &i) || !ksl_name(K, i, name))
+			return n ? n : -1;
+		if (strcmp(name + 1, want))
+			break;
+		idx[n++] = i;
+	}
+	return n;
+}
+
+static bool ksl_lookup(void *src, const char *name, uint64_t *addr)
+{
+	struct ks_lazy *K = src;
+	size_t len = strlen(name);
+	for (unsigned m = 0; m < KSL_MEMO; m++)
+		if (len < sizeof(K->memo[m].name) && !strcmp(K->memo[m].name, name)) {
+			*addr = K->memo[m].addr;
+			return K->memo[m].found;
+		}
+	uint32_t i;
+	int n = ksl_find(K, name, &i, 1);
+	bool found = n == 1 && ksl_addr(K, K->enc, i, addr);
+	if (n >= 0 && len < sizeof(K->memo[0].name)) { /* not an unreadable page */
+		unsigned m = K->memo_next++ % KSL_MEMO;
+		memcpy(K->memo[m].name, name, len + 1);
+		K->memo[m].addr = found ? *addr : 0;
+		K->memo[m].found = found;
+	}
+	return found;
+}
+
+static struct err *ksl_fill(void *src, struct symtab *t)
+{
+	struct ks_lazy *K = src;
+	const char *enc;
+	/* an extract taken now must answer the next run's searches too */
+	dump_observe_touch(K->d, K->L.markers, 4ull * K->nmark);
+	dump_observe_touch(K->d, K->seqs, 3ull * K->nsyms);
+	return ks_fill(K->d, &K->L, 1, K->nsyms, t, &enc);
+}
+
+static const struct symtab_source ksl_ops = { ksl_lookup, ksl_fill, ksl_free };
+
+/* The markers at AT, checked: from 0, every block of 256 names within
+ * bounds, the last block's names ending at most 7 bytes of alignment
+ * before the markers and one block in the middle where the next begins. */
+static bool ksl_markers(struct ks_lazy *K, uint64_t at)
+{
+	uint64_t n = K->nsyms;
+	K->blk_no = UINT32_MAX;
+	K->L.markers = at;
+	if (at <= K->L.names || !dump_peek(K->d, at, K->markers, 4ull * K->nmark) || K->markers[0])
+		return false;
+	uint64_t span = at - K->L.names;
+	for (uint32_t j = 0; j < K->nmark; j++) {
+		uint64_t end = ksl_block_end(K, j);
+		if (end <= K->markers[j] || end > span || end - K->markers[j] > KSL_BLOCK_MAX)
+			return false;
+	}
+	uint32_t last = K->nmark - 1, count = (uint32_t)(n - 256ull * last);
+	uint32_t probe[2] = { last, last / 2 };
+	for (int p = 0; p < 2; p++) {
+		uint32_t j = probe[p], pos = 0, len;
+		if (!ksl_block(K, j))
+			return false;
+		for (uint32_t k = 0; k < (j == last ? count : 256); k++) {
+			if (!(len = ksl_len(K, &pos)))
+				return false;
+			pos += len;
+		}
+		if (j == last ? K->blk_len - pos > 7 : pos != K->blk_len)
+			return false;
+	}
+	return true;
+}
+
+#define KSL_SAMPLES 16
+
+/* The sequence numbers at K->seqs put the names in order: at KSL_SAMPLES
+ * positions spread over the table, each name sorts after the one before. */
+static bool ksl_seqs_sorted(struct ks_lazy *K)
+{
+	char prev[KS_NAME_MAX + 1 + KS_SLOT], cur[KS_NAME_MAX + 1 + KS_SLOT];
+	for (uint32_t k = 0; k < KSL_SAMPLES; k++) {
+		uint32_t pos = (uint32_t)((uint64_t)(K->nsyms - 1) * k / (KSL_SAMPLES - 1)), i;
+		if (!ksl_seq(K, pos, &i) || !ksl_name(K, i, cur) ||
+		    (k && strcmp(prev + 1, cur + 1) > 0))
+			return false;
+		memcpy(prev, cur, sizeof(prev));
+	}
+	return true;
+}
+
+/* Markers and sequence numbers where one of the two layouts puts them,
+ * checked.  Tables are 8-aligned (scripts/kallsyms' ALGN), or only 4 (the
+ * sequence numbers of 7.x follow the offsets directly). */
+static bool ksl_place(struct ks_lazy *K)
+{
+	uint64_t n = K->nsyms, nm;
+	K->nmark = (uint32_t)((n + 255) / 256);
+	nm = 4ull * K->nmark;
+	if (!(K->markers = malloc(nm)) || !(K->blk = malloc(KSL_BLOCK_MAX)) ||
+	    K->L.ttab < K->L.names + 2 * n + nm)
+		return false;
+	for (uint64_t align = 8; align >= 4; align /= 2) {
+		/* names, markers, sequence numbers, token table (6.2-6.3, and
+		 * 6.1 where the index was backported) */
+		uint64_t seqs = (K->L.ttab - 3 * n) & ~(align - 1);
+		if (K->L.ttab >= K->L.names + 5 * n + nm + align &&
+		    ksl_markers(K, (seqs - nm) & ~(align - 1))) {
+			K->seqs = seqs;
+			if (ksl_seqs_sorted(K))
+				return true;
+		}
+	}
+	for (uint64_t align = 8; align >= 4; align /= 2) {
+		/* names, markers, token table ... offsets, relative base (if
+		 * any), sequence numbers (6.4+) */
+		if (!ksl_markers(K, (K->L.ttab - nm) & ~(align - 1)))
+			continue;
+		uint64_t end = K->L.abs ? K->L.abs + 8 * n
+			       : K->L.rbase ? K->L.rbase + 8 : K->L.offs + 4 * n;
+		K->seqs = (end + align - 1) & ~(align - 1);
+		if (ksl_seqs_sorted(K))
+			return true;
+	}
+	return false;
+}
+
+/* The encoding under which the anchors VMCOREINFO names are where the
+ * table puts them (at least one, each found by name). */
+static bool ksl_encoding(struct ks_lazy *K, const char **enc_name)
+{
+	static const char *const anchors[KSL_ANCHORS] = { "_stext", "init_uts_ns", "swapper_pg_dir" };
+	uint64_t want[KSL_ANCHORS];
+	uint32_t idx[KSL_ANCHORS][KS_ANCHOR_MAX_DUPS];
+	int nidx[KSL_ANCHORS];
+	unsigned named = 0;
+	for (int a = 0; a < KSL_ANCHORS; a++) {
+		want[a] = dump_vmcoreinfo_symbol(K->d, anchors[a]);
+		nidx[a] = want[a] ? ksl_find(K, anchors[a], idx[a], KS_ANCHOR_MAX_DUPS) : 0;
+		if (nidx[a] < 0)
+			return false;
+		named += nidx[a] > 0;
+	}
+	if (!named)
+		return false;
+	bool absolute = !K->L.offs;
+	bool have_base = !absolute && K->L.rbase && dump_peek(K->d, K->L.rbase, &K->base, 8);
+	static const enum ks_enc rel[] = { KS_PREL, KS_BASE_PERCPU, KS_BASE };
+	static const enum ks_enc rel_based[] = { KS_BASE_PERCPU, KS_BASE, KS_PREL };
+	const enum ks_enc *order = absolute ? (const enum ks_enc[]){ KS_ABSOLUTE }
+					    : have_base ? rel_based : rel;
+	for (size_t k = 0; k < (absolute ? 1u : 3u); k++) {
+		if ((order[k] == KS_BASE || order[k] == KS_BASE_PERCPU) && !have_base)
+			continue;
+		bool all = true;
+		for (int a = 0; a < KSL_ANCHORS && all; a++) {
+			bool hit = !nidx[a];
+			for (int m = 0; m < nidx[a] && !hit; m++) {
+				uint64_t got;
+				if (!ksl_addr(K, order[k], idx[a][m], &got))
+					return false;
+				hit = got == want[a];
+			}
+			all = hit;
+		}
+		if (all) {
+			K->enc = order[k];
+			*enc_name = ks_enc_names[order[k]];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* OUT answering through the name index, or false (read it whole). */
+static bool ksl_open(struct dump *d, const struct ks_loc *L, uint32_t nsyms, struct symtab *out,
+		     const char **enc_name)
+{
+	struct ks_lazy *K = calloc(1, sizeof(*K));
+	if (!K)
+		return false;
+	K->d = d;
+	K->L = *L;
+	K->nsyms = nsyms;
+	K->blk_no = UINT32_MAX;
+	struct err *e = NULL;
+	if ((e = ks_tokens_load(d, &K->L, &K->T)) || !ksl_place(K) || !ksl_encoding(K, enc_name)) {
+		err_free(e);
+		ksl_free(K);
+		return false;
+	}
+	symtab_set_source(out, &ksl_ops, K, nsyms);
+	return true;
+}
+
+static struct err *ks_load(struct dump *d, struct symtab *out, bool force_scan, char *how,
+			   size_t howlen)
+{
+	struct ks_loc cand[KS_MAX_CAND];
+	size_t ncand;
+	uint32_t nsyms;
+	const char *located, *enc = NULL;
+	struct err *e = ks_locate(d, force_scan, cand, &ncand, &nsyms, &located);
+	if (e || (e = symtab_init(out, "vmlinux")))
+		return e;
+	bool lazy = !force_scan && ncand == 1 && ksl_open(d, &cand[0], nsyms, out, &enc);
+	if (!lazy && (e = ks_fill(d, cand, ncand, nsyms, out, &enc))) {
 		symtab_fini(out);
 		return e;
 	}
 	if (how)
-		snprintf(how, howlen, "%s, %s offsets", located, enc);
+		snprintf(how, howlen, "%s, %s offsets%s", located, enc,
+			 lazy ? ", looked up by name index" : "");
 	return NULL;
 }
 

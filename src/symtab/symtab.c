@@ -16,6 +16,8 @@ struct err *symtab_init(struct symtab *t, const char *name)
 
 void symtab_fini(struct symtab *t)
 {
+	if (t->src)
+		t->src_ops->free(t->src);
 	free(t->name);
 	free(t->addr);
 	free(t->name_off);
@@ -125,6 +127,39 @@ struct err *symtab_add(struct symtab *t, const char *name, size_t len, uint64_t 
 	return NULL;
 }
 
+void symtab_set_source(struct symtab *t, const struct symtab_source *ops, void *src, size_t count)
+{
+	if (t->src)
+		t->src_ops->free(t->src);
+	t->src_ops = ops;
+	t->src = src;
+	t->src_count = count;
+}
+
+struct err *symtab_complete(struct symtab *t)
+{
+	if (!t->src)
+		return NULL;
+	struct err *e = t->src_ops->fill(t->src, t);
+	if (e) { /* what was added goes: lookups stay with the source */
+		char *name = t->name;
+		const struct symtab_source *ops = t->src_ops;
+		void *src = t->src;
+		size_t count = t->src_count;
+		t->name = NULL;
+		t->src = NULL;
+		symtab_fini(t);
+		t->name = name;
+		symtab_set_source(t, ops, src, count);
+		return err_wrap(e, "%s symbols", t->name);
+	}
+	t->src_ops->free(t->src);
+	t->src = NULL;
+	t->src_ops = NULL;
+	t->src_count = 0;
+	return NULL;
+}
+
 static int symtab_cmp_addr(const void *a, const void *b, void *arg)
 {
 	const uint64_t *addr = arg;
@@ -167,6 +202,8 @@ struct err *symtab_finish(struct symtab *t)
 
 bool symtab_lookup(const struct symtab *t, const char *name, uint64_t *addr)
 {
+	if (t->src)
+		return t->src_ops->lookup(t->src, name, addr);
 	if (!t->hash)
 		return false;
 	uint32_t hv = symtab_hash(name, strlen(name));
@@ -184,6 +221,13 @@ bool symtab_lookup(const struct symtab *t, const char *name, uint64_t *addr)
 
 const char *symtab_symbolize(const struct symtab *t, uint64_t addr, uint64_t *offset)
 {
+	if (t->src) { /* the table itself is not const: see by_addr */
+		struct err *e = symtab_complete((struct symtab *)t);
+		if (e) {
+			err_free(e);
+			return NULL;
+		}
+	}
 	size_t lo = 0, hi = t->n;
 	if (!t->hash || !t->n)
 		return NULL;

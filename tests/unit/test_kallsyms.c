@@ -2,7 +2,11 @@
  * in the kernel image must decode to exactly the table VMCOREINFO locates
  * (when it does: 6.0+), every symbol, name, type and address; with a
  * System.map (argv[2], optional) every non-absolute entry of it, relocated
- * by KERNELOFFSET, must be in the decoded table at that address.
+ * by KERNELOFFSET, must be in the decoded table at that address.  Where
+ * VMCOREINFO locates the tables (all our 6.1+ kernels carry the name index,
+ * kallsyms_seqs_of_names), they are read on demand: names looked up that
+ * way (600 spread over the table, with names that are not there) must give
+ * what the whole table gives, and the table completed must be that table.
  * TAP output. */
 #include <stdint.h>
 #include <stdio.h>
@@ -109,6 +113,32 @@ static void sysmap_compare(struct dump *d, const struct symtab *t, const char *p
 	   wrong ? ", first " : "", first_bad);
 }
 
+/* Lookups in LAZY (read on demand) against the whole table T. */
+static void lazy_compare(const struct symtab *t, const struct symtab *lazy)
+{
+	size_t step = t->n / 600 ? t->n / 600 : 1, asked = 0, differ = 0;
+	char first_bad[600] = "";
+	for (size_t i = 0; i < t->n; i += step) {
+		char miss[300];
+		const char *name = symtab_name(t, i);
+		snprintf(miss, sizeof(miss), "%s_", name);
+		const char *q[3] = { name, miss, i + 1 < t->n ? symtab_name(t, i + 1) : name };
+		for (int k = 0; k < 3; k++) {
+			uint64_t a = 0, b = 0;
+			bool fa = symtab_lookup(t, q[k], &a), fb = symtab_lookup(lazy, q[k], &b);
+			asked++;
+			if (fa != fb || a != b) {
+				if (!differ++)
+					snprintf(first_bad, sizeof(first_bad), "%s: %s 0x%llx vs %s 0x%llx",
+						 q[k], fa ? "found" : "missing", (unsigned long long)a,
+						 fb ? "found" : "missing", (unsigned long long)b);
+			}
+		}
+	}
+	OK(differ == 0, "%zu names asked on demand answer as the whole table%s%s", asked,
+	   differ ? ", first: " : "", first_bad);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -131,6 +161,18 @@ int main(int argc, char **argv)
 	if (dump_vmcoreinfo_symbol(d, "kallsyms_names")) {
 		e = kallsyms_load(d, &located, how2, sizeof(how2));
 		OK(!e, "tables VMCOREINFO locates: %s", e ? e->msg : how2);
+		if (!e) {
+			OK(located.src != NULL && located.n == 0,
+			   "they are read on demand through the name index");
+			if (have_scanned) {
+				OK(symtab_count(&located) == scanned.n, "%zu symbols before any is read",
+				   symtab_count(&located));
+				lazy_compare(&scanned, &located);
+			}
+			struct err *ce = symtab_complete(&located);
+			OK(!ce && !located.src, "completed: %s", ce ? ce->msg : "read whole");
+			err_free(ce);
+		}
 		if (!e && have_scanned)
 			OK(same(&scanned, &located, why, sizeof(why)),
 			   "both give the same %zu symbols%s%s", located.n, *why ? ": " : "", why);
