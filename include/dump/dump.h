@@ -33,6 +33,18 @@ struct err *dump_vtop(struct dump *d, uint64_t va, uint64_t *pa);
 /* For reads whose failure only means "not known": true if it worked; the
  * error, if any, is dropped here (never leaked by the caller). */
 bool dump_peek(struct dump *d, uint64_t va, void *buf, size_t len);
+/* Kernel memory read once and kept for the next reader of the same range
+ * (the kallsyms search's window holds the vmlinux BTF, read next): reads of
+ * [VA, VA+LEN) whose pages are marked in PAGE_OK (a bit per page, from VA's
+ * page) are served from BUF, observed as reads of the dump are.  D owns
+ * ALLOC (holding BUF) and PAGE_OK until dump_stash_drop or close.  Not on a
+ * live target (its memory changes): freed at once. */
+void dump_stash_virt(struct dump *d, uint64_t va, uint64_t len, uint8_t *buf, void *alloc,
+		     uint8_t *page_ok);
+void dump_stash_drop(struct dump *d);
+/* Reads served from a stash so far (tests). */
+uint64_t dump_stash_served(const struct dump *d);
+
 /* A page of kernel memory kept by one reader: runs of small reads in one
  * page (a per-gfn array read gfn after gfn) cost a compare and a copy
  * instead of a translation and a cache lookup each.  Zero-initialise; a

@@ -186,6 +186,7 @@ void dump_close(struct dump *d)
 	if (!d)
 		return;
 	dump_readahead_stop(d); /* its workers read the file */
+	dump_stash_drop(d);
 	kdump_backend_close(d);
 	int fd = d->fd;
 	dump_flat_close(d);
@@ -200,6 +201,42 @@ void dump_close(struct dump *d)
 	free(d->vmcoreinfo_raw);
 	free(d->path);
 	free(d);
+}
+
+void dump_stash_drop(struct dump *d)
+{
+	free(d->stash_alloc);
+	free(d->stash_ok);
+	d->stash = d->stash_alloc = d->stash_ok = NULL;
+	d->stash_len = 0;
+}
+
+void dump_stash_virt(struct dump *d, uint64_t va, uint64_t len, uint8_t *buf, void *alloc,
+		     uint8_t *page_ok)
+{
+	dump_stash_drop(d);
+	if (d->live || d->hook || !len || va + len < va) {
+		free(alloc);
+		free(page_ok);
+		return;
+	}
+	d->stash = buf;
+	d->stash_alloc = alloc;
+	d->stash_ok = page_ok;
+	d->stash_lo = va;
+	d->stash_len = len;
+}
+
+uint64_t dump_stash_served(const struct dump *d) { return d->stash_served; }
+
+/* [VA, VA+LEN), within one page, from the stash: false if not all there. */
+static bool stash_covers(const struct dump *d, uint64_t va, size_t len)
+{
+	if (!d->stash || va < d->stash_lo || va - d->stash_lo > d->stash_len ||
+	    len > d->stash_len - (va - d->stash_lo))
+		return false;
+	uint64_t page = (va >> PAGE_SHIFT) - (d->stash_lo >> PAGE_SHIFT);
+	return d->stash_ok[page / 8] >> (page % 8) & 1;
 }
 
 /* Read-ahead for a read of many pages (BTF, kallsyms tables, module
@@ -240,7 +277,7 @@ static void dump_prefetch_virt(struct dump *d, uint64_t va, size_t len)
 static struct err *dump_read_virt_paged(struct dump *d, uint64_t va, void *buf, size_t len)
 {
 	uint8_t *out = buf;
-	if (d->ra)
+	if (d->ra && !(d->stash && stash_covers(d, va, 1) && stash_covers(d, va + len - 1, 1)))
 		dump_prefetch_virt(d, va, len);
 	while (len) {
 		size_t chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
@@ -248,8 +285,14 @@ static struct err *dump_read_virt_paged(struct dump *d, uint64_t va, void *buf, 
 			chunk = len;
 		uint64_t pa;
 		struct err *e = dump_vtop(d, va, &pa);
-		if (!e)
+		if (!e && d->stash && stash_covers(d, va, chunk)) {
+			memcpy(out, d->stash + (va - d->stash_lo), chunk);
+			d->stash_served++;
+			if (observer && !observer_paused)
+				observer(observer_arg, d, false, pa, out, chunk);
+		} else if (!e) {
 			e = dump_read_phys(d, pa, out, chunk);
+		}
 		if (e)
 			return e;
 		va += chunk;
@@ -386,6 +429,7 @@ void dump_test_live(struct dump *d, dump_read_hook hook, void *arg)
 {
 	d->live = true;
 	dump_readahead_stop(d);
+	dump_stash_drop(d);
 	/* a live target gets no caching of pages or translations */
 	cache_fini(d);
 	d->hook = hook;

@@ -51,6 +51,10 @@ struct dump {
 	bool extract;		/* a spte-inspect extract: absent pages were cut */
 	char *vmcoreinfo_raw;	/* the text, for writing an extract */
 	struct dump_ra *ra;	/* read-ahead workers, or NULL */
+	/* dump_stash_virt: [stash_lo, stash_lo + stash_len) as read once */
+	uint8_t *stash, *stash_alloc, *stash_ok;	/* ok: a bit per page from stash_lo's */
+	uint64_t stash_lo, stash_len;
+	uint64_t stash_served;	/* page pieces read from it (tests) */
 };
 
 /* pread(2) of the dump file as libkdumpfile sees it (rearranged, if

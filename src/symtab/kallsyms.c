@@ -548,9 +548,11 @@ static bool ks_find_markers(const struct ks_window *w, uint64_t t, struct ks_loc
 }
 
 /* Reads [FROM, TO) of the image into W's buffer (allocated for all of W);
- * pages the dump lacks stay zero: no table can be found across them.
- * Returns the bytes read. */
-static uint64_t ks_window_fill(struct dump *d, const struct ks_window *w, uint64_t from, uint64_t to)
+ * pages the dump lacks stay zero: no table can be found across them, and
+ * their bits are set in BAD (a bit per page from W's first).  Returns the
+ * bytes read. */
+static uint64_t ks_window_fill(struct dump *d, const struct ks_window *w, uint64_t from, uint64_t to,
+			       uint8_t *bad)
 {
 	uint64_t readable = 0;
 	const uint64_t chunk = 1u << 20;
@@ -565,8 +567,11 @@ static uint64_t ks_window_fill(struct dump *d, const struct ks_window *w, uint64
 			uint64_t m = PAGE_SIZE - (p & (PAGE_SIZE - 1));
 			if (m > a + n - p)
 				m = a + n - p;
+			uint64_t pg = (p >> PAGE_SHIFT) - (w->lo >> PAGE_SHIFT);
 			if (dump_peek(d, p, w->b + (p - w->lo), m))
 				readable += m;
+			else
+				bad[pg / 8] |= (uint8_t)(1u << (pg % 8));
 			p += m;
 		}
 	}
@@ -641,10 +646,15 @@ static struct err *ks_scan(struct dump *d, struct ks_loc *cand, size_t *ncand, u
 	if (!lo || lo >= hi || hi - lo > KS_SCAN_MAX)
 		lo = hi > KS_SCAN_MAX ? hi - KS_SCAN_MAX : 0;
 	struct ks_window w = { .lo = lo, .len = hi - lo };
+	uint64_t npages = (hi >> PAGE_SHIFT) - (lo >> PAGE_SHIFT) + 1;
 	w.b = calloc(1, w.len + 8);
-	if (!w.b)
+	uint8_t *bad = calloc(1, npages / 8 + 1);
+	if (!w.b || !bad) {
+		free(w.b);
+		free(bad);
 		return err_new(ERR_NOMEM, "out of memory for %llu bytes of kernel image",
 			       (unsigned long long)w.len);
+	}
 	/* an extract keeps what the search found, not the image it searched
 	 * (the image's freed gaps hold other processes' pages) */
 	dump_observer_pause();
@@ -652,7 +662,7 @@ static struct err *ks_scan(struct dump *d, struct ks_loc *cand, size_t *ncand, u
 	*ncand = 0;
 	for (uint64_t span = KS_SCAN_FIRST; !*ncand && done > lo; span *= 2) {
 		uint64_t from = hi - lo > span ? hi - span : lo;
-		readable += ks_window_fill(d, &w, from, done);
+		readable += ks_window_fill(d, &w, from, done, bad);
 		done = from;
 		struct ks_window view = { w.b + (from - lo), from, hi - from };
 		if (readable)
@@ -669,7 +679,19 @@ static struct err *ks_scan(struct dump *d, struct ks_loc *cand, size_t *ncand, u
 			    (unsigned long long)lo, (unsigned long long)hi);
 	else /* num_syms, names, markers, token table and index */
 		dump_observe_touch(d, cand[0].num, cand[0].tidx + 512 - cand[0].num);
+	if (!e) { /* what was read above the tables (the BTF among it) is read next */
+		uint64_t first = done >> PAGE_SHIFT, base = lo >> PAGE_SHIFT, n = (hi >> PAGE_SHIFT) - first + 1;
+		uint8_t *ok = calloc(1, n / 8 + 1);
+		for (uint64_t p = 0; ok && p < n; p++)
+			if (!(bad[(first + p - base) / 8] >> ((first + p - base) % 8) & 1))
+				ok[p / 8] |= (uint8_t)(1u << (p % 8));
+		if (ok) {
+			dump_stash_virt(d, done, hi - done, w.b + (done - lo), w.b, ok);
+			w.b = NULL;
+		}
+	}
 	free(w.b);
+	free(bad);
 	return e;
 }
 

@@ -37,7 +37,9 @@ struct err *target_open(const char *path, const struct target_opts *o, struct ta
 	if (e)
 		return e;
 	struct recover_input in = target_recover_input(T);
-	if ((e = target_load_vmlinux_btf(T, o))) {
+	e = target_load_vmlinux_btf(T, o);
+	dump_stash_drop(T->dump); /* the kallsyms search's pages: the BTF was their use */
+	if (e) {
 		if (o->vmlinux || e->kind == ERR_NOMEM)
 			goto fail;
 		/* No vmlinux BTF in the dump: read the layouts from code. */

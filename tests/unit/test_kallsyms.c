@@ -180,6 +180,31 @@ int main(int argc, char **argv)
 			symtab_fini(&located);
 		err_free(e);
 	}
+	/* the search's pages above the tables are kept for the next reader:
+	 * the vmlinux BTF, read from them, must be what the dump holds */
+	uint64_t start, stop;
+	if (have_scanned && symtab_lookup(&scanned, "__start_BTF", &start) &&
+	    symtab_lookup(&scanned, "__stop_BTF", &stop) && stop > start && stop - start < (64u << 20)) {
+		struct symtab again;
+		e = kallsyms_scan(d, &again, NULL, 0); /* the stash as the search leaves it */
+		if (!e)
+			symtab_fini(&again);
+		err_free(e);
+		size_t len = stop - start;
+		uint8_t *a = malloc(len), *b = malloc(len);
+		uint64_t before = dump_stash_served(d);
+		struct err *ea = dump_read_virt(d, start, a, len);
+		uint64_t served = dump_stash_served(d) - before;
+		dump_stash_drop(d);
+		struct err *eb = dump_read_virt(d, start, b, len);
+		OK(!ea && !eb && served >= len / 4096 && !memcmp(a, b, len),
+		   "the BTF (%zu bytes) read from the search's pages (%llu pieces) is the dump's", len,
+		   (unsigned long long)served);
+		err_free(ea);
+		err_free(eb);
+		free(a);
+		free(b);
+	}
 	if (argc > 2 && have_scanned)
 		sysmap_compare(d, &scanned, argv[2]);
 	if (have_scanned)
