@@ -270,10 +270,15 @@ static struct err *valid_kdump(struct dump *d)
 	if ((e = read_exact(d, v->bm2, v->bm_len, (1ull + sub) * bs + v->bm_len)))
 		return e;
 	uint64_t n = 0;
-	for (uint64_t i = 0; i < v->bm_len; i++) {
-		if (i % (RANK_BITS / 8) == 0)
-			v->rank[i / (RANK_BITS / 8)] = n;
-		n += (uint64_t)__builtin_popcount(v->bm2[i]);
+	for (uint64_t i = 0; i < v->bm_len; i += RANK_BITS / 8) {
+		v->rank[i / (RANK_BITS / 8)] = n;
+		uint64_t end = v->bm_len - i < RANK_BITS / 8 ? v->bm_len : i + RANK_BITS / 8, k = i;
+		for (uint64_t w; k + 8 <= end; k += 8) { /* a word at a time: 1 bit a page */
+			memcpy(&w, v->bm2 + k, 8);
+			n += (uint64_t)__builtin_popcountll(w);
+		}
+		for (; k < end; k++)
+			n += (uint64_t)__builtin_popcount(v->bm2[k]);
 	}
 	v->ndesc = n;
 	v->data_off = v->desc_off + n * KD_DESC_SIZE;
