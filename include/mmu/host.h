@@ -16,6 +16,9 @@ struct host_map {
 	uint64_t entry, entry_pa;
 };
 
+/* The hvas one 4K page table maps (2 MiB). */
+#define HOST_PT_SPAN_SHIFT 21
+
 struct host_walker {
 	struct target *T;
 	int levels;		/* 4 or 5 */

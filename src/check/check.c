@@ -328,8 +328,8 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 		     "slot %d lpage_info[%d][%" PRIu64 "] at 0x%" PRIx64 ": disallow_lpage = 0x%x",
 		     s->id, e->level - 2, idx, at, (uint32_t)disallow);
 	uint16_t count;
-	if ((bt->writable || bt->mmu_writable) && books_write_track(r->T, b, s, e->gfn, &r->track, &count, &at) &&
-	    count)
+	if ((bt->writable || bt->mmu_writable) &&
+	    books_write_track(r->T, b, s, e->gfn, &r->track, &count, &at) && count)
 		emit(r, CHK_S11, e, false, "writable leaf over a write-tracked gfn",
 		     "slot %d write-track counter at 0x%" PRIx64 " = %u; W=%d MMU-writable=%d",
 		     s->id, at, count, bt->writable, bt->mmu_writable);
@@ -1355,13 +1355,15 @@ static size_t check_more(void *arg, uint64_t gfn, uint64_t *pa, size_t max)
 	if (!s || (s->flags & (KVM_MEM_GUEST_MEMFD | KVM_MEMSLOT_INVALID)) ||
 	    gfn - s->base_gfn >= s->npages)
 		return 0;
-	uint64_t last = gfn + 511 - s->base_gfn < s->npages ? gfn + 511 : s->base_gfn + s->npages - 1;
+	uint64_t tail = SPTE_ITER_ENTRIES - 1; /* the gfns of one 4K-leaf table, after GFN */
+	uint64_t last = gfn + tail - s->base_gfn < s->npages ? gfn + tail : s->base_gfn + s->npages - 1;
 	uint64_t hva = s->userspace_addr + (gfn - s->base_gfn) * PAGE_SIZE;
 	uint64_t hva_last = s->userspace_addr + (last - s->base_gfn) * PAGE_SIZE;
 	size_t n = 0;
 	if (host_leaf_table(&r->hw, r->b->pgd_pa, hva, &pa[n]))
 		n++;
-	if (hva_last >> 21 != hva >> 21 && host_leaf_table(&r->hw, r->b->pgd_pa, hva_last, &pa[n]))
+	if (hva_last >> HOST_PT_SPAN_SHIFT != hva >> HOST_PT_SPAN_SHIFT &&
+	    host_leaf_table(&r->hw, r->b->pgd_pa, hva_last, &pa[n]))
 		n++;
 	return n;
 }

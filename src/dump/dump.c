@@ -277,7 +277,7 @@ static void dump_prefetch_virt(struct dump *d, uint64_t va, size_t len)
 static struct err *dump_read_virt_paged(struct dump *d, uint64_t va, void *buf, size_t len)
 {
 	uint8_t *out = buf;
-	if (d->ra && !(d->stash && stash_covers(d, va, 1) && stash_covers(d, va + len - 1, 1)))
+	if (d->ra && !(stash_covers(d, va, 1) && stash_covers(d, va + len - 1, 1)))
 		dump_prefetch_virt(d, va, len);
 	while (len) {
 		size_t chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
@@ -285,7 +285,7 @@ static struct err *dump_read_virt_paged(struct dump *d, uint64_t va, void *buf, 
 			chunk = len;
 		uint64_t pa;
 		struct err *e = dump_vtop(d, va, &pa);
-		if (!e && d->stash && stash_covers(d, va, chunk)) {
+		if (!e && stash_covers(d, va, chunk)) {
 			memcpy(out, d->stash + (va - d->stash_lo), chunk);
 			d->stash_served++;
 			if (observer && !observer_paused)
@@ -452,7 +452,7 @@ bool dump_peek(struct dump *d, uint64_t va, void *buf, size_t len)
 bool dump_window_fill(struct dump *d, struct dump_window *w, uint64_t va, void *buf, size_t len)
 {
 	uint64_t page = va >> PAGE_SHIFT, at = va & (PAGE_SIZE - 1);
-	if (at + len > PAGE_SIZE || dump_is_live(d))
+	if (at + len > PAGE_SIZE || d->live)
 		return dump_peek(d, va, buf, len);
 	if (w->page != page + 1) {
 		w->page = 0;

@@ -45,6 +45,7 @@ struct err *dump_overlay_page(struct dump *d, uint64_t pa, const void *page)
 	if (pa & (PAGE_SIZE - 1))
 		return err_new(ERR_USAGE, "overlay at 0x%llx is not page aligned", (unsigned long long)pa);
 	cache_pages_flush(d);
+	dump_stash_drop(d); /* read before the overlay */
 	for (size_t i = 0; i < d->noverlays; i++)
 		if (d->overlays[i].pa == pa) {
 			memcpy(d->overlays[i].page, page, PAGE_SIZE);
@@ -62,5 +63,6 @@ struct err *dump_overlay_page(struct dump *d, uint64_t pa, const void *page)
 void dump_overlay_clear(struct dump *d)
 {
 	cache_pages_flush(d);
+	dump_stash_drop(d);
 	d->noverlays = 0;
 }

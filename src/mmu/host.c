@@ -58,7 +58,8 @@ struct err *host_lookup(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, st
 	uint64_t table = pgd_pa, addr_mask = w->T->physical_mask & 0x000ffffffffff000ull;
 	bool writable = true; /* write access needs R/W at every level */
 	int level = w->levels;
-	if (w->near_ok && w->near_pgd == pgd_pa && w->near_2m == hva >> 21 && w->cache_ok[0]) {
+	if (w->near_ok && w->near_pgd == pgd_pa && w->near_2m == hva >> HOST_PT_SPAN_SHIFT &&
+	    w->cache_ok[0]) {
 		table = w->cache_pa[0];
 		writable = w->near_writable;
 		level = 1;
@@ -79,7 +80,7 @@ struct err *host_lookup(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, st
 			w->near_ok = true;
 			w->near_writable = writable;
 			w->near_pgd = pgd_pa;
-			w->near_2m = hva >> 21;
+			w->near_2m = hva >> HOST_PT_SPAN_SHIFT;
 		}
 		writable = writable && (ent & HOST_RW);
 		if (!(ent & HOST_P)) {

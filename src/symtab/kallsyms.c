@@ -320,6 +320,28 @@ static void ks_addrs(enum ks_enc enc, const struct ks_loc *L, uint64_t base, con
 	}
 }
 
+/* The encodings to try for L's offsets, in order, into ORDER; their count.
+ * Absolute addresses are what they are; with a relative base named (read
+ * into *BASE) base-relative first, position-relative last; without one
+ * position-relative only. */
+static size_t ks_enc_order(struct dump *d, const struct ks_loc *L, uint64_t *base,
+			   enum ks_enc order[3])
+{
+	*base = 0;
+	if (!L->offs) {
+		order[0] = KS_ABSOLUTE;
+		return 1;
+	}
+	if (L->rbase && dump_peek(d, L->rbase, base, sizeof(*base))) {
+		order[0] = KS_BASE_PERCPU;
+		order[1] = KS_BASE;
+		order[2] = KS_PREL;
+		return 3;
+	}
+	order[0] = KS_PREL;
+	return 1;
+}
+
 /* A decoding is right when kallsyms' order holds (scripts/kallsyms sorts
  * by address) and every anchor VMCOREINFO states is where the table puts a
  * symbol of that name; at least one must be there. */
@@ -363,17 +385,10 @@ static struct err *ks_addresses(struct dump *d, const struct ks_loc *cand, size_
 			continue;
 		}
 		any_read = true;
-		uint64_t base = 0;
-		bool have_base = L->rbase && dump_peek(d, L->rbase, &base, sizeof(base));
-		static const enum ks_enc rel[] = { KS_PREL, KS_BASE_PERCPU, KS_BASE };
-		/* With a relative base named, try it first; position-relative last. */
-		static const enum ks_enc rel_based[] = { KS_BASE_PERCPU, KS_BASE, KS_PREL };
-		const enum ks_enc *order = absolute ? (const enum ks_enc[]){ KS_ABSOLUTE }
-						    : have_base ? rel_based : rel;
-		size_t norder = absolute ? 1 : 3;
+		uint64_t base;
+		enum ks_enc order[3];
+		size_t norder = ks_enc_order(d, L, &base, order);
 		for (size_t k = 0; k < norder; k++) {
-			if ((order[k] == KS_BASE || order[k] == KS_BASE_PERCPU) && !have_base)
-				continue;
 			ks_addrs(order[k], L, base, raw, nsyms, addr);
 			if (ks_valid(addr, nsyms, A)) {
 				*enc_name = ks_enc_names[order[k]];
@@ -746,15 +761,14 @@ static struct err *ks_fill(struct dump *d, const struct ks_loc *cand, size_t nca
 	return symtab_finish(out);
 }
 
-/* --- On demand (6.2+): kallsyms_seqs_of_names lists the symbols in name
- * order, which is how the kernel's own kallsyms_lookup_name() searches
- * them.  A name is then found by binary search, decoding the ~18 names it
- * meets, instead of decoding all of them (167k on 6.12: most of opening a
- * dump).  Between kallsyms_names and the token table: markers, then the
- * 3-byte sequence numbers, each table 8-aligned (scripts/kallsyms); where
- * they must be is computed from the token table and the count, then
- * checked: markers from 0, each block of 256 names ending where the next
- * begins and the last at the markers.  A kernel without the index, or
+/* --- On demand (6.2+, and Debian's 6.1): kallsyms_seqs_of_names lists the
+ * symbols in name order, which is how the kernel's own
+ * kallsyms_lookup_name() searches them.  A name is then found by binary
+ * search, decoding the ~18 names it meets, instead of decoding all of them
+ * (167k on 6.12: most of opening a dump).  Where the markers and the
+ * 3-byte sequence numbers must be is computed from the token table, the
+ * offsets and the count for each of the two layouts (ksl_place), then
+ * checked (ksl_markers, ksl_seqs_sorted).  A kernel without the index, or
  * tables that do not check out, are read whole as before. */
 
 #define KSL_MEMO 16
@@ -1030,10 +1044,11 @@ static bool ksl_place(struct ks_lazy *K)
 }
 
 /* The encoding under which the anchors VMCOREINFO names are where the
- * table puts them (at least one, each found by name). */
+ * table puts them (at least one, each found by name): the first
+ * KSL_ANCHORS of the whole table's (init_uts_ns, _stext, swapper_pg_dir). */
 static bool ksl_encoding(struct ks_lazy *K, const char **enc_name)
 {
-	static const char *const anchors[KSL_ANCHORS] = { "_stext", "init_uts_ns", "swapper_pg_dir" };
+	const char *const *anchors = ks_anchor_names;
 	uint64_t want[KSL_ANCHORS];
 	uint32_t idx[KSL_ANCHORS][KS_ANCHOR_MAX_DUPS];
 	int nidx[KSL_ANCHORS];
@@ -1047,15 +1062,9 @@ static bool ksl_encoding(struct ks_lazy *K, const char **enc_name)
 	}
 	if (!named)
 		return false;
-	bool absolute = !K->L.offs;
-	bool have_base = !absolute && K->L.rbase && dump_peek(K->d, K->L.rbase, &K->base, 8);
-	static const enum ks_enc rel[] = { KS_PREL, KS_BASE_PERCPU, KS_BASE };
-	static const enum ks_enc rel_based[] = { KS_BASE_PERCPU, KS_BASE, KS_PREL };
-	const enum ks_enc *order = absolute ? (const enum ks_enc[]){ KS_ABSOLUTE }
-					    : have_base ? rel_based : rel;
-	for (size_t k = 0; k < (absolute ? 1u : 3u); k++) {
-		if ((order[k] == KS_BASE || order[k] == KS_BASE_PERCPU) && !have_base)
-			continue;
+	enum ks_enc order[3];
+	size_t norder = ks_enc_order(K->d, &K->L, &K->base, order);
+	for (size_t k = 0; k < norder; k++) {
 		bool all = true;
 		for (int a = 0; a < KSL_ANCHORS && all; a++) {
 			bool hit = !nidx[a];

@@ -14,11 +14,9 @@ struct err *symtab_init(struct symtab *t, const char *name)
 	return t->name ? NULL : err_new(ERR_NOMEM, "out of memory");
 }
 
-void symtab_fini(struct symtab *t)
+/* The symbols and their indexes gone; the name and the source kept. */
+static void symtab_clear(struct symtab *t)
 {
-	if (t->src)
-		t->src_ops->free(t->src);
-	free(t->name);
 	free(t->addr);
 	free(t->name_off);
 	free(t->type);
@@ -26,6 +24,20 @@ void symtab_fini(struct symtab *t)
 	free(t->name_hash);
 	free(t->hash);
 	free(t->by_addr);
+	t->addr = NULL;
+	t->name_off = NULL;
+	t->type = t->pool = NULL;
+	t->name_hash = t->hash = t->by_addr = NULL;
+	t->n = t->cap = t->pool_len = t->pool_cap = t->hash_cap = 0;
+	t->by_addr_sorted = false;
+}
+
+void symtab_fini(struct symtab *t)
+{
+	if (t->src)
+		t->src_ops->free(t->src);
+	symtab_clear(t);
+	free(t->name);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -142,15 +154,7 @@ struct err *symtab_complete(struct symtab *t)
 		return NULL;
 	struct err *e = t->src_ops->fill(t->src, t);
 	if (e) { /* what was added goes: lookups stay with the source */
-		char *name = t->name;
-		const struct symtab_source *ops = t->src_ops;
-		void *src = t->src;
-		size_t count = t->src_count;
-		t->name = NULL;
-		t->src = NULL;
-		symtab_fini(t);
-		t->name = name;
-		symtab_set_source(t, ops, src, count);
+		symtab_clear(t);
 		return err_wrap(e, "%s symbols", t->name);
 	}
 	t->src_ops->free(t->src);
