@@ -86,8 +86,31 @@ bool books_live_refresh(struct target *T, const struct books_layout *L, struct v
 int books_ring_add(struct vm_books *b, uint32_t slot, uint64_t offset);
 bool books_recorded(const struct vm_books *b, const struct kvm_memslot *s, uint64_t gfn);
 const struct kvm_memslot *books_slot(const struct vm_books *b, int as_id, uint64_t gfn);
-const uint64_t *books_bitmap(const struct vm_books *b, const struct kvm_memslot *s);
-const struct slot_arch *books_arch(const struct vm_books *b, const struct kvm_memslot *s);
+/* books_slot for a walk asking gfn after gfn: *HINT (NULL at first) is the
+ * last answer, which serves while it is still the one books_slot gives
+ * (it holds GFN, and the next slot of its address space starts above). */
+static inline const struct kvm_memslot *books_slot_near(const struct vm_books *b, int as_id,
+							  uint64_t gfn,
+							  const struct kvm_memslot **hint)
+{
+	const struct kvm_memslot *s = *hint;
+	if (s && s->as_id == as_id && gfn - s->base_gfn < s->npages &&
+	    (s + 1 == b->slots + b->vm->nslots || s[1].as_id != as_id || s[1].base_gfn > gfn))
+		return s;
+	s = books_slot(b, as_id, gfn);
+	if (s)
+		*hint = s;
+	return s;
+}
+static inline const uint64_t *books_bitmap(const struct vm_books *b, const struct kvm_memslot *s)
+{
+	return b->bitmaps[s - b->slots];
+}
+static inline const struct slot_arch *books_arch(const struct vm_books *b,
+						 const struct kvm_memslot *s)
+{
+	return &b->arch[s - b->slots];
+}
 
 /* The kvm_mmu_page of the table at physical address TABLE_PA. */
 struct err *books_child_sp(struct target *T, const struct books_layout *L, uint64_t table_pa,
@@ -99,7 +122,16 @@ bool books_lpage_disallow(struct target *T, const struct books_layout *L, const 
 			  uint64_t *at, uint64_t *idx);
 /* The u16 write-track counter of GFN in slot S: true if read.  W keeps
  * the page of counters a walk reads gfn after gfn. */
-bool books_write_track(struct target *T, const struct vm_books *b, const struct kvm_memslot *s,
-		       uint64_t gfn, struct dump_window *w, uint16_t *value, uint64_t *at);
+static inline bool books_write_track(struct target *T, const struct vm_books *b,
+				     const struct kvm_memslot *s, uint64_t gfn, struct dump_window *w,
+				     uint16_t *value, uint64_t *at)
+{
+	const struct slot_arch *sa = books_arch(b, s);
+	if (!sa->track)
+		return false;
+	*at = sa->track + (gfn - s->base_gfn) * sizeof(uint16_t);
+	*value = 0;
+	return dump_window_peek(T->dump, w, *at, value, sizeof(*value));
+}
 
 #endif

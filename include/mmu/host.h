@@ -34,7 +34,29 @@ struct host_walker {
 void host_walker_init(struct host_walker *w, struct target *T);
 /* Forget the cached tables (live hosts: they may have changed). */
 void host_walker_reset(struct host_walker *w);
-struct err *host_lookup(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, struct host_map *m);
+struct err *host_lookup_walk(struct host_walker *w, uint64_t pgd_pa, uint64_t hva,
+			     struct host_map *m);
+/* The VMM's mapping of HVA under the page tables at PGD_PA.  Inline for the
+ * common case, a present entry of the 4K table the last lookup reached
+ * (the next gfns of a walk); host_lookup_walk for everything else. */
+static inline struct err *host_lookup(struct host_walker *w, uint64_t pgd_pa, uint64_t hva,
+				      struct host_map *m)
+{
+	if (w->near_ok && w->near_pgd == pgd_pa && w->near_2m == hva >> HOST_PT_SPAN_SHIFT &&
+	    w->cache_ok[0]) {
+		unsigned idx = (unsigned)(hva >> 12) & 511;
+		uint64_t ent = w->cache[0][idx];
+		if (ent & 1) { /* _PAGE_PRESENT */
+			*m = (struct host_map){
+				.present = true, .writable = w->near_writable && (ent & 2) /* _PAGE_RW */,
+				.level = 1, .entry = ent, .entry_pa = w->cache_pa[0] + idx * 8ull,
+				.pfn = (ent & w->T->physical_mask & 0x000ffffffffff000ull) >> 12,
+			};
+			return NULL;
+		}
+	}
+	return host_lookup_walk(w, pgd_pa, hva, m);
+}
 /* The 4K page table a lookup of HVA will read (through the tables above
  * it, cached as host_lookup caches them): false if none (not present, a
  * huge page, unreadable). */

@@ -43,6 +43,29 @@ struct spte_bits {
 };
 
 enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte);
+#define SPTE_MMU_PRESENT (1ull << 11)	/* KVM software bit from 5.13 (not in E0) */
+#define EPT_RWX 7ull
+
+/* spte_classify's body, for the walk's inner loop to inline (called once
+ * per entry of every table). */
+static inline enum spte_kind spte_classify_inline(const struct spte_masks *m, uint64_t spte)
+{
+	if (spte == m->frozen)
+		return SPTE_FROZEN;
+	if (spte == m->nonpresent || spte == 0)
+		return SPTE_EMPTY;
+	if (m->mmio_caching && m->mmio_value && (spte & m->mmio_mask) == m->mmio_value)
+		return SPTE_MMIO;
+	if (!m->era0 && !(spte & SPTE_MMU_PRESENT))
+		return SPTE_GARBAGE;
+	/* E0: KVM calls any other value present; one it never makes (hardware
+	 * not-present and not in the access-tracked form, A/D type 01) is
+	 * garbage */
+	if (m->era0 && !(m->ept ? spte & EPT_RWX : spte & m->present) &&
+	    !(m->acc_track && ((spte >> (m->ad_shift ? m->ad_shift : 52)) & 3) == SPTE_AD_DISABLED))
+		return SPTE_GARBAGE;
+	return SPTE_PRESENT;
+}
 void spte_decode(const struct spte_masks *m, uint64_t spte, int level, struct spte_bits *out);
 /* The same, for an SPTE already classified as KIND (spte_classify's answer). */
 void spte_decode_kind(const struct spte_masks *m, uint64_t spte, int level, enum spte_kind kind,

@@ -52,6 +52,7 @@ struct run {
 	const struct kvm_vm *vm;	/* the VM being walked, for the tap */
 	struct dump_window track;	/* S11: the write-track counters' page */
 	const struct kvm_root *root;	/* being checked (NULL: only tapped) */
+	const struct kvm_memslot *slot_hint;	/* books_slot_near's, per VM */
 };
 
 /* SEV < 0: the check's own severity. */
@@ -306,7 +307,7 @@ static void check_leaf(struct run *r, const struct walk_entry *e)
 	if (root->invalid)
 		return; /* dirty logging and the host only care about valid roots */
 
-	const struct kvm_memslot *s = books_slot(b, root->smm, e->gfn);
+	const struct kvm_memslot *s = books_slot_near(b, root->smm, e->gfn, &r->slot_hint);
 	/* a memslot update in flight, or memslots that could not all be read */
 	bool slots_busy = b->slots_lock_held || b->gen_updating || b->vm->slots_incomplete;
 	if (!s) {
@@ -589,7 +590,8 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 	}
 	/* a vCPU's own pae_root/pml4_root/pml5_root: KVM writes root |
 	 * PT_PRESENT_MASK [| A | W | U] there, or 0 */
-	const char *special = kvm_root_special_name(e->root->special);
+	const char *special = e->root->special != ROOT_SP ? kvm_root_special_name(e->root->special)
+							  : NULL;
 	if (special && e->level >= kvm_root_pae_level(e->root)) {
 		if (e->bits.kind == SPTE_GARBAGE)
 			emit(r, CHK_S1, e, false, "garbage entry in a vCPU's special root",
@@ -1419,6 +1421,7 @@ struct err *check_run_tap(struct target *T, struct kvm_host *H, const struct che
 			continue;
 		struct vm_books b;
 		r.b = &b;
+		r.slot_hint = NULL;
 		r.vm = vm;
 		struct err *be = books_load(T, &L, vm, &b, &H->notes);
 		if (be) {

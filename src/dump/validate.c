@@ -56,6 +56,7 @@ struct dump_valid {
 	uint64_t size;		/* of the file */
 	/* kdump */
 	uint64_t desc_off, data_off, max_mapnr;
+	uint64_t desc_span;	/* bytes of the file from desc_off on */
 	uint8_t *bm2;		/* pages with a descriptor */
 	uint64_t bm_len;	/* bytes */
 	uint64_t *rank;		/* set bits of bm2 before each RANK_BITS */
@@ -262,6 +263,7 @@ static struct err *valid_kdump(struct dump *d)
 	}
 	/* the second bitmap: pages with a descriptor, in pfn order */
 	v->desc_off = hdr_end;
+	v->desc_span = v->size - hdr_end; /* hdr_end <= size: checked above */
 	v->data_off = hdr_end;
 	v->bm2 = malloc(v->bm_len);
 	v->rank = malloc((v->bm_len * 8 / RANK_BITS + 1) * sizeof(*v->rank));
@@ -440,14 +442,21 @@ void valid_close(struct dump *d)
 	d->valid = NULL;
 }
 
+/* The flags of a compressed page, as bits of a word: one compression. */
+#define KD_ONE_COMPRESSION ((1ull << KD_ZLIB) | (1ull << KD_LZO) | (1ull << KD_SNAPPY) | \
+			    (1ull << KD_ZSTD))
+
 /* A sound descriptor: one compression or none, a page's bytes at most (all
  * of it uncompressed), after the headers and inside the file.  Inline: it
  * runs once per page of the dump; desc_fault names what fails. */
 static inline bool desc_sound(const struct dump_valid *v, uint64_t off, uint32_t size, uint32_t flags)
 {
-	uint32_t comp = flags & KD_COMPRESSION;
-	return flags == comp && !(comp & (comp - 1)) && size && size <= PAGE_SIZE &&
-	       (comp || size == PAGE_SIZE) && off >= v->desc_off && in_file(off, size, v->size);
+	/* one compression (a bit of KD_ONE_COMPRESSION), or none and the page
+	 * whole; then after the headers and inside the file in one compare:
+	 * an offset before desc_off wraps to more than any span */
+	bool one = flags < 64 && ((KD_ONE_COMPRESSION >> flags) & 1);
+	return (one ? size - 1u < PAGE_SIZE : flags == 0 && size == PAGE_SIZE) &&
+	       size <= v->desc_span && off - v->desc_off <= v->desc_span - size;
 }
 
 /* A descriptor's fault, or NULL; BUF for the words. */

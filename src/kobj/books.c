@@ -338,16 +338,6 @@ const struct kvm_memslot *books_slot(const struct vm_books *b, int as_id, uint64
 	return s->as_id == as_id && gfn - s->base_gfn < s->npages ? s : NULL;
 }
 
-const uint64_t *books_bitmap(const struct vm_books *b, const struct kvm_memslot *s)
-{
-	return b->bitmaps[s - b->slots];
-}
-
-const struct slot_arch *books_arch(const struct vm_books *b, const struct kvm_memslot *s)
-{
-	return &b->arch[s - b->slots];
-}
-
 bool books_recorded(const struct vm_books *b, const struct kvm_memslot *s, uint64_t gfn)
 {
 	uint64_t rel = gfn - s->base_gfn;
@@ -402,15 +392,4 @@ bool books_lpage_disallow(struct target *T, const struct books_layout *L, const 
 	*at = sa->lpage[level - 2] + *idx * L->lpage_info_size;
 	*value = 0;
 	return dump_peek(T->dump, *at, value, sizeof(*value));
-}
-
-bool books_write_track(struct target *T, const struct vm_books *b, const struct kvm_memslot *s,
-		       uint64_t gfn, struct dump_window *w, uint16_t *value, uint64_t *at)
-{
-	const struct slot_arch *sa = books_arch(b, s);
-	if (!sa->track)
-		return false;
-	*at = sa->track + (gfn - s->base_gfn) * sizeof(uint16_t);
-	*value = 0;
-	return dump_window_peek(T->dump, w, *at, value, sizeof(*value));
 }

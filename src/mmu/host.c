@@ -52,7 +52,8 @@ bool host_leaf_table(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, uint6
 	return true;
 }
 
-struct err *host_lookup(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, struct host_map *m)
+struct err *host_lookup_walk(struct host_walker *w, uint64_t pgd_pa, uint64_t hva,
+			     struct host_map *m)
 {
 	memset(m, 0, sizeof(*m));
 	uint64_t table = pgd_pa, addr_mask = w->T->physical_mask & 0x000ffffffffff000ull;

@@ -4,9 +4,9 @@
 
 #define SPTE_PS (1ull << 7)
 
-static uint64_t level_pages(int level)
+static unsigned level_shift(int level)
 {
-	return 1ull << (9 * (level - 1));
+	return 9u * (unsigned)(level - 1);
 }
 
 /* An entry of kind K at LEVEL that points at a table below it. */
@@ -16,8 +16,9 @@ static inline bool iter_leads_to_table(enum spte_kind k, int level, uint64_t spt
 }
 
 /* Narrow [*FIRST, *LAST] to the entries of the table at BASE (entries of
- * SPAN gfns) that overlap [lo, hi]; *LAST < *FIRST if none. */
-static void iter_bounds(const struct spte_iter *it, uint64_t base, uint64_t span, int *first,
+ * 1 << SHIFT gfns) that overlap [lo, hi]; *LAST < *FIRST if none.  Shifts,
+ * not divisions: this runs once per entry. */
+static void iter_bounds(const struct spte_iter *it, uint64_t base, unsigned shift, int *first,
 			int *last)
 {
 	*last = SPTE_ITER_ENTRIES - 1;
@@ -26,11 +27,11 @@ static void iter_bounds(const struct spte_iter *it, uint64_t base, uint64_t span
 		return;
 	}
 	if (it->lo > base) {
-		uint64_t f = (it->lo - base) / span;
+		uint64_t f = (it->lo - base) >> shift;
 		if (f > (uint64_t)*first)
 			*first = f >= SPTE_ITER_ENTRIES ? SPTE_ITER_ENTRIES : (int)f;
 	}
-	uint64_t l = (it->hi - base) / span;
+	uint64_t l = (it->hi - base) >> shift;
 	if (l < SPTE_ITER_ENTRIES)
 		*last = (int)l;
 }
@@ -86,7 +87,7 @@ static void iter_prefetch_children(struct spte_iter *it, const uint64_t *t, int 
 	uint64_t pa[SPTE_ITER_ENTRIES * (1 + SPTE_ITER_MORE_MAX)];
 	size_t n = 0;
 	int first = 0, last;
-	iter_bounds(it, base, level_pages(level), &first, &last);
+	iter_bounds(it, base, level_shift(level), &first, &last);
 	bool more = it->more && level == 2;
 	uint64_t prev = UINT64_MAX; /* the last page the consumer added */
 	for (int i = first; i <= last; i++)
@@ -133,7 +134,7 @@ static bool iter_enter(struct spte_iter *it)
 	/* A table is read whole, unless the range selects one entry of it (a
 	 * one-gfn lookup): then that entry alone. */
 	int first = 0, last;
-	iter_bounds(it, it->pend_gfn, level_pages(level), &first, &last);
+	iter_bounds(it, it->pend_gfn, level_shift(level), &first, &last);
 	bool one = first == last;
 	uint64_t off = one ? (uint64_t)first * 8 : 0, len = one ? 8 : PAGE_SIZE;
 	bool pae = level == it->pae_level;
@@ -181,8 +182,10 @@ static bool iter_enter(struct spte_iter *it)
 
 bool spte_iter_next(struct spte_iter *it)
 {
-	err_free(it->err);
-	it->err = NULL;
+	if (it->err) { /* an event's message: rare, and a call per entry otherwise */
+		err_free(it->err);
+		it->err = NULL;
+	}
 	if (it->is_table && it->level > it->min_level) {
 		it->pending = true;
 		it->pend_pa = it->spte & it->m->address;
@@ -202,15 +205,17 @@ bool spte_iter_next(struct spte_iter *it)
 	while (it->cur <= it->root_level) {
 		int level = it->cur;
 		const uint64_t *t = it->table[level - 1];
-		uint64_t span = level_pages(level), base = it->base[level - 1];
+		unsigned shift = level_shift(level);
+		uint64_t base = it->base[level - 1];
 		int i = it->path_idx[level - 1] + 1, last;
-		iter_bounds(it, base, span, &i, &last);
+		iter_bounds(it, base, shift, &i, &last);
 		for (; i <= last; i++) {
 			uint64_t spte = t[i];
 			/* a special root's own entries have no SPTE_MMU_PRESENT bit:
 			 * present is PT_PRESENT_MASK, and none is a leaf */
 			enum spte_kind k = it->pae_level && level >= it->pae_level ?
-				spte_classify_special(spte) : classify(m, spte);
+				spte_classify_special(spte) : classify == spte_classify ?
+				spte_classify_inline(m, spte) : classify(m, spte);
 			if (k == SPTE_EMPTY && !empty_too)
 				continue;
 			it->path_idx[level - 1] = i;
@@ -218,7 +223,7 @@ bool spte_iter_next(struct spte_iter *it)
 			it->event = WALK_ENTRY;
 			it->kind = k;
 			it->level = level;
-			it->gfn = base + (uint64_t)i * span;
+			it->gfn = base + ((uint64_t)i << shift);
 			it->spte = spte;
 			it->table_pa = it->path_pa[level - 1];
 			it->index = i;

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SPTE_MMU_PRESENT (1ull << 11)	/* KVM software bit from 5.13 (not in E0) */
 #define SPTE_PS (1ull << 7)
 #define SPTE_WRITABLE (1ull << 1)	/* x86 R/W and EPT W are both bit 1 */
 #define EPT_READ (1ull << 0)
@@ -11,7 +10,6 @@
 #define PT_PRESENT (1ull << 0)
 #define PT_USER (1ull << 2)
 #define PT_ACCESSED (1ull << 5)
-#define EPT_RWX 7ull
 #define EPT_MEMTYPE_SHIFT 3
 #define EPT_IPAT (1ull << 6)
 /* MMIO generation: low bits from SPTE bit 3 (8 of them; 7 with the split
@@ -20,21 +18,7 @@
 
 enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte)
 {
-	if (spte == m->frozen)
-		return SPTE_FROZEN;
-	if (spte == m->nonpresent || spte == 0)
-		return SPTE_EMPTY;
-	if (m->mmio_caching && m->mmio_value && (spte & m->mmio_mask) == m->mmio_value)
-		return SPTE_MMIO;
-	if (!m->era0 && !(spte & SPTE_MMU_PRESENT))
-		return SPTE_GARBAGE;
-	/* E0: KVM calls any other value present; one it never makes (hardware
-	 * not-present and not in the access-tracked form, A/D type 01) is
-	 * garbage */
-	if (m->era0 && !(m->ept ? spte & EPT_RWX : spte & m->present) &&
-	    !(m->acc_track && ((spte >> (m->ad_shift ? m->ad_shift : 52)) & 3) == SPTE_AD_DISABLED))
-		return SPTE_GARBAGE;
-	return SPTE_PRESENT;
+	return spte_classify_inline(m, spte);
 }
 
 enum spte_kind spte_classify_special(uint64_t spte)

@@ -91,6 +91,7 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 	/* one entry for the walk, every field set for each SPTE: clearing it
 	 * whole per SPTE was a fifth of the walk's own cost */
 	struct walk_entry we = { .root = root };
+	int pae_level = kvm_root_pae_level(root);
 	while (spte_iter_next(it)) {
 		we.event = it->event;
 		we.level = it->level;
@@ -138,7 +139,10 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 			default: st->present++; break;
 			}
 			/* classified by the iterator already: once per entry */
-			walk_decode_kind(m, root, it->spte, it->level, it->kind, &we.bits);
+			if (pae_level && it->level >= pae_level) /* walk_decode_kind's rule */
+				spte_decode_special(m, it->spte, &we.bits);
+			else
+				spte_decode_kind(m, it->spte, it->level, it->kind, &we.bits);
 			break;
 		case WALK_LOOP: st->loops++; break;
 		case WALK_UNREADABLE: st->unreadable++; break;
