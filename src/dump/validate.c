@@ -508,43 +508,68 @@ static uint64_t desc_pfn(const struct dump_valid *v, uint64_t i)
 	return byte * 8 + (uint64_t)__builtin_ctz(b);
 }
 
+/* Descriptor I (at P) is damaged: remembered by pfn. */
+static struct err *valid_bad_add(struct dump_valid *v, size_t *cap, uint64_t i, const uint8_t *p)
+{
+	if (v->nbad == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		void *q = realloc(v->bad, ncap * sizeof(*v->bad));
+		if (!q)
+			return err_new(ERR_NOMEM, "out of memory");
+		v->bad = q;
+		*cap = ncap;
+	}
+	uint64_t off = rd64(p);
+	uint32_t size = rd32(p + 8), flags = rd32(p + 12);
+	v->bad[v->nbad++] = (struct valid_bad){ desc_pfn(v, i), v->desc_off + i * KD_DESC_SIZE, off,
+						 size, flags };
+	v->noverflow += size > PAGE_SIZE;
+	return NULL;
+}
+
+/* Descriptors FIRST.. (N of them, at P): sound ones cost a few compares,
+ * counted without a branch a block at a time; a block with a damaged one
+ * is gone through again. */
+static struct err *valid_desc_run(struct dump_valid *v, size_t *cap, uint64_t first, const uint8_t *p,
+				  uint64_t n)
+{
+	enum { BLOCK = 64 };
+	for (uint64_t k = 0; k < n; k += BLOCK) {
+		uint64_t m = n - k < BLOCK ? n - k : BLOCK;
+		const uint8_t *q = p + k * KD_DESC_SIZE;
+		unsigned sound = 0;
+		for (uint64_t j = 0; j < m; j++, q += KD_DESC_SIZE)
+			sound += desc_sound(v, rd64(q), rd32(q + 8), rd32(q + 12));
+		if (sound == m)
+			continue;
+		q = p + k * KD_DESC_SIZE;
+		for (uint64_t j = 0; j < m; j++, q += KD_DESC_SIZE) {
+			struct err *e;
+			if (!desc_sound(v, rd64(q), rd32(q + 8), rd32(q + 12)) &&
+			    (e = valid_bad_add(v, cap, first + k + j, q)))
+				return e;
+		}
+	}
+	return NULL;
+}
+
 /* Every descriptor the file holds, judged once at open (a table of 24-byte
  * entries, bounded by the file): the damaged ones are remembered by pfn.
- * A sound one costs a few compares: 1.6 M of them on a 6 GiB dump. */
+ * libkdumpfile reads pages on its own (see dump_defuse), so none can be left
+ * for later: 1.6 M of them (38 MB) on a 6 GiB dump, 7 ms. */
 static struct err *valid_descriptors(struct dump *d)
 {
 	struct dump_valid *v = d->valid;
 	uint64_t fit = v->size > v->desc_off ? (v->size - v->desc_off) / KD_DESC_SIZE : 0;
 	v->nread = v->ndesc < fit ? v->ndesc : fit;
+	size_t cap = 0;
 	enum { CHUNK = 4096 };
 	static uint8_t buf[CHUNK * KD_DESC_SIZE];
-	size_t cap = 0;
 	struct err *e = NULL;
 	for (uint64_t i = 0; !e && i < v->nread; i += CHUNK) {
 		uint64_t n = v->nread - i < CHUNK ? v->nread - i : CHUNK;
-		if ((e = read_exact(d, buf, n * KD_DESC_SIZE, v->desc_off + i * KD_DESC_SIZE)))
-			break;
-		for (uint64_t k = 0; k < n; k++) {
-			const uint8_t *p = buf + k * KD_DESC_SIZE;
-			uint64_t off = rd64(p);
-			uint32_t size = rd32(p + 8), flags = rd32(p + 12);
-			if (desc_sound(v, off, size, flags))
-				continue;
-			if (v->nbad == cap) {
-				size_t ncap = cap ? cap * 2 : 16;
-				void *q = realloc(v->bad, ncap * sizeof(*v->bad));
-				if (!q) {
-					e = err_new(ERR_NOMEM, "out of memory");
-					break;
-				}
-				v->bad = q;
-				cap = ncap;
-			}
-			v->bad[v->nbad++] = (struct valid_bad){ desc_pfn(v, i + k),
-								 v->desc_off + (i + k) * KD_DESC_SIZE,
-								 off, size, flags };
-			v->noverflow += size > PAGE_SIZE;
-		}
+		if (!(e = read_exact(d, buf, n * KD_DESC_SIZE, v->desc_off + i * KD_DESC_SIZE)))
+			e = valid_desc_run(v, &cap, i, buf, n);
 	}
 	return e;
 }
