@@ -1,17 +1,170 @@
-/* The recovered members as BTF (libbpf's writer), installed as type info. */
+/* The recovered members as BTF, installed as type info through libbpf's
+ * parser.  Written here, not with libbpf's writer: adding a string to a
+ * split BTF makes libbpf 1.1 convert the whole base into its modifiable
+ * form first (a copy and a hash of every vmlinux string: with its freeing
+ * 75 M instructions, 15% of opening a 5.10 dump), for the few hundred
+ * names of the recovered structs.  Only the kinds the recovery makes are written:
+ * INT, PTR, ARRAY and STRUCT; libbpf validates the result when it parses. */
 #define _GNU_SOURCE
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/btf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rec.h"
 
+/* ---- a BTF writer -------------------------------------------------------- */
+
+struct btf_out {
+	uint32_t *types;	/* the type section, in words */
+	size_t nwords, cap;
+	char *strs;		/* the string section */
+	size_t nstrs, strcap;
+	uint32_t next_id;	/* of the next type: after the base's */
+	uint32_t str_base;	/* the base's string bytes: ours follow them */
+	size_t last_struct;	/* word of the last struct: fields append to it */
+	bool failed;
+};
+
+static void bo_init(struct btf_out *o, const struct btf *base)
+{
+	memset(o, 0, sizeof(*o));
+	o->next_id = base ? btf__type_cnt(base) : 1;
+	o->last_struct = SIZE_MAX;
+	if (base) {
+		uint32_t len;
+		const struct btf_header *h = btf__raw_data(base, &len);
+		o->str_base = h ? h->str_len : 0;
+		o->failed = !h;
+	}
+}
+
+static void bo_fini(struct btf_out *o)
+{
+	free(o->types);
+	free(o->strs);
+}
+
+static bool bo_room(void **p, size_t *cap, size_t need, size_t unit)
+{
+	if (need <= *cap)
+		return true;
+	size_t ncap = *cap ? *cap * 2 : 256;
+	while (ncap < need)
+		ncap *= 2;
+	void *q = realloc(*p, ncap * unit);
+	if (!q)
+		return false;
+	*p = q;
+	*cap = ncap;
+	return true;
+}
+
+/* NAME's offset (0 for none); a standalone section starts with "". */
+static uint32_t bo_str(struct btf_out *o, const char *name)
+{
+	if (!name || !*name)
+		return 0;
+	bool first = !o->nstrs && !o->str_base;
+	size_t n = strlen(name) + 1;
+	if (!bo_room((void **)&o->strs, &o->strcap, o->nstrs + first + n, 1)) {
+		o->failed = true;
+		return 0;
+	}
+	if (first)
+		o->strs[o->nstrs++] = '\0';
+	uint32_t off = o->str_base + (uint32_t)o->nstrs;
+	memcpy(o->strs + o->nstrs, name, n);
+	o->nstrs += n;
+	return off;
+}
+
+/* Append N words; the id of the type they begin, or -1. */
+static int bo_words(struct btf_out *o, const uint32_t *w, size_t n, bool is_type)
+{
+	if (o->failed || !bo_room((void **)&o->types, &o->cap, o->nwords + n, sizeof(*w))) {
+		o->failed = true;
+		return -1;
+	}
+	memcpy(o->types + o->nwords, w, n * sizeof(*w));
+	o->nwords += n;
+	return is_type ? (int)o->next_id++ : 0;
+}
+
+static uint32_t bo_info(int kind, int vlen, bool kflag)
+{
+	return (uint32_t)vlen | (uint32_t)kind << 24 | (uint32_t)kflag << 31;
+}
+
+static int bo_int(struct btf_out *o, const char *name, uint32_t size, uint32_t encoding)
+{
+	uint32_t w[4] = { bo_str(o, name), bo_info(BTF_KIND_INT, 0, false), size,
+			  encoding << 24 | size * 8 };
+	o->last_struct = SIZE_MAX;
+	return bo_words(o, w, 4, true);
+}
+
+static int bo_ptr(struct btf_out *o, int ref)
+{
+	uint32_t w[3] = { 0, bo_info(BTF_KIND_PTR, 0, false), (uint32_t)ref };
+	o->last_struct = SIZE_MAX;
+	return ref < 0 ? -1 : bo_words(o, w, 3, true);
+}
+
+static int bo_array(struct btf_out *o, int index_type, int elem_type, uint32_t nelems)
+{
+	uint32_t w[6] = { 0, bo_info(BTF_KIND_ARRAY, 0, false), 0, (uint32_t)elem_type,
+			  (uint32_t)index_type, nelems };
+	o->last_struct = SIZE_MAX;
+	return index_type < 0 || elem_type < 0 ? -1 : bo_words(o, w, 6, true);
+}
+
+static int bo_struct(struct btf_out *o, const char *name, uint32_t size)
+{
+	uint32_t w[3] = { bo_str(o, name), bo_info(BTF_KIND_STRUCT, 0, false), size };
+	size_t at = o->nwords;
+	int id = bo_words(o, w, 3, true);
+	o->last_struct = id < 0 ? SIZE_MAX : at;
+	return id;
+}
+
+/* A member of the last struct added (BIT_SIZE 0: not a bitfield). */
+static int bo_field(struct btf_out *o, const char *name, int type, uint32_t bit_off, uint32_t bit_size)
+{
+	if (o->last_struct == SIZE_MAX || type < 0 || bit_size > 255 || bit_off > 0xffffff)
+		return -1;
+	uint32_t w[3] = { bo_str(o, name), (uint32_t)type, bit_size << 24 | bit_off };
+	if (bo_words(o, w, 3, false) < 0)
+		return -1;
+	uint32_t *info = &o->types[o->last_struct + 1];
+	bool kflag = (*info >> 31) || bit_size || bit_off % 8;
+	*info = bo_info(BTF_KIND_STRUCT, (int)(*info & 0xffff) + 1, kflag);
+	return 0;
+}
+
+/* The whole BTF (header, types, strings) in a new buffer. */
+static void *bo_raw(const struct btf_out *o, size_t *size)
+{
+	struct btf_header h = { .magic = BTF_MAGIC, .version = BTF_VERSION,
+				.hdr_len = sizeof(h), .type_off = 0,
+				.type_len = (uint32_t)(o->nwords * 4),
+				.str_off = (uint32_t)(o->nwords * 4), .str_len = (uint32_t)o->nstrs };
+	*size = sizeof(h) + h.type_len + h.str_len;
+	uint8_t *b = o->failed ? NULL : malloc(*size);
+	if (!b)
+		return NULL;
+	memcpy(b, &h, sizeof(h));
+	memcpy(b + sizeof(h), o->types, h.type_len);
+	memcpy(b + sizeof(h) + h.type_len, o->strs, h.str_len);
+	return b;
+}
+
 /* ---- BTF synthesis ------------------------------------------------------- */
 
 struct rec_btf {
-	struct btf *b;
+	struct btf_out *b;
 	int u[9], s[9];	/* ints by size */
 	int ptr, list, xarray, mutex, rwlock, spinlock;
 };
@@ -32,21 +185,21 @@ static int rec_leaf_type(struct rec_btf *bt, const struct recover_item *it)
 	case K_XARRAY:
 		return bt->xarray;
 	case K_BLOB: /* a member only its offset is known of */
-		return btf__add_struct(bt->b, NULL, it->size);
+		return bo_struct(bt->b, NULL, it->size);
 	case K_CHARS:
-		return btf__add_array(bt->b, bt->u[4], bt->u[1], m->count);
+		return bo_array(bt->b, bt->u[4], bt->u[1], m->count);
 	case K_SHORTS:
-		return btf__add_array(bt->b, bt->u[4], bt->s[2], m->count);
+		return bo_array(bt->b, bt->u[4], bt->s[2], m->count);
 	case K_LONGS:
-		return btf__add_array(bt->b, bt->u[4], bt->u[8], m->count);
+		return bo_array(bt->b, bt->u[4], bt->u[8], m->count);
 	case K_SIZE:
 		return -1;
 	case K_ROOTARRAY: {
-		int el = btf__add_struct(bt->b, NULL, m->stride);
-		if (el < 0 || btf__add_field(bt->b, "pgd", bt->u[8], 0, 0) < 0 ||
-		    btf__add_field(bt->b, "hpa", bt->u[8], 64, 0) < 0)
+		int el = bo_struct(bt->b, NULL, m->stride);
+		if (el < 0 || bo_field(bt->b, "pgd", bt->u[8], 0, 0) < 0 ||
+		    bo_field(bt->b, "hpa", bt->u[8], 64, 0) < 0)
 			return -1;
-		return btf__add_array(bt->b, bt->u[4], el, m->count);
+		return bo_array(bt->b, bt->u[4], el, m->count);
 	}
 	case K_MUTEX:
 		return bt->mutex;
@@ -55,10 +208,10 @@ static int rec_leaf_type(struct rec_btf *bt, const struct recover_item *it)
 	case K_SPINLOCK:
 		return bt->spinlock > 0 ? bt->spinlock : bt->s[4]; /* its one word */
 	case K_PTRARRAY:
-		return btf__add_array(bt->b, bt->u[4], bt->ptr, m->count);
+		return bo_array(bt->b, bt->u[4], bt->ptr, m->count);
 	case K_NODEARRAY: {
-		int node = btf__add_struct(bt->b, NULL, m->stride);
-		return node < 0 ? node : btf__add_array(bt->b, bt->u[4], node, m->count);
+		int node = bo_struct(bt->b, NULL, m->stride);
+		return node < 0 ? node : bo_array(bt->b, bt->u[4], node, m->count);
 	}
 	}
 	return -1;
@@ -148,14 +301,14 @@ static int rec_build(struct rec *r, struct rec_btf *bt, const char *sname, const
 		if (ids[k] < 0)
 			return -1;
 	}
-	int id = btf__add_struct(bt->b, *prefix ? NULL : sname, (uint32_t)size);
+	int id = bo_struct(bt->b, *prefix ? NULL : sname, (uint32_t)size);
 	if (id < 0)
 		return id;
 	for (size_t k = 0; k < n; k++) {
 		const struct recover_item *it = &r->R->items[idx[k]];
 		uint64_t abs = nested[k] ? cbits[k] : it->off * 8 + it->bit;
 		if (abs < base_bits ||
-		    btf__add_field(bt->b, names[k], ids[k], (uint32_t)(abs - base_bits),
+		    bo_field(bt->b, names[k], ids[k], (uint32_t)(abs - base_bits),
 				   nested[k] ? 0 : it->bits) < 0)
 			return -1;
 	}
@@ -163,7 +316,7 @@ static int rec_build(struct rec *r, struct rec_btf *bt, const char *sname, const
 }
 
 /* Build STRUCTS from the recovered items into B (base ids from BASE). */
-static struct err *rec_fill(struct rec *r, struct btf *b, const struct btf *base,
+static struct err *rec_fill(struct rec *r, struct btf_out *b, const struct btf *base,
 			    const char *const *structs, size_t nstructs)
 {
 	struct rec_btf bt = { .b = b };
@@ -182,12 +335,12 @@ static struct err *rec_fill(struct rec *r, struct btf *b, const struct btf *base
 	static const char *const un[9] = { 0, "u8", "u16", 0, "u32", 0, 0, 0, "u64" };
 	static const char *const sn[9] = { 0, "s8", "s16", 0, "s32", 0, 0, 0, "s64" };
 	for (int s = 1; s <= 8; s *= 2) {
-		bt.u[s] = btf__add_int(b, un[s], s, 0);
-		bt.s[s] = btf__add_int(b, sn[s], s, BTF_INT_SIGNED);
+		bt.u[s] = bo_int(b, un[s], s, 0);
+		bt.s[s] = bo_int(b, sn[s], s, BTF_INT_SIGNED);
 	}
-	bt.ptr = btf__add_ptr(b, 0);
+	bt.ptr = bo_ptr(b, 0);
 	if (!base) /* vmlinux itself: a list is two pointers */
-		bt.list = btf__add_struct(b, NULL, 16);
+		bt.list = bo_struct(b, NULL, 16);
 	for (size_t s = 0; s < nstructs; s++) {
 		char pre[64];
 		snprintf(pre, sizeof(pre), "%s.", structs[s]);
@@ -219,33 +372,44 @@ static const char *const vmlinux_structs[] = { "module", "mod_kallsyms", "list_h
 					       "xa_node", "xarray", "mm_struct", "task_struct",
 					       "page", "mutex", "rwlock_t" };
 
+/* STRUCTS as BTF, split on BASE or (NULL) standalone, in *RAW. */
+static struct err *rec_write(struct rec *r, const struct btf *base, const char *const *structs,
+			     size_t nstructs, void **raw, size_t *size)
+{
+	struct btf_out o;
+	bo_init(&o, base);
+	struct err *e = rec_fill(r, &o, base, structs, nstructs);
+	if (!e && !(*raw = bo_raw(&o, size)))
+		e = err_new(ERR_NOMEM, "cannot write the recovered type info");
+	bo_fini(&o);
+	return e;
+}
+
 struct err *rec_install(struct rec *r)
 {
-	struct btf *b = btf__new_empty_split(r->in->types->vmlinux);
-	if (libbpf_get_error(b))
-		return err_new(ERR_NOMEM, "cannot create BTF");
-	struct err *e = rec_fill(r, b, r->in->types->vmlinux, kvm_structs,
-				 sizeof(kvm_structs) / sizeof(kvm_structs[0]));
-	if (e) {
-		btf__free(b);
+	void *raw;
+	size_t size;
+	struct err *e = rec_write(r, r->in->types->vmlinux, kvm_structs,
+				  sizeof(kvm_structs) / sizeof(kvm_structs[0]), &raw, &size);
+	if (e)
 		return e;
-	}
-	return types_add_module_btf(r->in->types, "kvm", b,
-				    "none (offsets recovered heuristically from kvm.ko machine code)");
+	e = types_add_module(r->in->types, "kvm", raw, size,
+			     "none (offsets recovered heuristically from kvm.ko machine code)");
+	free(raw);
+	return e;
 }
 
 /* The vmlinux types recovered so far, as vmlinux type info. */
 struct err *rec_install_vmlinux(struct rec *r)
 {
-	struct btf *b = btf__new_empty();
-	if (libbpf_get_error(b))
-		return err_new(ERR_NOMEM, "cannot create BTF");
-	struct err *e = rec_fill(r, b, NULL, vmlinux_structs,
-				 sizeof(vmlinux_structs) / sizeof(vmlinux_structs[0]));
-	if (e) {
-		btf__free(b);
+	void *raw;
+	size_t size;
+	struct err *e = rec_write(r, NULL, vmlinux_structs,
+				  sizeof(vmlinux_structs) / sizeof(vmlinux_structs[0]), &raw, &size);
+	if (e)
 		return e;
-	}
-	return types_set_vmlinux_btf(r->in->types, b,
-				     "none (offsets recovered heuristically from vmlinux machine code)");
+	e = types_set_vmlinux(r->in->types, raw, size,
+			      "none (offsets recovered heuristically from vmlinux machine code)");
+	free(raw);
+	return e;
 }
