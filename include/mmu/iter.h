@@ -81,6 +81,7 @@ struct spte_iter {
 	unsigned flags;
 	int cur;			/* level being scanned; > root_level: done */
 	uint64_t base[SPTE_ITER_MAX_LEVEL];	/* first gfn of each level's table */
+	int last[SPTE_ITER_MAX_LEVEL];		/* ... and its last entry in [lo, hi] */
 	bool pending;			/* a table to enter before scanning on */
 	uint64_t pend_pa, pend_gfn;
 	int pend_level;

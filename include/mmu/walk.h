@@ -1,5 +1,6 @@
 /* The SPTE walk: every entry of one TDP MMU root, depth-first in table
- * order (the SPTE iterator, mmu/iter.h), decoded and streamed to a callback.
+ * order (the SPTE iterator, mmu/iter.h), streamed to a callback that decodes
+ * what it keeps (walk_bits).
  * One 4 KiB read per table, no allocation per SPTE, bounded depth, and a
  * table reached twice is reported, not re-walked. */
 #ifndef MMU_WALK_H
@@ -28,7 +29,13 @@ struct walk_entry {
 	uint64_t spte;
 	uint64_t table_pa;	/* table holding the entry */
 	int index;
-	struct spte_bits bits;
+	enum spte_kind kind;	/* what the entry is (SPTE_EMPTY for an event) */
+	/* The decoded bits: through walk_bits(), decoded on the first ask, so
+	 * that a consumer dropping entries by level or gfn decodes none of
+	 * them. */
+	struct spte_bits lazy_bits;
+	bool decoded;
+	const struct spte_masks *masks;
 	const char *why;	/* for UNREADABLE/LOOP/BAD_CHILD */
 	bool no_page;		/* a special root's PAE entry reaching no shadow
 				 * page of the VM: not entered */
@@ -72,6 +79,22 @@ void walk_decode(const struct spte_masks *m, const struct kvm_root *root, uint64
  * ignored for a special root's own entries). */
 void walk_decode_kind(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte,
 		      int level, enum spte_kind kind, struct spte_bits *b);
+
+/* walk_bits' decode, by the rule of E's root (walk_decode_kind). */
+void walk_entry_decode(struct walk_entry *e);
+
+/* E's decoded bits (all zero for an event).  The entry is the walker's (or
+ * the caller's own copy), never a const object: the decode is cached in it. */
+static inline const struct spte_bits *walk_bits(const struct walk_entry *e)
+{
+	if (!e->decoded)
+		walk_entry_decode((struct walk_entry *)e);
+	return &e->lazy_bits;
+}
+
+/* Make E the entry SPTE at LEVEL (under E->root, NULL for none), decoded
+ * now: for entries built outside a walk. */
+void walk_entry_set_spte(struct walk_entry *e, const struct spte_masks *m, uint64_t spte, int level);
 
 /* One line naming a non-entry walk event: VM, root, table, entry, why. */
 void walk_event_describe(const struct walk_entry *e, int pid, char *buf, size_t len);

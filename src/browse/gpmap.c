@@ -172,13 +172,13 @@ static bool has_finding(const struct classify *c, uint64_t gfn)
 static bool leafish(const struct walk_entry *e)
 {
 	return e->event == WALK_ENTRY &&
-	       ((e->bits.kind == SPTE_PRESENT && e->bits.leaf) || e->bits.kind == SPTE_MMIO ||
-		e->bits.kind == SPTE_FROZEN || e->bits.kind == SPTE_GARBAGE);
+	       ((e->kind == SPTE_PRESENT && walk_bits(e)->leaf) || e->kind == SPTE_MMIO ||
+		e->kind == SPTE_FROZEN || e->kind == SPTE_GARBAGE);
 }
 
 static enum gp_state base_state(const struct classify *c, const struct walk_entry *e)
 {
-	const struct spte_bits *b = &e->bits;
+	const struct spte_bits *b = walk_bits(e);
 	if (b->kind == SPTE_FROZEN || b->kind == SPTE_GARBAGE)
 		return GP_FINDING;
 	if (b->kind == SPTE_MMIO)
@@ -237,7 +237,7 @@ static int on_map_entry(void *arg, const struct walk_entry *e)
 	if (!leafish(e))
 		return 0;
 	enum gp_state st = leaf_state(&b->c, e, base_state(&b->c, e));
-	uint64_t n = e->bits.kind == SPTE_PRESENT ? walk_level_pages(e->level) : 1;
+	uint64_t n = e->kind == SPTE_PRESENT ? walk_level_pages(e->level) : 1;
 	m->leaves++;
 	m->count[st]++;
 	/* The walk goes in ascending gfn order: extend the last run or add one. */
@@ -348,7 +348,7 @@ static int on_list_entry(void *arg, const struct walk_entry *e)
 	struct listing *L = arg;
 	if (!leafish(e))
 		return 0;
-	uint64_t n = e->bits.kind == SPTE_PRESENT ? walk_level_pages(e->level) : 1;
+	uint64_t n = e->kind == SPTE_PRESENT ? walk_level_pages(e->level) : 1;
 	if (e->addr_gfn + n - 1 < L->lo)
 		return 0;
 	if (L->n == L->max) {
@@ -420,11 +420,11 @@ struct pfn_search {
 static int on_pfn_entry(void *arg, const struct walk_entry *e)
 {
 	struct pfn_search *p = arg;
-	if (e->event != WALK_ENTRY || e->bits.kind != SPTE_PRESENT || !e->bits.leaf)
+	if (e->event != WALK_ENTRY || e->kind != SPTE_PRESENT || !walk_bits(e)->leaf)
 		return 0;
 	uint64_t n = walk_level_pages(e->level);
-	if (p->pfn >= e->bits.pfn && p->pfn - e->bits.pfn < n) {
-		p->gfn = e->gfn + (p->pfn - e->bits.pfn);
+	if (p->pfn >= walk_bits(e)->pfn && p->pfn - walk_bits(e)->pfn < n) {
+		p->gfn = e->gfn + (p->pfn - walk_bits(e)->pfn);
 		return 1;
 	}
 	return 0;

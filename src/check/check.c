@@ -93,7 +93,7 @@ static void emit_sev(struct run *r, enum check_id id, int sev, const struct walk
 		f.level = e->level;
 		f.gfn = e->gfn;
 		f.spte = e->spte;
-		f.bits = e->bits;
+		f.bits = *walk_bits(e);
 	}
 	snprintf(f.message, sizeof(f.message), "%s", msg);
 	va_list ap;
@@ -171,7 +171,7 @@ static bool inval_covers(const struct run *r, const struct kvm_memslot *s, uint6
 static void check_host(struct run *r, const struct walk_entry *e, const struct kvm_memslot *s,
 		       uint64_t npages)
 {
-	const struct spte_bits *bt = &e->bits;
+	const struct spte_bits *bt = walk_bits(e);
 	uint64_t hva = s->userspace_addr + (e->gfn - s->base_gfn) * PAGE_SIZE;
 	struct host_map hm;
 	struct err *err = host_lookup(&r->hw, r->b->pgd_pa, hva, &hm);
@@ -228,7 +228,7 @@ static void check_host(struct run *r, const struct walk_entry *e, const struct k
 static void check_d3(struct run *r, const struct walk_entry *e, const struct kvm_memslot *s)
 {
 	char ev[512];
-	enum d3_verdict v = d3_judge(r->b, s, e->level, e->gfn, &e->bits, r->pml, ev, sizeof(ev));
+	enum d3_verdict v = d3_judge(r->b, s, e->level, e->gfn, walk_bits(e), r->pml, ev, sizeof(ev));
 	if (v != D3_NONE)
 		emit(r, CHK_D3, e, v == D3_INCONCLUSIVE, check_catalog[CHK_D3].title, "%s", ev);
 }
@@ -261,7 +261,7 @@ static void d2_rmap_fact(const struct run *r, const struct walk_entry *e, const 
 
 static void check_leaf(struct run *r, const struct walk_entry *e)
 {
-	const struct spte_bits *bt = &e->bits;
+	const struct spte_bits *bt = walk_bits(e);
 	const struct spte_masks *m = &r->H->masks;
 	const struct kvm_root *root = e->root;
 	const struct vm_books *b = r->b;
@@ -404,7 +404,7 @@ static int check_entry_live(struct run *r, const struct walk_entry *e)
 			ls->findings_rechecked++;
 		uint64_t now;
 		enum walk_recheck rc = walker_recheck(r->w, &cur, &now);
-		const struct kvm_memslot *s = cur.bits.kind == SPTE_PRESENT && cur.bits.leaf
+		const struct kvm_memslot *s = cur.kind == SPTE_PRESENT && walk_bits(&cur)->leaf
 			? books_slot(r->b, cur.root->smm, cur.gfn) : NULL;
 		bool books = books_live_refresh(r->T, r->L, r->b, s, cur.gfn,
 						walk_level_pages(cur.level));
@@ -421,8 +421,7 @@ static int check_entry_live(struct run *r, const struct walk_entry *e)
 			r->changed = NULL;
 			return 0;
 		}
-		cur.spte = now;
-		walk_decode(&r->H->masks, cur.root, now, cur.level, &cur.bits);
+		walk_entry_set_spte(&cur, &r->H->masks, now, cur.level);
 	}
 }
 
@@ -455,7 +454,7 @@ static void shadowed_load(struct run *r, const struct kvm_vm *vm)
 static void check_shadowed(struct run *r, const struct walk_entry *e)
 {
 	const struct kvm_root *root = e->root;
-	if (!r->nshadowed || !e->bits.writable || root->invalid || root->obsolete)
+	if (!r->nshadowed || !walk_bits(e)->writable || root->invalid || root->obsolete)
 		return;
 	uint64_t n = walk_level_pages(e->level);
 	uint64_t lo = e->gfn * 2 + (uint64_t)root->smm, hi = (e->gfn + n - 1) * 2 + (uint64_t)root->smm;
@@ -530,7 +529,7 @@ static void check_frozen(struct run *r, const struct walk_entry *e)
  * reported. */
 static bool check_mmio(struct run *r, const struct walk_entry *e)
 {
-	const struct spte_bits *bt = &e->bits;
+	const struct spte_bits *bt = walk_bits(e);
 	const struct kvm_root *root = e->root;
 	const struct spte_masks *m = &r->H->masks;
 	if (e->level != 1) {
@@ -593,7 +592,7 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 	const char *special = e->root->special != ROOT_SP ? kvm_root_special_name(e->root->special)
 							  : NULL;
 	if (special && e->level >= kvm_root_pae_level(e->root)) {
-		if (e->bits.kind == SPTE_GARBAGE)
+		if (e->kind == SPTE_GARBAGE)
 			emit(r, CHK_S1, e, false, "garbage entry in a vCPU's special root",
 			     "entry %d of the vCPU's %s 0x%" PRIx64 " = 0x%016" PRIx64 ": not 0, and bit 0 "
 			     "(PT_PRESENT) clear or bit 7 set", e->index, special, e->table_pa, e->spte);
@@ -601,10 +600,10 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 			emit(r, CHK_S1, e, false, "PAE root entry reaching no shadow page",
 			     "entry %d of the vCPU's %s 0x%" PRIx64 " = 0x%016" PRIx64 ": table 0x%" PRIx64
 			     " is no shadow page of the VM (KVM puts one there, mmu_alloc_root); not walked",
-			     e->index, special, e->table_pa, e->spte, e->bits.pfn << 12);
+			     e->index, special, e->table_pa, e->spte, walk_bits(e)->pfn << 12);
 		return 0;
 	}
-	switch (e->bits.kind) {
+	switch (e->kind) {
 	case SPTE_GARBAGE:
 		emit(r, CHK_S1, e, false, "garbage entry", "entry %d of table 0x%" PRIx64 " = 0x%016"
 		     PRIx64 ": not empty, not MMIO, not frozen, %s", e->index, e->table_pa, e->spte,
@@ -623,7 +622,7 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 	default:
 		return 0;
 	}
-	if (e->bits.leaf) {
+	if (walk_bits(e)->leaf) {
 		check_leaf(r, e);
 		if (r->o->enabled[CHK_S15])
 			check_shadowed(r, e);
@@ -930,11 +929,9 @@ static void sb_emit(struct sbooks *sb, enum check_id id, size_t page, int level,
 	memset(&e, 0, sizeof(e));
 	e.event = WALK_ENTRY;
 	int k = page < sb->vm->shadow.npages ? sb->reach[page] : -1;
-	e.root = k >= 0 ? &sb->vm->roots[k] : NULL;
-	e.level = level;
 	e.gfn = gfn;
-	e.spte = spte;
-	spte_decode(&sb->r->H->masks, spte, level, &e.bits);
+	walk_entry_set_spte(&e, &sb->r->H->masks, spte, level); /* a shadow page's entry */
+	e.root = k >= 0 ? &sb->vm->roots[k] : NULL;
 	char ev[512];
 	va_list ap;
 	va_start(ap, fmt);
@@ -1205,9 +1202,8 @@ static void hash_emit(struct run *r, uint64_t gfn, int level, const char *msg, c
 	struct walk_entry e;
 	memset(&e, 0, sizeof(e));
 	e.event = WALK_ENTRY;
-	e.level = level;
 	e.gfn = gfn;
-	spte_decode(&r->H->masks, 0, level, &e.bits);
+	walk_entry_set_spte(&e, &r->H->masks, 0, level);
 	char ev[448];
 	va_list ap;
 	va_start(ap, fmt);

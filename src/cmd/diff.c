@@ -58,7 +58,7 @@ static int dq_push(void *arg, const struct walk_entry *e)
 	it->gfn = e->gfn;
 	it->spte = e->spte;
 	it->table_pa = e->table_pa;
-	it->bits = e->bits;
+	it->bits = *walk_bits(e);
 	snprintf(it->why, sizeof(it->why), "%s", e->why ? e->why : "");
 	q->n++;
 	pthread_cond_signal(&q->not_empty);
@@ -272,11 +272,11 @@ static int diff_entry(void *arg, const struct walk_entry *e)
 	diff_drain_before(d, e->gfn, e->level, false);
 	struct dq_item *it = dq_peek(d->q);
 	if (it && it->event == WALK_ENTRY && key_cmp(it->gfn, it->level, e->gfn, e->level) == 0) {
-		if (it->spte != e->spte && (diff_selected(d, e->level, &e->bits) || diff_selected(d, it->level, &it->bits)))
-			diff_spte_out(d, CHANGED, e->level, e->gfn, e->spte, &e->bits, it->spte, &it->bits);
+		if (it->spte != e->spte && (diff_selected(d, e->level, walk_bits(e)) || diff_selected(d, it->level, &it->bits)))
+			diff_spte_out(d, CHANGED, e->level, e->gfn, e->spte, walk_bits(e), it->spte, &it->bits);
 		dq_pop(d->q);
-	} else if (diff_selected(d, e->level, &e->bits)) {
-		diff_spte_out(d, REMOVED, e->level, e->gfn, e->spte, &e->bits, 0, NULL);
+	} else if (diff_selected(d, e->level, walk_bits(e))) {
+		diff_spte_out(d, REMOVED, e->level, e->gfn, e->spte, walk_bits(e), 0, NULL);
 	}
 	return 0;
 }

@@ -328,15 +328,15 @@ struct leaf_ctx {
 static int leaf_entry(void *arg, const struct walk_entry *e)
 {
 	struct leaf_ctx *c = arg;
-	if (e->event != WALK_ENTRY || e->bits.kind != SPTE_PRESENT || !e->bits.leaf)
+	if (e->event != WALK_ENTRY || e->kind != SPTE_PRESENT || !walk_bits(e)->leaf)
 		return 0;
 	uint64_t n = walk_level_pages(e->level);
 	for (uint64_t i = 0; i < n; i++) {
-		pfnset_add(&c->x->guest, e->bits.pfn + i);
+		pfnset_add(&c->x->guest, walk_bits(e)->pfn + i);
 		uint64_t g = e->gfn + i;
 		if (c->s->with_gfn && select_vm(&c->s->sel, c->vm) && g >= c->s->with_gfn_range.gfn_lo &&
 		    g <= c->s->with_gfn_range.gfn_hi) {
-			pfnset_add(&c->x->wanted, e->bits.pfn + i);
+			pfnset_add(&c->x->wanted, walk_bits(e)->pfn + i);
 			c->wanted_pages++;
 		}
 	}

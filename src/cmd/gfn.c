@@ -205,14 +205,14 @@ struct pfn_hits {
 static int pfn_hit(void *arg, const struct walk_entry *e)
 {
 	struct pfn_hits *h = arg;
-	if (e->event != WALK_ENTRY || !select_pfn(&h->s->sel, &e->bits, e->level))
+	if (e->event != WALK_ENTRY || !select_pfn(&h->s->sel, walk_bits(e), e->level))
 		return 0;
 	if (h->n == sizeof(h->gfn) / sizeof(h->gfn[0])) {
 		h->more = true;
 		return 1;
 	}
 	/* the walk below is by position (an L2 gfn under a nested root) */
-	h->gfn[h->n++] = e->addr_gfn + (h->pfn - e->bits.pfn);
+	h->gfn[h->n++] = e->addr_gfn + (h->pfn - walk_bits(e)->pfn);
 	return 0;
 }
 

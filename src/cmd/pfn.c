@@ -22,10 +22,10 @@ static int pfn_entry(void *arg, const struct walk_entry *e)
 		session_note_walk(s, c->vm, e);
 		return 0;
 	}
-	if (!select_pfn(&s->sel, &e->bits, e->level))
+	if (!select_pfn(&s->sel, walk_bits(e), e->level))
 		return 0;
 	/* the one gfn of a huge leaf that maps PFN */
-	uint64_t gfn = e->gfn + (c->pfn - e->bits.pfn);
+	uint64_t gfn = e->gfn + (c->pfn - walk_bits(e)->pfn);
 	const struct kvm_memslot *m = kvm_vm_slot_for(c->vm, e->root->smm, gfn);
 	uint64_t hva = m ? m->userspace_addr + (gfn - m->base_gfn) * PAGE_SIZE : 0;
 	c->found++;
@@ -36,7 +36,7 @@ static int pfn_entry(void *arg, const struct walk_entry *e)
 		json_ki64(&s->j, "level", e->level);
 		json_ku64(&s->j, "gfn", gfn);
 		json_khex(&s->j, "spte", e->spte);
-		json_spte_bits(&s->j, &e->bits, s->H.masks.ept);
+		json_spte_bits(&s->j, walk_bits(e), s->H.masks.ept);
 		json_key(&s->j, "memslot");
 		if (m) {
 			json_obj_begin(&s->j);
@@ -55,7 +55,7 @@ static int pfn_entry(void *arg, const struct walk_entry *e)
 		snprintf(slot, sizeof(slot), "%d/%d", m->as_id, m->id);
 		snprintf(hv, sizeof(hv), "0x%" PRIx64, hva);
 	}
-	spte_flags_str(&e->bits, s->H.masks.ept, flags, sizeof(flags));
+	spte_flags_str(walk_bits(e), s->H.masks.ept, flags, sizeof(flags));
 	fprintf(s->out, "%-8s 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64 " %-7s %-18s %s\n",
 		vm_label(&s->H, c->vm), e->root->sp, e->level, gfn, e->spte, slot, hv, flags);
 	return 0;

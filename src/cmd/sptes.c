@@ -21,9 +21,10 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 	}
 	if (s->sel.level && e->level != s->sel.level)
 		return 0;
-	if (s->sel.bits.care && (e->bits.kind != SPTE_PRESENT || !bit_filter_match(&s->sel.bits, &e->bits)))
+	const struct spte_bits *b = walk_bits(e); /* past the level: decoded */
+	if (s->sel.bits.care && (b->kind != SPTE_PRESENT || !bit_filter_match(&s->sel.bits, b)))
 		return 0;
-	if (s->sel.by_pfn && !select_pfn(&s->sel, &e->bits, e->level))
+	if (s->sel.by_pfn && !select_pfn(&s->sel, b, e->level))
 		return 0;
 	c->shown++;
 	if (s->json) {
@@ -46,27 +47,27 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 			json_ki64(&s->j, "index", e->index);
 		}
 		json_khex(&s->j, "spte", e->spte);
-		json_spte_bits(&s->j, &e->bits, c->ept);
+		json_spte_bits(&s->j, b, c->ept);
 		json_obj_end(&s->j);
 	} else {
 		char flags[96], l1[64] = "";
 		uint64_t root_label = kvm_root_id(e->root);
-		spte_flags_str(&e->bits, c->ept, flags, sizeof(flags));
+		spte_flags_str(b, c->ept, flags, sizeof(flags));
 		/* Under a shadow root the position is the input frame (an L2 gfn
 		 * under a nested root); the frame mapped is the shadow page's. */
-		bool table = e->bits.kind == SPTE_PRESENT && !e->bits.leaf;
+		bool table = b->kind == SPTE_PRESENT && !b->leaf;
 		if (e->gfn != e->addr_gfn)
 			snprintf(l1, sizeof(l1), " %s %sgfn 0x%" PRIx64, table ? "shadows" : "->",
 				 kvm_root_l2(e->root) ? "L1 " : "", e->gfn);
-		if (e->bits.kind == SPTE_MMIO)
+		if (b->kind == SPTE_MMIO)
 			fprintf(s->out, "%-8s 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
 				" %-10s mmio gfn 0x%" PRIx64 " gen %u\n", vm_label(&s->H, c->vm), root_label,
-				e->level, e->addr_gfn, e->spte, "-", e->bits.mmio_gfn, e->bits.mmio_gen);
+				e->level, e->addr_gfn, e->spte, "-", b->mmio_gfn, b->mmio_gen);
 		else
 			fprintf(s->out, "%-8s 0x%-16" PRIx64 " %3d 0x%-10" PRIx64 " 0x%016" PRIx64
 				" 0x%-8" PRIx64 " %s%s%s\n", vm_label(&s->H, c->vm), root_label, e->level,
-				e->addr_gfn, e->spte, e->bits.pfn, flags,
-				e->bits.kind == SPTE_PRESENT && !e->bits.leaf ? " (table)" : "", l1);
+				e->addr_gfn, e->spte, b->pfn, flags,
+				b->kind == SPTE_PRESENT && !b->leaf ? " (table)" : "", l1);
 	}
 	return 0;
 }

@@ -20,16 +20,17 @@ struct summary_ctx {
 
 static void summary_count(struct summary_counts *c, const struct walk_entry *e)
 {
-	if (e->bits.kind != SPTE_PRESENT || e->level < 1 || e->level > 5)
+	if (e->kind != SPTE_PRESENT || e->level < 1 || e->level > 5)
 		return;
-	if (!e->bits.leaf) {
+	const struct spte_bits *b = walk_bits(e);
+	if (!b->leaf) {
 		c->table_by_level[e->level]++;
 		return;
 	}
 	c->leaf_by_level[e->level]++;
-	c->wad[(e->bits.writable << 2) | (e->bits.accessed << 1) | e->bits.dirty]++;
-	c->host_ro += !e->bits.host_writable;
-	c->access_tracked += e->bits.access_tracked;
+	c->wad[(b->writable << 2) | (b->accessed << 1) | b->dirty]++;
+	c->host_ro += !b->host_writable;
+	c->access_tracked += b->access_tracked;
 }
 
 static int summary_entry(void *arg, const struct walk_entry *e)

@@ -175,8 +175,9 @@ static bool iter_enter(struct spte_iter *it)
 		iter_prefetch_children(it, t, level, it->pend_gfn);
 	it->cur = level;
 	it->base[level - 1] = it->pend_gfn;
+	it->last[level - 1] = last;
 	it->path_pa[level - 1] = pa;
-	it->path_idx[level - 1] = -1;
+	it->path_idx[level - 1] = first - 1; /* the scan resumes after it */
 	return false;
 }
 
@@ -207,9 +208,7 @@ bool spte_iter_next(struct spte_iter *it)
 		const uint64_t *t = it->table[level - 1];
 		unsigned shift = level_shift(level);
 		uint64_t base = it->base[level - 1];
-		int i = it->path_idx[level - 1] + 1, last;
-		iter_bounds(it, base, shift, &i, &last);
-		for (; i <= last; i++) {
+		for (int i = it->path_idx[level - 1] + 1, last = it->last[level - 1]; i <= last; i++) {
 			uint64_t spte = t[i];
 			/* a special root's own entries have no SPTE_MMU_PRESENT bit:
 			 * present is PT_PRESENT_MASK, and none is a leaf */

@@ -73,15 +73,20 @@ void spte_decode_kind(const struct spte_masks *m, uint64_t spte, int level, enum
 	int ad_shift = m->ad_shift ? m->ad_shift : 52, saved = m->saved_shift ? m->saved_shift : 54;
 	b->ad_type = (enum spte_ad_type)((spte >> ad_shift) & 3);
 	b->writable = spte & SPTE_WRITABLE;
-	b->host_writable = m->host_writable && (spte & m->host_writable);
-	b->mmu_writable = m->mmu_writable && (spte & m->mmu_writable);
+	/* a mask KVM does not have is 0: its bit reads clear */
+	b->host_writable = spte & m->host_writable;
+	b->mmu_writable = spte & m->mmu_writable;
 	b->readable = spte & m->user;
 	if (m->ept) {
 		/* with mode-based execute control, user-execute alone is present too */
 		b->hw_present = spte & (EPT_RWX | m->xu);
 		b->executable = spte & m->x;
 		b->has_xu = m->xu != 0;
-		b->user_executable = m->xu && (spte & m->xu);
+		b->user_executable = spte & m->xu;
+		if (b->leaf) {
+			b->memtype = (int)((spte >> EPT_MEMTYPE_SHIFT) & 7);
+			b->ipat = spte & EPT_IPAT;
+		}
 	} else {
 		b->hw_present = spte & m->present;
 		b->executable = !(spte & m->nx);
@@ -98,10 +103,6 @@ void spte_decode_kind(const struct spte_masks *m, uint64_t spte, int level, enum
 	b->saved_r = (spte >> saved) & 1;
 	b->saved_x = (spte >> (saved + 2)) & 1;
 	b->saved_xu = m->saved_xu_bit && ((spte >> m->saved_xu_bit) & 1);
-	if (m->ept && b->leaf) {
-		b->memtype = (int)((spte >> EPT_MEMTYPE_SHIFT) & 7);
-		b->ipat = spte & EPT_IPAT;
-	}
 	uint64_t addr = spte & m->address;
 	if (b->huge) /* below the page size, and NPT's PAT bit 12, are not address */
 		addr &= ~((1ull << (12 + 9 * (level - 1))) - 1);

@@ -90,8 +90,7 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 	memset(w->shadow_tpa, 0, sizeof(w->shadow_tpa));
 	/* one entry for the walk, every field set for each SPTE: clearing it
 	 * whole per SPTE was a fifth of the walk's own cost */
-	struct walk_entry we = { .root = root };
-	int pae_level = kvm_root_pae_level(root);
+	struct walk_entry we = { .root = root, .masks = m };
 	while (spte_iter_next(it)) {
 		we.event = it->event;
 		we.level = it->level;
@@ -102,8 +101,8 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 		we.why = it->why;
 		we.sp = NULL;
 		we.no_page = false;
-		if (it->event != WALK_ENTRY) /* events carry no bits */
-			memset(&we.bits, 0, sizeof(we.bits));
+		we.kind = it->kind;
+		we.decoded = false;
 		/* Shadow roots: the frame an entry maps is its shadow page's, not
 		 * the position's (the position is an L2 gfn under a nested root);
 		 * range filtering stays on the position. */
@@ -138,11 +137,6 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 			case SPTE_GARBAGE: st->garbage++; break;
 			default: st->present++; break;
 			}
-			/* classified by the iterator already: once per entry */
-			if (pae_level && it->level >= pae_level) /* walk_decode_kind's rule */
-				spte_decode_special(m, it->spte, &we.bits);
-			else
-				spte_decode_kind(m, it->spte, it->level, it->kind, &we.bits);
 			break;
 		case WALK_LOOP: st->loops++; break;
 		case WALK_UNREADABLE: st->unreadable++; break;
@@ -167,6 +161,31 @@ void walk_decode_kind(const struct spte_masks *m, const struct kvm_root *root, u
 		spte_decode_special(m, spte, b);
 	else
 		spte_decode_kind(m, spte, level, kind, b);
+}
+
+void walk_entry_decode(struct walk_entry *e)
+{
+	/* classified by the iterator already: once per entry */
+	if (e->event != WALK_ENTRY) /* events carry no bits */
+		memset(&e->lazy_bits, 0, sizeof(e->lazy_bits));
+	else if (e->root && kvm_root_pae_level(e->root) && e->level >= kvm_root_pae_level(e->root))
+		spte_decode_special(e->masks, e->spte, &e->lazy_bits); /* walk_decode_kind's rule */
+	else
+		spte_decode_kind(e->masks, e->spte, e->level, e->kind, &e->lazy_bits);
+	e->decoded = true;
+}
+
+void walk_entry_set_spte(struct walk_entry *e, const struct spte_masks *m, uint64_t spte, int level)
+{
+	e->masks = m;
+	e->spte = spte;
+	e->level = level;
+	if (e->root)
+		walk_decode(m, e->root, spte, level, &e->lazy_bits);
+	else
+		spte_decode(m, spte, level, &e->lazy_bits);
+	e->kind = e->lazy_bits.kind;
+	e->decoded = true;
 }
 
 void walk_decode(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte, int level,

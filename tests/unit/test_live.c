@@ -41,7 +41,7 @@ struct find_ctx {
 static int find_leaf(void *arg, const struct walk_entry *e)
 {
 	struct find_ctx *f = arg;
-	if (f->c->found || e->event != WALK_ENTRY || e->level != 1 || !e->bits.writable ||
+	if (f->c->found || e->event != WALK_ENTRY || e->level != 1 || !walk_bits(e)->writable ||
 	    e->root->invalid)
 		return 0;
 	const struct kvm_memslot *s = kvm_vm_slot_for(f->vm, e->root->smm, e->gfn);

@@ -28,7 +28,7 @@ static int collect(void *arg, const struct walk_entry *e)
 	struct tables *t = arg;
 	if (e->event != WALK_ENTRY)
 		return 0;
-	if (!inner.root && e->bits.kind == SPTE_PRESENT && !e->bits.leaf &&
+	if (!inner.root && walk_bits(e)->kind == SPTE_PRESENT && !walk_bits(e)->leaf &&
 	    e->level < e->root->level && !e->root->shadow) {
 		inner = *e;
 		inner_root_pa = e->root->spt_pa;
