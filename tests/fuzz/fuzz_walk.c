@@ -12,7 +12,7 @@ static int on_entry(void *arg, const struct walk_entry *e)
 	char buf[96];
 	(void)arg;
 	if (e->event == WALK_ENTRY)
-		spte_flags_str(&e->bits, env.H.masks.ept, buf, sizeof(buf));
+		spte_flags_str(walk_bits(e), env.H.masks.ept, buf, sizeof(buf));
 	else
 		walk_event_describe(e, 0, buf, sizeof(buf));
 	return 0;
@@ -21,7 +21,7 @@ static int on_entry(void *arg, const struct walk_entry *e)
 static int collect(void *arg, const struct walk_entry *e)
 {
 	(void)arg;
-	if (e->event == WALK_ENTRY && e->bits.kind == SPTE_PRESENT && !e->bits.leaf)
+	if (e->event == WALK_ENTRY && e->kind == SPTE_PRESENT && !walk_bits(e)->leaf)
 		fuzz_env_add_phys(&env, e->spte & env.H.masks.address);
 	return 0;
 }
