@@ -11,9 +11,11 @@
 #include "base/err.h"
 
 /* Where a table's symbols come from when they are read on demand rather
- * than all at once (kallsyms with its name index, 6.2+): LOOKUP answers a
- * name as the filled table would; FILL adds every symbol and finishes T;
- * FREE releases SRC.  COUNT is how many symbols there are. */
+ * than all at once (kallsyms with its name index, 6.2+; a module's symtab):
+ * LOOKUP answers a name as the filled table would (NULL: the first lookup
+ * fills the table, and a table that cannot be read has no names); FILL adds
+ * every symbol and finishes T; FREE releases SRC.  COUNT is how many symbols
+ * there are (0: not known before they are read). */
 struct symtab;
 
 struct symtab_source {
@@ -40,6 +42,7 @@ struct symtab {
 	const struct symtab_source *src_ops;
 	void *src;
 	size_t src_count;
+	struct err *src_err;	/* a source without LOOKUP that could not be read */
 };
 
 struct err *symtab_init(struct symtab *t, const char *name);

@@ -28,10 +28,28 @@ struct target_opts {
 	unsigned jobs;
 };
 
+#define TARGET_MOD_RANGES 8
+
 struct target_module {
 	uint64_t addr;		/* struct module */
-	struct symtab syms;
+	struct symtab syms;	/* read on the first lookup (target_open reads KVM's) */
+	/* its memory (mem[] from 6.4, core_layout before): target_symbolize
+	 * reads the symbols of the module holding an address only */
+	uint64_t lo[TARGET_MOD_RANGES], hi[TARGET_MOD_RANGES];
+	int nranges;
 };
+
+/* A module's BTF on btf_modules, not read yet (target_complete reads it). */
+struct target_btf_later {
+	char name[64];
+	uint64_t btf;		/* its struct btf */
+};
+
+/* The modules whose symbols and types the analysis reads, read at opening;
+ * every other module's are read when asked for (a host loads a hundred
+ * modules: reading all of them was most of opening it). */
+extern const char *const target_kvm_modules[];
+bool target_is_kvm_module(const char *name);
 
 struct target {
 	struct dump *dump;
@@ -46,6 +64,8 @@ struct target {
 	struct symtab *proc_mods;	/* live: module symbols from /proc/kallsyms, */
 	size_t nproc_mods;		/* moved into mods[] as the module list is read */
 	char module_btf_problems[256];	/* module BTF that was absent or refused */
+	struct target_btf_later *btf_later;	/* other modules' BTF, for target_complete */
+	size_t nbtf_later;
 	struct recover_report recovered;	/* offsets from machine code, if any */
 	struct live_stats live;		/* live targets: what re-reading did */
 	bool from_memory;		/* target_opts.from_memory */
@@ -58,9 +78,12 @@ void target_close(struct target *T);
 
 /* Symbol in MODULE ("vmlinux", a module name, or NULL for anywhere). */
 bool target_symbol(const struct target *T, const char *module, const char *name, uint64_t *addr);
-/* Every symbol in T's tables, for what iterates over them (`dis`'s extent,
- * completion, an extract): vmlinux's kallsyms are otherwise read on demand. */
-struct err *target_symbols_complete(struct target *T);
+/* Every symbol in T's tables and every module's BTF, for what iterates over
+ * them (`dis`'s extent, completion, `info`, an extract): vmlinux's kallsyms
+ * and the modules other than KVM's are otherwise read on demand.  A module
+ * whose BTF cannot be read has none (as at opening); a symbol table that
+ * cannot be read is an error. */
+struct err *target_complete(struct target *T);
 /* Name of the symbol containing ADDR ("module:sym" for modules). */
 const char *target_symbolize(const struct target *T, uint64_t addr, uint64_t *off,
 			     const char **module);

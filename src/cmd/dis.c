@@ -174,7 +174,7 @@ struct err *cmd_dis(struct session *s, int argc, char **argv)
 		if (*end || end == argv[2] || !count || count > 100000)
 			return err_new(ERR_USAGE, "dis: COUNT '%s' is not an instruction count", argv[2]);
 	}
-	if ((e = target_symbols_complete(s->T))) /* extents and call targets */
+	if ((e = target_complete(s->T))) /* extents and call targets */
 		return e;
 	if (s->dis_reverse && (e = dis_reverse(s, argv[1], addr, count, &addr, &count)))
 		return e;

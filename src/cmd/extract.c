@@ -562,7 +562,7 @@ struct err *extract_write(struct session *s, const char *out, const struct extra
 	to.from_memory = true;
 	struct err *e = target_open(dump_path(s->T->dump), &to, &T);
 	if (!e) /* what extract_code and the next run's searches need */
-		e = target_symbols_complete(T);
+		e = target_complete(T);
 	if (!e && as_live) /* a test: from here on the dump re-reads as a live host */
 		dump_test_live(T->dump, as_live->hook, as_live->arg);
 	if (!e)

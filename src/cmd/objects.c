@@ -398,6 +398,10 @@ struct err *cmd_info(struct session *s, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	struct target *T = s->T;
+	/* every module's symbol count and type info source */
+	struct err *e = target_complete(T);
+	if (e)
+		return e;
 	const char *ko = dump_vmcoreinfo(T->dump, "KERNELOFFSET");
 	const struct spte_masks *m = &s->H.masks;
 	/* the execute masks under the names kvm.ko gives them: one, or split */
@@ -525,7 +529,7 @@ struct err *cmd_symbols(struct session *s, int argc, char **argv)
 	const char *prefix = argc > 1 ? argv[1] : "";
 	size_t plen = strlen(prefix), shown = 0;
 	struct target *T = s->T;
-	struct err *e = target_symbols_complete(T);
+	struct err *e = target_complete(T);
 	if (e)
 		return e;
 	for (size_t t = 0; t <= T->nmods && shown < 2000; t++) {

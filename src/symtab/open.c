@@ -62,7 +62,7 @@ struct err *target_open(const char *path, const struct target_opts *o, struct ta
 	if ((e = target_load_module_files(T, o)))
 		goto fail;
 	if (dump_is_live(T->dump) && !T->from_memory)
-		target_load_sysfs_btf(T);
+		target_load_sysfs_btf(T, false);
 	if ((e = target_load_module_btf(T)))
 		goto fail;
 	/* No type info for kvm.ko anywhere: read its layout from its code. */

@@ -36,6 +36,7 @@ void symtab_fini(struct symtab *t)
 {
 	if (t->src)
 		t->src_ops->free(t->src);
+	err_free(t->src_err);
 	symtab_clear(t);
 	free(t->name);
 	memset(t, 0, sizeof(*t));
@@ -143,6 +144,8 @@ void symtab_set_source(struct symtab *t, const struct symtab_source *ops, void *
 {
 	if (t->src)
 		t->src_ops->free(t->src);
+	err_free(t->src_err);
+	t->src_err = NULL;
 	t->src_ops = ops;
 	t->src = src;
 	t->src_count = count;
@@ -152,10 +155,19 @@ struct err *symtab_complete(struct symtab *t)
 {
 	if (!t->src)
 		return NULL;
+	if (t->src_err) /* read once: the answer stands */
+		return err_new(t->src_err->kind, "%s", t->src_err->msg);
 	struct err *e = t->src_ops->fill(t->src, t);
 	if (e) { /* what was added goes: lookups stay with the source */
 		symtab_clear(t);
-		return err_wrap(e, "%s symbols", t->name);
+		e = err_wrap(e, "%s symbols", t->name);
+		/* a source that answers nothing without the table: every lookup
+		 * would read it again */
+		if (!t->src_ops->lookup && !(t->src_err = err_new(e->kind, "%s", e->msg))) {
+			err_free(e);
+			return err_new(ERR_NOMEM, "out of memory");
+		}
+		return e;
 	}
 	t->src_ops->free(t->src);
 	t->src = NULL;
@@ -206,8 +218,15 @@ struct err *symtab_finish(struct symtab *t)
 
 bool symtab_lookup(const struct symtab *t, const char *name, uint64_t *addr)
 {
-	if (t->src)
+	if (t->src && t->src_ops->lookup)
 		return t->src_ops->lookup(t->src, name, addr);
+	if (t->src) { /* read whole on the first lookup; the table is not const */
+		struct err *e = symtab_complete((struct symtab *)t);
+		if (e) {
+			err_free(e);
+			return false;
+		}
+	}
 	if (!t->hash)
 		return false;
 	uint32_t hv = symtab_hash(name, strlen(name));

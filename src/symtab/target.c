@@ -131,6 +131,16 @@ struct err *target_read_obj_stable(struct target *T, uint64_t va, size_t size,
 	return e;
 }
 
+const char *const target_kvm_modules[] = { "kvm", "kvm_intel", "kvm_amd", NULL };
+
+bool target_is_kvm_module(const char *name)
+{
+	for (size_t i = 0; target_kvm_modules[i]; i++)
+		if (!strcmp(name, target_kvm_modules[i]))
+			return true;
+	return false;
+}
+
 bool target_symbol(const struct target *T, const char *module, const char *name, uint64_t *addr)
 {
 	if (!module || !strcmp(module, "vmlinux"))
@@ -143,9 +153,24 @@ bool target_symbol(const struct target *T, const char *module, const char *name,
 	return false;
 }
 
-struct err *target_symbols_complete(struct target *T)
+static struct err *target_module_btf_read(struct target *T, const char *name, uint64_t btf);
+
+struct err *target_complete(struct target *T)
 {
-	return symtab_complete(&T->vmlinux_syms);
+	struct err *e = symtab_complete(&T->vmlinux_syms);
+	for (size_t i = 0; !e && i < T->nmods; i++)
+		e = symtab_complete(&T->mods[i].syms);
+	if (e)
+		return e;
+	if (dump_is_live(T->dump) && !T->from_memory)
+		target_load_sysfs_btf(T, true);
+	for (size_t i = 0; i < T->nbtf_later && !e; i++)
+		if (!types_have_module(&T->types, T->btf_later[i].name))
+			e = target_module_btf_read(T, T->btf_later[i].name, T->btf_later[i].btf);
+	free(T->btf_later);
+	T->btf_later = NULL;
+	T->nbtf_later = 0;
+	return e;
 }
 
 const struct target_module *target_module(const struct target *T, const char *name)
@@ -154,6 +179,14 @@ const struct target_module *target_module(const struct target *T, const char *na
 		if (!strcmp(T->mods[i].syms.name, name))
 			return &T->mods[i];
 	return NULL;
+}
+
+static bool module_holds(const struct target_module *tm, uint64_t addr)
+{
+	for (int r = 0; r < tm->nranges; r++)
+		if (addr >= tm->lo[r] && addr < tm->hi[r])
+			return true;
+	return false;
 }
 
 const char *target_symbolize(const struct target *T, uint64_t addr, uint64_t *off,
@@ -167,7 +200,21 @@ const char *target_symbolize(const struct target *T, uint64_t addr, uint64_t *of
 		best = s;
 		best_off = o;
 	}
+	/* the module holding ADDR; an address in the modules' area that no
+	 * module holds (freed init memory), or modules of unknown extent: all */
+	bool any = false, known = false;
+	uint64_t lowest = UINT64_MAX;
 	for (size_t i = 0; i < T->nmods; i++) {
+		any |= module_holds(&T->mods[i], addr);
+		for (int r = 0; r < T->mods[i].nranges; r++) {
+			known = true;
+			lowest = T->mods[i].lo[r] < lowest ? T->mods[i].lo[r] : lowest;
+		}
+	}
+	bool all = !known || (!any && addr >= lowest);
+	for (size_t i = 0; i < T->nmods; i++) {
+		if (!all && !module_holds(&T->mods[i], addr))
+			continue;
 		s = symtab_symbolize(&T->mods[i].syms, addr, &o);
 		if (s && o < best_off) {
 			best = s;
@@ -231,7 +278,12 @@ struct module_layout {
 	struct type_ref module, kallsyms, btf_module, btf;
 	struct member list, name, kallsyms_ptr, symtab, num_symtab, strtab, typetab;
 	struct member bm_list, bm_module, bm_btf, btf_data, btf_data_size;
-	uint64_t module_size;
+	uint64_t module_size, kallsyms_size;
+	/* each module's memory: NMEM (base, size) pairs, STRIDE apart from
+	 * MEM_OFF (mem[] of struct module_memory), or core_layout's one */
+	struct member mem_base, mem_size;
+	uint64_t mem_off, mem_stride;
+	int nmem;
 };
 
 static struct err *module_layout(struct target *T, struct module_layout *L)
@@ -240,6 +292,7 @@ static struct err *module_layout(struct target *T, struct module_layout *L)
 	L->module = types_struct(&T->types, NULL, "module");
 	L->kallsyms = types_struct(&T->types, NULL, "mod_kallsyms");
 	L->module_size = types_size(L->module);
+	L->kallsyms_size = types_size(L->kallsyms);
 	if ((e = target_need_member(L->module, "module", "list", &L->list)) ||
 	    (e = target_need_member(L->module, "module", "name", &L->name)) ||
 	    (e = target_need_member(L->module, "module", "kallsyms", &L->kallsyms_ptr)) ||
@@ -249,7 +302,38 @@ static struct err *module_layout(struct target *T, struct module_layout *L)
 		return e;
 	if (!types_member(L->kallsyms, "typetab", &L->typetab))
 		L->typetab.size = 0;
+	L->nmem = 0;
+	struct member mem;
+	struct type_ref mm = types_struct(&T->types, NULL, "module_memory");
+	uint64_t stride = types_size(mm);
+	if (types_member(L->module, "mem", &mem) && stride && types_member(mm, "base", &L->mem_base) &&
+	    types_member(mm, "size", &L->mem_size)) {
+		L->mem_off = member_off(&mem);
+		L->mem_stride = stride;
+		uint64_t n = mem.size / stride;
+		L->nmem = n < TARGET_MOD_RANGES ? (int)n : TARGET_MOD_RANGES;
+	} else if (types_member(L->module, "core_layout.base", &L->mem_base) &&
+		   types_member(L->module, "core_layout.size", &L->mem_size)) {
+		L->mem_off = L->mem_stride = 0;
+		L->nmem = 1;
+	}
 	return NULL;
+}
+
+/* Where module MOD (its struct module's bytes) has memory. */
+static void module_ranges(const struct module_layout *L, const uint8_t *mod, struct target_module *tm)
+{
+	tm->nranges = 0;
+	for (int i = 0; i < L->nmem; i++) {
+		struct member b = L->mem_base, z = L->mem_size;
+		b.bit_off += (L->mem_off + (uint64_t)i * L->mem_stride) * 8;
+		z.bit_off += (L->mem_off + (uint64_t)i * L->mem_stride) * 8;
+		uint64_t base = member_get(mod, L->module_size, &b), size = member_get(mod, L->module_size, &z);
+		if (base && size && base + size > base) {
+			tm->lo[tm->nranges] = base;
+			tm->hi[tm->nranges++] = base + size;
+		}
+	}
 }
 
 /* One module's symbols from its own kallsyms copy (st_value is final). */
@@ -257,7 +341,7 @@ static struct err *target_module_syms(struct target *T, const struct module_layo
 				      uint64_t kallsyms, struct symtab *out)
 {
 	uint8_t ks[64];
-	uint64_t kssize = types_size(L->kallsyms);
+	uint64_t kssize = L->kallsyms_size; /* L's plain values only: a copy outlives its types */
 	if (kssize > sizeof(ks))
 		return err_new(ERR_LAYOUT, "struct mod_kallsyms is %llu bytes", (unsigned long long)kssize);
 	struct err *e = dump_read_virt(T->dump, kallsyms, ks, kssize);
@@ -323,6 +407,27 @@ out:
 	return e;
 }
 
+/* A module's symbols, read on the first lookup (symtab_source); the layout
+ * is a copy, of which target_module_syms reads offsets and sizes only. */
+struct modsyms_src {
+	struct target *T;
+	struct module_layout L;
+	uint64_t kallsyms;
+};
+
+static struct err *modsyms_fill(void *src, struct symtab *t)
+{
+	struct modsyms_src *m = src;
+	return target_module_syms(m->T, &m->L, m->kallsyms, t);
+}
+
+static void modsyms_free(void *src)
+{
+	free(src);
+}
+
+static const struct symtab_source modsyms_ops = { NULL, modsyms_fill, modsyms_free };
+
 struct err *target_load_modules(struct target *T)
 {
 	struct module_layout L;
@@ -355,8 +460,6 @@ struct err *target_load_modules(struct target *T)
 				 (const char *)mod + noff);
 		uint64_t kallsyms = member_get(mod, L.module_size, &L.kallsyms_ptr);
 		memcpy(&pos, mod + member_off(&L.list), sizeof(pos));
-		free(mod);
-		mod = NULL;
 		void *p = array_room(T->mods, T->nmods, sizeof(*T->mods));
 		if (!p) {
 			e = err_new(ERR_NOMEM, "out of memory");
@@ -365,6 +468,9 @@ struct err *target_load_modules(struct target *T)
 		T->mods = p;
 		struct target_module *tm = &T->mods[T->nmods];
 		tm->addr = addr;
+		module_ranges(&L, mod, tm);
+		free(mod);
+		mod = NULL;
 		if ((e = symtab_init(&tm->syms, name)))
 			break;
 		T->nmods++;
@@ -378,6 +484,16 @@ struct err *target_load_modules(struct target *T)
 			}
 		if (from_proc)
 			continue;
+		if (kallsyms && !target_is_kvm_module(name)) {
+			struct modsyms_src *m = malloc(sizeof(*m));
+			if (!m) {
+				e = err_new(ERR_NOMEM, "out of memory");
+				break;
+			}
+			*m = (struct modsyms_src){ T, L, kallsyms };
+			symtab_set_source(&tm->syms, &modsyms_ops, m, 0);
+			continue;
+		}
 		if (kallsyms && (e = target_module_syms(T, &L, kallsyms, &tm->syms))) {
 			e = err_wrap(e, "module %s symbols", name);
 			break;
@@ -424,11 +540,11 @@ struct err *target_load_module_btf(struct target *T)
 	if ((e = dump_read_u64(T->dump, head, &pos)))
 		return err_wrap(e, "btf_modules");
 	size_t n = 0;
-	uint64_t bmsize = types_size(bm), btsize = types_size(bt);
+	uint64_t bmsize = types_size(bm);
 	while (pos != head && !e) {
 		if (++n > TARGET_MAX_MODULES)
 			return err_new(ERR_CORRUPT, "btf_modules list does not end (loop?)");
-		uint8_t *b = NULL, *bo = NULL;
+		uint8_t *b = NULL;
 		uint64_t addr = pos - member_off(&list);
 		if ((e = target_read_obj(T, addr, bmsize, (void **)&b)))
 			break;
@@ -437,34 +553,65 @@ struct err *target_load_module_btf(struct target *T)
 		uint64_t baddr = member_get(b, bmsize, &btf);
 		free(b);
 		char mname[64] = "";
-		if (!dump_peek(T->dump, maddr + member_off(&name), mname, sizeof(mname) - 1) ||
+		/* the name from the module list when it holds the module (no read) */
+		for (size_t i = 0; i < T->nmods && !*mname; i++)
+			if (T->mods[i].addr == maddr)
+				snprintf(mname, sizeof(mname), "%s", T->mods[i].syms.name);
+		if ((!*mname && !dump_peek(T->dump, maddr + member_off(&name), mname, sizeof(mname) - 1)) ||
 		    !*mname || types_have_module(&T->types, mname))
 			continue;
-		if ((e = target_read_obj(T, baddr, btsize, (void **)&bo)))
-			break;
+		if (target_is_kvm_module(mname)) {
+			e = target_module_btf_read(T, mname, baddr);
+			continue;
+		}
+		void *p = array_room(T->btf_later, T->nbtf_later, sizeof(*T->btf_later));
+		if (!p)
+			return err_new(ERR_NOMEM, "out of memory");
+		T->btf_later = p;
+		struct target_btf_later *l = &T->btf_later[T->nbtf_later++];
+		snprintf(l->name, sizeof(l->name), "%s", mname);
+		l->btf = baddr;
+	}
+	return e;
+}
+
+/* Module NAME's BTF from its struct btf at BTF.  One module's BTF lost or
+ * damaged: that module has none (noted); only memory failing is an error. */
+static struct err *target_module_btf_read(struct target *T, const char *name, uint64_t btf)
+{
+	struct type_ref bt = types_struct(&T->types, NULL, "btf");
+	struct member data, data_size;
+	struct err *e;
+	if ((e = target_need_member(bt, "btf", "data", &data)) ||
+	    (e = target_need_member(bt, "btf", "data_size", &data_size)))
+		return err_wrap(e, "module BTF");
+	uint64_t btsize = types_size(bt);
+	uint8_t *bo = NULL;
+	void *blob = NULL; /* target_read_obj refuses implausible sizes before setting it */
+	if (!(e = target_read_obj(T, btf, btsize, (void **)&bo))) {
 		uint64_t d = member_get(bo, btsize, &data), size = member_get(bo, btsize, &data_size);
 		free(bo);
-		void *blob = NULL; /* target_read_obj refuses implausible sizes before setting it */
-		if ((e = target_read_obj(T, d, size, &blob)) ||
-		    (e = types_add_module(&T->types, mname, blob, size, "dump (btf_modules)"))) {
-			/* One module's BTF lost or damaged: that module has none. */
-			target_note_btf(T, mname, e->msg);
-			err_free(e);
-			e = NULL;
-		}
+		if (!(e = target_read_obj(T, d, size, &blob)))
+			e = types_add_module(&T->types, name, blob, size, "dump (btf_modules)");
 		free(blob);
+	}
+	if (e && e->kind != ERR_NOMEM) {
+		target_note_btf(T, name, e->msg);
+		err_free(e);
+		e = NULL;
 	}
 	return e;
 }
 
 /* A live kernel's module BTF as sysfs shows it; what is missing or does not
  * load is left to btf_modules in memory. */
-void target_load_sysfs_btf(struct target *T)
+void target_load_sysfs_btf(struct target *T, bool all)
 {
 	for (size_t i = 0; i < T->nmods; i++) {
 		const char *name = T->mods[i].syms.name;
 		char path[128];
-		if (!*name || strchr(name, '/') || types_have_module(&T->types, name))
+		if (!*name || strchr(name, '/') || types_have_module(&T->types, name) ||
+		    (!all && !target_is_kvm_module(name)))
 			continue;
 		snprintf(path, sizeof(path), TARGET_SYS_BTF "/%s", name);
 		void *data;
@@ -624,6 +771,7 @@ void target_close(struct target *T)
 	free(T->proc_mods);
 	symtab_fini(&T->vmlinux_syms);
 	free(T->syms_source);
+	free(T->btf_later);
 	types_fini(&T->types);
 	dump_close(T->dump);
 	free(T);
