@@ -19,6 +19,9 @@
 struct dump;
 
 struct err *dump_open(const char *path, struct dump **out);
+/* The same, with JOBS threads checking what the file says of its pages (a
+ * kdump's table of page descriptors: 24 bytes for every page it holds). */
+struct err *dump_open_jobs(const char *path, unsigned jobs, struct dump **out);
 void dump_close(struct dump *d);
 /* dump_close() and libkdumpfile's context too, for fuzzers that open a
  * dump per input (dump_close leaves it to process exit: kdump.c says why). */

@@ -116,6 +116,11 @@ void dump_observe_touch(struct dump *d, uint64_t va, uint64_t len)
 
 struct err *dump_open(const char *path, struct dump **out)
 {
+	return dump_open_jobs(path, 1, out);
+}
+
+struct err *dump_open_jobs(const char *path, unsigned jobs, struct dump **out)
+{
 	struct dump *d = calloc(1, sizeof(*d));
 	if (!d || !(d->path = strdup(path))) {
 		free(d);
@@ -154,7 +159,7 @@ struct err *dump_open(const char *path, struct dump **out)
 		e = err_new(ERR_FORMAT, "%s: empty file, not a crash dump", path);
 		goto fail;
 	}
-	if (!d->live && !flat_detect(d->fd) && (e = valid_open(d, (uint64_t)st.st_size)))
+	if (!d->live && !flat_detect(d->fd) && (e = valid_open(d, (uint64_t)st.st_size, jobs)))
 		goto fail;
 	if (!d->live && flat_detect(d->fd)) {
 		/* read in place: libkdumpfile gets flat.c's stand-in descriptor */
@@ -164,7 +169,7 @@ struct err *dump_open(const char *path, struct dump **out)
 		    (e = flat_map_expose(d->flat, path, &d->fd)))
 			goto fail;
 		d->flattened = true;
-		if ((e = valid_open(d, flat_map_size(d->flat))))
+		if ((e = valid_open(d, flat_map_size(d->flat), jobs)))
 			goto fail;
 	}
 	if (!d->live && (e = dump_defuse(d)))

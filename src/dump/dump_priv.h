@@ -87,7 +87,7 @@ struct err *kcore_sys_vmcoreinfo(struct dump *d, bool tell_libkdumpfile);
 
 /* validate.c: the file's headers checked before libkdumpfile opens it
  * (SIZE: the file's), and each page's place in the file before it reads it. */
-struct err *valid_open(struct dump *d, uint64_t size);
+struct err *valid_open(struct dump *d, uint64_t size, unsigned threads);
 void valid_close(struct dump *d);
 /* ERR_READ (counted as a read that found no page) if [PA, PA+LEN) cannot be
  * read from the file as its headers describe it. */

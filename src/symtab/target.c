@@ -711,7 +711,7 @@ struct err *target_begin(const char *path, const struct target_opts *o, struct t
 		return err_new(ERR_NOMEM, "out of memory");
 	types_init(&T->types);
 	T->from_memory = o->from_memory;
-	struct err *e = dump_open(path, &T->dump);
+	struct err *e = dump_open_jobs(path, o->jobs, &T->dump);
 	if (!e && o->jobs > 1)
 		e = dump_readahead_start(T->dump, o->jobs - 1);
 	if (e)

@@ -193,6 +193,20 @@ def main():
                        "damaged page descriptor")
             case(f"kdump: ... and says which ({name})", needle in p.stdout + p.stderr,
                  p.stdout[-400:] + p.stderr[-400:])
+        # damaged descriptors all over the table, in every share of the threads
+        # that check it at opening: the same answer with one thread and four
+        bad = bytearray(data)
+        _, bm2, desc0 = kdump_layout(data)
+        ndesc = sum(bin(b).count("1") for b in data[bm2:desc0])
+        ats = sorted({desc0 + 24 * (ndesc * k // 8) for k in range(8)} | {at})
+        for a in ats:
+            struct.pack_into("<II", bad, a + 8, 0, 1)
+        path = write("descs.kdump", bad)
+        p1, p4 = run("-J1", path, "-j", "gfn", "0x1000"), run("-J4", path, "-j", "gfn", "0x1000")
+        case(f"kdump: {len(ats)} damaged descriptors found alike by one thread and four",
+             p1.returncode == p4.returncode and p1.stdout == p4.stdout and
+             f"{len(ats)} damaged page descriptors" in p1.stdout + p1.stderr,
+             f"exit {p1.returncode} / {p4.returncode}: {(p1.stdout + p1.stderr)[-400:]}")
         bad = bytearray(data)
         struct.pack_into("<q", bad, at, len(data) - 10)
         p = run(write("descoff.kdump", bad), "gfn", "0x1000")
