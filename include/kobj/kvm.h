@@ -71,6 +71,12 @@ static inline int kvm_root_pae_level(const struct kvm_root *r)
 	return r->special != ROOT_SP ? 3 : 0;
 }
 
+/* An entry at LEVEL under R is one of KVM's own special-root entries. */
+static inline bool kvm_root_special_entry(const struct kvm_root *r, int level)
+{
+	return kvm_root_pae_level(r) && level >= kvm_root_pae_level(r);
+}
+
 /* A root of the nested guest's (L2) space: role.guest_mode, or held in a
  * vCPU's guest_mmu (5.10 computes the nested NPT role before it enters
  * guest mode, so its L2 roots have guest_mode 0). */

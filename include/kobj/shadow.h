@@ -31,6 +31,16 @@ const struct kvm_shadow_page *kvm_shadow_page_at(struct target *T, const struct 
 bool kvm_shadow_peek(struct target *T, uint64_t addr, uint64_t *v);
 const char *kvm_vcpu_mmu_name(enum kvm_vcpu_mmu m);
 /* "pae_root", "pml4_root", "pml5_root"; NULL for a shadow page root */
-const char *kvm_root_special_name(enum kvm_root_special s);
+/* "pae_root", "pml4_root", "pml5_root"; NULL for a root with a shadow page.
+ * Inline: the checks ask once per entry. */
+static inline const char *kvm_root_special_name(enum kvm_root_special s)
+{
+	switch (s) {
+	case ROOT_PAE: return "pae_root";
+	case ROOT_PML4: return "pml4_root";
+	case ROOT_PML5: return "pml5_root";
+	default: return NULL;
+	}
+}
 
 #endif

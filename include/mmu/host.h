@@ -18,6 +18,12 @@ struct host_map {
 
 /* The hvas one 4K page table maps (2 MiB). */
 #define HOST_PT_SPAN_SHIFT 21
+/* x86-64 page-table entry bits (the architecture's, not the kernel's) */
+#define HOST_P (1ull << 0)
+#define HOST_RW (1ull << 1)
+#define HOST_PSE (1ull << 7)
+#define HOST_PROTNONE (1ull << 8)	/* _PAGE_PROTNONE: the global bit, when not present */
+#define HOST_ADDR_BITS 0x000ffffffffff000ull	/* bits 12-51 */
 
 struct host_walker {
 	struct target *T;
@@ -46,11 +52,11 @@ static inline struct err *host_lookup(struct host_walker *w, uint64_t pgd_pa, ui
 	    w->cache_ok[0]) {
 		unsigned idx = (unsigned)(hva >> 12) & 511;
 		uint64_t ent = w->cache[0][idx];
-		if (ent & 1) { /* _PAGE_PRESENT */
+		if (ent & HOST_P) {
 			*m = (struct host_map){
-				.present = true, .writable = w->near_writable && (ent & 2) /* _PAGE_RW */,
+				.present = true, .writable = w->near_writable && (ent & HOST_RW),
 				.level = 1, .entry = ent, .entry_pa = w->cache_pa[0] + idx * 8ull,
-				.pfn = (ent & w->T->physical_mask & 0x000ffffffffff000ull) >> 12,
+				.pfn = (ent & w->T->physical_mask & HOST_ADDR_BITS) >> 12,
 			};
 			return NULL;
 		}

@@ -46,6 +46,18 @@ enum spte_kind spte_classify(const struct spte_masks *m, uint64_t spte);
 #define SPTE_MMU_PRESENT (1ull << 11)	/* KVM software bit from 5.13 (not in E0) */
 #define EPT_RWX 7ull
 
+/* Where the A/D type and the saved R/X bits are: the masks' (kvm.c sets
+ * them from what kvm.ko has), or the layout before the split execute
+ * masks for masks built without them (tests, fuzzers). */
+static inline int spte_ad_shift(const struct spte_masks *m)
+{
+	return m->ad_shift ? m->ad_shift : 52;
+}
+static inline int spte_saved_shift(const struct spte_masks *m)
+{
+	return m->saved_shift ? m->saved_shift : 54;
+}
+
 /* spte_classify's body, for the walk's inner loop to inline (called once
  * per entry of every table). */
 static inline enum spte_kind spte_classify_inline(const struct spte_masks *m, uint64_t spte)
@@ -62,7 +74,7 @@ static inline enum spte_kind spte_classify_inline(const struct spte_masks *m, ui
 	 * not-present and not in the access-tracked form, A/D type 01) is
 	 * garbage */
 	if (m->era0 && !(m->ept ? spte & EPT_RWX : spte & m->present) &&
-	    !(m->acc_track && ((spte >> (m->ad_shift ? m->ad_shift : 52)) & 3) == SPTE_AD_DISABLED))
+	    !(m->acc_track && ((spte >> spte_ad_shift(m)) & 3) == SPTE_AD_DISABLED))
 		return SPTE_GARBAGE;
 	return SPTE_PRESENT;
 }

@@ -77,8 +77,14 @@ void walk_decode(const struct spte_masks *m, const struct kvm_root *root, uint64
 		 struct spte_bits *b);
 /* The same for an entry already classified as KIND (the iterator's kind;
  * ignored for a special root's own entries). */
-void walk_decode_kind(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte,
-		      int level, enum spte_kind kind, struct spte_bits *b);
+static inline void walk_decode_kind(const struct spte_masks *m, const struct kvm_root *root,
+				    uint64_t spte, int level, enum spte_kind kind, struct spte_bits *b)
+{
+	if (kvm_root_special_entry(root, level))
+		spte_decode_special(m, spte, b);
+	else
+		spte_decode_kind(m, spte, level, kind, b);
+}
 
 /* walk_bits' decode, by the rule of E's root (walk_decode_kind). */
 void walk_entry_decode(struct walk_entry *e);

@@ -589,8 +589,7 @@ static int check_entry_once(struct run *r, const struct walk_entry *e)
 	}
 	/* a vCPU's own pae_root/pml4_root/pml5_root: KVM writes root |
 	 * PT_PRESENT_MASK [| A | W | U] there, or 0 */
-	const char *special = e->root->special != ROOT_SP ? kvm_root_special_name(e->root->special)
-							  : NULL;
+	const char *special = kvm_root_special_name(e->root->special);
 	if (special && e->level >= kvm_root_pae_level(e->root)) {
 		if (e->kind == SPTE_GARBAGE)
 			emit(r, CHK_S1, e, false, "garbage entry in a vCPU's special root",

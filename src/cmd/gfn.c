@@ -142,7 +142,7 @@ static void gfn_walk(struct session *s, struct spte_iter *it, const struct kvm_v
 			if (sp)
 				snprintf(spd, sizeof(spd), "  [sp 0x%" PRIx64 " %s gfn 0x%" PRIx64 "%s]", sp->sp,
 					 sp->direct ? "direct" : "shadows", sp->gfn, sp->unsync ? " unsync" : "");
-			else if (kvm_root_pae_level(r) && level >= kvm_root_pae_level(r))
+			else if (kvm_root_special_entry(r, level))
 				snprintf(spd, sizeof(spd), "  [the vCPU's %s]", kvm_root_special_name(r->special));
 			else if (shadow)
 				snprintf(spd, sizeof(spd), "  [no shadow page for this table]");

@@ -43,7 +43,7 @@ static int sptes_entry(void *arg, const struct walk_entry *e)
 		if (e->sp) {
 			json_khex(&s->j, "sp", e->sp->sp);
 			json_ki64(&s->j, "index", e->index);
-		} else if (kvm_root_pae_level(e->root) && e->level >= kvm_root_pae_level(e->root)) {
+		} else if (kvm_root_special_entry(e->root, e->level)) {
 			json_ki64(&s->j, "index", e->index);
 		}
 		json_khex(&s->j, "spte", e->spte);

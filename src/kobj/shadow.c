@@ -568,16 +568,6 @@ bool kvm_shadow_peek(struct target *T, uint64_t addr, uint64_t *v)
 	return dump_peek(T->dump, addr, v, 8);
 }
 
-const char *kvm_root_special_name(enum kvm_root_special s)
-{
-	switch (s) {
-	case ROOT_PAE: return "pae_root";
-	case ROOT_PML4: return "pml4_root";
-	case ROOT_PML5: return "pml5_root";
-	default: return NULL;
-	}
-}
-
 const char *kvm_vcpu_mmu_name(enum kvm_vcpu_mmu m)
 {
 	switch (m) {

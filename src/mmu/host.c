@@ -17,11 +17,6 @@ void host_walker_reset(struct host_walker *w)
 	w->near_ok = false;
 }
 
-#define HOST_P (1ull << 0)
-#define HOST_RW (1ull << 1)
-#define HOST_PSE (1ull << 7)
-#define HOST_PROTNONE (1ull << 8)
-
 /* The table at TABLE for LEVEL, from the one page kept per level. */
 static struct err *host_table(struct host_walker *w, int level, uint64_t table)
 {
@@ -36,7 +31,7 @@ static struct err *host_table(struct host_walker *w, int level, uint64_t table)
 
 bool host_leaf_table(struct host_walker *w, uint64_t pgd_pa, uint64_t hva, uint64_t *pa)
 {
-	uint64_t table = pgd_pa, addr_mask = w->T->physical_mask & 0x000ffffffffff000ull;
+	uint64_t table = pgd_pa, addr_mask = w->T->physical_mask & HOST_ADDR_BITS;
 	for (int level = w->levels; level >= 2; level--) {
 		struct err *e = host_table(w, level, table);
 		if (e) {
@@ -56,7 +51,7 @@ struct err *host_lookup_walk(struct host_walker *w, uint64_t pgd_pa, uint64_t hv
 			     struct host_map *m)
 {
 	memset(m, 0, sizeof(*m));
-	uint64_t table = pgd_pa, addr_mask = w->T->physical_mask & 0x000ffffffffff000ull;
+	uint64_t table = pgd_pa, addr_mask = w->T->physical_mask & HOST_ADDR_BITS;
 	bool writable = true; /* write access needs R/W at every level */
 	int level = w->levels;
 	if (w->near_ok && w->near_pgd == pgd_pa && w->near_2m == hva >> HOST_PT_SPAN_SHIFT &&

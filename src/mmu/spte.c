@@ -70,7 +70,7 @@ void spte_decode_kind(const struct spte_masks *m, uint64_t spte, int level, enum
 		return;
 	b->huge = level > 1 && (spte & SPTE_PS);
 	b->leaf = level == 1 || b->huge;
-	int ad_shift = m->ad_shift ? m->ad_shift : 52, saved = m->saved_shift ? m->saved_shift : 54;
+	int ad_shift = spte_ad_shift(m), saved = spte_saved_shift(m);
 	b->ad_type = (enum spte_ad_type)((spte >> ad_shift) & 3);
 	b->writable = spte & SPTE_WRITABLE;
 	/* a mask KVM does not have is 0: its bit reads clear */

@@ -154,22 +154,13 @@ struct err *walker_run(struct walker *w, const struct spte_masks *m, const struc
 	return NULL;
 }
 
-void walk_decode_kind(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte,
-		      int level, enum spte_kind kind, struct spte_bits *b)
-{
-	if (kvm_root_pae_level(root) && level >= kvm_root_pae_level(root))
-		spte_decode_special(m, spte, b);
-	else
-		spte_decode_kind(m, spte, level, kind, b);
-}
-
 void walk_entry_decode(struct walk_entry *e)
 {
 	/* classified by the iterator already: once per entry */
 	if (e->event != WALK_ENTRY) /* events carry no bits */
 		memset(&e->lazy_bits, 0, sizeof(e->lazy_bits));
-	else if (e->root && kvm_root_pae_level(e->root) && e->level >= kvm_root_pae_level(e->root))
-		spte_decode_special(e->masks, e->spte, &e->lazy_bits); /* walk_decode_kind's rule */
+	else if (e->root)
+		walk_decode_kind(e->masks, e->root, e->spte, e->level, e->kind, &e->lazy_bits);
 	else
 		spte_decode_kind(e->masks, e->spte, e->level, e->kind, &e->lazy_bits);
 	e->decoded = true;
@@ -191,7 +182,7 @@ void walk_entry_set_spte(struct walk_entry *e, const struct spte_masks *m, uint6
 void walk_decode(const struct spte_masks *m, const struct kvm_root *root, uint64_t spte, int level,
 		 struct spte_bits *b)
 {
-	bool special = kvm_root_pae_level(root) && level >= kvm_root_pae_level(root);
+	bool special = kvm_root_special_entry(root, level);
 	walk_decode_kind(m, root, spte, level, special ? SPTE_EMPTY : spte_classify(m, spte), b);
 }
 

@@ -516,9 +516,8 @@ static void target_note_btf(struct target *T, const char *module, const char *wh
 struct err *target_load_module_btf(struct target *T)
 {
 	struct type_ref bm = types_struct(&T->types, NULL, "btf_module");
-	struct type_ref bt = types_struct(&T->types, NULL, "btf");
 	struct type_ref mt = types_struct(&T->types, NULL, "module");
-	struct member list, module, btf, data, data_size, name;
+	struct member list, module, btf, name;
 	struct err *e;
 	if (!bm.id) { /* vmlinux type info recovered from code, or no module BTF support */
 		target_note_btf(T, "all modules", "no struct btf_module in vmlinux type info");
@@ -527,8 +526,6 @@ struct err *target_load_module_btf(struct target *T)
 	if ((e = target_need_member(bm, "btf_module", "list", &list)) ||
 	    (e = target_need_member(bm, "btf_module", "module", &module)) ||
 	    (e = target_need_member(bm, "btf_module", "btf", &btf)) ||
-	    (e = target_need_member(bt, "btf", "data", &data)) ||
-	    (e = target_need_member(bt, "btf", "data_size", &data_size)) ||
 	    (e = target_need_member(mt, "module", "name", &name)))
 		return err_wrap(e, "module BTF");
 	uint64_t head, pos;
